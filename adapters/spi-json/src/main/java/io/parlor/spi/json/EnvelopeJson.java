@@ -1,0 +1,203 @@
+package io.parlor.spi.json;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parlor.spi.envelope.Address;
+import io.parlor.spi.envelope.Content;
+import io.parlor.spi.envelope.Envelope;
+import io.parlor.spi.envelope.EnvelopeException;
+import io.parlor.spi.envelope.MessageId;
+import io.parlor.spi.envelope.Timer;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.Base64;
+import java.util.Locale;
+
+/**
+ * The canonical envelope's JSON form (contract section 3.1). Thread-safe.
+ *
+ * <p>Reading validates every field and throws {@link EnvelopeException} naming the first bad
+ * field; malformed JSON, including byte sequences that are not valid UTF-8, is reported as field
+ * {@code body}. Unknown fields are ignored so that senders may add fields in later versions.
+ *
+ * <pre>{@code
+ * Envelope e = EnvelopeJson.read(bytes);
+ * byte[] out = EnvelopeJson.write(e);
+ * }</pre>
+ */
+public final class EnvelopeJson {
+  private static final ObjectMapper MAPPER =
+      JsonMapper.builder().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
+
+  private EnvelopeJson() {}
+
+  /** The shared, configured mapper (thread-safe). */
+  public static ObjectMapper mapper() {
+    return MAPPER;
+  }
+
+  /** Parses and validates an envelope from raw JSON bytes. */
+  public static Envelope read(byte[] json) {
+    JsonNode root;
+    try {
+      root = MAPPER.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new EnvelopeException("body", "malformed JSON (" + location(e) + ")");
+    } catch (IOException e) {
+      // e.g. CharConversionException for invalid UTF-8: an IOException, not a parse exception
+      throw new EnvelopeException("body", "malformed JSON (invalid character encoding)");
+    }
+    if (root == null || !root.isObject()) {
+      throw new EnvelopeException("body", "must be a JSON object");
+    }
+    return fromTree(root);
+  }
+
+  /** Validates an envelope from an already parsed JSON object. */
+  public static Envelope fromTree(JsonNode root) {
+    MessageId id = MessageId.parse("id", text(root, "id", true));
+    Address from = Address.parse("from", text(root, "from", true));
+    Address to = Address.parse("to", text(root, "to", true));
+    Instant sentAt = instant("sentAt", text(root, "sentAt", true));
+    Content content = content(root.get("content"));
+    Timer timer = timer(root.get("timer"));
+    String replyTo = text(root, "replyTo", false);
+    String expiresAt = text(root, "expiresAt", false);
+    return new Envelope(
+        id,
+        from,
+        to,
+        sentAt,
+        content,
+        timer,
+        replyTo == null ? null : MessageId.parse("replyTo", replyTo),
+        expiresAt == null ? null : instant("expiresAt", expiresAt));
+  }
+
+  /** Serializes an envelope to UTF-8 JSON. */
+  public static byte[] write(Envelope e) {
+    try {
+      return MAPPER.writeValueAsBytes(toTree(e));
+    } catch (JsonProcessingException ex) {
+      throw new IllegalStateException("cannot serialize envelope", ex);
+    }
+  }
+
+  public static ObjectNode toTree(Envelope e) {
+    ObjectNode n = MAPPER.createObjectNode();
+    n.put("id", e.id().value());
+    n.put("from", e.from().value());
+    n.put("to", e.to().value());
+    n.put("sentAt", e.sentAt().toString());
+    ObjectNode c = n.putObject("content");
+    if (e.content() instanceof Content.Text t) {
+      c.put("type", "text");
+      c.put("text", t.text());
+    } else if (e.content() instanceof Content.Encrypted x) {
+      c.put("type", "encrypted");
+      c.put("scheme", x.scheme());
+      c.put("ciphertext", x.ciphertextBase64());
+    }
+    if (e.timer() != null) {
+      ObjectNode t = n.putObject("timer");
+      t.put("seconds", e.timer().seconds());
+      t.put("start", e.timer().start().wire());
+    }
+    if (e.replyTo() != null) {
+      n.put("replyTo", e.replyTo().value());
+    }
+    if (e.expiresAt() != null) {
+      n.put("expiresAt", e.expiresAt().toString());
+    }
+    return n;
+  }
+
+  private static Content content(JsonNode c) {
+    if (c == null || c.isNull()) {
+      throw new EnvelopeException("content", "is required");
+    }
+    if (!c.isObject()) {
+      throw new EnvelopeException("content", "must be an object");
+    }
+    String type = text(c, "content.type", "type", true);
+    switch (type) {
+      case "text":
+        return new Content.Text(text(c, "content.text", "text", true));
+      case "encrypted":
+        String scheme = text(c, "content.scheme", "scheme", true);
+        String b64 = text(c, "content.ciphertext", "ciphertext", true);
+        byte[] bytes;
+        try {
+          bytes = Base64.getDecoder().decode(b64);
+        } catch (IllegalArgumentException ex) {
+          throw new EnvelopeException("content.ciphertext", "must be standard base64");
+        }
+        return new Content.Encrypted(scheme, bytes);
+      default:
+        throw new EnvelopeException("content.type", "must be \"text\" or \"encrypted\"");
+    }
+  }
+
+  private static Timer timer(JsonNode t) {
+    if (t == null || t.isNull()) {
+      return null;
+    }
+    if (!t.isObject()) {
+      throw new EnvelopeException("timer", "must be an object");
+    }
+    JsonNode s = t.get("seconds");
+    if (s == null || !s.canConvertToLong() || !s.isIntegralNumber()) {
+      throw new EnvelopeException("timer.seconds", "must be a whole number of seconds");
+    }
+    String start = text(t, "timer.start", "start", false);
+    Timer.Start st;
+    if (start == null || start.equals("send")) {
+      st = Timer.Start.SEND;
+    } else if (start.equals("read")) {
+      st = Timer.Start.READ;
+    } else {
+      throw new EnvelopeException("timer.start", "must be \"send\" or \"read\"");
+    }
+    return new Timer(s.asLong(), st);
+  }
+
+  private static Instant instant(String field, String v) {
+    try {
+      return OffsetDateTime.parse(v).toInstant();
+    } catch (DateTimeParseException e) {
+      throw new EnvelopeException(field, "must be an ISO-8601 timestamp with offset, e.g. 2026-11-29T10:00:00Z");
+    }
+  }
+
+  private static String text(JsonNode n, String field, boolean required) {
+    return text(n, field, field, required);
+  }
+
+  private static String text(JsonNode n, String path, String field, boolean required) {
+    JsonNode v = n.get(field);
+    if (v == null || v.isNull()) {
+      if (required) {
+        throw new EnvelopeException(path, "is required");
+      }
+      return null;
+    }
+    if (!v.isTextual()) {
+      throw new EnvelopeException(path, "must be a string");
+    }
+    return v.textValue();
+  }
+
+  private static String location(JsonProcessingException e) {
+    if (e.getLocation() == null) {
+      return "syntax error";
+    }
+    return String.format(
+        Locale.ROOT, "syntax error at line %d, column %d", e.getLocation().getLineNr(), e.getLocation().getColumnNr());
+  }
+}

@@ -1,0 +1,46 @@
+package io.parlor.spi;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The core's answer to an inbound envelope. An adapter acknowledges its network according to it:
+ * {@link Accepted} and {@link Duplicate} mean the message is durable; {@link Refused} means it
+ * was not stored and never will be delivered.
+ */
+public sealed interface IngressResult {
+
+  /** Durably stored under the gateway id; it will be delivered or a status will say why not. */
+  record Accepted(String gatewayId) implements IngressResult {
+    public Accepted {
+      Objects.requireNonNull(gatewayId);
+    }
+  }
+
+  /** The same id from the same network was already accepted. */
+  record Duplicate() implements IngressResult {}
+
+  /**
+   * Refused before storage.
+   *
+   * @param code stable machine-readable code ({@link #RECIPIENT_UNREACHABLE}, ...)
+   * @param message human-readable detail that never reveals more than the code does
+   * @param retryAfter for {@link #RATE_LIMITED}, when to try again; otherwise null
+   */
+  record Refused(String code, String message, Duration retryAfter) implements IngressResult {
+    public static final String RECIPIENT_UNREACHABLE = "recipient_unreachable";
+    public static final String ENCRYPTION_DOWNGRADE = "encryption_downgrade";
+    public static final String EXPIRED = "expired";
+    public static final String RATE_LIMITED = "rate_limited";
+    public static final String INVALID_ENVELOPE = "invalid_envelope";
+
+    public Refused {
+      Objects.requireNonNull(code);
+      Objects.requireNonNull(message);
+    }
+
+    public static Refused of(String code, String message) {
+      return new Refused(code, message, null);
+    }
+  }
+}

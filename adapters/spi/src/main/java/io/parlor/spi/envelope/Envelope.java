@@ -1,0 +1,97 @@
+package io.parlor.spi.envelope;
+
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The canonical message form, version 1 (contract section 3.1). Immutable; validated on
+ * construction, so an {@code Envelope} that exists is well formed.
+ *
+ * @param id unique per source network
+ * @param from the sender: an account address ({@code network:account}), or, on messages the
+ *     gateway delivers, the handle the recipient may see
+ * @param to the recipient: account address, {@code @handle} or {@code ~relay} handle
+ * @param sentAt when the sender sent it (UTC)
+ * @param content text or opaque encrypted payload
+ * @param timer optional disappearing timer, may be null
+ * @param replyTo optional id of the message this one answers, may be null
+ * @param expiresAt set by the gateway when a timer applies, may be null
+ */
+public record Envelope(
+    MessageId id,
+    Address from,
+    Address to,
+    Instant sentAt,
+    Content content,
+    Timer timer,
+    MessageId replyTo,
+    Instant expiresAt) {
+
+  public Envelope {
+    if (id == null) {
+      throw new EnvelopeException("id", "is required");
+    }
+    if (from == null) {
+      throw new EnvelopeException("from", "is required");
+    }
+    if (to == null) {
+      throw new EnvelopeException("to", "is required");
+    }
+    if (sentAt == null) {
+      throw new EnvelopeException("sentAt", "is required");
+    }
+    if (content == null) {
+      throw new EnvelopeException("content", "is required");
+    }
+  }
+
+  /** A new envelope without timer, replyTo or expiry. */
+  public static Envelope of(MessageId id, Address from, Address to, Instant sentAt, Content content) {
+    return new Envelope(id, from, to, sentAt, content, null, null, null);
+  }
+
+  public Optional<Timer> timerOpt() {
+    return Optional.ofNullable(timer);
+  }
+
+  public Optional<MessageId> replyToOpt() {
+    return Optional.ofNullable(replyTo);
+  }
+
+  public Optional<Instant> expiresAtOpt() {
+    return Optional.ofNullable(expiresAt);
+  }
+
+  public Envelope withId(MessageId newId) {
+    return new Envelope(newId, from, to, sentAt, content, timer, replyTo, expiresAt);
+  }
+
+  public Envelope withFrom(Address newFrom) {
+    return new Envelope(id, newFrom, to, sentAt, content, timer, replyTo, expiresAt);
+  }
+
+  public Envelope withTo(Address newTo) {
+    return new Envelope(id, from, newTo, sentAt, content, timer, replyTo, expiresAt);
+  }
+
+  public Envelope withExpiresAt(Instant newExpiresAt) {
+    return new Envelope(id, from, to, sentAt, content, timer, replyTo, newExpiresAt);
+  }
+
+  public Envelope withReplyTo(MessageId newReplyTo) {
+    return new Envelope(id, from, to, sentAt, content, timer, newReplyTo, expiresAt);
+  }
+
+  /** Whether the message must not be delivered any more at {@code now}. */
+  public boolean isExpiredAt(Instant now) {
+    Objects.requireNonNull(now);
+    return expiresAt != null && !now.isBefore(expiresAt);
+  }
+
+  @Override
+  public String toString() {
+    // Never print addresses or content: toString ends up in logs.
+    return "Envelope[id=" + id + ", content=" + content.getClass().getSimpleName() + "]";
+  }
+}

@@ -1,0 +1,69 @@
+package io.parlor.adapter.webhook;
+
+import io.parlor.spi.Adapter;
+import io.parlor.spi.AdapterContext;
+import io.parlor.spi.AdapterProvider;
+import io.parlor.spi.config.ConfigView;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+/** Provider of the generic webhook network protocol ({@code type: webhook}). */
+public final class WebhookAdapterProvider implements AdapterProvider<WebhookConfig> {
+
+  @Override
+  public String type() {
+    return "webhook";
+  }
+
+  @Override
+  public WebhookConfig parseConfig(ConfigView view) {
+    int before = view.problems().size();
+    String secret = view.secret("secret");
+    if (secret != null && secret.length() < 16) {
+      view.problem("secret", "<redacted>", "at least 16 characters");
+    }
+    var deliveryUrl = view.url("deliveryUrl");
+    var statusUrl = view.optUrl("statusUrl").orElse(null);
+    Duration timeout =
+        view.duration("requestTimeout", Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofMinutes(5));
+    List<String> e2ee = List.of();
+    int maxText = 4096;
+    boolean expiry = false;
+    var caps = view.child("capabilities");
+    if (caps.isPresent()) {
+      ConfigView c = caps.get();
+      e2ee = c.stringList("e2ee", List.of());
+      maxText = c.integer("maxTextLength", 4096, 1, 1_000_000);
+      expiry = c.bool("expiry", false);
+      c.reportUnknownKeys();
+    }
+    if (view.problems().size() > before) {
+      return null;
+    }
+    return new WebhookConfig(secret, deliveryUrl, statusUrl, Set.copyOf(e2ee), maxText, expiry, timeout);
+  }
+
+  @Override
+  public String exampleConfig() {
+    return String.join(
+        "\n",
+        "- id: chatapp                   # the network's id used in addresses (chatapp:alice)",
+        "  type: webhook",
+        "  secret: ${CHATAPP_SECRET}     # HMAC key shared with the network (16+ chars)",
+        "  region: eu-west-1",
+        "  deliveryUrl: http://127.0.0.1:9101/parlor/messages",
+        "  statusUrl: http://127.0.0.1:9101/parlor/status      # optional",
+        "  requestTimeout: PT10S          # optional",
+        "  capabilities:",
+        "    e2ee: [x25519-aesgcm-v1]",
+        "    maxTextLength: 4096",
+        "    expiry: true",
+        "");
+  }
+
+  @Override
+  public Adapter create(WebhookConfig config, AdapterContext context) {
+    return new WebhookAdapter(config, context);
+  }
+}

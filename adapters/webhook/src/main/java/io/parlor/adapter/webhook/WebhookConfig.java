@@ -1,0 +1,31 @@
+package io.parlor.adapter.webhook;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * Config of one {@code type: webhook} network (contract section 2).
+ *
+ * @param secret HMAC key shared with the network
+ * @param deliveryUrl where Parlor POSTs messages for the network's users
+ * @param statusUrl where Parlor POSTs statuses of messages the network sent; may be null
+ * @param e2eeSchemes encryption schemes the network's clients speak
+ * @param maxTextLength longest text the network accepts
+ * @param expiry whether its clients honour disappearing timers
+ * @param requestTimeout how long one delivery request may take
+ */
+public record WebhookConfig(
+    String secret,
+    URI deliveryUrl,
+    URI statusUrl,
+    Set<String> e2eeSchemes,
+    int maxTextLength,
+    boolean expiry,
+    Duration requestTimeout) {
+
+  @Override
+  public String toString() {
+    return "WebhookConfig[deliveryUrl=" + deliveryUrl + ", secret=<redacted>]";
+  }
+}

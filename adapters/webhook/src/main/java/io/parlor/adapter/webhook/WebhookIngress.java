@@ -1,0 +1,106 @@
+package io.parlor.adapter.webhook;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parlor.spi.InboundSink;
+import io.parlor.spi.IngressResult;
+import io.parlor.spi.envelope.Envelope;
+import io.parlor.spi.envelope.EnvelopeException;
+import io.parlor.spi.http.HttpRequest;
+import io.parlor.spi.http.HttpResponse;
+import io.parlor.spi.json.EnvelopeJson;
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Handles {@code POST /v1/networks/{id}/messages}: verifies the signature over the raw body,
+ * parses the envelope, hands it to the core and answers as contract section 3.1 says. Runs on an
+ * event loop and never blocks; the answer is sent once the sink's stage completes (durable).
+ */
+final class WebhookIngress {
+  private final Signatures signatures;
+  private final InboundSink sink;
+  private final Clock clock;
+
+  WebhookIngress(Signatures signatures, InboundSink sink, Clock clock) {
+    this.signatures = signatures;
+    this.sink = sink;
+    this.clock = clock;
+  }
+
+  CompletionStage<HttpResponse> handle(HttpRequest request) {
+    byte[] body = request.body();
+    if (!signatures.verify(request.header(Signatures.HEADER).orElse(null), body, clock.instant())) {
+      return done(error(401, "bad_signature", "Parlor-Signature header missing, wrong or stale"));
+    }
+    Envelope envelope;
+    try {
+      envelope = EnvelopeJson.read(body);
+    } catch (EnvelopeException e) {
+      return done(error(400, "invalid_envelope", e.getMessage()));
+    }
+    String id = envelope.id().value();
+    CompletionStage<IngressResult> result;
+    try {
+      result = sink.accept(envelope);
+    } catch (RuntimeException e) {
+      result = CompletableFuture.failedFuture(e);
+    }
+    return result.handle((r, err) -> err == null ? answer(id, r) : storeFailure(err));
+  }
+
+  private static HttpResponse answer(String id, IngressResult r) {
+    if (r instanceof IngressResult.Accepted) {
+      return status(202, id, "accepted");
+    }
+    if (r instanceof IngressResult.Duplicate) {
+      return status(200, id, "duplicate");
+    }
+    IngressResult.Refused refused = (IngressResult.Refused) r;
+    switch (refused.code()) {
+      case IngressResult.Refused.RATE_LIMITED:
+        long secs = refused.retryAfter() == null ? 1 : Math.max(1, refused.retryAfter().toSeconds());
+        return withHeader(error(429, refused.code(), refused.message()), "retry-after", Long.toString(secs));
+      case IngressResult.Refused.INVALID_ENVELOPE:
+        return error(400, refused.code(), refused.message());
+      default:
+        return error(422, refused.code(), refused.message());
+    }
+  }
+
+  private static HttpResponse storeFailure(Throwable err) {
+    Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    String msg =
+        cause instanceof InboundSink.StoreUnavailableException
+            ? "message could not be stored; retry later"
+            : "temporarily unavailable; retry later";
+    return withHeader(error(503, "unavailable", msg), "retry-after", "1");
+  }
+
+  static HttpResponse status(int code, String id, String status) {
+    ObjectNode n = EnvelopeJson.mapper().createObjectNode();
+    n.put("id", id);
+    n.put("status", status);
+    return HttpResponse.json(code, n.toString());
+  }
+
+  static HttpResponse error(int code, String errorCode, String message) {
+    ObjectNode n = EnvelopeJson.mapper().createObjectNode();
+    ObjectNode e = n.putObject("error");
+    e.put("code", errorCode);
+    e.put("message", message);
+    return HttpResponse.json(code, n.toString());
+  }
+
+  private static HttpResponse withHeader(HttpResponse r, String name, String value) {
+    java.util.Map<String, String> h = new java.util.HashMap<>(r.headers());
+    h.put(name, value);
+    return new HttpResponse(r.status(), Map.copyOf(h), r.body());
+  }
+
+  private static CompletionStage<HttpResponse> done(HttpResponse r) {
+    return CompletableFuture.completedFuture(r);
+  }
+}
