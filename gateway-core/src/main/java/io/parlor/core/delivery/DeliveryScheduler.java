@@ -1,0 +1,413 @@
+package io.parlor.core.delivery;
+
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.retry.Retry;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.parlor.core.metrics.MetricNames;
+import io.parlor.core.routing.Network;
+import io.parlor.core.routing.Router;
+import io.parlor.core.store.MessageTable;
+import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.StatusOutbox;
+import io.parlor.core.store.StoredMessage;
+import io.parlor.spi.DeliveryTarget;
+import io.parlor.spi.PermanentDeliveryException;
+import io.parlor.spi.StatusReport;
+import io.parlor.spi.TransientDeliveryException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delivers queued messages: one at a time per conversation (so order is kept), each attempt to
+ * the recipient's preferred healthy account, through the destination network's circuit breaker,
+ * retrying transient failures with the network's resilience4j retry policy until the message's
+ * deadline. A message leaves the queue delivered, failed or expired; its row is deleted and its
+ * status written to the outbox in one transaction.
+ *
+ * <p>Threading: all queue state is confined to one control thread; adapters' calls run on their
+ * own threads and their completions hop back to the control thread. Public methods are
+ * thread-safe and never block.
+ */
+public final class DeliveryScheduler implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(DeliveryScheduler.class);
+  private static final Duration STORE_RETRY = Duration.ofSeconds(1);
+
+  /** Construction parameters. */
+  public record Deps(
+      SqliteStore store,
+      Router router,
+      StatusDispatcher statuses,
+      Retry fallbackRetry,
+      Clock clock,
+      MeterRegistry meters) {}
+
+  /** A queued message and its delivery state. Confined to the control thread. */
+  private static final class Entry {
+    final StoredMessage m;
+    final long enqueuedNanos = System.nanoTime();
+    ScheduledFuture<?> deadlineTimer;
+    ScheduledFuture<?> retryWait;
+    Retry.AsyncContext<Object> retryContext;
+    boolean active;
+    boolean sending;
+    boolean finishing;
+    Outcome afterSend;
+
+    Entry(StoredMessage m) {
+      this.m = m;
+    }
+  }
+
+  private final Deps deps;
+  private final ScheduledThreadPoolExecutor control;
+  private final Map<String, ArrayDeque<Entry>> conversations = new HashMap<>();
+  private final Map<String, Entry> byGid = new HashMap<>();
+  private final AtomicInteger depth = new AtomicInteger();
+  private final AtomicInteger sending = new AtomicInteger();
+  private final Timer latency;
+  private volatile boolean stopping;
+
+  public DeliveryScheduler(Deps deps) {
+    this.deps = deps;
+    this.control =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "delivery-control");
+              t.setDaemon(true);
+              return t;
+            });
+    this.control.setRemoveOnCancelPolicy(true);
+    this.control.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    Gauge.builder(MetricNames.QUEUE_DEPTH, depth, AtomicInteger::get)
+        .description("messages queued for delivery")
+        .register(deps.meters());
+    this.latency =
+        Timer.builder(MetricNames.DELIVERY_LATENCY)
+            .description("from acceptance to hand-over to the destination network")
+            .publishPercentileHistogram()
+            .register(deps.meters());
+  }
+
+  /** Messages queued now. */
+  public int depth() {
+    return depth.get();
+  }
+
+  /** Queues a stored message. */
+  public void enqueue(StoredMessage m) {
+    control.execute(() -> add(m));
+  }
+
+  /** Loads what a previous run left in the store, in acceptance order. */
+  public CompletionStage<Integer> recover() {
+    return recoverFrom(0, 0);
+  }
+
+  private CompletionStage<Integer> recoverFrom(long afterSeq, int count) {
+    return deps.store()
+        .read(c -> MessageTable.page(c, afterSeq, 1000))
+        .thenCompose(
+            page -> {
+              page.forEach(this::enqueue);
+              if (page.size() < 1000) {
+                return CompletableFuture.completedFuture(count + page.size());
+              }
+              return recoverFrom(page.get(page.size() - 1).seq(), count + page.size());
+            });
+  }
+
+  /**
+   * Forgets messages whose rows the caller already deleted (e.g. forget-me); they are not
+   * delivered. An attempt already handed to an adapter cannot be recalled.
+   */
+  public void drop(Collection<String> gids) {
+    List<String> copy = List.copyOf(gids);
+    control.execute(
+        () -> {
+          for (String gid : copy) {
+            Entry e = byGid.get(gid);
+            if (e != null) {
+              cancelTimers(e);
+              remove(e);
+              pump(e.m.conversation());
+            }
+          }
+        });
+  }
+
+  private void add(StoredMessage m) {
+    if (byGid.containsKey(m.gid())) {
+      return;
+    }
+    Entry e = new Entry(m);
+    byGid.put(m.gid(), e);
+    conversations.computeIfAbsent(m.conversation(), k -> new ArrayDeque<>()).add(e);
+    depth.incrementAndGet();
+    long delay = Math.max(0, Duration.between(deps.clock().instant(), m.deadline()).toMillis());
+    e.deadlineTimer = control.schedule(() -> onDeadline(e), delay, TimeUnit.MILLISECONDS);
+    pump(m.conversation());
+  }
+
+  private void pump(String conversation) {
+    ArrayDeque<Entry> q = conversations.get(conversation);
+    if (q == null || stopping) {
+      return;
+    }
+    Entry head = q.peek();
+    if (head == null) {
+      conversations.remove(conversation);
+      return;
+    }
+    if (!head.active) {
+      head.active = true;
+      attempt(head);
+    }
+  }
+
+  private void attempt(Entry e) {
+    e.retryWait = null;
+    if (stopping || !byGid.containsKey(e.m.gid())) {
+      e.active = false;
+      return;
+    }
+    if (!deps.clock().instant().isBefore(e.m.deadline())) {
+      finish(e, Outcome.expired());
+      return;
+    }
+    e.sending = true;
+    sending.incrementAndGet();
+    Network[] used = new Network[1];
+    deps.store()
+        .read(c -> deps.router().choose(c, e.m.recipient(), e.m.envelope().content()))
+        .thenCompose(
+            target -> {
+              if (target.isEmpty()) {
+                return CompletableFuture.failedFuture(new NoRouteException("recipient_unreachable"));
+              }
+              used[0] = target.get().network();
+              return send(e, target.get());
+            })
+        .whenCompleteAsync((v, err) -> afterAttempt(e, used[0], err), control);
+  }
+
+  private CompletionStage<Void> send(Entry e, Router.Target t) {
+    Network n = t.network();
+    if (e.retryContext == null) {
+      e.retryContext = n.retry().asyncContext();
+    }
+    CircuitBreaker cb = n.breaker();
+    if (!cb.tryAcquirePermission()) {
+      return CompletableFuture.failedFuture(CallNotPermittedException.createCallNotPermittedException(cb));
+    }
+    long start = System.nanoTime();
+    CompletionStage<?> call;
+    try {
+      call =
+          n.adapter()
+              .deliver(e.m.envelope().withTo(t.account()), new DeliveryTarget(t.account(), e.m.gid()));
+    } catch (RuntimeException ex) {
+      call = CompletableFuture.failedFuture(ex);
+    }
+    return call.handle(
+        (r, err) -> {
+          long took = System.nanoTime() - start;
+          if (err == null) {
+            cb.onSuccess(took, TimeUnit.NANOSECONDS);
+            return null;
+          }
+          Throwable cause = unwrap(err);
+          cb.onError(took, TimeUnit.NANOSECONDS, cause);
+          throw new CompletionException(cause);
+        });
+  }
+
+  private void afterAttempt(Entry e, Network network, Throwable err) {
+    e.sending = false;
+    sending.decrementAndGet();
+    if (!byGid.containsKey(e.m.gid())) {
+      return; // dropped meanwhile
+    }
+    String net = network == null ? "none" : network.id().value();
+    Throwable cause = err == null ? null : unwrap(err);
+    countAttempt(net, cause);
+    if (cause == null) {
+      if (e.retryContext != null) {
+        e.retryContext.onComplete();
+      }
+      latency.record(System.nanoTime() - e.enqueuedNanos, TimeUnit.NANOSECONDS);
+      finish(e, Outcome.delivered(net));
+      return;
+    }
+    if (e.afterSend != null) {
+      finish(e, e.afterSend);
+      return;
+    }
+    if (cause instanceof NoRouteException nr) {
+      finish(e, Outcome.failed(nr.reason(), net));
+      return;
+    }
+    if (cause instanceof PermanentDeliveryException p) {
+      finish(e, Outcome.failed(p.reason().name().toLowerCase(Locale.ROOT), net));
+      return;
+    }
+    if (!RetryPolicies.isTransient(cause)) {
+      log.warn("delivery of {} failed unexpectedly; retrying", e.m.gid(), cause);
+    }
+    Retry.AsyncContext<Object> ctx =
+        e.retryContext != null ? e.retryContext : (e.retryContext = deps.fallbackRetry().asyncContext());
+    long delay =
+        ctx.onError(
+            RetryPolicies.isTransient(cause)
+                ? cause
+                : new TransientDeliveryException(cause.getClass().getSimpleName()));
+    if (delay < 0) {
+      finish(e, Outcome.failed("gave_up", net));
+      return;
+    }
+    e.retryWait = control.schedule(() -> attempt(e), delay, TimeUnit.MILLISECONDS);
+  }
+
+  private void onDeadline(Entry e) {
+    if (!byGid.containsKey(e.m.gid()) || e.finishing) {
+      return;
+    }
+    if (e.sending) {
+      e.afterSend = Outcome.expired(); // the attempt in flight started before the deadline
+      return;
+    }
+    finish(e, Outcome.expired());
+  }
+
+  private void finish(Entry e, Outcome o) {
+    if (e.finishing) {
+      return;
+    }
+    e.finishing = true;
+    cancelTimers(e);
+    StatusReport report =
+        new StatusReport(e.m.sourceId(), o.status(), o.reason(), deps.clock().instant());
+    deps.store()
+        .write(
+            c ->
+                MessageTable.delete(c, e.m.gid())
+                    ? StatusOutbox.add(c, e.m.sourceNetwork(), report)
+                    : null)
+        .whenCompleteAsync(
+            (entry, err) -> {
+              if (err != null) {
+                log.warn("could not record the outcome of {}; will retry", e.m.gid(), err);
+                e.finishing = false;
+                control.schedule(() -> finish(e, o), STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+                return;
+              }
+              Counter.builder(MetricNames.DELIVERIES)
+                  .description("messages that left the queue, by outcome")
+                  .tag(MetricNames.TAG_NETWORK, o.network())
+                  .tag(MetricNames.TAG_OUTCOME, o.status().wire())
+                  .register(deps.meters())
+                  .increment();
+              remove(e);
+              if (entry != null) {
+                deps.statuses().dispatch(entry);
+              }
+              pump(e.m.conversation());
+            },
+            control);
+  }
+
+  private void remove(Entry e) {
+    if (byGid.remove(e.m.gid()) == null) {
+      return;
+    }
+    depth.decrementAndGet();
+    ArrayDeque<Entry> q = conversations.get(e.m.conversation());
+    if (q != null) {
+      q.remove(e);
+      if (q.isEmpty()) {
+        conversations.remove(e.m.conversation());
+      }
+    }
+  }
+
+  private static void cancelTimers(Entry e) {
+    if (e.deadlineTimer != null) {
+      e.deadlineTimer.cancel(false);
+    }
+    if (e.retryWait != null) {
+      e.retryWait.cancel(false);
+      e.retryWait = null;
+    }
+  }
+
+  private void countAttempt(String network, Throwable cause) {
+    String outcome =
+        cause == null
+            ? "ok"
+            : cause instanceof PermanentDeliveryException
+                ? "permanent"
+                : cause instanceof CallNotPermittedException ? "circuit_open" : "transient";
+    Counter.builder(MetricNames.DELIVERY_ATTEMPTS)
+        .tag(MetricNames.TAG_NETWORK, network)
+        .tag(MetricNames.TAG_OUTCOME, outcome)
+        .register(deps.meters())
+        .increment();
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  /**
+   * Stops starting attempts and waits up to {@code grace} for those in flight. Queued messages
+   * stay in the store for the next start.
+   */
+  @Override
+  public void close() {
+    close(Duration.ofSeconds(10));
+  }
+
+  public void close(Duration grace) {
+    stopping = true;
+    long until = System.nanoTime() + grace.toNanos();
+    while (sending.get() > 0 && System.nanoTime() < until) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    // let outcomes of the last attempts be written
+    control.shutdown();
+    try {
+      control.awaitTermination(Math.max(1, (until - System.nanoTime()) / 1_000_000), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException ex) {
+      Thread.currentThread().interrupt();
+    }
+    control.shutdownNow();
+  }
+}

@@ -1,0 +1,110 @@
+package io.parlor.core.delivery;
+
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.parlor.core.metrics.MetricNames;
+import io.parlor.core.routing.NetworkRegistry;
+import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.StatusOutbox;
+import io.parlor.spi.StatusReceiver;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands statuses (delivered / failed / expired) from the durable outbox to the source network's
+ * adapter, retrying transient failures with backoff a bounded number of times, then removes the
+ * outbox row either way (a status is metadata: it is not kept indefinitely). Thread-safe.
+ */
+public final class StatusDispatcher implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(StatusDispatcher.class);
+
+  private final SqliteStore store;
+  private final NetworkRegistry networks;
+  private final MeterRegistry meters;
+  private final Retry retry;
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "status-retry");
+            t.setDaemon(true);
+            return t;
+          });
+
+  public StatusDispatcher(
+      SqliteStore store, NetworkRegistry networks, RetryPolicies.Backoff backoff, MeterRegistry meters) {
+    this.store = store;
+    this.networks = networks;
+    this.meters = meters;
+    this.retry =
+        Retry.of(
+            "status",
+            RetryConfig.custom()
+                .maxAttempts(8)
+                .intervalFunction(
+                    IntervalFunction.ofExponentialRandomBackoff(backoff.initial(), 2.0, 0.5, backoff.max()))
+                .retryOnException(RetryPolicies::isTransient)
+                .build());
+  }
+
+  /** Loads statuses left in the outbox by a previous run and dispatches them. */
+  public CompletionStage<Void> recover() {
+    return store.read(StatusOutbox::all).thenAccept(list -> list.forEach(this::dispatch));
+  }
+
+  public void dispatch(StatusOutbox.Entry entry) {
+    Optional<StatusReceiver> receiver =
+        networks.get(entry.network()).flatMap(n -> n.adapter().feature(StatusReceiver.class));
+    if (receiver.isEmpty()) {
+      remove(entry, "unsupported");
+      return;
+    }
+    retry
+        .executeCompletionStage(timer, () -> receiver.get().reportStatus(entry.report()))
+        .whenComplete(
+            (v, err) -> {
+              if (err != null) {
+                log.warn(
+                    "status {} for a message of network {} could not be reported: {}",
+                    entry.report().status().wire(), entry.network(), err.toString());
+              }
+              remove(entry, err == null ? "reported" : "gave_up");
+            });
+  }
+
+  private void remove(StatusOutbox.Entry entry, String outcome) {
+    Counter.builder(MetricNames.STATUS_REPORTS)
+        .tag(MetricNames.TAG_NETWORK, entry.network().value())
+        .tag(MetricNames.TAG_OUTCOME, outcome)
+        .register(meters)
+        .increment();
+    store
+        .write(
+            c -> {
+              StatusOutbox.remove(c, entry.id());
+              return null;
+            })
+        .exceptionally(
+            e -> {
+              log.warn("could not remove a reported status from the outbox", e);
+              return null;
+            });
+  }
+
+  @Override
+  public void close() {
+    timer.shutdownNow();
+    try {
+      timer.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,189 @@
+package io.parlor.core.ingress;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.parlor.core.delivery.DeliveryScheduler;
+import io.parlor.core.linking.PartyKey;
+import io.parlor.core.metrics.MetricNames;
+import io.parlor.core.routing.RelayTable;
+import io.parlor.core.routing.Router;
+import io.parlor.core.store.MessageTable;
+import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.StoredMessage;
+import io.parlor.spi.InboundSink;
+import io.parlor.spi.IngressResult;
+import io.parlor.spi.envelope.Address;
+import io.parlor.spi.envelope.Envelope;
+import io.parlor.spi.envelope.NetworkId;
+import io.parlor.spi.envelope.Timer;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The core's entrance: validates an envelope a network sent, dedupes it on (source network, id),
+ * asks the router, mints the relay handle, stores it, and only then answers — so an accepted
+ * message is durable. Thread-safe; never blocks (decisions run inside the store's group commit,
+ * which also makes dedupe, routing and insertion one atomic step).
+ */
+public final class Ingress {
+  private final SqliteStore store;
+  private final Router router;
+  private final RelayTable relays;
+  private final DeliveryScheduler scheduler;
+  private final Clock clock;
+  private final Duration maxAge;
+  private final SecureRandom random;
+  private final MeterRegistry meters;
+  private volatile boolean open = true;
+
+  /** Construction parameters. */
+  public record Deps(
+      SqliteStore store,
+      Router router,
+      RelayTable relays,
+      DeliveryScheduler scheduler,
+      Clock clock,
+      Duration maxAge,
+      SecureRandom random,
+      MeterRegistry meters) {}
+
+  public Ingress(Deps d) {
+    this.store = d.store();
+    this.router = d.router();
+    this.relays = d.relays();
+    this.scheduler = d.scheduler();
+    this.clock = d.clock();
+    this.maxAge = d.maxAge();
+    this.random = d.random();
+    this.meters = d.meters();
+  }
+
+  /** The sink handed to the adapter of {@code network}. */
+  public InboundSink sinkFor(NetworkId network) {
+    return envelope -> accept(network, envelope);
+  }
+
+  /** Stops accepting: later messages get a temporary error (used while draining). */
+  public void close() {
+    open = false;
+  }
+
+  CompletionStage<IngressResult> accept(NetworkId source, Envelope e) {
+    if (!open) {
+      return CompletableFuture.failedFuture(
+          new InboundSink.StoreUnavailableException("node is shutting down", null));
+    }
+    if (e.from().kind() != Address.Kind.ACCOUNT
+        || !e.from().network().orElseThrow().equals(source)) {
+      return refused(
+          source,
+          IngressResult.Refused.of(
+              IngressResult.Refused.INVALID_ENVELOPE,
+              "from: must be an account on network " + source + " (network:account)"));
+    }
+    Instant now = clock.instant();
+    Instant deadline = deadline(e, now);
+    if (!deadline.isAfter(now)) {
+      return refused(
+          source,
+          IngressResult.Refused.of(IngressResult.Refused.EXPIRED, "the message's timer has already run out"));
+    }
+    Envelope stamped = expiresAt(e, now) == null ? e : e.withExpiresAt(expiresAt(e, now));
+    return store
+        .write(c -> decideAndStore(c, source, stamped, deadline, now))
+        .handle(
+            (r, err) -> {
+              if (err != null) {
+                count(source, "store_error");
+                throw new InboundSink.StoreUnavailableException("message could not be stored", err);
+              }
+              if (r.stored != null) {
+                scheduler.enqueue(r.stored);
+              }
+              count(source, outcome(r.result));
+              return r.result;
+            });
+  }
+
+  private record Outcome(IngressResult result, StoredMessage stored) {}
+
+  private Outcome decideAndStore(
+      java.sql.Connection c, NetworkId source, Envelope e, Instant deadline, Instant now)
+      throws java.sql.SQLException {
+    if (MessageTable.seen(c, source, e.id())) {
+      return new Outcome(new IngressResult.Duplicate(), null);
+    }
+    Router.Decision d = router.decide(c, e);
+    if (d instanceof Router.Refuse r) {
+      return new Outcome(r.refusal(), null);
+    }
+    Router.Accept a = (Router.Accept) d;
+    Address handle = relays.handleFor(c, a.sender(), a.recipient(), now);
+    String gid = newGatewayId();
+    // The recipient sees the relay handle, never the sender's account on another network.
+    Envelope outbound = e.withFrom(handle).withId(io.parlor.spi.envelope.MessageId.of(gid));
+    StoredMessage m =
+        new StoredMessage(
+            gid, 0, source, e.id(), conversation(a.sender(), a.recipient()), a.recipient(),
+            outbound, deadline);
+    StoredMessage stored = MessageTable.insert(c, m, now);
+    return new Outcome(new IngressResult.Accepted(gid), stored);
+  }
+
+  private static String conversation(PartyKey from, PartyKey to) {
+    return from.value() + "\u0000" + to.value();
+  }
+
+  /** When a send-started timer runs out, if any. Counted from sentAt, never from the future. */
+  static Instant expiresAt(Envelope e, Instant now) {
+    Instant at = e.expiresAt();
+    Timer t = e.timer();
+    if (t != null && t.start() == Timer.Start.SEND) {
+      Instant from = e.sentAt().isAfter(now) ? now : e.sentAt();
+      Instant timerEnd = from.plusSeconds(t.seconds());
+      at = at == null || timerEnd.isBefore(at) ? timerEnd : at;
+    }
+    return at;
+  }
+
+  private Instant deadline(Envelope e, Instant now) {
+    Instant cap = now.plus(maxAge);
+    Instant at = expiresAt(e, now);
+    return at == null || at.isAfter(cap) ? cap : at;
+  }
+
+  private String newGatewayId() {
+    byte[] b = new byte[16];
+    random.nextBytes(b);
+    return "g-" + HexFormat.of().formatHex(b);
+  }
+
+  private CompletionStage<IngressResult> refused(NetworkId source, IngressResult.Refused r) {
+    count(source, r.code());
+    return CompletableFuture.completedFuture(r);
+  }
+
+  private static String outcome(IngressResult r) {
+    if (r instanceof IngressResult.Accepted) {
+      return "accepted";
+    }
+    if (r instanceof IngressResult.Duplicate) {
+      return "duplicate";
+    }
+    return ((IngressResult.Refused) r).code();
+  }
+
+  private void count(NetworkId network, String outcome) {
+    Counter.builder(MetricNames.MESSAGES_RECEIVED)
+        .description("messages networks sent to Parlor, by outcome")
+        .tag(MetricNames.TAG_NETWORK, network.value())
+        .tag(MetricNames.TAG_OUTCOME, outcome)
+        .register(meters)
+        .increment();
+  }
+}

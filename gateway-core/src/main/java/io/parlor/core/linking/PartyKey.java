@@ -1,0 +1,52 @@
+package io.parlor.core.linking;
+
+import io.parlor.spi.envelope.Address;
+import java.util.Objects;
+
+/**
+ * Who a message is for or from, as routing sees it: a person ({@code person:<id>}, reached at
+ * their preferred linked account) or a bare account of someone who is not a person in Parlor
+ * ({@code addr:<network:account>}).
+ */
+public record PartyKey(String value) {
+  private static final String PERSON = "person:";
+  private static final String ADDR = "addr:";
+
+  public PartyKey {
+    Objects.requireNonNull(value);
+    if (!value.startsWith(PERSON) && !value.startsWith(ADDR)) {
+      throw new IllegalArgumentException("party key must start with person: or addr:");
+    }
+  }
+
+  public static PartyKey person(String personId) {
+    return new PartyKey(PERSON + personId);
+  }
+
+  public static PartyKey address(Address a) {
+    return new PartyKey(ADDR + a.value());
+  }
+
+  public boolean isPerson() {
+    return value.startsWith(PERSON);
+  }
+
+  public String personId() {
+    if (!isPerson()) {
+      throw new IllegalStateException("not a person key");
+    }
+    return value.substring(PERSON.length());
+  }
+
+  public Address address() {
+    if (isPerson()) {
+      throw new IllegalStateException("not an address key");
+    }
+    return Address.of(value.substring(ADDR.length()));
+  }
+
+  @Override
+  public String toString() {
+    return isPerson() ? "person" : "address";
+  }
+}

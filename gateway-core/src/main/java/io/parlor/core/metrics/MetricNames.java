@@ -1,0 +1,25 @@
+package io.parlor.core.metrics;
+
+/**
+ * Metric names and tag keys of the core, in one place. Tags stay low-cardinality: network ids,
+ * outcomes and states only, never people's identifiers.
+ */
+public final class MetricNames {
+  private MetricNames() {}
+
+  public static final String MESSAGES_RECEIVED = "parlor.messages.received";
+  public static final String DELIVERIES = "parlor.deliveries";
+  public static final String DELIVERY_ATTEMPTS = "parlor.delivery.attempts";
+  public static final String DELIVERY_LATENCY = "parlor.delivery.latency";
+  public static final String STATUS_REPORTS = "parlor.status.reports";
+  public static final String QUEUE_DEPTH = "parlor.queue.depth";
+  public static final String ADAPTER_HEALTH = "parlor.adapter.health";
+  public static final String STORE_COMMIT_BATCH = "parlor.store.commit.batch";
+  public static final String HTTP_REQUESTS = "parlor.http.requests";
+
+  public static final String TAG_NETWORK = "network";
+  public static final String TAG_OUTCOME = "outcome";
+  public static final String TAG_STATE = "state";
+  public static final String TAG_ROUTE = "route";
+  public static final String TAG_STATUS = "status";
+}

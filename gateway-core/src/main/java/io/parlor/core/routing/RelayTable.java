@@ -1,0 +1,105 @@
+package io.parlor.core.routing;
+
+import io.parlor.core.linking.PartyKey;
+import io.parlor.spi.envelope.Address;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * Relay handles ({@code ~xxxx}): one per (represented party, viewer) pair. A message the viewer
+ * sends to the handle reaches the represented party; nobody else can use it. Called on a store
+ * connection; not thread-safe.
+ */
+public final class RelayTable {
+  private static final char[] ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
+  private static final int LENGTH = 10; // 50 random bits
+
+  /** A relay handle's two ends. */
+  public record Relay(Address handle, PartyKey represents, PartyKey viewer) {}
+
+  private final SecureRandom random;
+
+  public RelayTable(SecureRandom random) {
+    this.random = random;
+  }
+
+  public Optional<Relay> find(Connection c, Address handle) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT represents, viewer FROM relay_handles WHERE handle = ?")) {
+      ps.setString(1, handle.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        return Optional.of(new Relay(handle, new PartyKey(rs.getString(1)), new PartyKey(rs.getString(2))));
+      }
+    }
+  }
+
+  /** Whether {@code represents} has a handle shown to {@code viewer}, i.e. wrote to them first. */
+  public boolean exists(Connection c, PartyKey represents, PartyKey viewer) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT 1 FROM relay_handles WHERE represents = ? AND viewer = ?")) {
+      ps.setString(1, represents.value());
+      ps.setString(2, viewer.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /** The handle that stands for {@code represents} in front of {@code viewer}, minted if new. */
+  public Address handleFor(Connection c, PartyKey represents, PartyKey viewer, Instant now)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT handle FROM relay_handles WHERE represents = ? AND viewer = ?")) {
+      ps.setString(1, represents.value());
+      ps.setString(2, viewer.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          Address h = Address.of(rs.getString(1));
+          touch(c, h, now);
+          return h;
+        }
+      }
+    }
+    while (true) {
+      Address h = Address.of("~" + randomString());
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT OR IGNORE INTO relay_handles(handle, represents, viewer, created_at, last_used_at)"
+                  + " VALUES (?,?,?,?,?)")) {
+        ps.setString(1, h.value());
+        ps.setString(2, represents.value());
+        ps.setString(3, viewer.value());
+        ps.setLong(4, now.toEpochMilli());
+        ps.setLong(5, now.toEpochMilli());
+        if (ps.executeUpdate() == 1) {
+          return h;
+        }
+      }
+    }
+  }
+
+  private static void touch(Connection c, Address handle, Instant now) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("UPDATE relay_handles SET last_used_at = ? WHERE handle = ?")) {
+      ps.setLong(1, now.toEpochMilli());
+      ps.setString(2, handle.value());
+      ps.executeUpdate();
+    }
+  }
+
+  private String randomString() {
+    char[] out = new char[LENGTH];
+    for (int i = 0; i < LENGTH; i++) {
+      out[i] = ALPHABET[random.nextInt(ALPHABET.length)];
+    }
+    return new String(out);
+  }
+}

@@ -1,0 +1,150 @@
+package io.parlor.core.store;
+
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.parlor.core.metrics.MetricNames;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The store's only writer: one thread that takes queued units of work, runs as many as are
+ * waiting (up to {@code maxBatch}) in one transaction, commits once, then completes their futures.
+ * Many messages thus share one commit (and one fsync). Each unit runs inside its own savepoint, so
+ * a failing unit is rolled back alone and fails only its own future.
+ *
+ * <p>Thread-safe: {@link #submit} may be called from any thread and never blocks; when the queue
+ * is full it fails fast (back-pressure the caller turns into a 503).
+ */
+final class GroupCommitWriter implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
+
+  private record Task<T>(SqlWork<T> work, CompletableFuture<T> future) {}
+
+  private final Connection connection;
+  private final BlockingQueue<Task<?>> queue;
+  private final int maxBatch;
+  private final Thread thread;
+  private final DistributionSummary batchSizes;
+  private volatile boolean running = true;
+  private volatile boolean healthy = true;
+
+  GroupCommitWriter(Connection connection, int queueCapacity, int maxBatch, MeterRegistry meters) {
+    this.connection = connection;
+    this.queue = new ArrayBlockingQueue<>(queueCapacity);
+    this.maxBatch = maxBatch;
+    this.batchSizes =
+        DistributionSummary.builder(MetricNames.STORE_COMMIT_BATCH)
+            .description("units of work per commit (group commit)")
+            .register(meters);
+    this.thread = new Thread(this::loop, "store-writer");
+    this.thread.setDaemon(false);
+    this.thread.start();
+  }
+
+  <T> CompletableFuture<T> submit(SqlWork<T> work) {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    if (!running) {
+      f.completeExceptionally(new StoreException("store is closed", null));
+    } else if (!queue.offer(new Task<>(work, f))) {
+      f.completeExceptionally(new StoreException("store write queue is full", null));
+    }
+    return f;
+  }
+
+  boolean healthy() {
+    return healthy && running && thread.isAlive();
+  }
+
+  int queued() {
+    return queue.size();
+  }
+
+  private void loop() {
+    List<Task<?>> batch = new ArrayList<>(maxBatch);
+    while (running || !queue.isEmpty()) {
+      try {
+        Task<?> first = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        batch.add(first);
+        queue.drainTo(batch, maxBatch - 1);
+        runBatch(batch);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      } finally {
+        batch.clear();
+      }
+    }
+    for (Task<?> t; (t = queue.poll()) != null; ) {
+      t.future.completeExceptionally(new StoreException("store is closed", null));
+    }
+  }
+
+  private void runBatch(List<Task<?>> batch) {
+    Object[] results = new Object[batch.size()];
+    Throwable[] errors = new Throwable[batch.size()];
+    try (Statement st = connection.createStatement()) {
+      connection.setAutoCommit(false);
+      for (int i = 0; i < batch.size(); i++) {
+        st.execute("SAVEPOINT unit");
+        try {
+          results[i] = batch.get(i).work.run(connection);
+          st.execute("RELEASE unit");
+        } catch (SQLException | RuntimeException e) {
+          st.execute("ROLLBACK TO unit");
+          st.execute("RELEASE unit");
+          errors[i] = e;
+        }
+      }
+      connection.commit();
+      healthy = true;
+    } catch (SQLException e) {
+      healthy = false;
+      log.error("store commit failed; {} units of work failed", batch.size(), e);
+      try {
+        connection.rollback();
+      } catch (SQLException ignored) {
+        log.debug("rollback after failed commit also failed", ignored);
+      }
+      for (Task<?> t : batch) {
+        t.future.completeExceptionally(new StoreException("commit failed", e));
+      }
+      return;
+    }
+    batchSizes.record(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
+      complete(batch.get(i), results[i], errors[i]);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> void complete(Task<T> task, Object result, Throwable error) {
+    if (error != null) {
+      task.future.completeExceptionally(
+          error instanceof StoreException ? error : new StoreException("store operation failed", error));
+    } else {
+      task.future.complete((T) result);
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    try {
+      thread.join(TimeUnit.SECONDS.toMillis(30));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,126 @@
+package io.parlor.core.store;
+
+import io.parlor.core.linking.PartyKey;
+import io.parlor.spi.envelope.Envelope;
+import io.parlor.spi.envelope.MessageId;
+import io.parlor.spi.envelope.NetworkId;
+import io.parlor.spi.json.EnvelopeJson;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** SQL for queued messages and dedupe keys. Called on a store connection; not thread-safe. */
+public final class MessageTable {
+  private MessageTable() {}
+
+  /** Whether (network, id) was already accepted. */
+  public static boolean seen(Connection c, NetworkId network, MessageId id) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT 1 FROM dedupe WHERE source_network = ? AND source_id = ?")) {
+      ps.setString(1, network.value());
+      ps.setString(2, id.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /** Inserts the message and its dedupe key; returns it with its sequence number. */
+  public static StoredMessage insert(Connection c, StoredMessage m, Instant now) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO dedupe(source_network, source_id, seen_at) VALUES (?,?,?)")) {
+      ps.setString(1, m.sourceNetwork().value());
+      ps.setString(2, m.sourceId().value());
+      ps.setLong(3, now.toEpochMilli());
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO messages(gid, source_network, source_id, conversation, recipient, envelope,"
+                + " deadline, created_at) VALUES (?,?,?,?,?,?,?,?)",
+            Statement.RETURN_GENERATED_KEYS)) {
+      ps.setString(1, m.gid());
+      ps.setString(2, m.sourceNetwork().value());
+      ps.setString(3, m.sourceId().value());
+      ps.setString(4, m.conversation());
+      ps.setString(5, m.recipient().value());
+      ps.setBytes(6, EnvelopeJson.write(m.envelope()));
+      ps.setLong(7, m.deadline().toEpochMilli());
+      ps.setLong(8, now.toEpochMilli());
+      ps.executeUpdate();
+      try (ResultSet keys = ps.getGeneratedKeys()) {
+        keys.next();
+        return new StoredMessage(
+            m.gid(), keys.getLong(1), m.sourceNetwork(), m.sourceId(), m.conversation(),
+            m.recipient(), m.envelope(), m.deadline());
+      }
+    }
+  }
+
+  /** Deletes a message; false when it was already gone. */
+  public static boolean delete(Connection c, String gid) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM messages WHERE gid = ?")) {
+      ps.setString(1, gid);
+      return ps.executeUpdate() > 0;
+    }
+  }
+
+  /** Gateway ids of messages queued for {@code recipient}. */
+  public static List<String> gidsFor(Connection c, PartyKey recipient) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT gid FROM messages WHERE recipient = ?")) {
+      ps.setString(1, recipient.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Up to {@code limit} queued messages with {@code seq > afterSeq}, in acceptance order. */
+  public static List<StoredMessage> page(Connection c, long afterSeq, int limit) throws SQLException {
+    List<StoredMessage> out = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT seq, gid, source_network, source_id, conversation, recipient, envelope, deadline"
+                + " FROM messages WHERE seq > ? ORDER BY seq LIMIT ?")) {
+      ps.setLong(1, afterSeq);
+      ps.setInt(2, limit);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          Envelope e = EnvelopeJson.read(rs.getBytes(7));
+          out.add(
+              new StoredMessage(
+                  rs.getString(2), rs.getLong(1), NetworkId.of(rs.getString(3)),
+                  MessageId.of(rs.getString(4)), rs.getString(5), new PartyKey(rs.getString(6)), e,
+                  Instant.ofEpochMilli(rs.getLong(8))));
+        }
+      }
+    }
+    return out;
+  }
+
+  public static long count(Connection c) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM messages")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** Forgets dedupe keys older than {@code before}. */
+  public static int purgeDedupe(Connection c, Instant before) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM dedupe WHERE seen_at < ?")) {
+      ps.setLong(1, before.toEpochMilli());
+      return ps.executeUpdate();
+    }
+  }
+}

@@ -1,0 +1,143 @@
+package io.parlor.core.store;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The embedded store: one SQLite file on disk in WAL mode with {@code secure_delete=ON}. Writes go
+ * through one writer thread with group commit ({@link GroupCommitWriter}); reads run on one reader
+ * thread with its own connection (WAL lets it read while the writer writes). Messages, dedupe
+ * keys, people, linked accounts, relay handles and the status outbox all live here.
+ *
+ * <p>Thread-safe. No method blocks: work is queued and a future completes after commit.
+ */
+public final class SqliteStore implements AutoCloseable {
+  private final Path path;
+  private final Connection writeConnection;
+  private final Connection readConnection;
+  private final GroupCommitWriter writer;
+  private final ExecutorService reader;
+
+  private SqliteStore(Path path, Connection w, Connection r, GroupCommitWriter writer) {
+    this.path = path;
+    this.writeConnection = w;
+    this.readConnection = r;
+    this.writer = writer;
+    this.reader =
+        Executors.newSingleThreadExecutor(
+            run -> {
+              Thread t = new Thread(run, "store-reader");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /**
+   * Opens (creating if needed) the database at {@code path}.
+   *
+   * @param maxBatch most units of work in one commit
+   */
+  public static SqliteStore open(Path path, int maxBatch, MeterRegistry meters) {
+    try {
+      Path parent = path.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      Connection w = connect(path);
+      try (Statement st = w.createStatement()) {
+        st.execute("PRAGMA journal_mode=WAL");
+        Schema.create(st);
+      }
+      Connection r = connect(path);
+      GroupCommitWriter writer = new GroupCommitWriter(w, 10_000, maxBatch, meters);
+      return new SqliteStore(path, w, r, writer);
+    } catch (SQLException | IOException e) {
+      throw new StoreException("cannot open store at " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static Connection connect(Path path) throws SQLException {
+    Connection c = DriverManager.getConnection("jdbc:sqlite:" + path.toAbsolutePath());
+    try (Statement st = c.createStatement()) {
+      st.execute("PRAGMA busy_timeout=5000");
+      // FULL: a commit survives power loss, not only a process crash; group commit pays for it.
+      st.execute("PRAGMA synchronous=FULL");
+      st.execute("PRAGMA secure_delete=ON");
+      st.execute("PRAGMA foreign_keys=ON");
+    }
+    return c;
+  }
+
+  public Path path() {
+    return path;
+  }
+
+  /** Runs {@code work} in the next group commit; completes after the commit. */
+  public <T> CompletableFuture<T> write(SqlWork<T> work) {
+    return writer.submit(work);
+  }
+
+  /** Runs {@code work} on the reader connection (sees committed data only). */
+  public <T> CompletableFuture<T> read(SqlWork<T> work) {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    try {
+      reader.execute(
+          () -> {
+            try {
+              f.complete(work.run(readConnection));
+            } catch (SQLException | RuntimeException e) {
+              f.completeExceptionally(new StoreException("store read failed", e));
+            }
+          });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      f.completeExceptionally(new StoreException("store is closed", e));
+    }
+    return f;
+  }
+
+  /** Whether the last commit succeeded and the writer runs. */
+  public boolean writable() {
+    return writer.healthy();
+  }
+
+  /** Truncates the write-ahead log so deleted rows leave no copy behind in it. */
+  public CompletableFuture<Void> checkpoint() {
+    return read(
+        c -> {
+          try (Statement st = c.createStatement()) {
+            st.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+          }
+          return null;
+        });
+  }
+
+  @Override
+  public void close() {
+    writer.close();
+    reader.shutdown();
+    try {
+      reader.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      readConnection.close();
+      try (Statement st = writeConnection.createStatement()) {
+        st.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+      }
+      writeConnection.close();
+    } catch (SQLException e) {
+      throw new StoreException("closing the store failed", e);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package io.parlor.core.store;
+
+import io.parlor.spi.StatusReport;
+import io.parlor.spi.envelope.MessageId;
+import io.parlor.spi.envelope.NetworkId;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Statuses owed to source networks. Written in the same transaction that removes the message, so
+ * a crash cannot lose a status; deleted once handed over. Not thread-safe (store connection).
+ */
+public final class StatusOutbox {
+  private StatusOutbox() {}
+
+  /** A status waiting to be reported. */
+  public record Entry(long id, NetworkId network, StatusReport report) {}
+
+  public static Entry add(Connection c, NetworkId network, StatusReport r) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO status_outbox(network, source_id, status, reason, at) VALUES (?,?,?,?,?)",
+            Statement.RETURN_GENERATED_KEYS)) {
+      ps.setString(1, network.value());
+      ps.setString(2, r.id().value());
+      ps.setString(3, r.status().name());
+      ps.setString(4, r.reason());
+      ps.setLong(5, r.at().toEpochMilli());
+      ps.executeUpdate();
+      try (ResultSet keys = ps.getGeneratedKeys()) {
+        keys.next();
+        return new Entry(keys.getLong(1), network, r);
+      }
+    }
+  }
+
+  public static void remove(Connection c, long id) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM status_outbox WHERE id = ?")) {
+      ps.setLong(1, id);
+      ps.executeUpdate();
+    }
+  }
+
+  public static List<Entry> all(Connection c) throws SQLException {
+    List<Entry> out = new ArrayList<>();
+    try (Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery("SELECT id, network, source_id, status, reason, at FROM status_outbox ORDER BY id")) {
+      while (rs.next()) {
+        out.add(
+            new Entry(
+                rs.getLong(1),
+                NetworkId.of(rs.getString(2)),
+                new StatusReport(
+                    MessageId.of(rs.getString(3)),
+                    StatusReport.Status.valueOf(rs.getString(4)),
+                    rs.getString(5),
+                    Instant.ofEpochMilli(rs.getLong(6)))));
+      }
+    }
+    return out;
+  }
+}

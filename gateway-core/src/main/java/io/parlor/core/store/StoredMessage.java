@@ -1,0 +1,35 @@
+package io.parlor.core.store;
+
+import io.parlor.core.linking.PartyKey;
+import io.parlor.spi.envelope.Envelope;
+import io.parlor.spi.envelope.MessageId;
+import io.parlor.spi.envelope.NetworkId;
+import java.time.Instant;
+
+/**
+ * A queued message.
+ *
+ * @param gid gateway id, the idempotency key towards destination networks
+ * @param seq acceptance order
+ * @param sourceNetwork the network that sent it
+ * @param sourceId the id the source network gave it
+ * @param conversation ordering key: messages of one conversation are delivered in order
+ * @param recipient who it is for
+ * @param envelope the envelope as the recipient should see it ({@code from} is the relay handle)
+ * @param deadline never delivered at or after this instant (timer expiry or the queue's max age)
+ */
+public record StoredMessage(
+    String gid,
+    long seq,
+    NetworkId sourceNetwork,
+    MessageId sourceId,
+    String conversation,
+    PartyKey recipient,
+    Envelope envelope,
+    Instant deadline) {
+
+  @Override
+  public String toString() {
+    return "StoredMessage[gid=" + gid + ", network=" + sourceNetwork + "]";
+  }
+}
