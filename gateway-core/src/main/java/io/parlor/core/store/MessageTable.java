@@ -16,6 +16,9 @@ import java.util.List;
 
 /** SQL for queued messages and dedupe keys. Called on a store connection; not thread-safe. */
 public final class MessageTable {
+  private static final String SELECT =
+      "SELECT seq, gid, source_network, source_id, conversation, recipient, envelope, deadline FROM messages";
+
   private MessageTable() {}
 
   /** Whether (network, id) was already accepted. */
@@ -71,41 +74,39 @@ public final class MessageTable {
     }
   }
 
-  /** Gateway ids of messages queued for {@code recipient}. */
-  public static List<String> gidsFor(Connection c, PartyKey recipient) throws SQLException {
-    List<String> out = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT gid FROM messages WHERE recipient = ?")) {
-      ps.setString(1, recipient.value());
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(rs.getString(1));
-        }
-      }
-    }
-    return out;
-  }
-
   /** Up to {@code limit} queued messages with {@code seq > afterSeq}, in acceptance order. */
   public static List<StoredMessage> page(Connection c, long afterSeq, int limit) throws SQLException {
     List<StoredMessage> out = new ArrayList<>();
     try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT seq, gid, source_network, source_id, conversation, recipient, envelope, deadline"
-                + " FROM messages WHERE seq > ? ORDER BY seq LIMIT ?")) {
+        c.prepareStatement(SELECT + " WHERE seq > ? ORDER BY seq LIMIT ?")) {
       ps.setLong(1, afterSeq);
       ps.setInt(2, limit);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          Envelope e = EnvelopeJson.read(rs.getBytes(7));
-          out.add(
-              new StoredMessage(
-                  rs.getString(2), rs.getLong(1), NetworkId.of(rs.getString(3)),
-                  MessageId.of(rs.getString(4)), rs.getString(5), new PartyKey(rs.getString(6)), e,
-                  Instant.ofEpochMilli(rs.getLong(8))));
-        }
-      }
+      readRows(ps, out);
     }
     return out;
+  }
+
+  /** Queued messages addressed to {@code recipient}. */
+  public static List<StoredMessage> forRecipient(Connection c, PartyKey recipient) throws SQLException {
+    List<StoredMessage> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE recipient = ? ORDER BY seq")) {
+      ps.setString(1, recipient.value());
+      readRows(ps, out);
+    }
+    return out;
+  }
+
+  private static void readRows(PreparedStatement ps, List<StoredMessage> out) throws SQLException {
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        Envelope e = EnvelopeJson.read(rs.getBytes(7));
+        out.add(
+            new StoredMessage(
+                rs.getString(2), rs.getLong(1), NetworkId.of(rs.getString(3)),
+                MessageId.of(rs.getString(4)), rs.getString(5), new PartyKey(rs.getString(6)), e,
+                Instant.ofEpochMilli(rs.getLong(8))));
+      }
+    }
   }
 
   public static long count(Connection c) throws SQLException {

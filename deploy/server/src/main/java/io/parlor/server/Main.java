@@ -1,0 +1,134 @@
+package io.parlor.server;
+
+import io.parlor.core.Gateway;
+import io.parlor.core.config.ConfigLoader;
+import io.parlor.core.config.GatewayConfig;
+import io.parlor.spi.AdapterProvider;
+import io.parlor.spi.config.ConfigProblem;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The only {@code main}: {@code parlor serve [--config FILE]}, {@code parlor check-config FILE},
+ * {@code parlor demo}. Exit codes: 0 clean stop, 2 bad config or arguments, 1 anything else.
+ */
+public final class Main {
+  static final Path DEFAULT_CONFIG = Path.of("config/parlor.yaml");
+  static final String USAGE =
+      String.join(
+          "\n",
+          "usage: parlor serve [--config FILE]   start a node (default config/parlor.yaml)",
+          "       parlor check-config FILE       validate a config file",
+          "       parlor demo                    run a scripted exchange between two simulated networks");
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length == 0) {
+      err.println(USAGE);
+      return 2;
+    }
+    try {
+      switch (args[0]) {
+        case "serve":
+          return serve(args, err);
+        case "check-config":
+          if (args.length != 2) {
+            err.println(USAGE);
+            return 2;
+          }
+          return checkConfig(Path.of(args[1]), out, err);
+        case "demo":
+          return Demo.run(out, err);
+        case "-h":
+        case "--help":
+        case "help":
+          out.println(USAGE);
+          return 0;
+        default:
+          err.println("unknown command: " + args[0]);
+          err.println(USAGE);
+          return 2;
+      }
+    } catch (RuntimeException e) {
+      err.println("parlor: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  static List<AdapterProvider<?>> providers() {
+    List<AdapterProvider<?>> list = new ArrayList<>();
+    for (AdapterProvider<?> p : ServiceLoader.load(AdapterProvider.class)) {
+      list.add(p);
+    }
+    return list;
+  }
+
+  /** Loads a config, printing every problem; null when invalid. */
+  static GatewayConfig load(Path file, PrintStream err) {
+    ConfigLoader.Result r = new ConfigLoader(System.getenv(), providers()).load(file);
+    if (!r.ok()) {
+      err.println(file + ": " + r.problems().size() + " problem(s):");
+      for (ConfigProblem p : r.problems()) {
+        err.println("  " + file + ": " + p.path() + ": got " + p.value() + "; expected " + p.expected());
+      }
+      return null;
+    }
+    return r.config().orElseThrow();
+  }
+
+  private static int checkConfig(Path file, PrintStream out, PrintStream err) {
+    GatewayConfig c = load(file, err);
+    if (c == null) {
+      return 2;
+    }
+    out.println(file + ": OK (" + c.networks().size() + " network(s))");
+    return 0;
+  }
+
+  private static int serve(String[] args, PrintStream err) {
+    Path file = DEFAULT_CONFIG;
+    for (int i = 1; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) {
+        file = Path.of(args[++i]);
+      } else if (args[i].startsWith("--config=")) {
+        file = Path.of(args[i].substring("--config=".length()));
+      } else {
+        err.println("unknown argument: " + args[i]);
+        err.println(USAGE);
+        return 2;
+      }
+    }
+    GatewayConfig config = load(file, err);
+    if (config == null) {
+      return 2;
+    }
+    Logging.configure(config.logFormat(), config.logLevel());
+    Gateway gateway;
+    try {
+      gateway = Gateway.start(config, Clock.systemUTC());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
+    }
+    CountDownLatch stop = new CountDownLatch(1);
+    Signals.onTerminate(stop::countDown);
+    try {
+      stop.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    gateway.close(Duration.ofSeconds(10));
+    return 0;
+  }
+}

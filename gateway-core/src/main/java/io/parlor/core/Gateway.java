@@ -1,0 +1,254 @@
+package io.parlor.core;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.parlor.core.config.GatewayConfig;
+import io.parlor.core.delivery.DeliveryScheduler;
+import io.parlor.core.delivery.RetryPolicies;
+import io.parlor.core.delivery.StatusDispatcher;
+import io.parlor.core.http.AdminApi;
+import io.parlor.core.http.HttpServerSettings;
+import io.parlor.core.http.NettyHttpServer;
+import io.parlor.core.http.Routes;
+import io.parlor.core.ingress.Ingress;
+import io.parlor.core.metrics.MetricNames;
+import io.parlor.core.routing.Network;
+import io.parlor.core.routing.NetworkRegistry;
+import io.parlor.core.routing.RelayTable;
+import io.parlor.core.routing.Router;
+import io.parlor.core.store.MessageTable;
+import io.parlor.core.store.SqliteStore;
+import io.parlor.spi.Adapter;
+import io.parlor.spi.AdapterContext;
+import io.parlor.spi.AdapterProvider;
+import io.parlor.spi.HealthState;
+import io.parlor.spi.http.HttpRoute;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running node: store, adapters, ingress, router, delivery, HTTP server. Created with {@link
+ * #start}; {@link #close} drains (stops accepting, lets in-flight work finish, keeps queued
+ * messages in the store for the next start).
+ *
+ * <pre>{@code
+ * try (Gateway g = Gateway.start(config, Clock.systemUTC())) {
+ *   int port = g.port();
+ * }
+ * }</pre>
+ */
+public final class Gateway implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+
+  private final GatewayConfig config;
+  private final SqliteStore store;
+  private final NetworkRegistry networks;
+  private final DeliveryScheduler scheduler;
+  private final StatusDispatcher statuses;
+  private final Ingress ingress;
+  private final NettyHttpServer server;
+  private final ScheduledExecutorService housekeeping;
+  private final PrometheusMeterRegistry meters;
+  private final int port;
+  private final Clock clock;
+
+  private Gateway(Builder b) {
+    this.config = b.config;
+    this.store = b.store;
+    this.networks = b.networks;
+    this.scheduler = b.scheduler;
+    this.statuses = b.statuses;
+    this.ingress = b.ingress;
+    this.server = b.server;
+    this.housekeeping = b.housekeeping;
+    this.meters = b.meters;
+    this.port = b.port;
+    this.clock = b.clock;
+  }
+
+  private static final class Builder {
+    GatewayConfig config;
+    SqliteStore store;
+    NetworkRegistry networks;
+    DeliveryScheduler scheduler;
+    StatusDispatcher statuses;
+    Ingress ingress;
+    NettyHttpServer server;
+    ScheduledExecutorService housekeeping;
+    PrometheusMeterRegistry meters;
+    int port;
+    Clock clock;
+  }
+
+  /** Starts a node: opens the store, starts adapters, recovers the queue, binds HTTP. */
+  public static Gateway start(GatewayConfig config, Clock clock) throws InterruptedException {
+    Builder b = new Builder();
+    b.config = config;
+    b.clock = clock;
+    b.meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    b.meters.config().commonTags("node", config.nodeId());
+    SecureRandom random = new SecureRandom();
+    b.store = SqliteStore.open(config.storePath(), config.delivery().maxBatch(), b.meters);
+    RelayTable relays = new RelayTable(random);
+
+    // Adapters need the ingress sink, the ingress needs the registry: wire through a holder.
+    Ingress[] ingressRef = new Ingress[1];
+    List<Network> nets = new ArrayList<>();
+    RetryPolicies.Backoff backoff =
+        new RetryPolicies.Backoff(config.delivery().initialBackoff(), config.delivery().maxBackoff());
+    for (GatewayConfig.NetworkConfig nc : config.networks()) {
+      AdapterContext ctx =
+          new AdapterContext(
+              nc.id(), clock, env -> ingressRef[0].sinkFor(nc.id()).accept(env),
+              (net, health) -> log.info("network {} is {}: {}", net, health.state(), health.reason()));
+      Adapter adapter = create(nc.provider(), nc.adapterConfig(), ctx);
+      nets.add(
+          new Network(
+              nc.id(), nc.type(), nc.region(), adapter,
+              RetryPolicies.retry(nc.id().value(), backoff),
+              RetryPolicies.breaker(nc.id().value(), config.delivery().breakerOpenFor())));
+      for (HealthState s : HealthState.values()) {
+        Gauge.builder(MetricNames.ADAPTER_HEALTH, adapter, a -> a.health().state() == s ? 1 : 0)
+            .tag(MetricNames.TAG_NETWORK, nc.id().value())
+            .tag(MetricNames.TAG_STATE, s.name())
+            .register(b.meters);
+      }
+    }
+    b.networks = new NetworkRegistry(nets);
+    Router router = new Router(b.networks, relays);
+    b.statuses = new StatusDispatcher(b.store, b.networks, backoff, b.meters);
+    b.scheduler =
+        new DeliveryScheduler(
+            new DeliveryScheduler.Deps(
+                b.store, router, b.statuses, RetryPolicies.retry("store", backoff), clock, b.meters));
+    b.ingress =
+        new Ingress(
+            new Ingress.Deps(
+                b.store, router, relays, b.scheduler, clock, config.delivery().maxAge(), random, b.meters));
+    ingressRef[0] = b.ingress;
+
+    CompletableFuture.allOf(
+            nets.stream().map(n -> n.adapter().start().toCompletableFuture()).toArray(CompletableFuture[]::new))
+        .join();
+    int recovered = b.scheduler.recover().toCompletableFuture().join();
+    b.statuses.recover().toCompletableFuture().join();
+    if (recovered > 0) {
+      log.info("recovered {} queued messages from the store", recovered);
+    }
+
+    List<HttpRoute> routes = new ArrayList<>();
+    nets.forEach(n -> routes.addAll(n.adapter().routes()));
+    AdminApi admin =
+        new AdminApi(
+            new AdminApi.Deps(config.adminToken(), b.store, b.networks, b.scheduler, b.statuses, clock, b.meters));
+    Gateway[] self = new Gateway[1];
+    Routes dispatcher =
+        new Routes(
+            nets.stream().map(Network::id).collect(Collectors.toSet()), routes, admin, b.meters,
+            () -> self[0] != null && self[0].ready());
+    b.server =
+        new NettyHttpServer(
+            new HttpServerSettings(
+                config.http().bind(), config.http().port(), 256 * 1024, config.http().readTimeout(),
+                config.http().idleTimeout()),
+            dispatcher);
+    b.port = b.server.start();
+    b.housekeeping =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "housekeeping");
+              t.setDaemon(true);
+              return t;
+            });
+    Gateway g = new Gateway(b);
+    self[0] = g;
+    b.housekeeping.scheduleWithFixedDelay(g::housekeep, 1, 60, TimeUnit.SECONDS);
+    log.info(
+        "node {} listening on {}:{} with {} network(s)", config.nodeId(), config.http().bind(), b.port, nets.size());
+    return g;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <C> Adapter create(AdapterProvider<C> provider, Object config, AdapterContext ctx) {
+    return provider.create((C) config, ctx);
+  }
+
+  /** The bound HTTP port. */
+  public int port() {
+    return port;
+  }
+
+  public PrometheusMeterRegistry meters() {
+    return meters;
+  }
+
+  public int queueDepth() {
+    return scheduler.depth();
+  }
+
+  /** Store writable and every adapter started. */
+  public boolean ready() {
+    return store.writable()
+        && networks.all().stream()
+            .map(n -> n.adapter().health().state())
+            .noneMatch(s -> s == HealthState.STOPPED || s == HealthState.STARTING);
+  }
+
+  private void housekeep() {
+    store
+        .write(c -> MessageTable.purgeDedupe(c, clock.instant().minus(config.delivery().dedupeWindow())))
+        .thenCompose(n -> store.checkpoint())
+        .exceptionally(
+            e -> {
+              log.warn("housekeeping failed", e);
+              return null;
+            });
+  }
+
+  @Override
+  public void close() {
+    close(Duration.ofSeconds(10));
+  }
+
+  /** Drains: stop accepting, let in-flight requests and deliveries finish, stop adapters. */
+  public void close(Duration grace) {
+    log.info("draining");
+    server.stopAccepting();
+    // answer requests already received (their commits are queued) before closing connections
+    ingress.close();
+    sleepQuietly(Duration.ofMillis(200));
+    server.close(Duration.ofSeconds(2));
+    scheduler.close(grace);
+    statuses.close();
+    housekeeping.shutdownNow();
+    CompletableFuture.allOf(
+            networks.all().stream()
+                .map(n -> n.adapter().stop(grace).toCompletableFuture())
+                .toArray(CompletableFuture[]::new))
+        .orTimeout(grace.toMillis() + 1000, TimeUnit.MILLISECONDS)
+        .exceptionally(e -> null)
+        .join();
+    store.close();
+    meters.close();
+    log.info("stopped");
+  }
+
+  private static void sleepQuietly(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,223 @@
+package io.parlor.core.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.parlor.spi.AdapterProvider;
+import io.parlor.spi.config.ConfigProblem;
+import io.parlor.spi.config.ConfigView;
+import io.parlor.spi.envelope.NetworkId;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a YAML config file: substitutes {@code ${VAR}} and {@code ${VAR:-default}} from the
+ * environment, validates every field, and reports every problem (file, field path, bad value,
+ * what is expected) rather than stopping at the first. Unknown keys are problems too.
+ */
+public final class ConfigLoader {
+  private static final Pattern VAR = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?}");
+  private static final Duration MAX_RETENTION = Duration.ofDays(30);
+
+  /** The outcome: a config, or the problems that prevent one. */
+  public record Result(Optional<GatewayConfig> config, List<ConfigProblem> problems) {
+    public boolean ok() {
+      return problems.isEmpty() && config.isPresent();
+    }
+  }
+
+  private final Map<String, String> env;
+  private final Map<String, AdapterProvider<?>> providers = new LinkedHashMap<>();
+
+  public ConfigLoader(Map<String, String> env, List<AdapterProvider<?>> providers) {
+    this.env = env;
+    for (AdapterProvider<?> p : providers) {
+      this.providers.put(p.type(), p);
+    }
+  }
+
+  public Result load(Path file) {
+    List<ConfigProblem> problems = new ArrayList<>();
+    Object tree;
+    try {
+      String text = Files.readString(file);
+      tree = new ObjectMapper(new YAMLFactory()).readValue(text, Object.class);
+    } catch (NoSuchFileException e) {
+      problems.add(new ConfigProblem("(file)", file.toString(), "an existing, readable YAML file"));
+      return new Result(Optional.empty(), problems);
+    } catch (JsonProcessingException e) {
+      String where =
+          e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+      problems.add(new ConfigProblem("(file)", "invalid YAML" + where, "valid YAML"));
+      return new Result(Optional.empty(), problems);
+    } catch (IOException e) {
+      problems.add(new ConfigProblem("(file)", file.toString(), "a readable file (" + e.getMessage() + ")"));
+      return new Result(Optional.empty(), problems);
+    }
+    if (tree == null) {
+      tree = Map.of();
+    }
+    if (!(tree instanceof Map<?, ?> map)) {
+      problems.add(new ConfigProblem("(root)", String.valueOf(tree), "a YAML mapping of sections"));
+      return new Result(Optional.empty(), problems);
+    }
+    Object substituted = substitute("", map, problems);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> root = (Map<String, Object>) substituted;
+    GatewayConfig config = parse(ConfigView.root(root, problems));
+    return new Result(problems.isEmpty() ? Optional.of(config) : Optional.empty(), List.copyOf(problems));
+  }
+
+  private Object substitute(String path, Object v, List<ConfigProblem> problems) {
+    if (v instanceof Map<?, ?> m) {
+      Map<String, Object> out = new LinkedHashMap<>();
+      m.forEach((k, val) -> out.put(String.valueOf(k), substitute(join(path, String.valueOf(k)), val, problems)));
+      return out;
+    }
+    if (v instanceof List<?> l) {
+      List<Object> out = new ArrayList<>();
+      for (int i = 0; i < l.size(); i++) {
+        out.add(substitute(path + "[" + i + "]", l.get(i), problems));
+      }
+      return out;
+    }
+    if (v instanceof String s && s.contains("${")) {
+      Matcher m = VAR.matcher(s);
+      StringBuilder sb = new StringBuilder();
+      while (m.find()) {
+        String value = env.get(m.group(1));
+        if (value == null || (value.isEmpty() && m.group(2) != null)) {
+          value = m.group(3);
+        }
+        if (value == null) {
+          problems.add(
+              new ConfigProblem(path, "${" + m.group(1) + "}", "environment variable " + m.group(1) + " to be set"));
+          value = "";
+        }
+        m.appendReplacement(sb, Matcher.quoteReplacement(value));
+      }
+      m.appendTail(sb);
+      return sb.toString();
+    }
+    return v;
+  }
+
+  private static String join(String path, String key) {
+    return path.isEmpty() ? key : path + "." + key;
+  }
+
+  private GatewayConfig parse(ConfigView root) {
+    ConfigView node = section(root, "node");
+    String nodeId = node.string("id", "parlor-1");
+    String region = node.string("region", "local");
+    node.reportUnknownKeys();
+
+    ConfigView httpView = section(root, "http");
+    String bind = httpView.string("bind", "127.0.0.1");
+    int port = httpView.integer("port", 8080, 0, 65535);
+    Duration readTimeout = httpView.duration("readTimeout", Duration.ofSeconds(30), Duration.ofMillis(100), Duration.ofMinutes(10));
+    Duration idleTimeout = httpView.duration("idleTimeout", Duration.ofSeconds(60), Duration.ofMillis(100), Duration.ofHours(1));
+    httpView.reportUnknownKeys();
+    boolean loopback = isLoopback(bind, httpView);
+
+    ConfigView store = section(root, "store");
+    store.oneOf("type", "sqlite", List.of("sqlite"));
+    Path storePath = Path.of(store.string("path", "./data/parlor.db"));
+    store.reportUnknownKeys();
+
+    ConfigView admin = section(root, "admin");
+    Optional<String> token = admin.optSecret("token");
+    if (token.isPresent() && token.get().length() < 16) {
+      admin.problem("token", "<redacted>", "at least 16 characters");
+    }
+    if (token.isEmpty() && !loopback) {
+      admin.problem("token", "<missing>", "a bearer token (required because http.bind is not a loopback address)");
+    }
+    admin.reportUnknownKeys();
+
+    ConfigView policy = section(root, "policy");
+    Duration retention = policy.duration("metadataRetention", Duration.ofDays(7), Duration.ofHours(1), MAX_RETENTION);
+    List<String> denied = policy.stringList("deniedRegions", List.of());
+    if (denied.contains(region)) {
+      node.problem("region", "\"" + region + "\"", "a region not listed in policy.deniedRegions (storage is refused there)");
+    }
+    policy.reportUnknownKeys();
+
+    ConfigView d = section(root, "delivery");
+    GatewayConfig.Delivery delivery =
+        new GatewayConfig.Delivery(
+            d.duration("maxAge", Duration.ofDays(7), Duration.ofSeconds(1), Duration.ofDays(30)),
+            d.duration("initialBackoff", Duration.ofSeconds(1), Duration.ofMillis(1), Duration.ofMinutes(10)),
+            d.duration("maxBackoff", Duration.ofMinutes(5), Duration.ofMillis(1), Duration.ofHours(6)),
+            d.duration("breakerOpenFor", Duration.ofSeconds(30), Duration.ofMillis(10), Duration.ofHours(1)),
+            d.duration("dedupeWindow", Duration.ofDays(1), Duration.ofMinutes(1), Duration.ofDays(30)),
+            d.integer("maxBatch", 256, 1, 10_000));
+    d.reportUnknownKeys();
+
+    ConfigView logging = section(root, "logging");
+    String format = logging.oneOf("format", "text", List.of("text", "json"));
+    String level = logging.oneOf("level", "info", List.of("error", "warn", "info", "debug"));
+    logging.reportUnknownKeys();
+
+    List<GatewayConfig.NetworkConfig> networks = new ArrayList<>();
+    Set<String> ids = new HashSet<>();
+    for (ConfigView n : root.children("networks")) {
+      String id = n.string("id");
+      if (id != null && !NetworkId.isValid(id)) {
+        n.problem("id", "\"" + id + "\"", "a network id matching [a-z][a-z0-9_-]{0,31}");
+        id = null;
+      } else if (id != null && !ids.add(id)) {
+        n.problem("id", "\"" + id + "\"", "a network id not used by another network");
+        id = null;
+      }
+      String type = n.string("type");
+      String netRegion = n.string("region", region);
+      AdapterProvider<?> provider = type == null ? null : providers.get(type);
+      if (type != null && provider == null) {
+        n.problem("type", "\"" + type + "\"", "one of " + providers.keySet());
+      }
+      Object adapterConfig = provider == null ? null : provider.parseConfig(n);
+      n.reportUnknownKeys();
+      if (id != null && provider != null && adapterConfig != null) {
+        networks.add(new GatewayConfig.NetworkConfig(NetworkId.of(id), type, netRegion, provider, adapterConfig));
+      }
+    }
+    root.reportUnknownKeys();
+    return new GatewayConfig(
+        nodeId, region, new GatewayConfig.Http(bind, port, readTimeout, idleTimeout), storePath, token,
+        retention, denied, delivery, format, level, List.copyOf(networks));
+  }
+
+  private static ConfigView section(ConfigView root, String key) {
+    return root.child(key).orElseGet(() -> emptySection(root, key));
+  }
+
+  private static ConfigView emptySection(ConfigView root, String key) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put(key, new LinkedHashMap<String, Object>());
+    return ConfigView.root(m, root.problems()).child(key).orElseThrow();
+  }
+
+  private static boolean isLoopback(String bind, ConfigView http) {
+    try {
+      return InetAddress.getByName(bind).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      http.problem("bind", "\"" + bind + "\"", "an IP address or resolvable host name");
+      return true;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package io.parlor.core.config;
+
+import io.parlor.spi.AdapterProvider;
+import io.parlor.spi.envelope.NetworkId;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A node's validated configuration (contract section 2). Immutable.
+ *
+ * @param nodeId node id, for logs and metrics
+ * @param region where this node stores data
+ * @param http HTTP server settings
+ * @param storePath the SQLite file
+ * @param adminToken bearer token for {@code /admin/v1}; empty only when bound to loopback
+ * @param metadataRetention how long routing/safety metadata is kept
+ * @param deniedRegions regions where sensitive data must not go
+ * @param delivery delivery policy settings
+ * @param logFormat {@code text} or {@code json}
+ * @param logLevel error, warn, info or debug
+ * @param networks configured networks
+ */
+public record GatewayConfig(
+    String nodeId,
+    String region,
+    Http http,
+    Path storePath,
+    Optional<String> adminToken,
+    Duration metadataRetention,
+    List<String> deniedRegions,
+    Delivery delivery,
+    String logFormat,
+    String logLevel,
+    List<NetworkConfig> networks) {
+
+  /** HTTP settings. */
+  public record Http(String bind, int port, Duration readTimeout, Duration idleTimeout) {}
+
+  /**
+   * Delivery settings.
+   *
+   * @param maxAge longest a message without a timer waits in the queue before it expires
+   * @param initialBackoff first retry delay
+   * @param maxBackoff longest retry delay
+   * @param breakerOpenFor how long a network's circuit stays open before a trial call
+   * @param dedupeWindow how long (network, id) pairs are remembered for dedupe
+   * @param maxBatch most units of work per store commit
+   */
+  public record Delivery(
+      Duration maxAge,
+      Duration initialBackoff,
+      Duration maxBackoff,
+      Duration breakerOpenFor,
+      Duration dedupeWindow,
+      int maxBatch) {}
+
+  /**
+   * One network.
+   *
+   * @param id network id
+   * @param type adapter type
+   * @param region where the network stores data
+   * @param provider the adapter provider of {@code type}
+   * @param adapterConfig the provider's parsed config
+   */
+  public record NetworkConfig(
+      NetworkId id, String type, String region, AdapterProvider<?> provider, Object adapterConfig) {}
+
+  @Override
+  public String toString() {
+    return "GatewayConfig[node=" + nodeId + ", networks=" + networks.size() + "]";
+  }
+}

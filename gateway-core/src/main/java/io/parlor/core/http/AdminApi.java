@@ -1,0 +1,260 @@
+package io.parlor.core.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.parlor.core.delivery.DeliveryScheduler;
+import io.parlor.core.delivery.StatusDispatcher;
+import io.parlor.core.linking.PartyKey;
+import io.parlor.core.linking.PeopleTable;
+import io.parlor.core.linking.Person;
+import io.parlor.core.linking.ReachableBy;
+import io.parlor.core.metrics.MetricNames;
+import io.parlor.core.routing.Network;
+import io.parlor.core.routing.NetworkRegistry;
+import io.parlor.core.store.MessageTable;
+import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.StatusOutbox;
+import io.parlor.core.store.StoredMessage;
+import io.parlor.spi.StatusReport;
+import io.parlor.spi.envelope.Address;
+import io.parlor.spi.http.HttpRequest;
+import io.parlor.spi.http.HttpResponse;
+import io.parlor.spi.json.EnvelopeJson;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.regex.Pattern;
+
+/**
+ * The admin API (contract section 4) under {@code /admin/v1}, behind a bearer token compared in
+ * constant time. Thread-safe; never blocks (store work is queued).
+ */
+public final class AdminApi {
+  public static final String PREFIX = "/admin/v1/";
+  private static final Pattern PERSON_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+  /** Construction parameters. */
+  public record Deps(
+      Optional<String> token,
+      SqliteStore store,
+      NetworkRegistry networks,
+      DeliveryScheduler scheduler,
+      StatusDispatcher statuses,
+      Clock clock,
+      MeterRegistry meters) {}
+
+  private final Deps d;
+  private final byte[] tokenHash;
+
+  public AdminApi(Deps deps) {
+    this.d = deps;
+    this.tokenHash = deps.token().map(AdminApi::sha256).orElse(null);
+  }
+
+  public CompletionStage<HttpResponse> handle(HttpRequest req) {
+    if (!authorized(req)) {
+      return done(
+          Json.error(401, "unauthorized", "missing or wrong bearer token", java.util.Map.of("www-authenticate", "Bearer")));
+    }
+    String rest = req.path().substring(PREFIX.length());
+    if (rest.equals("status")) {
+      return req.method().equals("GET") ? done(status()) : methodNotAllowed();
+    }
+    if (rest.startsWith("people/")) {
+      String id = rest.substring("people/".length());
+      if (!PERSON_ID.matcher(id).matches()) {
+        return done(Json.error(400, "invalid_request", "personId: must match [A-Za-z0-9._-]{1,64}"));
+      }
+      switch (req.method()) {
+        case "PUT":
+          return putPerson(id, req.body());
+        case "GET":
+          return d.store()
+              .read(c -> PeopleTable.find(c, id))
+              .thenApply(p -> p.map(person -> Json.ok(200, toJson(person))).orElseGet(AdminApi::notFound));
+        case "DELETE":
+          return forget(id);
+        default:
+          return methodNotAllowed();
+      }
+    }
+    return done(Json.error(404, "not_found", "no such admin endpoint"));
+  }
+
+  private boolean authorized(HttpRequest req) {
+    if (tokenHash == null) {
+      return true; // no token: only allowed when bound to loopback (checked by the config)
+    }
+    String h = req.header("authorization").orElse("");
+    String given = h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).trim() : "";
+    return MessageDigest.isEqual(sha256(given), tokenHash);
+  }
+
+  private CompletionStage<HttpResponse> putPerson(String id, byte[] body) {
+    JsonNode n;
+    try {
+      n = EnvelopeJson.mapper().readTree(body);
+    } catch (IOException e) {
+      return done(Json.error(400, "invalid_request", "body: malformed JSON"));
+    }
+    if (n == null || !n.isObject()) {
+      return done(Json.error(400, "invalid_request", "body: must be a JSON object"));
+    }
+    JsonNode accountsNode = n.get("accounts");
+    if (accountsNode == null || !accountsNode.isArray() || accountsNode.isEmpty()) {
+      return done(Json.error(400, "invalid_request", "accounts: must be a non-empty array of network:account addresses"));
+    }
+    Set<Address> accounts = new LinkedHashSet<>();
+    for (int i = 0; i < accountsNode.size(); i++) {
+      JsonNode a = accountsNode.get(i);
+      String field = "accounts[" + i + "]";
+      if (!a.isTextual() || !Address.isValid(a.textValue()) || Address.of(a.textValue()).kind() != Address.Kind.ACCOUNT) {
+        return done(Json.error(400, "invalid_request", field + ": must be a network:account address"));
+      }
+      Address addr = Address.of(a.textValue());
+      if (d.networks().get(addr.network().orElseThrow()).isEmpty()) {
+        return done(Json.error(400, "invalid_request", field + ": no network " + addr.network().get() + " is configured"));
+      }
+      accounts.add(addr);
+    }
+    List<Address> ordered = new ArrayList<>(accounts);
+    JsonNode preferred = n.get("preferred");
+    if (preferred != null && !preferred.isNull()) {
+      if (!preferred.isTextual() || !Address.isValid(preferred.textValue())
+          || !ordered.remove(Address.of(preferred.textValue()))) {
+        return done(Json.error(400, "invalid_request", "preferred: must be one of accounts"));
+      }
+      ordered.add(0, Address.of(preferred.textValue()));
+    }
+    JsonNode optIn = n.get("optIn");
+    if (optIn != null && !optIn.isBoolean()) {
+      return done(Json.error(400, "invalid_request", "optIn: must be true or false"));
+    }
+    JsonNode by = n.get("reachableBy");
+    Optional<ReachableBy> reachable = by == null ? Optional.of(ReachableBy.EVERYONE)
+        : by.isTextual() ? ReachableBy.parse(by.textValue()) : Optional.empty();
+    if (reachable.isEmpty()) {
+      return done(Json.error(400, "invalid_request", "reachableBy: must be everyone, contacted or nobody"));
+    }
+    Person p = new Person(id, ordered, optIn != null && optIn.booleanValue(), reachable.get());
+    return d.store()
+        .write(
+            c -> {
+              for (int i = 0; i < p.accounts().size(); i++) {
+                Optional<String> owner = PeopleTable.personOf(c, p.accounts().get(i));
+                if (owner.isPresent() && !owner.get().equals(id)) {
+                  return Json.error(409, "conflict", "accounts: " + "an account is already linked to another person");
+                }
+              }
+              PeopleTable.upsert(c, p, d.clock().instant());
+              return Json.ok(200, toJson(PeopleTable.find(c, id).orElseThrow()));
+            });
+  }
+
+  private CompletionStage<HttpResponse> forget(String id) {
+    PartyKey key = PartyKey.person(id);
+    return d.store()
+        .write(
+            c -> {
+              if (PeopleTable.find(c, id).isEmpty()) {
+                return null;
+              }
+              List<StatusOutbox.Entry> statuses = new ArrayList<>();
+              List<String> gids = new ArrayList<>();
+              for (StoredMessage m : MessageTable.forRecipient(c, key)) {
+                MessageTable.delete(c, m.gid());
+                gids.add(m.gid());
+                statuses.add(
+                    StatusOutbox.add(
+                        c, m.sourceNetwork(),
+                        new StatusReport(m.sourceId(), StatusReport.Status.FAILED, "recipient_unreachable", d.clock().instant())));
+              }
+              PeopleTable.delete(c, id);
+              return new Forgotten(gids, statuses);
+            })
+        .thenApply(
+            f -> {
+              if (f == null) {
+                return notFound();
+              }
+              d.scheduler().drop(f.gids);
+              f.statuses.forEach(d.statuses()::dispatch);
+              return new HttpResponse(204, java.util.Map.of(), new byte[0]);
+            });
+  }
+
+  private record Forgotten(List<String> gids, List<StatusOutbox.Entry> statuses) {}
+
+  private HttpResponse status() {
+    ObjectNode root = Json.object();
+    root.put("queueDepth", d.scheduler().depth());
+    root.put("storeWritable", d.store().writable());
+    ArrayNode nets = root.putArray("networks");
+    for (Network n : d.networks().all()) {
+      ObjectNode o = nets.addObject();
+      o.put("id", n.id().value());
+      o.put("type", n.type());
+      o.put("region", n.region());
+      var h = n.adapter().health();
+      o.put("state", h.state().name());
+      o.put("reason", h.reason());
+      o.put("since", h.since().toString());
+      o.put("circuitBreaker", n.breaker().getState().name());
+      o.put("delivered", (long) sum(n, "delivered"));
+      o.put("failed", (long) sum(n, "failed"));
+    }
+    return Json.ok(200, root);
+  }
+
+  private double sum(Network n, String outcome) {
+    return d.meters().find(MetricNames.DELIVERIES)
+        .tag(MetricNames.TAG_NETWORK, n.id().value())
+        .tag(MetricNames.TAG_OUTCOME, outcome)
+        .counters().stream().mapToDouble(Counter::count).sum();
+  }
+
+  static ObjectNode toJson(Person p) {
+    ObjectNode o = Json.object();
+    o.put("id", p.id());
+    ArrayNode a = o.putArray("accounts");
+    p.accounts().forEach(x -> a.add(x.value()));
+    if (!p.accounts().isEmpty()) {
+      o.put("preferred", p.accounts().get(0).value());
+    }
+    o.put("optIn", p.optIn());
+    o.put("reachableBy", p.reachableBy().wire());
+    return o;
+  }
+
+  private static HttpResponse notFound() {
+    return Json.error(404, "not_found", "no such person");
+  }
+
+  private static CompletionStage<HttpResponse> methodNotAllowed() {
+    return done(Json.error(405, "method_not_allowed", "method not allowed here"));
+  }
+
+  private static CompletionStage<HttpResponse> done(HttpResponse r) {
+    return CompletableFuture.completedFuture(r);
+  }
+
+  private static byte[] sha256(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

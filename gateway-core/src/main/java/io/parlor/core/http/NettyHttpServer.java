@@ -1,0 +1,86 @@
+package io.parlor.core.http;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The core's HTTP/1.1 server (Netty): keep-alive, body limit (413), read and idle timeouts,
+ * JSON errors. Requests are handed to an {@link HttpDispatcher}; nothing here blocks an event
+ * loop. Thread-safe.
+ */
+public final class NettyHttpServer implements AutoCloseable {
+  private final HttpServerSettings settings;
+  private final HttpDispatcher dispatcher;
+  private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+  private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+  private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private Channel serverChannel;
+
+  public NettyHttpServer(HttpServerSettings settings, HttpDispatcher dispatcher) {
+    this.settings = settings;
+    this.dispatcher = dispatcher;
+  }
+
+  /** Binds and returns the port. */
+  public int start() throws InterruptedException {
+    ServerBootstrap b =
+        new ServerBootstrap()
+            .group(boss, workers)
+            .channel(NioServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    channels.add(ch);
+                    ch.pipeline()
+                        .addLast(
+                            new IdleStateHandler(
+                                settings.readTimeout().toMillis(), 0,
+                                settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
+                        .addLast(new HttpServerCodec(4096, 16384, 16384))
+                        .addLast(new ConnectionTimeouts())
+                        .addLast(new LimitedAggregator(settings.maxBodyBytes()))
+                        .addLast(new RequestHandler(dispatcher));
+                  }
+                });
+    serverChannel =
+        b.bind(new InetSocketAddress(settings.bind(), settings.port())).sync().channel();
+    return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+  }
+
+  /** Stops accepting new connections; open ones keep being served. */
+  public void stopAccepting() {
+    if (serverChannel != null) {
+      serverChannel.close().syncUninterruptibly();
+    }
+  }
+
+  @Override
+  public void close() {
+    close(Duration.ofSeconds(5));
+  }
+
+  public void close(Duration grace) {
+    stopAccepting();
+    channels.close().awaitUninterruptibly(grace.toMillis());
+    boss.shutdownGracefully(0, grace.toMillis(), TimeUnit.MILLISECONDS).syncUninterruptibly();
+    workers.shutdownGracefully(0, grace.toMillis(), TimeUnit.MILLISECONDS).syncUninterruptibly();
+  }
+}
