@@ -43,6 +43,11 @@ public interface Adapter {
     return List.of();
   }
 
+  /** How this network shows senders; see {@link SenderPresentation}. */
+  default SenderPresentation senderPresentation() {
+    return new SenderPresentation.RelayAddress();
+  }
+
   /** Optional operations, e.g. {@link StatusReceiver}. */
   default <T> Optional<T> feature(Class<T> type) {
     return Optional.empty();
