@@ -1,0 +1,143 @@
+package io.parlor.core;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.parlor.adapter.webhook.Signatures;
+import io.parlor.adapter.webhook.WebhookAdapterProvider;
+import io.parlor.core.config.ConfigLoader;
+import io.parlor.core.config.GatewayConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/** Test helper: a node started from YAML, plus signed HTTP calls to it. */
+final class TestNode implements AutoCloseable {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final String SECRET_A = "secret-of-network-a-0001";
+  static final String SECRET_B = "secret-of-network-b-0002";
+
+  final Gateway gateway;
+  final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  TestNode(Path dir, String yaml) throws Exception {
+    Path file = dir.resolve("parlor.yaml");
+    Files.writeString(file, yaml);
+    ConfigLoader.Result r = new ConfigLoader(Map.of(), List.of(new WebhookAdapterProvider())).load(file);
+    if (!r.ok()) {
+      throw new AssertionError("config problems: " + r.problems());
+    }
+    GatewayConfig config = r.config().orElseThrow();
+    gateway = Gateway.start(config, Clock.systemUTC());
+  }
+
+  /** Two webhook networks "neta" and "netb" delivering to the given base URLs. */
+  static String twoNetworks(Path dir, String baseA, String baseB, String extra) {
+    return String.join(
+        "\n",
+        "http:",
+        "  port: 0",
+        "  readTimeout: PT2S",
+        "store:",
+        "  path: " + dir.resolve("parlor.db"),
+        "admin:",
+        "  token: admin-token-0123456789",
+        "delivery:",
+        "  initialBackoff: PT0.05S",
+        "  maxBackoff: PT0.2S",
+        "  breakerOpenFor: PT0.2S",
+        extra,
+        "networks:",
+        "  - id: neta",
+        "    type: webhook",
+        "    secret: " + SECRET_A,
+        "    deliveryUrl: " + baseA + "/messages",
+        "    statusUrl: " + baseA + "/status",
+        "    capabilities:",
+        "      e2ee: [x25519-aesgcm-v1]",
+        "  - id: netb",
+        "    type: webhook",
+        "    secret: " + SECRET_B,
+        "    deliveryUrl: " + baseB + "/messages",
+        "    statusUrl: " + baseB + "/status",
+        "");
+  }
+
+  URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + gateway.port() + path);
+  }
+
+  HttpResponse<String> send(String network, String secret, String json) throws IOException, InterruptedException {
+    byte[] body = json.getBytes(StandardCharsets.UTF_8);
+    return sendRaw(network, new Signatures(secret).sign(body, Instant.now()), body);
+  }
+
+  HttpResponse<String> sendRaw(String network, String signature, byte[] body)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(uri("/v1/networks/" + network + "/messages"))
+            .header("content-type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    if (signature != null) {
+      b.header("Parlor-Signature", signature);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> admin(String method, String path, String json) throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(uri("/admin/v1" + path))
+            .header("authorization", "Bearer admin-token-0123456789")
+            .header("content-type", "application/json")
+            .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return http.send(HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static String text(String id, String from, String to, String text) {
+    return JSON.createObjectNode()
+        .put("id", id)
+        .put("from", from)
+        .put("to", to)
+        .put("sentAt", Instant.now().toString())
+        .set("content", JSON.createObjectNode().put("type", "text").put("text", text))
+        .toString();
+  }
+
+  static JsonNode json(String s) {
+    try {
+      return JSON.readTree(s);
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+    long until = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > until) {
+        throw new AssertionError("timed out waiting for: " + what);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  @Override
+  public void close() {
+    gateway.close(Duration.ofSeconds(2));
+  }
+}
