@@ -1,0 +1,80 @@
+package io.parlor.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+  @TempDir Path dir;
+
+  private record Run(int code, String out, String err) {}
+
+  private Run run(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void shippedConfigsAreValid() {
+    Run r = run("check-config", "../../config/parlor.yaml");
+    assertEquals(0, r.code, r.err);
+    assertEquals(0, run("check-config", "../../config/demo.yaml").code);
+  }
+
+  @Test
+  void checkConfigReportsEveryProblemWithPathAndExits2() throws Exception {
+    Path f = dir.resolve("bad.yaml");
+    Files.writeString(f, String.join("\n",
+        "http:",
+        "  port: 99999",
+        "  bind: 0.0.0.0",
+        "colour: blue",
+        "policy:",
+        "  metadataRetention: P90D",
+        "networks:",
+        "  - id: chat",
+        "    type: webhook",
+        "    secret: short",
+        "    deliveryUrl: ftp://x",
+        "    surprise: 1",
+        "  - id: Bad!",
+        "    type: carrier-pigeon",
+        ""));
+    Run r = run("check-config", f.toString());
+    assertEquals(2, r.code);
+    for (String expected : new String[] {
+        "http.port: got 99999", "colour: got <unknown key>", "policy.metadataRetention: got P90D",
+        "networks[0].secret: got <redacted>", "networks[0].deliveryUrl", "networks[0].surprise: got <unknown key>",
+        "networks[1].id", "networks[1].type", "admin.token: got <missing>"}) {
+      assertTrue(r.err.contains(expected), "missing '" + expected + "' in:\n" + r.err);
+    }
+    assertTrue(!r.err.contains("short"), "secrets are never printed");
+    assertTrue(r.err.contains(f.toString()), "problems name the file");
+  }
+
+  @Test
+  void missingEnvironmentVariableIsReported() throws Exception {
+    Path f = dir.resolve("env.yaml");
+    Files.writeString(f, "admin:\n  token: ${PARLOR_TEST_SURELY_UNSET_VAR}\n");
+    Run r = run("check-config", f.toString());
+    assertEquals(2, r.code);
+    assertTrue(r.err.contains("PARLOR_TEST_SURELY_UNSET_VAR"), r.err);
+  }
+
+  @Test
+  void usageErrorsExit2() {
+    assertEquals(2, run().code);
+    assertEquals(2, run("frobnicate").code);
+    assertEquals(2, run("serve", "--bogus").code);
+    assertEquals(2, run("check-config", dir.resolve("missing.yaml").toString()).code);
+  }
+}
