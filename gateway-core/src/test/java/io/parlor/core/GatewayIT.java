@@ -263,9 +263,9 @@ class GatewayIT {
     assertEquals(200, node.get("/readyz").statusCode());
     node.send("neta", TestNode.SECRET_A, TestNode.text("o-1", "neta:alice", "neta:bob", "metrics"));
     TestNode.await("delivery", WAIT, () -> delivered(netB).size() == 1);
-    String metrics = node.get("/metrics").body();
-    assertTrue(metrics.contains("parlor_messages_received_total"), metrics);
-    assertTrue(metrics.contains("parlor_deliveries_total"), metrics);
+    TestNode.await("delivery counted", WAIT, () -> metricsText().contains("parlor_deliveries_total{"));
+    String metrics = metricsText();
+    assertTrue(metrics.contains("parlor_messages_received_total{"), metrics);
     assertTrue(!metrics.contains("alice") && !metrics.contains("bob") && !metrics.contains("metrics\""),
         "metrics carry no identifiers or bodies");
     HttpResponse<String> noAuth = node.http.send(
@@ -281,6 +281,14 @@ class GatewayIT {
     assertEquals(204, node.admin("DELETE", "/people/bob", null).statusCode());
     assertEquals(404, node.admin("GET", "/people/bob", null).statusCode());
     assertError(node.send("neta", TestNode.SECRET_A, TestNode.text("o-2", "neta:alice", "neta:bob", "x")), 422, "recipient_unreachable");
+  }
+
+  private String metricsText() {
+    try {
+      return node.get("/metrics").body();
+    } catch (java.io.IOException | InterruptedException e) {
+      throw new AssertionError(e);
+    }
   }
 
   private String adminStatus() {

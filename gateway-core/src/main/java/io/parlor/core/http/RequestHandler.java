@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.AttributeKey;
 import io.parlor.spi.http.HttpRequest;
 import io.parlor.spi.http.HttpResponse;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -23,15 +24,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A thin shell that converts a Netty request to an SPI request, dispatches it, and writes the
- * answer. One request at a time per connection: reading pauses until the answer is written, so
- * pipelined requests are answered in order. Confined to the channel's event loop, except the
- * dispatch completion, which writes through the (thread-safe) channel.
+ * answer. One request at a time per connection: pipelined requests wait in a small queue (and
+ * reading pauses) until the previous answer is written, so answers keep the requests' order.
+ * Confined to the channel's event loop, except the dispatch completion, which hops back to it.
  */
 final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final Logger log = LoggerFactory.getLogger(RequestHandler.class);
   private static final AttributeKey<Boolean> BUSY = AttributeKey.valueOf("parlor.busy");
+  private static final int MAX_PIPELINED = 16;
+
+  private record Pending(HttpRequest request, boolean keepAlive) {}
 
   private final HttpDispatcher dispatcher;
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private boolean busy;
 
   RequestHandler(HttpDispatcher dispatcher) {
     this.dispatcher = dispatcher;
@@ -45,46 +51,71 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
     boolean keepAlive = HttpUtil.isKeepAlive(req);
     if (req.decoderResult().isFailure()) {
-      write(ctx, Json.error(400, "bad_request", "malformed HTTP request"), false);
+      enqueue(ctx, new Pending(null, false));
       return;
     }
     HttpRequest request;
     try {
       request = convert(req);
     } catch (IllegalArgumentException e) {
-      write(ctx, Json.error(400, "bad_request", "malformed request URI"), false);
+      request = null;
+      keepAlive = false;
+    }
+    enqueue(ctx, new Pending(request, keepAlive));
+  }
+
+  private void enqueue(ChannelHandlerContext ctx, Pending p) {
+    if (queue.size() >= MAX_PIPELINED) {
+      ctx.close();
       return;
     }
+    queue.add(p);
+    if (!busy) {
+      next(ctx);
+    }
+  }
+
+  private void next(ChannelHandlerContext ctx) {
+    Pending p = queue.poll();
+    if (p == null) {
+      busy = false;
+      ctx.channel().attr(BUSY).set(false);
+      ctx.channel().config().setAutoRead(true);
+      return;
+    }
+    busy = true;
     ctx.channel().attr(BUSY).set(true);
     ctx.channel().config().setAutoRead(false);
+    if (p.request == null) {
+      write(ctx, Json.error(400, "bad_request", "malformed HTTP request"), false);
+      return;
+    }
     CompletionStage<HttpResponse> answer;
     try {
-      answer = dispatcher.dispatch(request);
+      answer = dispatcher.dispatch(p.request);
     } catch (RuntimeException e) {
       answer = CompletableFuture.failedFuture(e);
     }
     answer.whenComplete(
         (resp, err) -> {
+          HttpResponse r = resp;
           if (err != null) {
-            log.error("request to {} failed", request.path(), err);
-            resp = Json.error(500, "internal", "internal error");
+            log.error("request to {} failed", p.request.path(), err);
+            r = Json.error(500, "internal", "internal error");
           }
-          write(ctx, resp, keepAlive);
+          HttpResponse out = r;
+          ctx.executor().execute(() -> write(ctx, out, p.keepAlive));
         });
   }
 
-  private static void write(ChannelHandlerContext ctx, HttpResponse resp, boolean keepAlive) {
+  private void write(ChannelHandlerContext ctx, HttpResponse resp, boolean keepAlive) {
     var f = ctx.writeAndFlush(Responses.toNetty(resp, keepAlive));
     if (!keepAlive) {
+      queue.clear();
       f.addListener(ChannelFutureListener.CLOSE);
       return;
     }
-    f.addListener(
-        done -> {
-          ctx.channel().attr(BUSY).set(false);
-          ctx.channel().config().setAutoRead(true);
-          ctx.read();
-        });
+    f.addListener(done -> next(ctx));
   }
 
   private static HttpRequest convert(FullHttpRequest req) {
@@ -94,8 +125,7 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
       headers.computeIfAbsent(h.getKey().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(h.getValue());
     }
     byte[] body = ByteBufUtil.getBytes(req.content());
-    return new HttpRequest(
-        req.method().name(), q.path(), q.parameters(), headers, body);
+    return new HttpRequest(req.method().name(), q.path(), q.parameters(), headers, body);
   }
 
   @Override

@@ -13,8 +13,9 @@ import javax.crypto.spec.SecretKeySpec;
  * Meta's webhook payload signature, {@code X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app
  * secret, raw body)>}, and the subscription handshake's verify token. Thread-safe.
  *
- * <p>The MAC covers the exact bytes received: the platform sends non-ASCII text as {@code \u00e9}
- * escapes, and re-serialising a parsed body would change the bytes, so always verify the raw body.
+ * <p>The MAC covers the exact bytes received: the platform sends non-ASCII text as JSON escapes
+ * (backslash, {@code u}, four hex digits), and re-serialising a parsed body would change the
+ * bytes, so always verify the raw body.
  * Every comparison is constant-time.
  */
 final class HubSignature {

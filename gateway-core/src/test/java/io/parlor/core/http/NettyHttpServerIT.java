@@ -1,0 +1,147 @@
+package io.parlor.core.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.parlor.spi.http.HttpResponse;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The HTTP server over a raw socket: keep-alive, pipelining order, limits and timeouts. */
+class NettyHttpServerIT {
+  private final ScheduledExecutorService delays = Executors.newSingleThreadScheduledExecutor();
+  private NettyHttpServer server;
+  private int port;
+
+  @BeforeEach
+  void start() throws Exception {
+    HttpDispatcher echo =
+        req -> {
+          String body = req.method() + " " + req.path() + " " + req.bodyLength();
+          if (req.path().equals("/slow")) {
+            CompletableFuture<HttpResponse> f = new CompletableFuture<>();
+            delays.schedule(() -> f.complete(HttpResponse.text(200, body)), 200, TimeUnit.MILLISECONDS);
+            return f;
+          }
+          if (req.path().equals("/boom")) {
+            throw new IllegalStateException("handler bug");
+          }
+          return CompletableFuture.completedFuture(HttpResponse.text(200, body));
+        };
+    server =
+        new NettyHttpServer(
+            new HttpServerSettings("127.0.0.1", 0, 1024, Duration.ofMillis(300), Duration.ofMillis(600)), echo);
+    port = server.start();
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+    delays.shutdownNow();
+  }
+
+  private static String exchange(Socket s, String raw, int responses) throws IOException {
+    s.setSoTimeout(5000);
+    OutputStream out = s.getOutputStream();
+    out.write(raw.getBytes(StandardCharsets.ISO_8859_1));
+    out.flush();
+    InputStream in = s.getInputStream();
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    byte[] b = new byte[4096];
+    while (count(buf.toString(StandardCharsets.UTF_8), "HTTP/1.1 ") < responses || !complete(buf.toString(StandardCharsets.UTF_8))) {
+      int n = in.read(b);
+      if (n < 0) {
+        break;
+      }
+      buf.write(b, 0, n);
+    }
+    return buf.toString(StandardCharsets.UTF_8);
+  }
+
+  private static boolean complete(String s) {
+    int i = s.lastIndexOf("content-length: ");
+    if (i < 0) {
+      return false;
+    }
+    int len = Integer.parseInt(s.substring(i + 16, s.indexOf("\r\n", i)).trim());
+    int bodyStart = s.indexOf("\r\n\r\n", i) + 4;
+    return bodyStart >= 4 && s.length() - bodyStart >= len;
+  }
+
+  private static int count(String s, String sub) {
+    int n = 0;
+    for (int i = s.indexOf(sub); i >= 0; i = s.indexOf(sub, i + 1)) {
+      n++;
+    }
+    return n;
+  }
+
+  @Test
+  void keepAliveServesSeveralRequestsOnOneConnection() throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      String a = exchange(s, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n", 1);
+      assertTrue(a.contains("GET /a 0") && a.contains("connection: keep-alive"), a);
+      String b = exchange(s, "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", 1);
+      assertTrue(b.contains("POST /b 3"), b);
+    }
+  }
+
+  @Test
+  void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      String r = exchange(s, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n", 2);
+      assertTrue(r.indexOf("GET /slow") < r.indexOf("GET /fast") && r.indexOf("GET /slow") > 0, r);
+    }
+  }
+
+  @Test
+  void oversizedBodyGetsJson413() throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      String r = exchange(s, "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n" + "a".repeat(2000), 1);
+      assertTrue(r.startsWith("HTTP/1.1 413"), r);
+      assertTrue(r.contains("\"code\":\"too_large\""), r);
+    }
+  }
+
+  @Test
+  void stalledBodyGets408AndIdleConnectionIsClosed() throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      String r = exchange(s, "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly-part", 1);
+      assertTrue(r.startsWith("HTTP/1.1 408"), r);
+      assertTrue(r.contains("request_timeout"), r);
+    }
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      exchange(s, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n", 1);
+      s.setSoTimeout(3000);
+      assertEquals(-1, s.getInputStream().read(), "idle keep-alive connection closed by the server");
+    }
+  }
+
+  @Test
+  void garbageAndHandlerBugsGetJsonErrors() throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      String r = exchange(s, "GET /boom HTTP/1.1\r\nHost: x\r\n\r\n", 1);
+      assertTrue(r.startsWith("HTTP/1.1 500") && r.contains("\"code\":\"internal\""), r);
+    }
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      String r = exchange(s, "GET /%zz?a=%zz HTTP/1.1\r\nHost: x\r\n\r\n", 1);
+      assertTrue(r.startsWith("HTTP/1.1 400"), r);
+    }
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      String r = exchange(s, "\u0001\u0002 nonsense\r\n\r\n", 1);
+      assertTrue(r.startsWith("HTTP/1.1 400"), r);
+    }
+  }
+}
