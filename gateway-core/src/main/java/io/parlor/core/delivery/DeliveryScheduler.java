@@ -298,41 +298,41 @@ public final class DeliveryScheduler implements AutoCloseable {
     finish(e, Outcome.expired());
   }
 
+  /**
+   * Records how a message left the queue. The conversation moves on at once (order only needs the
+   * previous delivery to be done, not its bookkeeping); the row's deletion and the status are
+   * written in one transaction, retried until the store takes them. A crash before that commit
+   * means one more delivery after restart, under the same idempotency key.
+   */
   private void finish(Entry e, Outcome o) {
     if (e.finishing) {
       return;
     }
     e.finishing = true;
     cancelTimers(e);
-    StatusReport report =
-        new StatusReport(e.m.sourceId(), o.status(), o.reason(), deps.clock().instant());
+    remove(e);
+    Counter.builder(MetricNames.DELIVERIES)
+        .description("messages that left the queue, by outcome")
+        .tag(MetricNames.TAG_NETWORK, o.network())
+        .tag(MetricNames.TAG_OUTCOME, o.status().wire())
+        .register(deps.meters())
+        .increment();
+    record(e.m, new StatusReport(e.m.sourceId(), o.status(), o.reason(), deps.clock().instant()));
+    pump(e.m.conversation());
+  }
+
+  private void record(StoredMessage m, StatusReport report) {
     deps.store()
-        .write(
-            c ->
-                MessageTable.delete(c, e.m.gid())
-                    ? StatusOutbox.add(c, e.m.sourceNetwork(), report)
-                    : null)
-        .whenCompleteAsync(
+        .write(c -> MessageTable.delete(c, m.gid()) ? StatusOutbox.add(c, m.sourceNetwork(), report) : null)
+        .whenComplete(
             (entry, err) -> {
               if (err != null) {
-                log.warn("could not record the outcome of {}; will retry", e.m.gid(), err);
-                e.finishing = false;
-                control.schedule(() -> finish(e, o), STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
-                return;
-              }
-              Counter.builder(MetricNames.DELIVERIES)
-                  .description("messages that left the queue, by outcome")
-                  .tag(MetricNames.TAG_NETWORK, o.network())
-                  .tag(MetricNames.TAG_OUTCOME, o.status().wire())
-                  .register(deps.meters())
-                  .increment();
-              remove(e);
-              if (entry != null) {
+                log.warn("could not record the outcome of {}; will retry", m.gid(), err);
+                control.schedule(() -> record(m, report), STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+              } else if (entry != null) {
                 deps.statuses().dispatch(entry);
               }
-              pump(e.m.conversation());
-            },
-            control);
+            });
   }
 
   private void remove(Entry e) {

@@ -1,0 +1,180 @@
+package io.parlor.bench;
+
+import com.sun.net.httpserver.HttpServer;
+import io.parlor.adapter.webhook.Signatures;
+import io.parlor.adapter.webhook.WebhookAdapterProvider;
+import io.parlor.core.Gateway;
+import io.parlor.core.config.ConfigLoader;
+import io.parlor.core.config.GatewayConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * End-to-end throughput of one node: a closed-loop load generator sends signed envelopes over
+ * HTTP from network "src" to a person whose preferred account is on network "dst"; dst delivers
+ * to a local HTTP sink. Reports accepted messages per second, delivered messages per second (end
+ * to end, including the queue draining), and ack latency percentiles (202 = durable).
+ *
+ * <p>Runs two configurations in the same run: the baseline with group commit disabled (one
+ * message per commit, {@code maxBatch: 1}) and the default ({@code maxBatch: 256}).
+ *
+ * <pre>
+ * bench/run                     # defaults: 32 connections, 5 s warm-up, 20 s measured
+ * bench/run 64 5 30             # connections, warm-up seconds, measured seconds
+ * </pre>
+ */
+public final class ThroughputBench {
+  private static final String SECRET = "bench-secret-000000000001";
+
+  record Result(String name, long accepted, long delivered, double seconds, Histogram ack) {}
+
+  public static void main(String[] args) throws Exception {
+    // The JDK's HttpServer (our sink) leaves Nagle on unless told otherwise: 40 ms stalls per answer.
+    System.setProperty("sun.net.httpserver.nodelay", "true");
+    int connections = args.length > 0 ? Integer.parseInt(args[0]) : 32;
+    int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+    int measured = args.length > 2 ? Integer.parseInt(args[2]) : 20;
+    System.out.printf("Parlor end-to-end benchmark: %d connections, %d s warm-up, %d s measured, %d cores%n",
+        connections, warmup, measured, Runtime.getRuntime().availableProcessors());
+    List<Result> results = new ArrayList<>();
+    results.add(run("baseline: one commit per message (maxBatch 1)", 1, connections, warmup, measured));
+    results.add(run("group commit (maxBatch 256, default)", 256, connections, warmup, measured));
+    System.out.println();
+    System.out.println("| configuration | accepted msg/s | delivered msg/s (e2e) | ack p50 ms | ack p95 ms | ack p99 ms | ack max ms |");
+    System.out.println("|---|---:|---:|---:|---:|---:|---:|");
+    for (Result r : results) {
+      System.out.printf("| %s | %,.0f | %,.0f | %.2f | %.2f | %.2f | %.2f |%n",
+          r.name, r.accepted / r.seconds, r.delivered / r.seconds,
+          ms(r.ack, 50), ms(r.ack, 95), ms(r.ack, 99), r.ack.getMaxValue() / 1000.0);
+    }
+  }
+
+  private static double ms(Histogram h, double p) {
+    return h.getValueAtPercentile(p) / 1000.0;
+  }
+
+  private static Result run(String name, int maxBatch, int connections, int warmup, int measured)
+      throws Exception {
+    Path dir = Files.createTempDirectory("parlor-bench");
+    AtomicLong sinkCount = new AtomicLong();
+    HttpServer sink = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 1024);
+    sink.setExecutor(Executors.newFixedThreadPool(4));
+    sink.createContext("/", ex -> {
+      try (InputStream in = ex.getRequestBody()) {
+        in.readAllBytes();
+      }
+      if (ex.getRequestURI().getPath().equals("/messages")) {
+        sinkCount.incrementAndGet();
+      }
+      ex.sendResponseHeaders(200, -1);
+      ex.close();
+    });
+    sink.start();
+    String base = "http://127.0.0.1:" + sink.getAddress().getPort();
+    Path file = dir.resolve("bench.yaml");
+    Files.writeString(file, String.join("\n",
+        "http:", "  port: 0",
+        "store:", "  path: " + dir.resolve("bench.db"),
+        "delivery:", "  maxBatch: " + maxBatch,
+        "networks:",
+        "  - id: src", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + base + "/src",
+        "    statusUrl: " + base + "/status",
+        "  - id: dst", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + base + "/messages", ""));
+    ConfigLoader.Result cr = new ConfigLoader(Map.of(), List.of(new WebhookAdapterProvider())).load(file);
+    if (!cr.ok()) {
+      throw new IllegalStateException(cr.problems().toString());
+    }
+    GatewayConfig config = cr.config().orElseThrow();
+    try (Gateway node = Gateway.start(config, Clock.systemUTC())) {
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+          .executor(Executors.newFixedThreadPool(4)).build();
+      URI nodeUri = URI.create("http://127.0.0.1:" + node.port());
+      int people = 64;
+      for (int p = 0; p < people; p++) {
+        http.send(HttpRequest.newBuilder(nodeUri.resolve("/admin/v1/people/p" + p))
+            .PUT(HttpRequest.BodyPublishers.ofString("{\"accounts\":[\"dst:user" + p + "\"],\"optIn\":true}")).build(),
+            HttpResponse.BodyHandlers.discarding());
+      }
+      Recorder recorder = new Recorder(3);
+      AtomicLong accepted = new AtomicLong();
+      AtomicBoolean stop = new AtomicBoolean();
+      AtomicBoolean measuring = new AtomicBoolean();
+      Signatures sig = new Signatures(SECRET);
+      List<Thread> threads = new ArrayList<>();
+      for (int c = 0; c < connections; c++) {
+        int conn = c;
+        Thread t = new Thread(() -> {
+          RawHttpClient client = new RawHttpClient("127.0.0.1", node.port());
+          long i = 0;
+          while (!stop.get()) {
+            String id = "b-" + conn + "-" + (i++);
+            byte[] body = ("{\"id\":\"" + id + "\",\"from\":\"src:sender" + conn + "\",\"to\":\"dst:user"
+                + (conn % people) + "\",\"sentAt\":\"" + Instant.now() + "\",\"content\":{\"type\":\"text\",\"text\":\""
+                + "benchmark payload of a typical chat message length, about eighty bytes long\"}}")
+                .getBytes(StandardCharsets.UTF_8);
+            long start = System.nanoTime();
+            try {
+              int code = client.post("/v1/networks/src/messages",
+                  "Parlor-Signature: " + sig.sign(body, Instant.now()) + "\r\n", body);
+              if (code == 202 && measuring.get()) {
+                recorder.recordValue(Math.max(1, (System.nanoTime() - start) / 1000));
+                accepted.incrementAndGet();
+              }
+            } catch (IOException e) {
+              client.close();
+              if (stop.get()) {
+                return;
+              }
+            }
+          }
+        }, "load-" + c);
+        t.setDaemon(true);
+        t.start();
+        threads.add(t);
+      }
+      Thread.sleep(warmup * 1000L);
+      recorder.reset();
+      long sinkAtStart = sinkCount.get();
+      measuring.set(true);
+      long t0 = System.nanoTime();
+      Thread.sleep(measured * 1000L);
+      measuring.set(false);
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      long delivered = sinkCount.get() - sinkAtStart;
+      stop.set(true);
+      for (Thread t : threads) {
+        t.join(5000);
+      }
+      Histogram h = recorder.getIntervalHistogram();
+      // drain: what was accepted is delivered
+      long drainUntil = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (node.queueDepth() > 0 && System.nanoTime() < drainUntil) {
+        Thread.sleep(50);
+      }
+      System.out.printf("  %s: accepted %,d, delivered %,d in %.1f s; queue after drain %d%n",
+          name, accepted.get(), delivered, seconds, node.queueDepth());
+      return new Result(name, accepted.get(), delivered, seconds, h);
+    } finally {
+      sink.stop(0);
+    }
+  }
+}
