@@ -58,8 +58,8 @@ public final class SqliteStore implements AutoCloseable {
         st.execute("PRAGMA journal_mode=WAL");
         Schema.create(st);
       }
-      Connection r = connect(path);
-      GroupCommitWriter writer = new GroupCommitWriter(w, 10_000, maxBatch, meters);
+      Connection r = StatementCache.wrap(connect(path));
+      GroupCommitWriter writer = new GroupCommitWriter(StatementCache.wrap(w), 10_000, maxBatch, meters);
       return new SqliteStore(path, w, r, writer);
     } catch (SQLException | IOException e) {
       throw new StoreException("cannot open store at " + path + ": " + e.getMessage(), e);
