@@ -9,6 +9,7 @@ import io.parlor.spi.http.HttpRequest;
 import io.parlor.spi.http.HttpResponse;
 import io.parlor.spi.json.EnvelopeJson;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -89,25 +90,24 @@ final class WhatsAppIngress {
   }
 
   private CompletionStage<HttpResponse> handOver(List<Envelope> messages) {
-    @SuppressWarnings("unchecked")
-    CompletableFuture<IngressResult>[] stages = new CompletableFuture[messages.size()];
-    for (int i = 0; i < stages.length; i++) {
+    List<CompletableFuture<IngressResult>> stages = new ArrayList<>(messages.size());
+    for (Envelope e : messages) {
       CompletableFuture<IngressResult> f = new CompletableFuture<>();
       try {
-        sink.accept(messages.get(i)).whenComplete((r, e) -> {
-          if (e != null) {
-            f.completeExceptionally(e);
+        sink.accept(e).whenComplete((r, err) -> {
+          if (err != null) {
+            f.completeExceptionally(err);
           } else {
             f.complete(r);
           }
         });
-      } catch (RuntimeException e) {
-        f.completeExceptionally(e);
+      } catch (RuntimeException err) {
+        f.completeExceptionally(err);
       }
-      stages[i] = f;
+      stages.add(f);
     }
     // allOf completes only when every stage has, so no stage is still running when we answer.
-    return CompletableFuture.allOf(stages)
+    return CompletableFuture.allOf(stages.toArray(new CompletableFuture<?>[0]))
         .handle(
             (v, err) -> {
               if (err != null) {
@@ -116,7 +116,7 @@ final class WhatsAppIngress {
                 return error(503, "unavailable", "messages could not be stored; retry later");
               }
               logResults(stages);
-              return ok(stages.length);
+              return ok(stages.size());
             });
   }
 
@@ -133,8 +133,8 @@ final class WhatsAppIngress {
     }
   }
 
-  private void logResults(CompletableFuture<IngressResult>[] stages) {
-    if (!log.isDebugEnabled() || stages.length == 0) {
+  private void logResults(List<CompletableFuture<IngressResult>> stages) {
+    if (!log.isDebugEnabled() || stages.isEmpty()) {
       return;
     }
     int accepted = 0;
@@ -151,7 +151,7 @@ final class WhatsAppIngress {
       }
     }
     log.debug("{}: webhook: handed {} message(s): accepted={}, duplicate={}, refused={}",
-        network, stages.length, accepted, duplicate, refused);
+        network, stages.size(), accepted, duplicate, refused);
   }
 
   /** Meta sends a numeric challenge; accept short visible ASCII, echo nothing else. */

@@ -1,0 +1,258 @@
+package io.parlor.adapter.messenger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.parlor.spi.envelope.Address;
+import io.parlor.spi.envelope.Content;
+import io.parlor.spi.envelope.Envelope;
+import io.parlor.spi.envelope.MessageId;
+import io.parlor.spi.envelope.NetworkId;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * Messenger Platform / Instagram webhook payload → envelopes and statuses. Pure: no I/O, no clock,
+ * no logging; thread-safe.
+ *
+ * <p>Mapped: {@code entry[].messaging[]} events with a {@code message} that has {@code text}
+ * become envelopes: {@code id} = {@code message.mid}, {@code from} = {@code <network>:<sender
+ * id>} (PSID / IGSID), {@code to} = {@code <network>:<pageId>}, {@code sentAt} = {@code
+ * timestamp} (milliseconds, a number), {@code replyTo} = {@code message.reply_to.mid}. Quick
+ * replies are text too. {@code delivery} and {@code read} events become {@link MessengerStatus}es.
+ * Every entry and event of a batched webhook counts.
+ *
+ * <p>Skipped and counted by kind in {@link Batch#skipped()} (never with content or identifiers):
+ * messages without text (by first attachment type: image, video, audio, file, location,
+ * fallback, template, share, story_mention, ...), echoes of our own sends, deleted and
+ * unsupported messages, other events (reaction, postback, referral, optin, ...), {@code standby}
+ * events (handover protocol), Messenger entries for another page, other objects, and messages
+ * that cannot be mapped.
+ *
+ * <p>Instagram entries carry the Instagram account id, not the page id, so they are not filtered
+ * by page.
+ */
+final class MessengerNormalizer {
+  static final String SKIP_INVALID_MESSAGE = "invalid_message";
+  static final String SKIP_INVALID_STATUS = "invalid_status";
+  static final String SKIP_OTHER_PAGE = "other_page";
+  static final String SKIP_OTHER_OBJECT = "other_object";
+  static final String SKIP_ECHO = "echo";
+  static final String SKIP_DELETED = "deleted";
+  static final String SKIP_UNSUPPORTED = "unsupported";
+  static final String SKIP_STANDBY = "standby";
+  static final String SKIP_ATTACHMENT = "attachment";
+  static final String SKIP_OTHER = "other";
+
+  static final Set<String> KNOWN_ATTACHMENTS =
+      Set.of("image", "video", "audio", "file", "location", "fallback", "template", "share",
+          "story_mention", "ig_reel", "reel", "ig_post", "animated_image", "sticker");
+  static final List<String> KNOWN_EVENTS =
+      List.of("reaction", "postback", "referral", "optin", "account_linking", "message_edit",
+          "policy-enforcement", "pass_thread_control", "take_thread_control", "request_thread_control",
+          "app_roles", "game_play", "read_receipt");
+
+  private static final Pattern SCOPED_ID = Pattern.compile("[0-9]{1,64}");
+
+  private final NetworkId network;
+  private final Platform platform;
+  private final String pageId;
+  private final Address self;
+
+  /**
+   * What one webhook carried.
+   *
+   * @param messages text messages, in payload order
+   * @param statuses delivery and read events, in payload order
+   * @param skipped how many events were skipped, by kind
+   */
+  record Batch(List<Envelope> messages, List<MessengerStatus> statuses, Map<String, Integer> skipped) {
+    Batch {
+      messages = List.copyOf(messages);
+      statuses = List.copyOf(statuses);
+      skipped = Map.copyOf(skipped);
+    }
+
+    int skippedCount() {
+      return skipped.values().stream().mapToInt(Integer::intValue).sum();
+    }
+  }
+
+  MessengerNormalizer(NetworkId network, Platform platform, String pageId) {
+    this.network = network;
+    this.platform = platform;
+    this.pageId = pageId;
+    this.self = Address.account(network, pageId);
+  }
+
+  /** Normalizes a parsed webhook body. Never throws for unexpected shapes: it skips them. */
+  Batch normalize(JsonNode root) {
+    List<Envelope> messages = new ArrayList<>();
+    List<MessengerStatus> statuses = new ArrayList<>();
+    Map<String, Integer> skipped = new TreeMap<>();
+    if (!platform.webhookObject().equals(root.path("object").asText())) {
+      skipped.merge(SKIP_OTHER_OBJECT, 1, Integer::sum);
+      return new Batch(messages, statuses, skipped);
+    }
+    for (JsonNode entry : root.path("entry")) {
+      if (entry.has("standby")) {
+        skipped.merge(SKIP_STANDBY, Math.max(1, entry.path("standby").size()), Integer::sum);
+      }
+      if (platform == Platform.MESSENGER && !pageId.equals(entry.path("id").asText())) {
+        if (entry.path("messaging").size() > 0) {
+          skipped.merge(SKIP_OTHER_PAGE, entry.path("messaging").size(), Integer::sum);
+        }
+        continue;
+      }
+      for (JsonNode event : entry.path("messaging")) {
+        event(event, messages, statuses, skipped);
+      }
+    }
+    return new Batch(messages, statuses, skipped);
+  }
+
+  private void event(
+      JsonNode ev, List<Envelope> messages, List<MessengerStatus> statuses, Map<String, Integer> skipped) {
+    if (ev.has("message")) {
+      JsonNode m = ev.path("message");
+      Optional<String> skip = skipKind(m);
+      if (skip.isPresent()) {
+        skipped.merge(skip.get(), 1, Integer::sum);
+        return;
+      }
+      Optional<Envelope> e = text(ev, m);
+      if (e.isPresent()) {
+        messages.add(e.get());
+      } else {
+        skipped.merge(SKIP_INVALID_MESSAGE, 1, Integer::sum);
+      }
+    } else if (ev.has("delivery") || ev.has("read")) {
+      Optional<MessengerStatus> s = status(ev);
+      if (s.isPresent()) {
+        statuses.add(s.get());
+      } else {
+        skipped.merge(SKIP_INVALID_STATUS, 1, Integer::sum);
+      }
+    } else {
+      String kind = KNOWN_EVENTS.stream().filter(ev::has).findFirst().orElse(SKIP_OTHER);
+      skipped.merge(kind, 1, Integer::sum);
+    }
+  }
+
+  /** Why a {@code message} is not a text message we map, or empty when it is one. */
+  private static Optional<String> skipKind(JsonNode m) {
+    if (m.path("is_echo").asBoolean(false)) {
+      return Optional.of(SKIP_ECHO);
+    }
+    if (m.path("is_deleted").asBoolean(false)) {
+      return Optional.of(SKIP_DELETED);
+    }
+    if (m.path("is_unsupported").asBoolean(false)) {
+      return Optional.of(SKIP_UNSUPPORTED);
+    }
+    if (m.path("text").isTextual()) {
+      return Optional.empty();
+    }
+    JsonNode attachments = m.path("attachments");
+    if (attachments.size() > 0) {
+      String type = attachments.path(0).path("type").asText();
+      return Optional.of(KNOWN_ATTACHMENTS.contains(type) ? type : SKIP_ATTACHMENT);
+    }
+    return Optional.of(SKIP_OTHER);
+  }
+
+  private Optional<Envelope> text(JsonNode ev, JsonNode m) {
+    try {
+      Optional<Address> from = senderAddress(network, ev.path("sender").path("id").asText(null));
+      if (from.isEmpty()) {
+        return Optional.empty();
+      }
+      MessageId id = messageId(m.path("mid").asText(null));
+      Instant sentAt = Instant.ofEpochMilli(epochMillis(ev.path("timestamp")));
+      Content content = new Content.Text(m.path("text").asText(""));
+      String reply = m.path("reply_to").path("mid").asText(null);
+      MessageId replyTo = reply == null || reply.isBlank() ? null : messageId(reply);
+      return Optional.of(new Envelope(id, from.get(), self, sentAt, content, null, replyTo, null));
+    } catch (RuntimeException e) {
+      // EnvelopeException, missing id or timestamp: the message cannot be mapped.
+      return Optional.empty();
+    }
+  }
+
+  private static Optional<MessengerStatus> status(JsonNode ev) {
+    try {
+      boolean delivery = ev.has("delivery");
+      JsonNode body = delivery ? ev.path("delivery") : ev.path("read");
+      List<MessageId> ids = new ArrayList<>();
+      for (JsonNode mid : body.path("mids")) {
+        ids.add(messageId(mid.asText(null)));
+      }
+      if (body.path("mid").isTextual()) {
+        ids.add(messageId(body.path("mid").asText()));
+      }
+      JsonNode when = body.has("watermark") ? body.path("watermark") : ev.path("timestamp");
+      Instant at = Instant.ofEpochMilli(epochMillis(when));
+      return Optional.of(new MessengerStatus(
+          delivery ? MessengerStatus.State.DELIVERED : MessengerStatus.State.READ, ids, at));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** {@code <network>:<scoped id>} for a PSID / IGSID (digits only), or empty. */
+  static Optional<Address> senderAddress(NetworkId network, String scopedId) {
+    return scopedId(scopedId).map(id -> Address.account(network, id));
+  }
+
+  /** The trimmed scoped id when it is 1-64 digits, else empty. */
+  static Optional<String> scopedId(String id) {
+    if (id == null) {
+      return Optional.empty();
+    }
+    String t = id.trim();
+    return SCOPED_ID.matcher(t).matches() ? Optional.of(t) : Optional.empty();
+  }
+
+  /**
+   * The envelope id for a platform message id. Ids that are valid {@link MessageId}s are kept as
+   * they are; longer ones (Instagram mids exceed 128 characters) become {@code
+   * sha256:<base64url>} of the id, stable across redeliveries. Delivery results and statuses use
+   * the same form so that replies and receipts correlate.
+   */
+  static MessageId messageId(String platformId) {
+    if (platformId == null || platformId.isEmpty()) {
+      throw new IllegalArgumentException("message id missing");
+    }
+    try {
+      return MessageId.of(platformId);
+    } catch (IllegalArgumentException tooLongOrNotPrintable) {
+      return MessageId.of("sha256:" + Base64.getUrlEncoder().withoutPadding().encodeToString(sha256(platformId)));
+    }
+  }
+
+  private static long epochMillis(JsonNode n) {
+    if (n.isIntegralNumber()) {
+      return n.longValue();
+    }
+    if (n.isTextual()) {
+      return Long.parseLong(n.asText().trim());
+    }
+    throw new IllegalArgumentException("timestamp missing");
+  }
+
+  private static byte[] sha256(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 unavailable", e);
+    }
+  }
+}
