@@ -16,6 +16,7 @@ import io.parlor.core.metrics.MetricNames;
 import io.parlor.core.routing.Network;
 import io.parlor.core.routing.NetworkRegistry;
 import io.parlor.core.routing.RelayTable;
+import io.parlor.core.routing.ReplyTable;
 import io.parlor.core.routing.Router;
 import io.parlor.core.store.MessageTable;
 import io.parlor.core.store.SqliteStore;
@@ -23,6 +24,7 @@ import io.parlor.spi.Adapter;
 import io.parlor.spi.AdapterContext;
 import io.parlor.spi.AdapterProvider;
 import io.parlor.spi.HealthState;
+import io.parlor.spi.SenderPresentation;
 import io.parlor.spi.http.HttpRoute;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -135,7 +137,10 @@ public final class Gateway implements AutoCloseable {
     b.ingress =
         new Ingress(
             new Ingress.Deps(
-                b.store, router, relays, b.scheduler, clock, config.delivery().maxAge(), random, b.meters));
+                b.store, router, relays, b.scheduler, clock, config.delivery().maxAge(), random, b.meters,
+                id -> b.networks.get(id)
+                    .map(n -> n.adapter().senderPresentation() instanceof SenderPresentation.SingleIdentity)
+                    .orElse(false)));
     ingressRef[0] = b.ingress;
 
     CompletableFuture.allOf(
@@ -207,7 +212,10 @@ public final class Gateway implements AutoCloseable {
 
   private void housekeep() {
     store
-        .write(c -> MessageTable.purgeDedupe(c, clock.instant().minus(config.delivery().dedupeWindow())))
+        .write(
+            c ->
+                MessageTable.purgeDedupe(c, clock.instant().minus(config.delivery().dedupeWindow()))
+                    + ReplyTable.purge(c, clock.instant().minus(config.metadataRetention())))
         .thenCompose(n -> store.checkpoint())
         .exceptionally(
             e -> {

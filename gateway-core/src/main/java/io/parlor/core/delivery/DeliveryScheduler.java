@@ -14,7 +14,12 @@ import io.parlor.core.store.MessageTable;
 import io.parlor.core.store.SqliteStore;
 import io.parlor.core.store.StatusOutbox;
 import io.parlor.core.store.StoredMessage;
+import io.parlor.core.routing.ReplyTable;
+import io.parlor.spi.DeliveryResult;
 import io.parlor.spi.DeliveryTarget;
+import io.parlor.spi.SenderPresentation;
+import io.parlor.spi.envelope.Envelope;
+import io.parlor.spi.envelope.NetworkId;
 import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.StatusReport;
 import io.parlor.spi.TransientDeliveryException;
@@ -205,12 +210,26 @@ public final class DeliveryScheduler implements AutoCloseable {
                 return CompletableFuture.failedFuture(new NoRouteException("recipient_unreachable"));
               }
               used[0] = target.get().network();
-              return send(e, target.get());
+              return presentSender(e.m, target.get()).thenCompose(env -> send(e, target.get(), env));
             })
-        .whenCompleteAsync((v, err) -> afterAttempt(e, used[0], err), control);
+        .whenCompleteAsync((result, err) -> afterAttempt(e, used[0], result, err), control);
   }
 
-  private CompletionStage<Void> send(Entry e, Router.Target t) {
+  /**
+   * The envelope as the destination network can show it: a relay handle in {@code from} (as
+   * stored), or for number masking the pool number assigned to this (recipient, sender) pair.
+   */
+  private CompletionStage<Envelope> presentSender(StoredMessage m, Router.Target t) {
+    SenderPresentation p = t.network().adapter().senderPresentation();
+    if (!(p instanceof SenderPresentation.NumberPool pool)) {
+      return CompletableFuture.completedFuture(m.envelope());
+    }
+    return deps.store()
+        .write(c -> ReplyTable.poolNumber(c, t.network().id(), m.recipient(), m.sender(), pool.pool(), deps.clock().instant()))
+        .thenApply(m.envelope()::withFrom);
+  }
+
+  private CompletionStage<DeliveryResult> send(Entry e, Router.Target t, Envelope envelope) {
     Network n = t.network();
     if (e.retryContext == null) {
       e.retryContext = n.retry().asyncContext();
@@ -220,11 +239,9 @@ public final class DeliveryScheduler implements AutoCloseable {
       return CompletableFuture.failedFuture(CallNotPermittedException.createCallNotPermittedException(cb));
     }
     long start = System.nanoTime();
-    CompletionStage<?> call;
+    CompletionStage<DeliveryResult> call;
     try {
-      call =
-          n.adapter()
-              .deliver(e.m.envelope().withTo(t.account()), new DeliveryTarget(t.account(), e.m.gid()));
+      call = n.adapter().deliver(envelope.withTo(t.account()), new DeliveryTarget(t.account(), e.m.gid()));
     } catch (RuntimeException ex) {
       call = CompletableFuture.failedFuture(ex);
     }
@@ -233,7 +250,7 @@ public final class DeliveryScheduler implements AutoCloseable {
           long took = System.nanoTime() - start;
           if (err == null) {
             cb.onSuccess(took, TimeUnit.NANOSECONDS);
-            return null;
+            return r == null ? DeliveryResult.accepted() : r;
           }
           Throwable cause = unwrap(err);
           cb.onError(took, TimeUnit.NANOSECONDS, cause);
@@ -241,7 +258,7 @@ public final class DeliveryScheduler implements AutoCloseable {
         });
   }
 
-  private void afterAttempt(Entry e, Network network, Throwable err) {
+  private void afterAttempt(Entry e, Network network, DeliveryResult result, Throwable err) {
     e.sending = false;
     sending.decrementAndGet();
     if (!byGid.containsKey(e.m.gid())) {
@@ -255,7 +272,7 @@ public final class DeliveryScheduler implements AutoCloseable {
         e.retryContext.onComplete();
       }
       latency.record(System.nanoTime() - e.enqueuedNanos, TimeUnit.NANOSECONDS);
-      finish(e, Outcome.delivered(net));
+      finish(e, Outcome.delivered(net), replyRef(network, result));
       return;
     }
     if (e.afterSend != null) {
@@ -305,6 +322,23 @@ public final class DeliveryScheduler implements AutoCloseable {
    * means one more delivery after restart, under the same idempotency key.
    */
   private void finish(Entry e, Outcome o) {
+    finish(e, o, null);
+  }
+
+  /** For single-identity networks: the network's id of a delivered message, for reply context. */
+  private static ReplyRef replyRef(Network network, DeliveryResult result) {
+    if (network == null
+        || result == null
+        || result.networkMessageId() == null
+        || !(network.adapter().senderPresentation() instanceof SenderPresentation.SingleIdentity)) {
+      return null;
+    }
+    return new ReplyRef(network.id(), result.networkMessageId());
+  }
+
+  private record ReplyRef(NetworkId network, String networkMessageId) {}
+
+  private void finish(Entry e, Outcome o, ReplyRef ref) {
     if (e.finishing) {
       return;
     }
@@ -317,18 +351,29 @@ public final class DeliveryScheduler implements AutoCloseable {
         .tag(MetricNames.TAG_OUTCOME, o.status().wire())
         .register(deps.meters())
         .increment();
-    record(e.m, new StatusReport(e.m.sourceId(), o.status(), o.reason(), deps.clock().instant()));
+    record(e.m, new StatusReport(e.m.sourceId(), o.status(), o.reason(), deps.clock().instant()), ref);
     pump(e.m.conversation());
   }
 
-  private void record(StoredMessage m, StatusReport report) {
+  private void record(StoredMessage m, StatusReport report, ReplyRef ref) {
     deps.store()
-        .write(c -> MessageTable.delete(c, m.gid()) ? StatusOutbox.add(c, m.sourceNetwork(), report) : null)
+        .write(
+            c -> {
+              if (!MessageTable.delete(c, m.gid())) {
+                return null;
+              }
+              if (ref != null) {
+                ReplyTable.recordDelivery(
+                    c, ref.network(), ref.networkMessageId(), m.recipient(), m.sender(), m.sourceNetwork(),
+                    m.sourceId(), report.at());
+              }
+              return StatusOutbox.add(c, m.sourceNetwork(), report);
+            })
         .whenComplete(
             (entry, err) -> {
               if (err != null) {
                 log.warn("could not record the outcome of {}; will retry", m.gid(), err);
-                control.schedule(() -> record(m, report), STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+                control.schedule(() -> record(m, report, ref), STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
               } else if (entry != null) {
                 deps.statuses().dispatch(entry);
               }

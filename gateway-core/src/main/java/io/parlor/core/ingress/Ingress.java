@@ -6,6 +6,7 @@ import io.parlor.core.delivery.DeliveryScheduler;
 import io.parlor.core.linking.PartyKey;
 import io.parlor.core.metrics.MetricNames;
 import io.parlor.core.routing.RelayTable;
+import io.parlor.core.routing.ReplyTable;
 import io.parlor.core.routing.Router;
 import io.parlor.core.store.MessageTable;
 import io.parlor.core.store.SqliteStore;
@@ -39,6 +40,7 @@ public final class Ingress {
   private final Duration maxAge;
   private final SecureRandom random;
   private final MeterRegistry meters;
+  private final java.util.function.Predicate<NetworkId> singleIdentity;
   private volatile boolean open = true;
 
   /** Construction parameters. */
@@ -50,7 +52,8 @@ public final class Ingress {
       Clock clock,
       Duration maxAge,
       SecureRandom random,
-      MeterRegistry meters) {}
+      MeterRegistry meters,
+      java.util.function.Predicate<NetworkId> singleIdentity) {}
 
   public Ingress(Deps d) {
     this.store = d.store();
@@ -61,6 +64,7 @@ public final class Ingress {
     this.maxAge = d.maxAge();
     this.random = d.random();
     this.meters = d.meters();
+    this.singleIdentity = d.singleIdentity();
   }
 
   /** The sink handed to the adapter of {@code network}. */
@@ -126,11 +130,16 @@ public final class Ingress {
     Address handle = relays.handleFor(c, a.sender(), a.recipient(), now);
     String gid = newGatewayId();
     // The recipient sees the relay handle, never the sender's account on another network.
-    Envelope outbound = e.withFrom(handle).withId(io.parlor.spi.envelope.MessageId.of(gid));
+    // replyTo names a message of the source network: meaningless elsewhere, so it is not carried.
+    Envelope outbound =
+        e.withFrom(handle).withId(io.parlor.spi.envelope.MessageId.of(gid)).withReplyTo(null);
+    if (singleIdentity.test(source)) {
+      ReplyTable.touchRecent(c, source, a.sender(), a.recipient(), now);
+    }
     StoredMessage m =
         new StoredMessage(
-            gid, 0, source, e.id(), conversation(a.sender(), a.recipient()), a.recipient(),
-            outbound, deadline);
+            gid, 0, source, e.id(), conversation(a.sender(), a.recipient()), a.sender(),
+            a.recipient(), outbound, deadline);
     StoredMessage stored = MessageTable.insert(c, m, now);
     return new Outcome(new IngressResult.Accepted(gid), stored);
   }

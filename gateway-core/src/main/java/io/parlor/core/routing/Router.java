@@ -5,6 +5,7 @@ import io.parlor.core.linking.PeopleTable;
 import io.parlor.core.linking.Person;
 import io.parlor.core.linking.ReachableBy;
 import io.parlor.spi.IngressResult;
+import io.parlor.spi.SenderPresentation;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.Content;
 import io.parlor.spi.envelope.Envelope;
@@ -58,11 +59,15 @@ public final class Router {
           return UNREACHABLE;
         }
         recipient = relay.get().represents();
-        if (recipient.isPerson() && PeopleTable.find(c, recipient.personId()).isEmpty()) {
+        if (!exists(c, recipient)) {
           return UNREACHABLE;
         }
         break;
       case ACCOUNT:
+        Optional<Decision> viaGateway = viaGatewayAddress(c, e, sender);
+        if (viaGateway.isPresent()) {
+          return viaGateway.get();
+        }
         Optional<String> personId = PeopleTable.personOf(c, e.to());
         if (personId.isEmpty()) {
           return UNREACHABLE;
@@ -81,6 +86,10 @@ public final class Router {
     if (recipient.equals(sender)) {
       return UNREACHABLE;
     }
+    return capable(c, e, sender, recipient);
+  }
+
+  private Decision capable(Connection c, Envelope e, PartyKey sender, PartyKey recipient) throws SQLException {
     List<Address> accounts = accountsOf(c, recipient);
     if (accounts.stream().noneMatch(a -> canCarry(a, e.content()))) {
       if (e.content() instanceof Content.Encrypted) {
@@ -92,6 +101,45 @@ public final class Router {
       return UNREACHABLE;
     }
     return new Accept(sender, recipient);
+  }
+
+  /**
+   * Messages addressed to one of the gateway's own accounts on a network that cannot show relay
+   * handles: a pool number (number masking) or the network's single business identity (reply
+   * context, else the sender's most recent conversation there).
+   */
+  private Optional<Decision> viaGatewayAddress(Connection c, Envelope e, PartyKey sender) throws SQLException {
+    Optional<Network> net = e.to().network().flatMap(networks::get);
+    if (net.isEmpty()) {
+      return Optional.empty();
+    }
+    SenderPresentation p = net.get().adapter().senderPresentation();
+    Optional<PartyKey> target;
+    if (p instanceof SenderPresentation.NumberPool pool && pool.pool().contains(e.to())) {
+      target = ReplyTable.poolTarget(c, net.get().id(), sender, e.to());
+    } else if (p instanceof SenderPresentation.SingleIdentity si && si.self().equals(e.to())) {
+      if (e.content() instanceof Content.Text t && t.text().startsWith("@")) {
+        // "@handle text" names a public handle explicitly; handles come with the linking issue
+        return Optional.of(UNREACHABLE);
+      }
+      target = Optional.empty();
+      if (e.replyTo() != null) {
+        target = ReplyTable.ref(c, net.get().id(), e.replyTo().value(), sender).map(ReplyTable.Ref::represents);
+      }
+      if (target.isEmpty()) {
+        target = ReplyTable.recent(c, net.get().id(), sender);
+      }
+    } else {
+      return Optional.empty();
+    }
+    if (target.isEmpty() || !exists(c, target.get()) || target.get().equals(sender)) {
+      return Optional.of(UNREACHABLE);
+    }
+    return Optional.of(capable(c, e, sender, target.get()));
+  }
+
+  private static boolean exists(Connection c, PartyKey party) throws SQLException {
+    return !party.isPerson() || PeopleTable.find(c, party.personId()).isPresent();
   }
 
   private boolean accepts(Connection c, Person p, PartyKey sender) throws SQLException {
@@ -146,6 +194,7 @@ public final class Router {
     if (content instanceof Content.Encrypted enc) {
       return n.get().adapter().capabilities().supportsScheme(enc.scheme());
     }
-    return true;
+    Content.Text t = (Content.Text) content;
+    return t.text().codePointCount(0, t.text().length()) <= n.get().adapter().capabilities().maxTextLength();
   }
 }

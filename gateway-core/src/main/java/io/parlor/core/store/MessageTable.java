@@ -17,7 +17,8 @@ import java.util.List;
 /** SQL for queued messages and dedupe keys. Called on a store connection; not thread-safe. */
 public final class MessageTable {
   private static final String SELECT =
-      "SELECT seq, gid, source_network, source_id, conversation, recipient, envelope, deadline FROM messages";
+      "SELECT seq, gid, source_network, source_id, conversation, sender, recipient, envelope, deadline"
+          + " FROM messages";
 
   private MessageTable() {}
 
@@ -45,23 +46,24 @@ public final class MessageTable {
     }
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT INTO messages(gid, source_network, source_id, conversation, recipient, envelope,"
-                + " deadline, created_at) VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO messages(gid, source_network, source_id, conversation, sender, recipient,"
+                + " envelope, deadline, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
             Statement.RETURN_GENERATED_KEYS)) {
       ps.setString(1, m.gid());
       ps.setString(2, m.sourceNetwork().value());
       ps.setString(3, m.sourceId().value());
       ps.setString(4, m.conversation());
-      ps.setString(5, m.recipient().value());
-      ps.setBytes(6, EnvelopeJson.write(m.envelope()));
-      ps.setLong(7, m.deadline().toEpochMilli());
-      ps.setLong(8, now.toEpochMilli());
+      ps.setString(5, m.sender().value());
+      ps.setString(6, m.recipient().value());
+      ps.setBytes(7, EnvelopeJson.write(m.envelope()));
+      ps.setLong(8, m.deadline().toEpochMilli());
+      ps.setLong(9, now.toEpochMilli());
       ps.executeUpdate();
       try (ResultSet keys = ps.getGeneratedKeys()) {
         keys.next();
         return new StoredMessage(
             m.gid(), keys.getLong(1), m.sourceNetwork(), m.sourceId(), m.conversation(),
-            m.recipient(), m.envelope(), m.deadline());
+            m.sender(), m.recipient(), m.envelope(), m.deadline());
       }
     }
   }
@@ -99,12 +101,12 @@ public final class MessageTable {
   private static void readRows(PreparedStatement ps, List<StoredMessage> out) throws SQLException {
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
-        Envelope e = EnvelopeJson.read(rs.getBytes(7));
+        Envelope e = EnvelopeJson.read(rs.getBytes(8));
         out.add(
             new StoredMessage(
                 rs.getString(2), rs.getLong(1), NetworkId.of(rs.getString(3)),
-                MessageId.of(rs.getString(4)), rs.getString(5), new PartyKey(rs.getString(6)), e,
-                Instant.ofEpochMilli(rs.getLong(8))));
+                MessageId.of(rs.getString(4)), rs.getString(5), new PartyKey(rs.getString(6)),
+                new PartyKey(rs.getString(7)), e, Instant.ofEpochMilli(rs.getLong(9))));
       }
     }
   }

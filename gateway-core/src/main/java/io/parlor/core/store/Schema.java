@@ -17,6 +17,7 @@ final class Schema {
             + " source_network TEXT NOT NULL,"
             + " source_id TEXT NOT NULL,"
             + " conversation TEXT NOT NULL,"
+            + " sender TEXT NOT NULL,"
             + " recipient TEXT NOT NULL,"
             + " envelope BLOB NOT NULL,"
             + " deadline INTEGER NOT NULL,"
@@ -54,6 +55,38 @@ final class Schema {
             + " last_used_at INTEGER NOT NULL,"
             + " UNIQUE (represents, viewer))");
     st.execute("CREATE INDEX IF NOT EXISTS relay_viewer ON relay_handles(viewer)");
+    // Number masking: which pool number of a network stands for which counterpart in front of a
+    // viewer (one number per (viewer, counterpart) pair).
+    st.execute(
+        "CREATE TABLE IF NOT EXISTS pool_numbers ("
+            + " network TEXT NOT NULL,"
+            + " viewer TEXT NOT NULL,"
+            + " number TEXT NOT NULL,"
+            + " represents TEXT NOT NULL,"
+            + " last_used_at INTEGER NOT NULL,"
+            + " PRIMARY KEY (network, viewer, number),"
+            + " UNIQUE (network, viewer, represents))");
+    // Reply context for networks with one sender identity: the network's id of a delivered
+    // message -> the conversation it belongs to. Metadata: purged after the retention window.
+    st.execute(
+        "CREATE TABLE IF NOT EXISTS delivery_refs ("
+            + " network TEXT NOT NULL,"
+            + " network_message_id TEXT NOT NULL,"
+            + " viewer TEXT NOT NULL,"
+            + " represents TEXT NOT NULL,"
+            + " source_network TEXT NOT NULL,"
+            + " source_id TEXT NOT NULL,"
+            + " at INTEGER NOT NULL,"
+            + " PRIMARY KEY (network, network_message_id))");
+    st.execute("CREATE INDEX IF NOT EXISTS delivery_refs_at ON delivery_refs(at)");
+    // A viewer's most recent conversation on a network (where a reply without context goes).
+    st.execute(
+        "CREATE TABLE IF NOT EXISTS recent_conversations ("
+            + " network TEXT NOT NULL,"
+            + " viewer TEXT NOT NULL,"
+            + " represents TEXT NOT NULL,"
+            + " at INTEGER NOT NULL,"
+            + " PRIMARY KEY (network, viewer))");
     // Statuses owed to source networks; deleted once handed over.
     st.execute(
         "CREATE TABLE IF NOT EXISTS status_outbox ("

@@ -14,6 +14,7 @@ import java.time.Instant;
  * @param sourceNetwork the network that sent it
  * @param sourceId the id the source network gave it
  * @param conversation ordering key: messages of one conversation are delivered in order
+ * @param sender who sent it (what a reply reaches)
  * @param recipient who it is for
  * @param envelope the envelope as the recipient should see it ({@code from} is the relay handle)
  * @param deadline never delivered at or after this instant (timer expiry or the queue's max age)
@@ -24,6 +25,7 @@ public record StoredMessage(
     NetworkId sourceNetwork,
     MessageId sourceId,
     String conversation,
+    PartyKey sender,
     PartyKey recipient,
     Envelope envelope,
     Instant deadline) {

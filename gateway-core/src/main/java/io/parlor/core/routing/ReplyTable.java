@@ -1,0 +1,194 @@
+package io.parlor.core.routing;
+
+import io.parlor.core.linking.PartyKey;
+import io.parlor.spi.envelope.Address;
+import io.parlor.spi.envelope.MessageId;
+import io.parlor.spi.envelope.NetworkId;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where replies go on networks that cannot show a relay handle (see {@link
+ * io.parlor.spi.SenderPresentation}): pool numbers (number masking), the network's ids of
+ * delivered messages (reply context) and each viewer's most recent conversation. Called on a
+ * store connection; not thread-safe.
+ */
+public final class ReplyTable {
+  private ReplyTable() {}
+
+  /** A delivered message a reply can refer to. */
+  public record Ref(PartyKey represents, NetworkId sourceNetwork, MessageId sourceId) {}
+
+  /**
+   * The pool number that stands for {@code represents} in front of {@code viewer} on {@code
+   * network}: the one already assigned, else a free one, else (pool exhausted for this viewer) the
+   * least recently used one, which then stops reaching its previous counterpart.
+   */
+  public static Address poolNumber(
+      Connection c, NetworkId network, PartyKey viewer, PartyKey represents, List<Address> pool, Instant now)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT number FROM pool_numbers WHERE network = ? AND viewer = ? AND represents = ?")) {
+      ps.setString(1, network.value());
+      ps.setString(2, viewer.value());
+      ps.setString(3, represents.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          Address n = Address.of(rs.getString(1));
+          upsertPool(c, network, viewer, n, represents, now);
+          return n;
+        }
+      }
+    }
+    List<String> usedOldestFirst = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT number FROM pool_numbers WHERE network = ? AND viewer = ? ORDER BY last_used_at")) {
+      ps.setString(1, network.value());
+      ps.setString(2, viewer.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          usedOldestFirst.add(rs.getString(1));
+        }
+      }
+    }
+    Address chosen =
+        pool.stream()
+            .filter(a -> !usedOldestFirst.contains(a.value()))
+            .findFirst()
+            .orElseGet(
+                () ->
+                    usedOldestFirst.stream()
+                        .map(Address::of)
+                        .filter(pool::contains)
+                        .findFirst()
+                        .orElse(pool.get(0)));
+    upsertPool(c, network, viewer, chosen, represents, now);
+    return chosen;
+  }
+
+  private static void upsertPool(
+      Connection c, NetworkId network, PartyKey viewer, Address number, PartyKey represents, Instant now)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "DELETE FROM pool_numbers WHERE network = ? AND viewer = ? AND represents = ? AND number <> ?")) {
+      ps.setString(1, network.value());
+      ps.setString(2, viewer.value());
+      ps.setString(3, represents.value());
+      ps.setString(4, number.value());
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO pool_numbers(network, viewer, number, represents, last_used_at) VALUES (?,?,?,?,?)"
+                + " ON CONFLICT(network, viewer, number) DO UPDATE SET represents = excluded.represents,"
+                + " last_used_at = excluded.last_used_at")) {
+      ps.setString(1, network.value());
+      ps.setString(2, viewer.value());
+      ps.setString(3, number.value());
+      ps.setString(4, represents.value());
+      ps.setLong(5, now.toEpochMilli());
+      ps.executeUpdate();
+    }
+  }
+
+  /** Who the pool number {@code number} stands for in front of {@code viewer}. */
+  public static Optional<PartyKey> poolTarget(Connection c, NetworkId network, PartyKey viewer, Address number)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT represents FROM pool_numbers WHERE network = ? AND viewer = ? AND number = ?")) {
+      ps.setString(1, network.value());
+      ps.setString(2, viewer.value());
+      ps.setString(3, number.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(new PartyKey(rs.getString(1))) : Optional.empty();
+      }
+    }
+  }
+
+  /** Remembers a delivered message's network id, so that a reply to it finds its conversation. */
+  public static void recordDelivery(
+      Connection c, NetworkId network, String networkMessageId, PartyKey viewer, PartyKey represents,
+      NetworkId sourceNetwork, MessageId sourceId, Instant now) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT OR REPLACE INTO delivery_refs(network, network_message_id, viewer, represents,"
+                + " source_network, source_id, at) VALUES (?,?,?,?,?,?,?)")) {
+      ps.setString(1, network.value());
+      ps.setString(2, networkMessageId);
+      ps.setString(3, viewer.value());
+      ps.setString(4, represents.value());
+      ps.setString(5, sourceNetwork.value());
+      ps.setString(6, sourceId.value());
+      ps.setLong(7, now.toEpochMilli());
+      ps.executeUpdate();
+    }
+    touchRecent(c, network, viewer, represents, now);
+  }
+
+  /** The delivered message {@code networkMessageId}, if {@code viewer} received it. */
+  public static Optional<Ref> ref(Connection c, NetworkId network, String networkMessageId, PartyKey viewer)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT represents, source_network, source_id FROM delivery_refs"
+                + " WHERE network = ? AND network_message_id = ? AND viewer = ?")) {
+      ps.setString(1, network.value());
+      ps.setString(2, networkMessageId);
+      ps.setString(3, viewer.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        return Optional.of(
+            new Ref(new PartyKey(rs.getString(1)), NetworkId.of(rs.getString(2)), MessageId.of(rs.getString(3))));
+      }
+    }
+  }
+
+  public static void touchRecent(Connection c, NetworkId network, PartyKey viewer, PartyKey represents, Instant now)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO recent_conversations(network, viewer, represents, at) VALUES (?,?,?,?)"
+                + " ON CONFLICT(network, viewer) DO UPDATE SET represents = excluded.represents, at = excluded.at")) {
+      ps.setString(1, network.value());
+      ps.setString(2, viewer.value());
+      ps.setString(3, represents.value());
+      ps.setLong(4, now.toEpochMilli());
+      ps.executeUpdate();
+    }
+  }
+
+  public static Optional<PartyKey> recent(Connection c, NetworkId network, PartyKey viewer) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT represents FROM recent_conversations WHERE network = ? AND viewer = ?")) {
+      ps.setString(1, network.value());
+      ps.setString(2, viewer.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(new PartyKey(rs.getString(1))) : Optional.empty();
+      }
+    }
+  }
+
+  /** Forgets reply metadata older than {@code before}. */
+  public static int purge(Connection c, Instant before) throws SQLException {
+    int n = 0;
+    for (String table : new String[] {"delivery_refs", "recent_conversations"}) {
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE at < ?")) {
+        ps.setLong(1, before.toEpochMilli());
+        n += ps.executeUpdate();
+      }
+    }
+    return n;
+  }
+}

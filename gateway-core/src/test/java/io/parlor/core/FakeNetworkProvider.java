@@ -1,0 +1,118 @@
+package io.parlor.core;
+
+import io.parlor.spi.Adapter;
+import io.parlor.spi.AdapterContext;
+import io.parlor.spi.AdapterProvider;
+import io.parlor.spi.Capabilities;
+import io.parlor.spi.DeliveryResult;
+import io.parlor.spi.DeliveryTarget;
+import io.parlor.spi.Health;
+import io.parlor.spi.HealthState;
+import io.parlor.spi.IngressResult;
+import io.parlor.spi.Level;
+import io.parlor.spi.SenderPresentation;
+import io.parlor.spi.config.ConfigView;
+import io.parlor.spi.envelope.Address;
+import io.parlor.spi.envelope.Envelope;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A fake network for core tests (a fake, not a mock): records what it is asked to deliver,
+ * answers with network message ids, and lets the test inject inbound envelopes. Config:
+ * {@code presentation: relay | pool | single}, {@code pool: [...]}, {@code self: net:account}.
+ */
+final class FakeNetworkProvider implements AdapterProvider<FakeNetworkProvider.Config> {
+  record Config(String presentation, List<String> pool, String self) {}
+
+  final Map<String, FakeAdapter> adapters = new ConcurrentHashMap<>();
+
+  @Override
+  public String type() {
+    return "fake";
+  }
+
+  @Override
+  public Config parseConfig(ConfigView view) {
+    return new Config(
+        view.oneOf("presentation", "relay", List.of("relay", "pool", "single")),
+        view.stringList("pool", List.of()),
+        view.string("self", null));
+  }
+
+  @Override
+  public String exampleConfig() {
+    return "";
+  }
+
+  @Override
+  public Adapter create(Config config, AdapterContext context) {
+    FakeAdapter a = new FakeAdapter(config, context);
+    adapters.put(context.networkId().value(), a);
+    return a;
+  }
+
+  static final class FakeAdapter implements Adapter {
+    final Config config;
+    final AdapterContext context;
+    final List<Envelope> delivered = new CopyOnWriteArrayList<>();
+    final List<String> networkIds = new CopyOnWriteArrayList<>();
+    final AtomicInteger counter = new AtomicInteger();
+
+    FakeAdapter(Config config, AdapterContext context) {
+      this.config = config;
+      this.context = context;
+    }
+
+    IngressResult inject(Envelope e) {
+      return context.inbound().accept(e).toCompletableFuture().join();
+    }
+
+    @Override
+    public CompletionStage<Void> start() {
+      return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletionStage<Void> stop(Duration grace) {
+      return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public Health health() {
+      return Health.of(HealthState.CONNECTED, "", context.clock().instant());
+    }
+
+    @Override
+    public Capabilities capabilities() {
+      return new Capabilities(Set.of(), 4096, Level.REJECTED, Level.FULL, Level.FULL);
+    }
+
+    @Override
+    public CompletionStage<DeliveryResult> deliver(Envelope envelope, DeliveryTarget target) {
+      String id = context.networkId() + "-msg-" + counter.incrementAndGet();
+      delivered.add(envelope);
+      networkIds.add(id);
+      return CompletableFuture.completedFuture(new DeliveryResult(id));
+    }
+
+    @Override
+    public SenderPresentation senderPresentation() {
+      switch (config.presentation()) {
+        case "pool":
+          return new SenderPresentation.NumberPool(config.pool().stream().map(Address::of).toList());
+        case "single":
+          return new SenderPresentation.SingleIdentity(Address.of(config.self()));
+        default:
+          return new SenderPresentation.RelayAddress();
+      }
+    }
+  }
+}

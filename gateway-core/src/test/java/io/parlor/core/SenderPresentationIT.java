@@ -1,0 +1,139 @@
+package io.parlor.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.parlor.core.config.ConfigLoader;
+import io.parlor.spi.IngressResult;
+import io.parlor.spi.envelope.Address;
+import io.parlor.spi.envelope.Content;
+import io.parlor.spi.envelope.Envelope;
+import io.parlor.spi.envelope.MessageId;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Replies on networks that cannot show relay handles: number masking from an operator's pool
+ * (SMS) and a single business identity with reply context (WhatsApp, Messenger).
+ */
+class SenderPresentationIT {
+  @TempDir Path dir;
+  final FakeNetworkProvider fakes = new FakeNetworkProvider();
+  final AtomicInteger ids = new AtomicInteger();
+  Gateway node;
+  TestNode http;
+
+  @BeforeEach
+  void start() throws Exception {
+    Path file = dir.resolve("p.yaml");
+    Files.writeString(file, String.join("\n",
+        "http:", "  port: 0",
+        "store:", "  path: " + dir.resolve("p.db"),
+        "networks:",
+        "  - id: chat", "    type: fake",
+        "  - id: sms", "    type: fake", "    presentation: pool", "    pool: [\"sms:+15550001\", \"sms:+15550002\"]",
+        "  - id: wa", "    type: fake", "    presentation: single", "    self: \"wa:+15559999\"",
+        ""));
+    ConfigLoader.Result r = new ConfigLoader(Map.of(), List.of(fakes)).load(file);
+    assertTrue(r.ok(), r.problems().toString());
+    node = Gateway.start(r.config().orElseThrow(), Clock.systemUTC());
+    put("pat", "{\"accounts\":[\"sms:+447700900001\"],\"optIn\":true}");
+    put("quinn", "{\"accounts\":[\"wa:+447700900002\"],\"optIn\":true}");
+  }
+
+  @AfterEach
+  void stop() {
+    node.close(Duration.ofSeconds(1));
+  }
+
+  private void put(String person, String json) throws Exception {
+    var client = java.net.http.HttpClient.newHttpClient();
+    var resp = client.send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + node.port() + "/admin/v1/people/" + person))
+            .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(json)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, resp.statusCode(), resp.body());
+  }
+
+  private IngressResult send(String network, String from, String to, String text, String replyTo) {
+    Envelope e = new Envelope(MessageId.of("t-" + ids.incrementAndGet()), Address.of(from), Address.of(to),
+        Instant.now(), new Content.Text(text), null, replyTo == null ? null : MessageId.of(replyTo), null);
+    return fakes.adapters.get(network).inject(e);
+  }
+
+  private Envelope awaitDelivery(String network, int count) throws InterruptedException {
+    var a = fakes.adapters.get(network);
+    TestNode.await(network + " delivery #" + count, Duration.ofSeconds(5), () -> a.delivered.size() >= count);
+    return a.delivered.get(count - 1);
+  }
+
+  private static String text(Envelope e) {
+    return ((Content.Text) e.content()).text();
+  }
+
+  @Test
+  void numberMaskingGivesEachCounterpartItsOwnPoolNumber() throws Exception {
+    assertInstanceOf(IngressResult.Accepted.class, send("chat", "chat:alice", "sms:+447700900001", "from alice", null));
+    Envelope fromAlice = awaitDelivery("sms", 1);
+    assertInstanceOf(IngressResult.Accepted.class, send("chat", "chat:bob", "sms:+447700900001", "from bob", null));
+    Envelope fromBob = awaitDelivery("sms", 2);
+    assertEquals("sms:+15550001", fromAlice.from().value());
+    assertEquals("sms:+15550002", fromBob.from().value());
+    assertEquals("sms:+15550001", (send("chat", "chat:alice", "sms:+447700900001", "again", null) instanceof IngressResult.Accepted
+        ? awaitDelivery("sms", 3) : null).from().value(), "the pair keeps its number");
+
+    // pat answers bob's number: bob gets it (from a relay handle, never pat's phone number)
+    assertInstanceOf(IngressResult.Accepted.class, send("sms", "sms:+447700900001", "sms:+15550002", "hi bob", null));
+    Envelope toBob = awaitDelivery("chat", 1);
+    assertEquals("chat:bob", toBob.to().value());
+    assertEquals("hi bob", text(toBob));
+    assertTrue(toBob.from().value().startsWith("~"));
+
+    // pool exhausted: carol gets the least recently used number (bob's, alice wrote later)
+    send("chat", "chat:carol", "sms:+447700900001", "from carol", null);
+    assertEquals("sms:+15550002", awaitDelivery("sms", 4).from().value());
+    send("sms", "sms:+447700900001", "sms:+15550002", "hi carol", null);
+    assertEquals("chat:carol", awaitDelivery("chat", 2).to().value(), "the reused number now reaches carol");
+    // a stranger cannot use pat's pool mapping
+    assertInstanceOf(IngressResult.Refused.class, send("sms", "sms:+447700900777", "sms:+15550001", "x", null));
+  }
+
+  @Test
+  void singleIdentityRoutesRepliesByContextElseMostRecent() throws Exception {
+    send("chat", "chat:alice", "wa:+447700900002", "from alice", null);
+    Envelope a = awaitDelivery("wa", 1);
+    assertTrue(a.from().value().startsWith("~"), "the adapter shows the relay name in the text");
+    String wamidAlice = fakes.adapters.get("wa").networkIds.get(0);
+    send("chat", "chat:bob", "wa:+447700900002", "from bob", null);
+    awaitDelivery("wa", 2);
+
+    // quinn replies to alice's message by context
+    assertInstanceOf(IngressResult.Accepted.class, send("wa", "wa:+447700900002", "wa:+15559999", "re alice", wamidAlice));
+    Envelope r1 = awaitDelivery("chat", 1);
+    assertEquals("chat:alice", r1.to().value());
+    assertEquals(null, r1.replyTo(), "source-network ids are not carried to other networks");
+    // no context: the most recent conversation, which quinn's reply made alice's
+    send("wa", "wa:+447700900002", "wa:+15559999", "still alice", null);
+    assertEquals("chat:alice", awaitDelivery("chat", 2).to().value());
+    // bob writes again: now bob's is the most recent
+    send("chat", "chat:bob", "wa:+447700900002", "bob again", null);
+    awaitDelivery("wa", 3);
+    send("wa", "wa:+447700900002", "wa:+15559999", "to bob", null);
+    assertEquals("chat:bob", awaitDelivery("chat", 3).to().value());
+    // someone else cannot ride on quinn's reply context
+    assertInstanceOf(IngressResult.Refused.class, send("wa", "wa:+447700900333", "wa:+15559999", "x", wamidAlice));
+    // "@handle text" is for public handles (none exist yet): refused, not sent to the recent one
+    assertInstanceOf(IngressResult.Refused.class, send("wa", "wa:+447700900002", "wa:+15559999", "@someone hi", null));
+  }
+}
