@@ -119,6 +119,19 @@ class GatewayIT {
   }
 
   @Test
+  void publicHandleReachesThePersonWhereTheyPrefer() throws Exception {
+    assertEquals(200, node.admin("PUT", "/people/bob",
+        "{\"accounts\":[\"neta:bob\",\"netb:bob\"],\"preferred\":\"netb:bob\",\"optIn\":true,\"handle\":\"@bobby\"}").statusCode());
+    assertEquals("@bobby", TestNode.json(node.admin("GET", "/people/bob", null).body()).get("handle").asText());
+    assertError(node.admin("PUT", "/people/carol", "{\"accounts\":[\"netb:carol\"],\"handle\":\"bobby\"}"), 409, "conflict");
+    assertEquals(400, node.admin("PUT", "/people/carol", "{\"accounts\":[\"netb:carol\"],\"handle\":\"Bad Handle\"}").statusCode());
+    assertEquals(202, node.send("neta", TestNode.SECRET_A, TestNode.text("h-1", "neta:alice", "@bobby", "via handle")).statusCode());
+    TestNode.await("delivery", WAIT, () -> delivered(netB).size() == 1);
+    assertEquals("netb:bob", TestNode.json(delivered(netB).get(0).getBodyAsString()).get("to").asText());
+    assertError(node.send("neta", TestNode.SECRET_A, TestNode.text("h-2", "neta:alice", "@nobody", "x")), 422, "recipient_unreachable");
+  }
+
+  @Test
   void relayHandleOnlyWorksForItsViewer() throws Exception {
     node.send("neta", TestNode.SECRET_A, TestNode.text("m-1", "neta:alice", "neta:bob", "hello"));
     TestNode.await("delivery", WAIT, () -> delivered(netB).size() == 1);

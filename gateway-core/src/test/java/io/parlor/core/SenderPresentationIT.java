@@ -48,7 +48,7 @@ class SenderPresentationIT {
     ConfigLoader.Result r = new ConfigLoader(Map.of(), List.of(fakes)).load(file);
     assertTrue(r.ok(), r.problems().toString());
     node = Gateway.start(r.config().orElseThrow(), Clock.systemUTC());
-    put("pat", "{\"accounts\":[\"sms:+447700900001\"],\"optIn\":true}");
+    put("pat", "{\"accounts\":[\"sms:+447700900001\"],\"optIn\":true,\"handle\":\"pat\"}");
     put("quinn", "{\"accounts\":[\"wa:+447700900002\"],\"optIn\":true}");
   }
 
@@ -133,7 +133,17 @@ class SenderPresentationIT {
     assertEquals("chat:bob", awaitDelivery("chat", 3).to().value());
     // someone else cannot ride on quinn's reply context
     assertInstanceOf(IngressResult.Refused.class, send("wa", "wa:+447700900333", "wa:+15559999", "x", wamidAlice));
-    // "@handle text" is for public handles (none exist yet): refused, not sent to the recent one
+    // "@handle text" starts a conversation with a public handle, never falls back to the recent one
     assertInstanceOf(IngressResult.Refused.class, send("wa", "wa:+447700900002", "wa:+15559999", "@someone hi", null));
+    assertInstanceOf(IngressResult.Accepted.class, send("wa", "wa:+447700900002", "wa:+15559999", "@pat hello pat", null));
+    Envelope toPat = awaitDelivery("sms", 1);
+    assertEquals("sms:+447700900001", toPat.to().value());
+    assertEquals("hello pat", text(toPat), "the @handle prefix is removed");
+    assertEquals("sms:+15550001", toPat.from().value());
+    // pat answers the pool number: back to quinn on WhatsApp, shown with a relay name
+    send("sms", "sms:+447700900001", "sms:+15550001", "hi quinn", null);
+    Envelope toQuinn = awaitDelivery("wa", 4);
+    assertEquals("wa:+447700900002", toQuinn.to().value());
+    assertTrue(toQuinn.from().value().startsWith("~"));
   }
 }

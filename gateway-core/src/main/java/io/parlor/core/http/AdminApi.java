@@ -44,6 +44,7 @@ import java.util.regex.Pattern;
 public final class AdminApi {
   public static final String PREFIX = "/admin/v1/";
   private static final Pattern PERSON_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+  private static final Pattern HANDLE = Pattern.compile("[a-z0-9_.]{1,32}");
 
   /** Construction parameters. */
   public record Deps(
@@ -148,7 +149,17 @@ public final class AdminApi {
     if (reachable.isEmpty()) {
       return done(Json.error(400, "invalid_request", "reachableBy: must be everyone, contacted or nobody"));
     }
-    Person p = new Person(id, ordered, optIn != null && optIn.booleanValue(), reachable.get());
+    JsonNode handleNode = n.get("handle");
+    String handle = null;
+    if (handleNode != null && !handleNode.isNull()) {
+      String h = handleNode.isTextual() ? handleNode.textValue() : "";
+      h = h.startsWith("@") ? h.substring(1) : h;
+      if (!HANDLE.matcher(h).matches()) {
+        return done(Json.error(400, "invalid_request", "handle: must match [a-z0-9_.]{1,32}"));
+      }
+      handle = h;
+    }
+    Person p = new Person(id, ordered, optIn != null && optIn.booleanValue(), reachable.get(), handle);
     return d.store()
         .write(
             c -> {
@@ -156,6 +167,12 @@ public final class AdminApi {
                 Optional<String> owner = PeopleTable.personOf(c, p.accounts().get(i));
                 if (owner.isPresent() && !owner.get().equals(id)) {
                   return Json.error(409, "conflict", "accounts: " + "an account is already linked to another person");
+                }
+              }
+              if (p.handle() != null) {
+                Optional<String> holder = PeopleTable.personByHandle(c, p.handle());
+                if (holder.isPresent() && !holder.get().equals(id)) {
+                  return Json.error(409, "conflict", "handle: already taken");
                 }
               }
               PeopleTable.upsert(c, p, d.clock().instant());
@@ -235,6 +252,9 @@ public final class AdminApi {
     }
     o.put("optIn", p.optIn());
     o.put("reachableBy", p.reachableBy().wire());
+    if (p.handle() != null) {
+      o.put("handle", "@" + p.handle());
+    }
     return o;
   }
 

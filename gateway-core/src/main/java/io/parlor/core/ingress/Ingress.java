@@ -133,6 +133,11 @@ public final class Ingress {
     // replyTo names a message of the source network: meaningless elsewhere, so it is not carried.
     Envelope outbound =
         e.withFrom(handle).withId(io.parlor.spi.envelope.MessageId.of(gid)).withReplyTo(null);
+    if (a.content() != null) {
+      outbound =
+          new Envelope(outbound.id(), outbound.from(), outbound.to(), outbound.sentAt(), a.content(),
+              outbound.timer(), null, outbound.expiresAt());
+    }
     if (singleIdentity.test(source)) {
       ReplyTable.touchRecent(c, source, a.sender(), a.recipient(), now);
     }

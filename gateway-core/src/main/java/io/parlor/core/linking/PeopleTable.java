@@ -16,7 +16,7 @@ public final class PeopleTable {
 
   public static Optional<Person> find(Connection c, String personId) throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement("SELECT opt_in, reachable_by FROM people WHERE id = ?")) {
+        c.prepareStatement("SELECT opt_in, reachable_by, handle FROM people WHERE id = ?")) {
       ps.setString(1, personId);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
@@ -24,7 +24,17 @@ public final class PeopleTable {
         }
         boolean optIn = rs.getInt(1) != 0;
         ReachableBy by = ReachableBy.parse(rs.getString(2)).orElse(ReachableBy.NOBODY);
-        return Optional.of(new Person(personId, accounts(c, personId), optIn, by));
+        return Optional.of(new Person(personId, accounts(c, personId), optIn, by, rs.getString(3)));
+      }
+    }
+  }
+
+  /** The person who published {@code handle} (without the {@code @}). */
+  public static Optional<String> personByHandle(Connection c, String handle) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT id FROM people WHERE handle = ?")) {
+      ps.setString(1, handle);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
       }
     }
   }
@@ -57,14 +67,16 @@ public final class PeopleTable {
   public static void upsert(Connection c, Person p, Instant now) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT INTO people(id, opt_in, reachable_by, created_at, updated_at) VALUES (?,?,?,?,?)"
+            "INSERT INTO people(id, opt_in, reachable_by, handle, created_at, updated_at) VALUES (?,?,?,?,?,?)"
                 + " ON CONFLICT(id) DO UPDATE SET opt_in = excluded.opt_in,"
-                + " reachable_by = excluded.reachable_by, updated_at = excluded.updated_at")) {
+                + " reachable_by = excluded.reachable_by, handle = excluded.handle,"
+                + " updated_at = excluded.updated_at")) {
       ps.setString(1, p.id());
       ps.setInt(2, p.optIn() ? 1 : 0);
       ps.setString(3, p.reachableBy().wire());
-      ps.setLong(4, now.toEpochMilli());
+      ps.setString(4, p.handle());
       ps.setLong(5, now.toEpochMilli());
+      ps.setLong(6, now.toEpochMilli());
       ps.executeUpdate();
     }
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM accounts WHERE person_id = ?")) {

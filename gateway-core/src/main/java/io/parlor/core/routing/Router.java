@@ -36,14 +36,20 @@ public final class Router {
   /** The ingress decision. */
   public sealed interface Decision {}
 
-  /** Deliverable: to {@code recipient}; {@code sender} is who replies to the relay reach. */
-  public record Accept(PartyKey sender, PartyKey recipient) implements Decision {}
+  /**
+   * Deliverable: to {@code recipient}; {@code sender} is who replies to the relay reach; {@code
+   * content}, when not null, replaces the message's content (an {@code @handle } prefix removed).
+   */
+  public record Accept(PartyKey sender, PartyKey recipient, Content content) implements Decision {}
 
   /** Not deliverable. */
   public record Refuse(IngressResult.Refused refusal) implements Decision {}
 
   /** A chosen account for one delivery attempt. */
   public record Target(Network network, Address account) {}
+
+  private static final java.util.regex.Pattern HANDLE_PREFIX =
+      java.util.regex.Pattern.compile("@([a-z0-9_.]{1,32})\\s+");
 
   private static final Refuse UNREACHABLE =
       new Refuse(IngressResult.Refused.of(IngressResult.Refused.RECIPIENT_UNREACHABLE, "recipient is not reachable"));
@@ -68,28 +74,33 @@ public final class Router {
         if (viaGateway.isPresent()) {
           return viaGateway.get();
         }
-        Optional<String> personId = PeopleTable.personOf(c, e.to());
-        if (personId.isEmpty()) {
-          return UNREACHABLE;
-        }
-        Optional<Person> person = PeopleTable.find(c, personId.get());
-        if (person.isEmpty() || !person.get().optIn() || !accepts(c, person.get(), sender)) {
-          return UNREACHABLE;
-        }
-        recipient = person.get().key();
-        break;
+        return reachable(c, e, sender, PeopleTable.personOf(c, e.to()), null);
       case HANDLE:
       default:
-        // Public handles come with the linking issue; until then no handle exists.
-        return UNREACHABLE;
+        return reachable(c, e, sender, PeopleTable.personByHandle(c, e.to().value().substring(1)), null);
     }
     if (recipient.equals(sender)) {
       return UNREACHABLE;
     }
-    return capable(c, e, sender, recipient);
+    return capable(c, e, sender, recipient, null);
   }
 
-  private Decision capable(Connection c, Envelope e, PartyKey sender, PartyKey recipient) throws SQLException {
+  /** A first message to a person: only if they opted in and accept this sender. */
+  private Decision reachable(Connection c, Envelope e, PartyKey sender, Optional<String> personId, Content content)
+      throws SQLException {
+    if (personId.isEmpty()) {
+      return UNREACHABLE;
+    }
+    Optional<Person> person = PeopleTable.find(c, personId.get());
+    if (person.isEmpty() || !person.get().optIn() || !accepts(c, person.get(), sender)
+        || person.get().key().equals(sender)) {
+      return UNREACHABLE;
+    }
+    return capable(c, e, sender, person.get().key(), content);
+  }
+
+  private Decision capable(Connection c, Envelope e, PartyKey sender, PartyKey recipient, Content content)
+      throws SQLException {
     List<Address> accounts = accountsOf(c, recipient);
     if (accounts.stream().noneMatch(a -> canCarry(a, e.content()))) {
       if (e.content() instanceof Content.Encrypted) {
@@ -100,7 +111,7 @@ public final class Router {
       }
       return UNREACHABLE;
     }
-    return new Accept(sender, recipient);
+    return new Accept(sender, recipient, content);
   }
 
   /**
@@ -118,9 +129,15 @@ public final class Router {
     if (p instanceof SenderPresentation.NumberPool pool && pool.pool().contains(e.to())) {
       target = ReplyTable.poolTarget(c, net.get().id(), sender, e.to());
     } else if (p instanceof SenderPresentation.SingleIdentity si && si.self().equals(e.to())) {
-      if (e.content() instanceof Content.Text t && t.text().startsWith("@")) {
-        // "@handle text" names a public handle explicitly; handles come with the linking issue
-        return Optional.of(UNREACHABLE);
+      if (e.content() instanceof Content.Text t && HANDLE_PREFIX.matcher(t.text()).lookingAt()) {
+        // "@handle text" starts a conversation with a public handle explicitly
+        var m = HANDLE_PREFIX.matcher(t.text());
+        m.lookingAt();
+        String rest = t.text().substring(m.end());
+        if (rest.isEmpty()) {
+          return Optional.of(UNREACHABLE);
+        }
+        return Optional.of(reachable(c, e, sender, PeopleTable.personByHandle(c, m.group(1)), new Content.Text(rest)));
       }
       target = Optional.empty();
       if (e.replyTo() != null) {
@@ -135,7 +152,7 @@ public final class Router {
     if (target.isEmpty() || !exists(c, target.get()) || target.get().equals(sender)) {
       return Optional.of(UNREACHABLE);
     }
-    return Optional.of(capable(c, e, sender, target.get()));
+    return Optional.of(capable(c, e, sender, target.get(), null));
   }
 
   private static boolean exists(Connection c, PartyKey party) throws SQLException {

@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
 final class GroupCommitWriter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
 
-  private record Task<T>(SqlWork<T> work, CompletableFuture<T> future) {}
+  /** A unit of work; {@code alone} ones run outside any transaction (e.g. a WAL checkpoint). */
+  private record Task<T>(SqlWork<T> work, CompletableFuture<T> future, boolean alone) {}
 
   private final Connection connection;
   private final BlockingQueue<Task<?>> queue;
@@ -51,10 +52,19 @@ final class GroupCommitWriter implements AutoCloseable {
   }
 
   <T> CompletableFuture<T> submit(SqlWork<T> work) {
+    return submit(work, false);
+  }
+
+  /** Runs {@code work} between two group commits, outside any transaction. */
+  <T> CompletableFuture<T> submitAlone(SqlWork<T> work) {
+    return submit(work, true);
+  }
+
+  private <T> CompletableFuture<T> submit(SqlWork<T> work, boolean alone) {
     CompletableFuture<T> f = new CompletableFuture<>();
     if (!running) {
       f.completeExceptionally(new StoreException("store is closed", null));
-    } else if (!queue.offer(new Task<>(work, f))) {
+    } else if (!queue.offer(new Task<>(work, f, alone))) {
       f.completeExceptionally(new StoreException("store write queue is full", null));
     }
     return f;
@@ -78,7 +88,18 @@ final class GroupCommitWriter implements AutoCloseable {
         }
         batch.add(first);
         queue.drainTo(batch, maxBatch - 1);
-        runBatch(batch);
+        int from = 0;
+        for (int i = 0; i <= batch.size(); i++) {
+          if (i == batch.size() || batch.get(i).alone) {
+            if (i > from) {
+              runBatch(batch.subList(from, i));
+            }
+            if (i < batch.size()) {
+              runAlone(batch.get(i));
+            }
+            from = i + 1;
+          }
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
@@ -95,7 +116,9 @@ final class GroupCommitWriter implements AutoCloseable {
     Object[] results = new Object[batch.size()];
     Throwable[] errors = new Throwable[batch.size()];
     try (Statement st = connection.createStatement()) {
-      connection.setAutoCommit(false);
+      // explicit transaction control: nothing stays open between batches, and IMMEDIATE takes
+      // the write lock up front instead of upgrading a read lock half-way
+      st.execute("BEGIN IMMEDIATE");
       for (int i = 0; i < batch.size(); i++) {
         st.execute("SAVEPOINT unit");
         try {
@@ -107,15 +130,15 @@ final class GroupCommitWriter implements AutoCloseable {
           errors[i] = e;
         }
       }
-      connection.commit();
+      st.execute("COMMIT");
       healthy = true;
     } catch (SQLException e) {
       healthy = false;
       log.error("store commit failed; {} units of work failed", batch.size(), e);
-      try {
-        connection.rollback();
-      } catch (SQLException ignored) {
-        log.debug("rollback after failed commit also failed", ignored);
+      try (Statement st = connection.createStatement()) {
+        st.execute("ROLLBACK");
+      } catch (SQLException noTransaction) {
+        log.debug("no transaction left to roll back: {}", noTransaction.getMessage());
       }
       for (Task<?> t : batch) {
         t.future.completeExceptionally(new StoreException("commit failed", e));
@@ -125,6 +148,14 @@ final class GroupCommitWriter implements AutoCloseable {
     batchSizes.record(batch.size());
     for (int i = 0; i < batch.size(); i++) {
       complete(batch.get(i), results[i], errors[i]);
+    }
+  }
+
+  private void runAlone(Task<?> task) {
+    try {
+      complete(task, task.work.run(connection), null);
+    } catch (SQLException | RuntimeException e) {
+      complete(task, null, e);
     }
   }
 

@@ -36,6 +36,7 @@ final class Schema {
             + " id TEXT PRIMARY KEY,"
             + " opt_in INTEGER NOT NULL,"
             + " reachable_by TEXT NOT NULL,"
+            + " handle TEXT UNIQUE,"
             + " created_at INTEGER NOT NULL,"
             + " updated_at INTEGER NOT NULL)");
     st.execute(

@@ -112,7 +112,7 @@ public final class SqliteStore implements AutoCloseable {
 
   /** Truncates the write-ahead log so deleted rows leave no copy behind in it. */
   public CompletableFuture<Void> checkpoint() {
-    return read(
+    return writer.submitAlone(
         c -> {
           try (Statement st = c.createStatement()) {
             st.execute("PRAGMA wal_checkpoint(TRUNCATE)");

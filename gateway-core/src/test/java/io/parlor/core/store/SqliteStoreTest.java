@@ -1,0 +1,99 @@
+package io.parlor.core.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SqliteStoreTest {
+  @TempDir Path dir;
+
+  @Test
+  void manyWritesShareCommitsAndAFailingUnitFailsAlone() throws Exception {
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (SqliteStore store = SqliteStore.open(dir.resolve("s.db"), 256, meters)) {
+      store.write(c -> c.createStatement().execute("CREATE TABLE t(x INTEGER PRIMARY KEY)")).get();
+      // hold the writer so that the next units queue up behind it
+      CountDownLatch release = new CountDownLatch(1);
+      CompletableFuture<Object> blocker = store.write(c -> {
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return null;
+      });
+      List<CompletableFuture<Integer>> writes = new ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        int v = i == 50 ? 49 : i; // unit 50 violates the primary key
+        writes.add(store.write(c -> {
+          try (PreparedStatement ps = c.prepareStatement("INSERT INTO t(x) VALUES (?)")) {
+            ps.setInt(1, v);
+            return ps.executeUpdate();
+          }
+        }));
+      }
+      release.countDown();
+      blocker.get();
+      int failed = 0;
+      for (CompletableFuture<Integer> w : writes) {
+        try {
+          w.get();
+        } catch (ExecutionException e) {
+          assertInstanceOf(StoreException.class, e.getCause());
+          failed++;
+        }
+      }
+      assertEquals(1, failed, "only the violating unit fails");
+      assertEquals(99L, (long) store.read(c -> count(c.prepareStatement("SELECT count(*) FROM t"))).get());
+      var batches = meters.find("parlor.store.commit.batch").summary();
+      assertTrue(batches.max() >= 50, "queued units share one commit, largest batch " + batches.max());
+      assertTrue(batches.count() < 20, "far fewer commits than units: " + batches.count());
+    }
+  }
+
+  @Test
+  void checkpointTruncatesTheWalWhileWritesContinue() throws Exception {
+    Path db = dir.resolve("c.db");
+    try (SqliteStore store = SqliteStore.open(db, 256, new SimpleMeterRegistry())) {
+      store.write(c -> c.createStatement().execute("CREATE TABLE t(x TEXT)")).get();
+      for (int i = 0; i < 200; i++) {
+        store.write(c -> c.createStatement().executeUpdate("INSERT INTO t VALUES ('" + "y".repeat(500) + "')"));
+      }
+      store.write(c -> c.createStatement().executeUpdate("DELETE FROM t")).get();
+      assertTrue(Files.size(Path.of(db + "-wal")) > 0);
+      store.checkpoint().get();
+      assertEquals(0, Files.size(Path.of(db + "-wal")), "WAL truncated");
+      assertEquals(0L, (long) store.read(c -> count(c.prepareStatement("SELECT count(*) FROM t"))).get());
+    }
+  }
+
+  @Test
+  void closedStoreRefusesWork() {
+    SqliteStore store = SqliteStore.open(dir.resolve("x.db"), 8, new SimpleMeterRegistry());
+    store.close();
+    ExecutionException e = assertThrows(ExecutionException.class, () -> store.write(c -> 1).get());
+    assertInstanceOf(StoreException.class, e.getCause());
+  }
+
+  private static long count(PreparedStatement ps) throws SQLException {
+    try (ps; ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}
