@@ -11,6 +11,12 @@ import io.parlor.core.http.AdminApi;
 import io.parlor.core.http.HttpServerSettings;
 import io.parlor.core.http.NettyHttpServer;
 import io.parlor.core.http.Routes;
+import io.parlor.core.http.UserApi;
+import io.parlor.core.http.WebAssets;
+import io.parlor.core.linking.CodeSender;
+import io.parlor.core.linking.OneTimeCodes;
+import io.parlor.core.linking.SendLimiter;
+import io.parlor.core.linking.Sessions;
 import io.parlor.core.ingress.Ingress;
 import io.parlor.core.metrics.MetricNames;
 import io.parlor.core.routing.Network;
@@ -52,6 +58,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Gateway implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+  private static final Duration CODE_WINDOW = Duration.ofMinutes(10);
 
   private final GatewayConfig config;
   private final SqliteStore store;
@@ -158,10 +165,19 @@ public final class Gateway implements AutoCloseable {
         new AdminApi(
             new AdminApi.Deps(config.adminToken(), b.store, b.networks, b.scheduler, b.statuses, clock, b.meters));
     Gateway[] self = new Gateway[1];
+    UserApi users =
+        new UserApi(
+            new UserApi.Deps(
+                b.store, b.networks, new OneTimeCodes(random), new Sessions(random, config.users().sessionTtl()),
+                new CodeSender(b.networks, clock, random, b.meters),
+                new SendLimiter(config.users().codesPerAccount(), CODE_WINDOW, clock),
+                new SendLimiter(config.users().codesPerClient(), CODE_WINDOW, clock),
+                b.scheduler, b.statuses, random, clock));
     Routes dispatcher =
         new Routes(
-            nets.stream().map(Network::id).collect(Collectors.toSet()), routes, admin, b.meters,
-            () -> self[0] != null && self[0].ready());
+            new Routes.Deps(
+                nets.stream().map(Network::id).collect(Collectors.toSet()), routes, admin, users,
+                WebAssets.load(), b.meters, () -> self[0] != null && self[0].ready()));
     b.server =
         new NettyHttpServer(
             new HttpServerSettings(
@@ -215,7 +231,9 @@ public final class Gateway implements AutoCloseable {
         .write(
             c ->
                 MessageTable.purgeDedupe(c, clock.instant().minus(config.delivery().dedupeWindow()))
-                    + ReplyTable.purge(c, clock.instant().minus(config.metadataRetention())))
+                    + ReplyTable.purge(c, clock.instant().minus(config.metadataRetention()))
+                    + OneTimeCodes.purge(c, clock.instant())
+                    + Sessions.purge(c, clock.instant()))
         .thenCompose(n -> store.checkpoint())
         .exceptionally(
             e -> {

@@ -168,6 +168,14 @@ public final class ConfigLoader {
             d.integer("maxBatch", 256, 1, 10_000));
     d.reportUnknownKeys();
 
+    ConfigView u = section(root, "users");
+    GatewayConfig.Users users =
+        new GatewayConfig.Users(
+            u.duration("sessionTtl", Duration.ofDays(7), Duration.ofMinutes(5), Duration.ofDays(90)),
+            u.integer("codesPerAccount", 3, 1, 100),
+            u.integer("codesPerClient", 10, 1, 10_000));
+    u.reportUnknownKeys();
+
     ConfigView logging = section(root, "logging");
     String format = logging.oneOf("format", "text", List.of("text", "json"));
     String level = logging.oneOf("level", "info", List.of("error", "warn", "info", "debug"));
@@ -199,7 +207,7 @@ public final class ConfigLoader {
     root.reportUnknownKeys();
     return new GatewayConfig(
         nodeId, region, new GatewayConfig.Http(bind, port, readTimeout, idleTimeout), storePath, token,
-        retention, denied, delivery, format, level, List.copyOf(networks));
+        retention, denied, delivery, users, format, level, List.copyOf(networks));
   }
 
   private static ConfigView section(ConfigView root, String key) {

@@ -18,6 +18,7 @@ import java.util.Optional;
  * @param metadataRetention how long routing/safety metadata is kept
  * @param deniedRegions regions where sensitive data must not go
  * @param delivery delivery policy settings
+ * @param users the user API's settings
  * @param logFormat {@code text} or {@code json}
  * @param logLevel error, warn, info or debug
  * @param networks configured networks
@@ -31,9 +32,19 @@ public record GatewayConfig(
     Duration metadataRetention,
     List<String> deniedRegions,
     Delivery delivery,
+    Users users,
     String logFormat,
     String logLevel,
     List<NetworkConfig> networks) {
+
+  /**
+   * User API settings.
+   *
+   * @param sessionTtl how long a session token lives
+   * @param codesPerAccount one-time codes sent to one account per 10 minutes
+   * @param codesPerClient one-time codes requested by one client address per 10 minutes
+   */
+  public record Users(Duration sessionTtl, int codesPerAccount, int codesPerClient) {}
 
   /** HTTP settings. */
   public record Http(String bind, int port, Duration readTimeout, Duration idleTimeout) {}

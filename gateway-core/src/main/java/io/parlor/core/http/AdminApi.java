@@ -7,18 +7,13 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.parlor.core.delivery.DeliveryScheduler;
 import io.parlor.core.delivery.StatusDispatcher;
-import io.parlor.core.linking.PartyKey;
 import io.parlor.core.linking.PeopleTable;
 import io.parlor.core.linking.Person;
 import io.parlor.core.linking.ReachableBy;
 import io.parlor.core.metrics.MetricNames;
 import io.parlor.core.routing.Network;
 import io.parlor.core.routing.NetworkRegistry;
-import io.parlor.core.store.MessageTable;
 import io.parlor.core.store.SqliteStore;
-import io.parlor.core.store.StatusOutbox;
-import io.parlor.core.store.StoredMessage;
-import io.parlor.spi.StatusReport;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.http.HttpRequest;
 import io.parlor.spi.http.HttpResponse;
@@ -58,9 +53,11 @@ public final class AdminApi {
 
   private final Deps d;
   private final byte[] tokenHash;
+  private final Forgetter forgetter;
 
   public AdminApi(Deps deps) {
     this.d = deps;
+    this.forgetter = new Forgetter(deps.store(), deps.scheduler(), deps.statuses(), deps.clock());
     this.tokenHash = deps.token().map(AdminApi::sha256).orElse(null);
   }
 
@@ -159,7 +156,8 @@ public final class AdminApi {
       }
       handle = h;
     }
-    Person p = new Person(id, ordered, optIn != null && optIn.booleanValue(), reachable.get(), handle);
+    Person p =
+        new Person(id, ordered, optIn != null && optIn.booleanValue(), reachable.get(), handle, false, null);
     return d.store()
         .write(
             c -> {
@@ -175,44 +173,22 @@ public final class AdminApi {
                   return Json.error(409, "conflict", "handle: already taken");
                 }
               }
-              PeopleTable.upsert(c, p, d.clock().instant());
+              Optional<Person> existing = PeopleTable.find(c, id);
+              Person merged =
+                  existing.isEmpty()
+                      ? p
+                      : new Person(id, p.accounts(), p.optIn(), p.reachableBy(), p.handle(),
+                          existing.get().allowPlaintextFallback(), existing.get().defaultTimerSeconds());
+              PeopleTable.upsert(c, merged, d.clock().instant());
               return Json.ok(200, toJson(PeopleTable.find(c, id).orElseThrow()));
             });
   }
 
   private CompletionStage<HttpResponse> forget(String id) {
-    PartyKey key = PartyKey.person(id);
-    return d.store()
-        .write(
-            c -> {
-              if (PeopleTable.find(c, id).isEmpty()) {
-                return null;
-              }
-              List<StatusOutbox.Entry> statuses = new ArrayList<>();
-              List<String> gids = new ArrayList<>();
-              for (StoredMessage m : MessageTable.forRecipient(c, key)) {
-                MessageTable.delete(c, m.gid());
-                gids.add(m.gid());
-                statuses.add(
-                    StatusOutbox.add(
-                        c, m.sourceNetwork(),
-                        new StatusReport(m.sourceId(), StatusReport.Status.FAILED, "recipient_unreachable", d.clock().instant())));
-              }
-              PeopleTable.delete(c, id);
-              return new Forgotten(gids, statuses);
-            })
-        .thenApply(
-            f -> {
-              if (f == null) {
-                return notFound();
-              }
-              d.scheduler().drop(f.gids);
-              f.statuses.forEach(d.statuses()::dispatch);
-              return new HttpResponse(204, java.util.Map.of(), new byte[0]);
-            });
+    return forgetter
+        .forget(id)
+        .thenApply(found -> found ? new HttpResponse(204, java.util.Map.of(), new byte[0]) : notFound());
   }
-
-  private record Forgotten(List<String> gids, List<StatusOutbox.Entry> statuses) {}
 
   private HttpResponse status() {
     ObjectNode root = Json.object();

@@ -56,7 +56,7 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     }
     HttpRequest request;
     try {
-      request = convert(req);
+      request = convert(req, ctx.channel().remoteAddress());
     } catch (IllegalArgumentException e) {
       request = null;
       keepAlive = false;
@@ -118,11 +118,17 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     f.addListener(done -> next(ctx));
   }
 
-  private static HttpRequest convert(FullHttpRequest req) {
+  /** Pseudo-header carrying the client's IP address (a real header name cannot contain ':'). */
+  static final String REMOTE_ADDRESS = ":remote-address";
+
+  private static HttpRequest convert(FullHttpRequest req, java.net.SocketAddress remote) {
     QueryStringDecoder q = new QueryStringDecoder(req.uri());
     Map<String, List<String>> headers = new HashMap<>();
     for (Map.Entry<String, String> h : req.headers()) {
       headers.computeIfAbsent(h.getKey().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(h.getValue());
+    }
+    if (remote instanceof java.net.InetSocketAddress inet && inet.getAddress() != null) {
+      headers.put(REMOTE_ADDRESS, List.of(inet.getAddress().getHostAddress()));
     }
     byte[] body = ByteBufUtil.getBytes(req.content());
     return new HttpRequest(req.method().name(), q.path(), q.parameters(), headers, body);

@@ -28,18 +28,38 @@ public final class Routes implements HttpDispatcher {
   private final Map<String, Map<String, HttpRoute.Handler>> byPath = new HashMap<>();
   private final Set<NetworkId> networks;
   private final AdminApi admin;
+  private final UserApi users;
+  private final WebAssets web;
   private final PrometheusMeterRegistry prometheus;
   private final BooleanSupplier ready;
   private final MeterRegistry meters;
 
-  public Routes(
+  /** Construction parameters. */
+  public record Deps(
       Set<NetworkId> networks,
       List<HttpRoute> adapterRoutes,
       AdminApi admin,
+      UserApi users,
+      WebAssets web,
+      PrometheusMeterRegistry prometheus,
+      BooleanSupplier ready) {}
+
+  public Routes(Deps d) {
+    this(d.networks(), d.adapterRoutes(), d.admin(), d.users(), d.web(), d.prometheus(), d.ready());
+  }
+
+  private Routes(
+      Set<NetworkId> networks,
+      List<HttpRoute> adapterRoutes,
+      AdminApi admin,
+      UserApi users,
+      WebAssets web,
       PrometheusMeterRegistry prometheus,
       BooleanSupplier ready) {
     this.networks = Set.copyOf(networks);
     this.admin = admin;
+    this.users = users;
+    this.web = web;
     this.prometheus = prometheus;
     this.ready = ready;
     this.meters = prometheus;
@@ -82,6 +102,12 @@ public final class Routes implements HttpDispatcher {
     if (path.startsWith(AdminApi.PREFIX)) {
       return admin.handle(req);
     }
+    if (path.startsWith("/v1/auth/") || path.equals("/v1/me") || path.startsWith("/v1/me/")) {
+      return users.handle(req);
+    }
+    if (web.serves(path)) {
+      return web.handle(req);
+    }
     Map<String, HttpRoute.Handler> handlers = byPath.get(path);
     if (handlers != null) {
       HttpRoute.Handler h = handlers.get(req.method());
@@ -109,6 +135,12 @@ public final class Routes implements HttpDispatcher {
     }
     if (path.startsWith(AdminApi.PREFIX)) {
       return "admin";
+    }
+    if (path.startsWith("/v1/auth/")) {
+      return "auth";
+    }
+    if (path.startsWith("/v1/me")) {
+      return "me";
     }
     switch (path) {
       case "/healthz":

@@ -16,7 +16,8 @@ public final class PeopleTable {
 
   public static Optional<Person> find(Connection c, String personId) throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement("SELECT opt_in, reachable_by, handle FROM people WHERE id = ?")) {
+        c.prepareStatement(
+            "SELECT opt_in, reachable_by, handle, allow_plaintext, default_timer FROM people WHERE id = ?")) {
       ps.setString(1, personId);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
@@ -24,9 +25,68 @@ public final class PeopleTable {
         }
         boolean optIn = rs.getInt(1) != 0;
         ReachableBy by = ReachableBy.parse(rs.getString(2)).orElse(ReachableBy.NOBODY);
-        return Optional.of(new Person(personId, accounts(c, personId), optIn, by, rs.getString(3)));
+        long timer = rs.getLong(5);
+        Long defaultTimer = rs.wasNull() ? null : timer;
+        return Optional.of(
+            new Person(personId, accounts(c, personId), optIn, by, rs.getString(3), rs.getInt(4) != 0, defaultTimer));
       }
     }
+  }
+
+  /** Blocked addresses of a person, sorted. */
+  public static List<String> blocks(Connection c, String personId) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT address FROM blocks WHERE person_id = ? ORDER BY address")) {
+      ps.setString(1, personId);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+    }
+    return out;
+  }
+
+  public static void block(Connection c, String personId, String address, boolean blocked) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            blocked
+                ? "INSERT OR IGNORE INTO blocks(person_id, address) VALUES (?,?)"
+                : "DELETE FROM blocks WHERE person_id = ? AND address = ?")) {
+      ps.setString(1, personId);
+      ps.setString(2, address);
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Whether {@code personId} blocked {@code sender}: any of the sender's accounts (a person is
+   * blocked on every network they linked) or their public handle.
+   */
+  public static boolean blocked(Connection c, String personId, PartyKey sender) throws SQLException {
+    List<String> names = new ArrayList<>();
+    if (sender.isPerson()) {
+      Optional<Person> p = find(c, sender.personId());
+      if (p.isPresent()) {
+        p.get().accounts().forEach(a -> names.add(a.value()));
+        p.get().handleOpt().ifPresent(h -> names.add("@" + h));
+      }
+    } else {
+      names.add(sender.address().value());
+    }
+    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM blocks WHERE person_id = ? AND address = ?")) {
+      for (String n : names) {
+        ps.setString(1, personId);
+        ps.setString(2, n);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
   }
 
   /** The person who published {@code handle} (without the {@code @}). */
@@ -67,16 +127,24 @@ public final class PeopleTable {
   public static void upsert(Connection c, Person p, Instant now) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT INTO people(id, opt_in, reachable_by, handle, created_at, updated_at) VALUES (?,?,?,?,?,?)"
+            "INSERT INTO people(id, opt_in, reachable_by, handle, allow_plaintext, default_timer,"
+                + " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)"
                 + " ON CONFLICT(id) DO UPDATE SET opt_in = excluded.opt_in,"
                 + " reachable_by = excluded.reachable_by, handle = excluded.handle,"
+                + " allow_plaintext = excluded.allow_plaintext, default_timer = excluded.default_timer,"
                 + " updated_at = excluded.updated_at")) {
       ps.setString(1, p.id());
       ps.setInt(2, p.optIn() ? 1 : 0);
       ps.setString(3, p.reachableBy().wire());
       ps.setString(4, p.handle());
-      ps.setLong(5, now.toEpochMilli());
-      ps.setLong(6, now.toEpochMilli());
+      ps.setInt(5, p.allowPlaintextFallback() ? 1 : 0);
+      if (p.defaultTimerSeconds() == null) {
+        ps.setNull(6, java.sql.Types.INTEGER);
+      } else {
+        ps.setLong(6, p.defaultTimerSeconds());
+      }
+      ps.setLong(7, now.toEpochMilli());
+      ps.setLong(8, now.toEpochMilli());
       ps.executeUpdate();
     }
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM accounts WHERE person_id = ?")) {
@@ -95,7 +163,11 @@ public final class PeopleTable {
     }
   }
 
-  /** Deletes a person, their accounts and the relay handles that name them. */
+  /**
+   * Forgets a person: their row, accounts, blocks and sessions (cascade), and every mapping that
+   * names them or their accounts: relay handles, pool numbers, reply references, recent
+   * conversations, pending one-time codes. (Queued messages are the caller's: it reports them.)
+   */
   public static boolean delete(Connection c, String personId) throws SQLException {
     List<Address> accounts = accounts(c, personId);
     List<String> keys = new ArrayList<>();
@@ -103,11 +175,25 @@ public final class PeopleTable {
     for (Address a : accounts) {
       keys.add(PartyKey.address(a).value());
     }
-    try (PreparedStatement ps =
-        c.prepareStatement("DELETE FROM relay_handles WHERE represents = ? OR viewer = ?")) {
-      for (String k : keys) {
-        ps.setString(1, k);
-        ps.setString(2, k);
+    for (String sql :
+        new String[] {
+          "DELETE FROM relay_handles WHERE represents = ?1 OR viewer = ?1",
+          "DELETE FROM pool_numbers WHERE represents = ?1 OR viewer = ?1",
+          "DELETE FROM delivery_refs WHERE represents = ?1 OR viewer = ?1",
+          "DELETE FROM recent_conversations WHERE represents = ?1 OR viewer = ?1"
+        }) {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        for (String k : keys) {
+          ps.setString(1, k);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM auth_codes WHERE address = ? OR purpose = ?")) {
+      for (Address a : accounts) {
+        ps.setString(1, a.value());
+        ps.setString(2, "link:" + personId);
         ps.addBatch();
       }
       ps.executeBatch();

@@ -11,11 +11,26 @@ import java.util.Optional;
  * stored without the {@code @}) others may write to instead of an account.
  */
 public record Person(
-    String id, List<Address> accounts, boolean optIn, ReachableBy reachableBy, String handle) {
+    String id,
+    List<Address> accounts,
+    boolean optIn,
+    ReachableBy reachableBy,
+    String handle,
+    boolean allowPlaintextFallback,
+    Long defaultTimerSeconds) {
   public Person {
     Objects.requireNonNull(id);
     accounts = List.copyOf(accounts);
     Objects.requireNonNull(reachableBy);
+  }
+
+  /** A person with default preferences: not opted in, reachable by everyone once they do. */
+  public static Person fresh(String id, List<Address> accounts) {
+    return new Person(id, accounts, false, ReachableBy.EVERYONE, null, false, null);
+  }
+
+  public Person withAccounts(List<Address> newAccounts) {
+    return new Person(id, newAccounts, optIn, reachableBy, handle, allowPlaintextFallback, defaultTimerSeconds);
   }
 
   public Optional<String> handleOpt() {

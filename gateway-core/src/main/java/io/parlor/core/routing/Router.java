@@ -65,7 +65,7 @@ public final class Router {
           return UNREACHABLE;
         }
         recipient = relay.get().represents();
-        if (!exists(c, recipient)) {
+        if (!exists(c, recipient) || blocks(c, recipient, sender)) {
           return UNREACHABLE;
         }
         break;
@@ -93,7 +93,7 @@ public final class Router {
     }
     Optional<Person> person = PeopleTable.find(c, personId.get());
     if (person.isEmpty() || !person.get().optIn() || !accepts(c, person.get(), sender)
-        || person.get().key().equals(sender)) {
+        || person.get().key().equals(sender) || PeopleTable.blocked(c, person.get().id(), sender)) {
       return UNREACHABLE;
     }
     return capable(c, e, sender, person.get().key(), content);
@@ -149,10 +149,15 @@ public final class Router {
     } else {
       return Optional.empty();
     }
-    if (target.isEmpty() || !exists(c, target.get()) || target.get().equals(sender)) {
+    if (target.isEmpty() || !exists(c, target.get()) || target.get().equals(sender)
+        || blocks(c, target.get(), sender)) {
       return Optional.of(UNREACHABLE);
     }
     return Optional.of(capable(c, e, sender, target.get(), null));
+  }
+
+  private static boolean blocks(Connection c, PartyKey recipient, PartyKey sender) throws SQLException {
+    return recipient.isPerson() && PeopleTable.blocked(c, recipient.personId(), sender);
   }
 
   private static boolean exists(Connection c, PartyKey party) throws SQLException {

@@ -37,6 +37,8 @@ final class Schema {
             + " opt_in INTEGER NOT NULL,"
             + " reachable_by TEXT NOT NULL,"
             + " handle TEXT UNIQUE,"
+            + " allow_plaintext INTEGER NOT NULL DEFAULT 0,"
+            + " default_timer INTEGER,"
             + " created_at INTEGER NOT NULL,"
             + " updated_at INTEGER NOT NULL)");
     st.execute(
@@ -88,6 +90,26 @@ final class Schema {
             + " represents TEXT NOT NULL,"
             + " at INTEGER NOT NULL,"
             + " PRIMARY KEY (network, viewer))");
+    // A person's blocked senders (account addresses or @handles), blocked on every linked network.
+    st.execute(
+        "CREATE TABLE IF NOT EXISTS blocks ("
+            + " person_id TEXT NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+            + " address TEXT NOT NULL,"
+            + " PRIMARY KEY (person_id, address)) WITHOUT ROWID");
+    // One-time codes proving control of an account: keyed hash only, short-lived.
+    st.execute(
+        "CREATE TABLE IF NOT EXISTS auth_codes ("
+            + " address TEXT PRIMARY KEY,"
+            + " purpose TEXT NOT NULL,"
+            + " code_hash BLOB NOT NULL,"
+            + " failures INTEGER NOT NULL,"
+            + " expires_at INTEGER NOT NULL)");
+    // Sessions: SHA-256 of the bearer token only.
+    st.execute(
+        "CREATE TABLE IF NOT EXISTS sessions ("
+            + " token_hash BLOB PRIMARY KEY,"
+            + " person_id TEXT NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+            + " expires_at INTEGER NOT NULL)");
     // Statuses owed to source networks; deleted once handed over.
     st.execute(
         "CREATE TABLE IF NOT EXISTS status_outbox ("

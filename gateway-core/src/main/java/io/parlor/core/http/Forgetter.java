@@ -1,0 +1,70 @@
+package io.parlor.core.http;
+
+import io.parlor.core.delivery.DeliveryScheduler;
+import io.parlor.core.delivery.StatusDispatcher;
+import io.parlor.core.linking.PartyKey;
+import io.parlor.core.linking.PeopleTable;
+import io.parlor.core.store.MessageTable;
+import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.StatusOutbox;
+import io.parlor.core.store.StoredMessage;
+import io.parlor.spi.StatusReport;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Forgets a person entirely (admin DELETE and the user's "forget me"): in one transaction, their
+ * queued messages (each sender is told {@code failed}, {@code recipient_unreachable}), then the
+ * person and every mapping naming them. Thread-safe.
+ */
+final class Forgetter {
+  private final SqliteStore store;
+  private final DeliveryScheduler scheduler;
+  private final StatusDispatcher statuses;
+  private final Clock clock;
+
+  Forgetter(SqliteStore store, DeliveryScheduler scheduler, StatusDispatcher statuses, Clock clock) {
+    this.store = store;
+    this.scheduler = scheduler;
+    this.statuses = statuses;
+    this.clock = clock;
+  }
+
+  private record Forgotten(List<String> gids, List<StatusOutbox.Entry> statuses) {}
+
+  /** Completes with false when there was no such person. */
+  CompletionStage<Boolean> forget(String personId) {
+    PartyKey key = PartyKey.person(personId);
+    return store
+        .write(
+            c -> {
+              if (PeopleTable.find(c, personId).isEmpty()) {
+                return null;
+              }
+              List<StatusOutbox.Entry> out = new ArrayList<>();
+              List<String> gids = new ArrayList<>();
+              for (StoredMessage m : MessageTable.forRecipient(c, key)) {
+                MessageTable.delete(c, m.gid());
+                gids.add(m.gid());
+                out.add(
+                    StatusOutbox.add(
+                        c, m.sourceNetwork(),
+                        new StatusReport(m.sourceId(), StatusReport.Status.FAILED, "recipient_unreachable", clock.instant())));
+              }
+              PeopleTable.delete(c, personId);
+              return new Forgotten(gids, out);
+            })
+        .thenApply(
+            f -> {
+              if (f == null) {
+                return false;
+              }
+              scheduler.drop(f.gids);
+              f.statuses.forEach(statuses::dispatch);
+              store.checkpoint();
+              return true;
+            });
+  }
+}

@@ -1,0 +1,418 @@
+package io.parlor.core.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parlor.core.delivery.DeliveryScheduler;
+import io.parlor.core.delivery.StatusDispatcher;
+import io.parlor.core.linking.CodeSender;
+import io.parlor.core.linking.OneTimeCodes;
+import io.parlor.core.linking.PeopleTable;
+import io.parlor.core.linking.Person;
+import io.parlor.core.linking.SendLimiter;
+import io.parlor.core.linking.Sessions;
+import io.parlor.core.routing.NetworkRegistry;
+import io.parlor.core.store.SqliteStore;
+import io.parlor.spi.envelope.Address;
+import io.parlor.spi.envelope.Timer;
+import io.parlor.spi.http.HttpRequest;
+import io.parlor.spi.http.HttpResponse;
+import io.parlor.spi.json.EnvelopeJson;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.regex.Pattern;
+
+/**
+ * The user API (contract section 5): sign in with a one-time code sent to any account, link and
+ * unlink further accounts (each proven the same way), preferences, blocks, forget me. Never
+ * reveals whether an address is known. Thread-safe; never blocks (store work is queued).
+ */
+public final class UserApi {
+  private static final Pattern HANDLE = Pattern.compile("[a-z0-9_.]{1,32}");
+  private static final List<String> RESERVED_HANDLES = List.of("parlor", "admin", "support", "help");
+
+  /** Construction parameters. */
+  public record Deps(
+      SqliteStore store,
+      NetworkRegistry networks,
+      OneTimeCodes codes,
+      Sessions sessions,
+      CodeSender codeSender,
+      SendLimiter perAccount,
+      SendLimiter perClient,
+      DeliveryScheduler scheduler,
+      StatusDispatcher statuses,
+      SecureRandom random,
+      Clock clock) {}
+
+  private final Deps d;
+  private final Forgetter forgetter;
+
+  public UserApi(Deps deps) {
+    this.d = deps;
+    this.forgetter = new Forgetter(deps.store(), deps.scheduler(), deps.statuses(), deps.clock());
+  }
+
+  public CompletionStage<HttpResponse> handle(HttpRequest req) {
+    String path = req.path();
+    String m = req.method();
+    switch (path) {
+      case "/v1/auth/start":
+        return m.equals("POST") ? start(req) : methodNotAllowed();
+      case "/v1/auth/verify":
+        return m.equals("POST") ? verifySignIn(req) : methodNotAllowed();
+      case "/v1/auth/logout":
+        return m.equals("POST") ? withSession(req, (id, token) -> logout(token)) : methodNotAllowed();
+      case "/v1/me":
+        if (m.equals("GET")) {
+          return withSession(req, (id, token) -> me(id));
+        }
+        return m.equals("DELETE") ? withSession(req, (id, token) -> forgetMe(id)) : methodNotAllowed();
+      case "/v1/me/accounts":
+        return m.equals("POST") ? withSession(req, (id, token) -> startLink(req, id)) : methodNotAllowed();
+      case "/v1/me/accounts/verify":
+        return m.equals("POST") ? withSession(req, (id, token) -> verifyLink(req, id)) : methodNotAllowed();
+      case "/v1/me/preferences":
+        return m.equals("PUT") ? withSession(req, (id, token) -> preferences(req, id)) : methodNotAllowed();
+      case "/v1/me/blocks":
+        return m.equals("POST") ? withSession(req, (id, token) -> block(req, id, true)) : methodNotAllowed();
+      default:
+        break;
+    }
+    if (path.startsWith("/v1/me/accounts/") && m.equals("DELETE")) {
+      String address = path.substring("/v1/me/accounts/".length());
+      return withSession(req, (id, token) -> unlink(id, address));
+    }
+    if (path.startsWith("/v1/me/blocks/") && m.equals("DELETE")) {
+      String address = path.substring("/v1/me/blocks/".length());
+      return withSession(req, (id, token) -> unblock(id, address));
+    }
+    return done(Json.error(404, "not_found", "no such endpoint"));
+  }
+
+  // --- sign in -------------------------------------------------------------------------------
+
+  private CompletionStage<HttpResponse> start(HttpRequest req) {
+    Optional<JsonNode> body = body(req);
+    if (body.isEmpty()) {
+      return done(badBody());
+    }
+    Optional<Address> address = account(body.get(), "address");
+    if (address.isEmpty()) {
+      return done(invalid("address: must be a network:account address"));
+    }
+    return sendCode(req, address.get(), OneTimeCodes.Purpose.SIGN_IN);
+  }
+
+  /** 202 whatever the address; 429 when this account or client asked too often. */
+  private CompletionStage<HttpResponse> sendCode(HttpRequest req, Address address, OneTimeCodes.Purpose purpose) {
+    String client = req.header(RequestHandler.REMOTE_ADDRESS).orElse("unknown");
+    Optional<Duration> wait = d.perAccount().tryAcquire("account:" + address.value());
+    if (wait.isEmpty()) {
+      wait = d.perClient().tryAcquire("client:" + client);
+    }
+    if (wait.isPresent()) {
+      long secs = Math.max(1, wait.get().toSeconds());
+      return done(Json.error(429, "rate_limited", "too many codes requested; try again later",
+          Map.of("retry-after", Long.toString(secs))));
+    }
+    HttpResponse accepted = Json.ok(202, status("sent"));
+    if (d.networks().get(address.network().orElseThrow()).isEmpty()) {
+      return done(accepted); // same answer as for a known network: reveals nothing
+    }
+    return d.store()
+        .write(c -> d.codes().issue(c, address, purpose, d.clock().instant()))
+        .thenApply(
+            code -> {
+              d.codeSender().send(address, code);
+              return accepted;
+            });
+  }
+
+  private CompletionStage<HttpResponse> verifySignIn(HttpRequest req) {
+    Optional<JsonNode> body = body(req);
+    if (body.isEmpty()) {
+      return done(badBody());
+    }
+    Optional<Address> address = account(body.get(), "address");
+    if (address.isEmpty()) {
+      return done(invalid("address: must be a network:account address"));
+    }
+    String code = body.get().path("code").asText("");
+    return d.store()
+        .write(
+            c -> {
+              OneTimeCodes.Check check =
+                  d.codes().verify(c, address.get(), OneTimeCodes.Purpose.SIGN_IN, code, d.clock().instant());
+              if (check != OneTimeCodes.Check.OK) {
+                return codeRefused(check);
+              }
+              String personId = PeopleTable.personOf(c, address.get()).orElse(null);
+              if (personId == null) {
+                personId = newPersonId();
+                PeopleTable.upsert(c, Person.fresh(personId, List.of(address.get())), d.clock().instant());
+              }
+              Sessions.Issued s = d.sessions().create(c, personId, d.clock().instant());
+              ObjectNode o = Json.object();
+              o.put("token", s.token());
+              o.put("expiresAt", s.expiresAt().toString());
+              return Json.ok(200, o);
+            });
+  }
+
+  private static HttpResponse codeRefused(OneTimeCodes.Check check) {
+    if (check == OneTimeCodes.Check.LOCKED) {
+      return Json.error(429, "locked", "too many wrong codes; request a new code later",
+          Map.of("retry-after", Long.toString(OneTimeCodes.VALIDITY.toSeconds())));
+    }
+    return Json.error(401, "bad_code", "the code is wrong or has expired");
+  }
+
+  private CompletionStage<HttpResponse> logout(String token) {
+    return d.store().write(c -> {
+      Sessions.revoke(c, token);
+      return new HttpResponse(204, Map.of(), new byte[0]);
+    });
+  }
+
+  // --- the person ----------------------------------------------------------------------------
+
+  private CompletionStage<HttpResponse> me(String personId) {
+    return d.store().read(c -> personJson(c, personId));
+  }
+
+  private CompletionStage<HttpResponse> forgetMe(String personId) {
+    return forgetter.forget(personId).thenApply(found -> new HttpResponse(204, Map.of(), new byte[0]));
+  }
+
+  private CompletionStage<HttpResponse> startLink(HttpRequest req, String personId) {
+    Optional<JsonNode> body = body(req);
+    if (body.isEmpty()) {
+      return done(badBody());
+    }
+    Optional<Address> address = account(body.get(), "address");
+    if (address.isEmpty()) {
+      return done(invalid("address: must be a network:account address"));
+    }
+    if (d.networks().get(address.get().network().orElseThrow()).isEmpty()) {
+      return done(invalid("address: no network " + address.get().network().get() + " is configured"));
+    }
+    return sendCode(req, address.get(), OneTimeCodes.Purpose.link(personId));
+  }
+
+  /**
+   * Links a proven account. If it belonged to another person, the session (proof of this person)
+   * and the code (proof of the account) together move it here; a person left without accounts is
+   * forgotten. Linking never merges people on anything less.
+   */
+  private CompletionStage<HttpResponse> verifyLink(HttpRequest req, String personId) {
+    Optional<JsonNode> body = body(req);
+    if (body.isEmpty()) {
+      return done(badBody());
+    }
+    Optional<Address> address = account(body.get(), "address");
+    if (address.isEmpty()) {
+      return done(invalid("address: must be a network:account address"));
+    }
+    String code = body.get().path("code").asText("");
+    String[] emptied = new String[1];
+    return d.store()
+        .write(
+            c -> {
+              OneTimeCodes.Check check =
+                  d.codes().verify(c, address.get(), OneTimeCodes.Purpose.link(personId), code, d.clock().instant());
+              if (check != OneTimeCodes.Check.OK) {
+                return codeRefused(check);
+              }
+              Optional<String> owner = PeopleTable.personOf(c, address.get());
+              if (owner.isPresent() && !owner.get().equals(personId)) {
+                Person other = PeopleTable.find(c, owner.get()).orElseThrow();
+                List<Address> rest = new ArrayList<>(other.accounts());
+                rest.remove(address.get());
+                PeopleTable.upsert(c, other.withAccounts(rest), d.clock().instant());
+                if (rest.isEmpty()) {
+                  emptied[0] = other.id();
+                }
+              }
+              Person me = PeopleTable.find(c, personId).orElseThrow();
+              if (!me.accounts().contains(address.get())) {
+                List<Address> accounts = new ArrayList<>(me.accounts());
+                accounts.add(address.get());
+                PeopleTable.upsert(c, me.withAccounts(accounts), d.clock().instant());
+              }
+              return personJson(c, personId);
+            })
+        .thenCompose(
+            r -> emptied[0] == null ? done(r) : forgetter.forget(emptied[0]).thenApply(x -> r));
+  }
+
+  private CompletionStage<HttpResponse> unlink(String personId, String raw) {
+    if (!Address.isValid(raw)) {
+      return done(invalid("address: must be a network:account address"));
+    }
+    Address address = Address.of(raw);
+    return d.store()
+        .write(
+            c -> {
+              Person me = PeopleTable.find(c, personId).orElseThrow();
+              if (!me.accounts().contains(address)) {
+                return Json.error(404, "not_found", "address: not one of your accounts");
+              }
+              if (me.accounts().size() == 1) {
+                return Json.error(409, "last_account", "address: your only account; use DELETE /v1/me to leave");
+              }
+              List<Address> accounts = new ArrayList<>(me.accounts());
+              accounts.remove(address);
+              PeopleTable.upsert(c, me.withAccounts(accounts), d.clock().instant());
+              return personJson(c, personId);
+            });
+  }
+
+  private CompletionStage<HttpResponse> preferences(HttpRequest req, String personId) {
+    Optional<JsonNode> body = body(req);
+    if (body.isEmpty()) {
+      return done(badBody());
+    }
+    JsonNode n = body.get();
+    return d.store().write(c -> {
+      Person p = PeopleTable.find(c, personId).orElseThrow();
+      Preferences.Result r = Preferences.apply(p, n);
+      if (r.error() != null) {
+        return invalid(r.error());
+      }
+      Person updated = r.person();
+      if (updated.handle() != null && !updated.handle().equals(p.handle())) {
+        Optional<String> holder = PeopleTable.personByHandle(c, updated.handle());
+        if (RESERVED_HANDLES.contains(updated.handle()) || (holder.isPresent() && !holder.get().equals(personId))) {
+          return Json.error(409, "conflict", "handle: already taken");
+        }
+      }
+      PeopleTable.upsert(c, updated, d.clock().instant());
+      return personJson(c, personId);
+    });
+  }
+
+  private CompletionStage<HttpResponse> block(HttpRequest req, String personId, boolean blocked) {
+    Optional<JsonNode> body = body(req);
+    if (body.isEmpty()) {
+      return done(badBody());
+    }
+    String a = body.get().path("address").asText("");
+    if (!Address.isValid(a) || Address.of(a).kind() == Address.Kind.RELAY) {
+      return done(invalid("address: must be a network:account address or @handle"));
+    }
+    return d.store().write(c -> {
+      PeopleTable.block(c, personId, a, blocked);
+      return personJson(c, personId);
+    });
+  }
+
+  private CompletionStage<HttpResponse> unblock(String personId, String address) {
+    return d.store().write(c -> {
+      PeopleTable.block(c, personId, address, false);
+      return personJson(c, personId);
+    });
+  }
+
+  // --- helpers -------------------------------------------------------------------------------
+
+  @FunctionalInterface
+  private interface Authed {
+    CompletionStage<HttpResponse> run(String personId, String token);
+  }
+
+  private CompletionStage<HttpResponse> withSession(HttpRequest req, Authed action) {
+    String h = req.header("authorization").orElse("");
+    String token = h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).trim() : "";
+    return d.store()
+        .read(c -> Sessions.personOf(c, token, d.clock().instant()))
+        .thenCompose(
+            id -> id.isEmpty()
+                ? done(Json.error(401, "unauthorized", "missing, expired or revoked session token",
+                    Map.of("www-authenticate", "Bearer")))
+                : action.run(id.get(), token));
+  }
+
+  static HttpResponse personJson(Connection c, String personId) throws SQLException {
+    Optional<Person> p = PeopleTable.find(c, personId);
+    if (p.isEmpty()) {
+      return Json.error(401, "unauthorized", "no such person");
+    }
+    ObjectNode o = AdminApi.toJson(p.get());
+    o.put("allowPlaintextFallback", p.get().allowPlaintextFallback());
+    if (p.get().defaultTimerSeconds() == null) {
+      o.putNull("defaultTimerSeconds");
+    } else {
+      o.put("defaultTimerSeconds", p.get().defaultTimerSeconds());
+    }
+    if (!o.has("handle")) {
+      o.putNull("handle");
+    }
+    ArrayNode blocks = o.putArray("blocks");
+    PeopleTable.blocks(c, personId).forEach(blocks::add);
+    return Json.ok(200, o);
+  }
+
+  private static Optional<JsonNode> body(HttpRequest req) {
+    try {
+      JsonNode n = EnvelopeJson.mapper().readTree(req.body());
+      return n != null && n.isObject() ? Optional.of(n) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static Optional<Address> account(JsonNode n, String field) {
+    String v = n.path(field).asText("");
+    if (!Address.isValid(v) || Address.of(v).kind() != Address.Kind.ACCOUNT) {
+      return Optional.empty();
+    }
+    return Optional.of(Address.of(v));
+  }
+
+  private String newPersonId() {
+    byte[] b = new byte[12];
+    d.random().nextBytes(b);
+    return "u-" + HexFormat.of().formatHex(b);
+  }
+
+  private static ObjectNode status(String s) {
+    ObjectNode n = Json.object();
+    n.put("status", s);
+    return n;
+  }
+
+  private static HttpResponse invalid(String message) {
+    return Json.error(400, "invalid_request", message);
+  }
+
+  private static HttpResponse badBody() {
+    return invalid("body: must be a JSON object");
+  }
+
+  private static CompletionStage<HttpResponse> methodNotAllowed() {
+    return done(Json.error(405, "method_not_allowed", "method not allowed here"));
+  }
+
+  private static CompletionStage<HttpResponse> done(HttpResponse r) {
+    return CompletableFuture.completedFuture(r);
+  }
+
+  /** The largest custom timer accepted. */
+  static final long MAX_TIMER = Timer.MAX_SECONDS;
+
+  static boolean validHandle(String h) {
+    return HANDLE.matcher(h).matches();
+  }
+}
