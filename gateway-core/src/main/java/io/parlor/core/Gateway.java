@@ -23,6 +23,8 @@ import io.parlor.core.routing.Network;
 import io.parlor.core.routing.NetworkRegistry;
 import io.parlor.core.routing.RelayTable;
 import io.parlor.core.routing.ReplyTable;
+import io.parlor.core.routing.ThreadTable;
+import io.parlor.core.safety.SafetyLog;
 import io.parlor.core.routing.Router;
 import io.parlor.core.store.MessageTable;
 import io.parlor.core.store.SqliteStore;
@@ -71,6 +73,7 @@ public final class Gateway implements AutoCloseable {
   private final PrometheusMeterRegistry meters;
   private final int port;
   private final Clock clock;
+  private final SafetyLog safety;
 
   private Gateway(Builder b) {
     this.config = b.config;
@@ -84,6 +87,7 @@ public final class Gateway implements AutoCloseable {
     this.meters = b.meters;
     this.port = b.port;
     this.clock = b.clock;
+    this.safety = b.safety;
   }
 
   private static final class Builder {
@@ -98,6 +102,7 @@ public final class Gateway implements AutoCloseable {
     PrometheusMeterRegistry meters;
     int port;
     Clock clock;
+    SafetyLog safety;
   }
 
   /** Starts a node: opens the store, starts adapters, recovers the queue, binds HTTP. */
@@ -135,7 +140,8 @@ public final class Gateway implements AutoCloseable {
       }
     }
     b.networks = new NetworkRegistry(nets);
-    Router router = new Router(b.networks, relays);
+    b.safety = new SafetyLog(config.metadataRetention(), config.maxNewRecipientsPerHour(), random);
+    Router router = new Router(b.networks, relays, java.util.Set.copyOf(config.deniedRegions()));
     b.statuses = new StatusDispatcher(b.store, b.networks, backoff, b.meters);
     b.scheduler =
         new DeliveryScheduler(
@@ -147,7 +153,8 @@ public final class Gateway implements AutoCloseable {
                 b.store, router, relays, b.scheduler, clock, config.delivery().maxAge(), random, b.meters,
                 id -> b.networks.get(id)
                     .map(n -> n.adapter().senderPresentation() instanceof SenderPresentation.SingleIdentity)
-                    .orElse(false)));
+                    .orElse(false),
+                b.safety));
     ingressRef[0] = b.ingress;
 
     CompletableFuture.allOf(
@@ -195,6 +202,9 @@ public final class Gateway implements AutoCloseable {
     Gateway g = new Gateway(b);
     self[0] = g;
     b.housekeeping.scheduleWithFixedDelay(g::housekeep, 1, 60, TimeUnit.SECONDS);
+    // delivered and expired messages leave no copy in the WAL for longer than about a second
+    b.housekeeping.scheduleWithFixedDelay(
+        () -> b.store.checkpointIfDeleted().exceptionally(e -> null), 500, 500, TimeUnit.MILLISECONDS);
     log.info(
         "node {} listening on {}:{} with {} network(s)", config.nodeId(), config.http().bind(), b.port, nets.size());
     return g;
@@ -233,7 +243,9 @@ public final class Gateway implements AutoCloseable {
                 MessageTable.purgeDedupe(c, clock.instant().minus(config.delivery().dedupeWindow()))
                     + ReplyTable.purge(c, clock.instant().minus(config.metadataRetention()))
                     + OneTimeCodes.purge(c, clock.instant())
-                    + Sessions.purge(c, clock.instant()))
+                    + Sessions.purge(c, clock.instant())
+                    + ThreadTable.expireIdle(c, clock.instant().minus(config.threadTtl()))
+                    + safety.purge(c, clock.instant()))
         .thenCompose(n -> store.checkpoint())
         .exceptionally(
             e -> {

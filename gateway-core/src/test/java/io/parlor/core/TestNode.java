@@ -65,11 +65,14 @@ final class TestNode implements AutoCloseable {
         "    statusUrl: " + baseA + "/status",
         "    capabilities:",
         "      e2ee: [x25519-aesgcm-v1]",
+        "      expiry: true",
         "  - id: netb",
         "    type: webhook",
         "    secret: " + SECRET_B,
         "    deliveryUrl: " + baseB + "/messages",
         "    statusUrl: " + baseB + "/status",
+        "    capabilities:",
+        "      expiry: true",
         "");
   }
 

@@ -33,6 +33,9 @@ public sealed interface IngressResult {
     public static final String EXPIRED = "expired";
     public static final String RATE_LIMITED = "rate_limited";
     public static final String INVALID_ENVELOPE = "invalid_envelope";
+    public static final String RESIDENCY_DENIED = "residency_denied";
+    public static final String TIMER_UNSUPPORTED = "timer_unsupported";
+    public static final String TOO_LONG = "too_long";
 
     public Refused {
       Objects.requireNonNull(code);

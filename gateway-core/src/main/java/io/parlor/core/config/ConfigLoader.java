@@ -155,6 +155,8 @@ public final class ConfigLoader {
     if (denied.contains(region)) {
       node.problem("region", "\"" + region + "\"", "a region not listed in policy.deniedRegions (storage is refused there)");
     }
+    Duration threadTtl = policy.duration("threadTtl", Duration.ofDays(30), Duration.ofHours(1), Duration.ofDays(365));
+    int maxNew = policy.integer("maxNewRecipientsPerHour", 200, 1, 1_000_000);
     policy.reportUnknownKeys();
 
     ConfigView d = section(root, "delivery");
@@ -207,7 +209,7 @@ public final class ConfigLoader {
     root.reportUnknownKeys();
     return new GatewayConfig(
         nodeId, region, new GatewayConfig.Http(bind, port, readTimeout, idleTimeout), storePath, token,
-        retention, denied, delivery, users, format, level, List.copyOf(networks));
+        retention, denied, threadTtl, maxNew, delivery, users, format, level, List.copyOf(networks));
   }
 
   private static ConfigView section(ConfigView root, String key) {

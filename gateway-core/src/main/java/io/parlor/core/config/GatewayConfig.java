@@ -17,6 +17,8 @@ import java.util.Optional;
  * @param adminToken bearer token for {@code /admin/v1}; empty only when bound to loopback
  * @param metadataRetention how long routing/safety metadata is kept
  * @param deniedRegions regions where sensitive data must not go
+ * @param threadTtl relay handles and thread records unused this long are forgotten
+ * @param maxNewRecipientsPerHour fan-out limit: new conversations one sender may start an hour
  * @param delivery delivery policy settings
  * @param users the user API's settings
  * @param logFormat {@code text} or {@code json}
@@ -31,6 +33,8 @@ public record GatewayConfig(
     Optional<String> adminToken,
     Duration metadataRetention,
     List<String> deniedRegions,
+    Duration threadTtl,
+    int maxNewRecipientsPerHour,
     Delivery delivery,
     Users users,
     String logFormat,

@@ -203,14 +203,14 @@ public final class DeliveryScheduler implements AutoCloseable {
     sending.incrementAndGet();
     Network[] used = new Network[1];
     deps.store()
-        .read(c -> deps.router().choose(c, e.m.recipient(), e.m.envelope().content()))
+        .read(c -> deps.router().choose(c, e.m.sender(), e.m.recipient(), e.m.envelope()))
         .thenCompose(
-            target -> {
-              if (target.isEmpty()) {
-                return CompletableFuture.failedFuture(new NoRouteException("recipient_unreachable"));
+            choice -> {
+              if (choice.target() == null) {
+                return CompletableFuture.failedFuture(new NoRouteException(choice.reason()));
               }
-              used[0] = target.get().network();
-              return presentSender(e.m, target.get()).thenCompose(env -> send(e, target.get(), env));
+              used[0] = choice.target().network();
+              return presentSender(e.m, choice.target()).thenCompose(env -> send(e, choice.target(), env));
             })
         .whenCompleteAsync((result, err) -> afterAttempt(e, used[0], result, err), control);
   }
@@ -220,19 +220,24 @@ public final class DeliveryScheduler implements AutoCloseable {
    * stored), or for number masking the pool number assigned to this (recipient, sender) pair.
    */
   private CompletionStage<Envelope> presentSender(StoredMessage m, Router.Target t) {
+    Envelope adapted = Router.adapt(m.envelope(), t.network());
     SenderPresentation p = t.network().adapter().senderPresentation();
     if (!(p instanceof SenderPresentation.NumberPool pool)) {
-      return CompletableFuture.completedFuture(m.envelope());
+      return CompletableFuture.completedFuture(adapted);
     }
     return deps.store()
         .write(c -> ReplyTable.poolNumber(c, t.network().id(), m.recipient(), m.sender(), pool.pool(), deps.clock().instant()))
-        .thenApply(m.envelope()::withFrom);
+        .thenApply(adapted::withFrom);
   }
 
   private CompletionStage<DeliveryResult> send(Entry e, Router.Target t, Envelope envelope) {
     Network n = t.network();
     if (e.retryContext == null) {
       e.retryContext = n.retry().asyncContext();
+    }
+    if (!deps.clock().instant().isBefore(e.m.deadline())) {
+      // checked again just before sending: the route lookup may have taken a while
+      return CompletableFuture.failedFuture(new ExpiredException());
     }
     CircuitBreaker cb = n.breaker();
     if (!cb.tryAcquirePermission()) {
@@ -277,6 +282,10 @@ public final class DeliveryScheduler implements AutoCloseable {
     }
     if (e.afterSend != null) {
       finish(e, e.afterSend);
+      return;
+    }
+    if (cause instanceof ExpiredException) {
+      finish(e, Outcome.expired());
       return;
     }
     if (cause instanceof NoRouteException nr) {
@@ -374,8 +383,11 @@ public final class DeliveryScheduler implements AutoCloseable {
               if (err != null) {
                 log.warn("could not record the outcome of {}; will retry", m.gid(), err);
                 control.schedule(() -> record(m, report, ref), STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
-              } else if (entry != null) {
-                deps.statuses().dispatch(entry);
+              } else {
+                deps.store().noteDeletion();
+                if (entry != null) {
+                  deps.statuses().dispatch(entry);
+                }
               }
             });
   }

@@ -63,7 +63,7 @@ final class Forgetter {
               }
               scheduler.drop(f.gids);
               f.statuses.forEach(statuses::dispatch);
-              store.checkpoint();
+              store.noteDeletion();
               return true;
             });
   }

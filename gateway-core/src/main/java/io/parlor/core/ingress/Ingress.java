@@ -7,6 +7,11 @@ import io.parlor.core.linking.PartyKey;
 import io.parlor.core.metrics.MetricNames;
 import io.parlor.core.routing.RelayTable;
 import io.parlor.core.routing.ReplyTable;
+import io.parlor.core.routing.ThreadTable;
+import io.parlor.core.safety.SafetyLog;
+import io.parlor.core.linking.PeopleTable;
+import io.parlor.core.linking.Person;
+import io.parlor.spi.envelope.Content;
 import io.parlor.core.routing.Router;
 import io.parlor.core.store.MessageTable;
 import io.parlor.core.store.SqliteStore;
@@ -41,6 +46,7 @@ public final class Ingress {
   private final SecureRandom random;
   private final MeterRegistry meters;
   private final java.util.function.Predicate<NetworkId> singleIdentity;
+  private final SafetyLog safety;
   private volatile boolean open = true;
 
   /** Construction parameters. */
@@ -53,7 +59,8 @@ public final class Ingress {
       Duration maxAge,
       SecureRandom random,
       MeterRegistry meters,
-      java.util.function.Predicate<NetworkId> singleIdentity) {}
+      java.util.function.Predicate<NetworkId> singleIdentity,
+      SafetyLog safety) {}
 
   public Ingress(Deps d) {
     this.store = d.store();
@@ -65,6 +72,7 @@ public final class Ingress {
     this.random = d.random();
     this.meters = d.meters();
     this.singleIdentity = d.singleIdentity();
+    this.safety = d.safety();
   }
 
   /** The sink handed to the adapter of {@code network}. */
@@ -91,15 +99,13 @@ public final class Ingress {
               "from: must be an account on network " + source + " (network:account)"));
     }
     Instant now = clock.instant();
-    Instant deadline = deadline(e, now);
-    if (!deadline.isAfter(now)) {
+    if (!deadline(e, now).isAfter(now)) {
       return refused(
           source,
           IngressResult.Refused.of(IngressResult.Refused.EXPIRED, "the message's timer has already run out"));
     }
-    Envelope stamped = expiresAt(e, now) == null ? e : e.withExpiresAt(expiresAt(e, now));
     return store
-        .write(c -> decideAndStore(c, source, stamped, deadline, now))
+        .write(c -> decideAndStore(c, source, e, now))
         .handle(
             (r, err) -> {
               if (err != null) {
@@ -116,8 +122,7 @@ public final class Ingress {
 
   private record Outcome(IngressResult result, StoredMessage stored) {}
 
-  private Outcome decideAndStore(
-      java.sql.Connection c, NetworkId source, Envelope e, Instant deadline, Instant now)
+  private Outcome decideAndStore(java.sql.Connection c, NetworkId source, Envelope e, Instant now)
       throws java.sql.SQLException {
     if (MessageTable.seen(c, source, e.id())) {
       return new Outcome(new IngressResult.Duplicate(), null);
@@ -127,17 +132,33 @@ public final class Ingress {
       return new Outcome(r.refusal(), null);
     }
     Router.Accept a = (Router.Accept) d;
+    Envelope msg = a.content() == null ? e : e.withContent(a.content());
+    msg = withThreadDefaultTimer(c, msg, a.sender(), a.recipient());
+    Instant deadline = deadline(msg, now);
+    if (!deadline.isAfter(now)) {
+      return new Outcome(IngressResult.Refused.of(IngressResult.Refused.EXPIRED, "the message's timer has already run out"), null);
+    }
+    java.util.Optional<IngressResult.Refused> refusal = router.refusal(c, msg, a.sender(), a.recipient());
+    if (refusal.isPresent()) {
+      return new Outcome(refusal.get(), null);
+    }
+    boolean known = relays.exists(c, a.sender(), a.recipient()) || relays.exists(c, a.recipient(), a.sender());
+    if (!known && safety.fanOutExceeded(c, a.sender(), a.recipient(), now)) {
+      return new Outcome(
+          new IngressResult.Refused(
+              IngressResult.Refused.RATE_LIMITED, "too many new conversations started; try again later",
+              java.time.Duration.ofMinutes(10)),
+          null);
+    }
+    safety.record(c, source, a.sender(), a.recipient(), msg.content().size(), now);
+    ThreadTable.touch(c, ThreadTable.key(a.sender(), a.recipient()), msg.content() instanceof Content.Encrypted, now);
     Address handle = relays.handleFor(c, a.sender(), a.recipient(), now);
     String gid = newGatewayId();
-    // The recipient sees the relay handle, never the sender's account on another network.
+    // The recipient sees the relay handle, never the sender's account on another network;
     // replyTo names a message of the source network: meaningless elsewhere, so it is not carried.
+    Instant expiresAt = expiresAt(msg, now);
     Envelope outbound =
-        e.withFrom(handle).withId(io.parlor.spi.envelope.MessageId.of(gid)).withReplyTo(null);
-    if (a.content() != null) {
-      outbound =
-          new Envelope(outbound.id(), outbound.from(), outbound.to(), outbound.sentAt(), a.content(),
-              outbound.timer(), null, outbound.expiresAt());
-    }
+        msg.withFrom(handle).withId(io.parlor.spi.envelope.MessageId.of(gid)).withReplyTo(null).withExpiresAt(expiresAt);
     if (singleIdentity.test(source)) {
       ReplyTable.touchRecent(c, source, a.sender(), a.recipient(), now);
     }
@@ -149,8 +170,29 @@ public final class Ingress {
     return new Outcome(new IngressResult.Accepted(gid), stored);
   }
 
+  /**
+   * A message without its own timer gets the thread's default: each person's default timer for
+   * new threads, the shorter when both set one (a person who set none leaves it to the other).
+   */
+  private static Envelope withThreadDefaultTimer(java.sql.Connection c, Envelope e, PartyKey a, PartyKey b)
+      throws java.sql.SQLException {
+    if (e.timer() != null) {
+      return e;
+    }
+    Long best = null;
+    for (PartyKey p : new PartyKey[] {a, b}) {
+      if (p.isPerson()) {
+        Long t = PeopleTable.find(c, p.personId()).map(Person::defaultTimerSeconds).orElse(null);
+        if (t != null && (best == null || t < best)) {
+          best = t;
+        }
+      }
+    }
+    return best == null ? e : e.withTimer(new Timer(best, Timer.Start.SEND));
+  }
+
   private static String conversation(PartyKey from, PartyKey to) {
-    return from.value() + "\u0000" + to.value();
+    return from.value() + " " + to.value();
   }
 
   /** When a send-started timer runs out, if any. Counted from sentAt, never from the future. */

@@ -180,7 +180,9 @@ public final class PeopleTable {
           "DELETE FROM relay_handles WHERE represents = ?1 OR viewer = ?1",
           "DELETE FROM pool_numbers WHERE represents = ?1 OR viewer = ?1",
           "DELETE FROM delivery_refs WHERE represents = ?1 OR viewer = ?1",
-          "DELETE FROM recent_conversations WHERE represents = ?1 OR viewer = ?1"
+          "DELETE FROM recent_conversations WHERE represents = ?1 OR viewer = ?1",
+          "DELETE FROM threads WHERE substr(key, 1, length(?1) + 1) = ?1 || ' '"
+              + " OR substr(key, -length(?1) - 1) = ' ' || ?1"
         }) {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         for (String k : keys) {
@@ -190,6 +192,7 @@ public final class PeopleTable {
         ps.executeBatch();
       }
     }
+    io.parlor.core.safety.SafetyLog.forget(c, keys.stream().map(PartyKey::new).toList());
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM auth_codes WHERE address = ? OR purpose = ?")) {
       for (Address a : accounts) {
         ps.setString(1, a.value());

@@ -27,10 +27,12 @@ import java.util.Optional;
 public final class Router {
   private final NetworkRegistry networks;
   private final RelayTable relays;
+  private final java.util.Set<String> deniedRegions;
 
-  public Router(NetworkRegistry networks, RelayTable relays) {
+  public Router(NetworkRegistry networks, RelayTable relays, java.util.Set<String> deniedRegions) {
     this.networks = networks;
     this.relays = relays;
+    this.deniedRegions = java.util.Set.copyOf(deniedRegions);
   }
 
   /** The ingress decision. */
@@ -82,7 +84,7 @@ public final class Router {
     if (recipient.equals(sender)) {
       return UNREACHABLE;
     }
-    return capable(c, e, sender, recipient, null);
+    return new Accept(sender, recipient, null);
   }
 
   /** A first message to a person: only if they opted in and accept this sender. */
@@ -96,22 +98,7 @@ public final class Router {
         || person.get().key().equals(sender) || PeopleTable.blocked(c, person.get().id(), sender)) {
       return UNREACHABLE;
     }
-    return capable(c, e, sender, person.get().key(), content);
-  }
-
-  private Decision capable(Connection c, Envelope e, PartyKey sender, PartyKey recipient, Content content)
-      throws SQLException {
-    List<Address> accounts = accountsOf(c, recipient);
-    if (accounts.stream().noneMatch(a -> canCarry(a, e.content()))) {
-      if (e.content() instanceof Content.Encrypted) {
-        return new Refuse(
-            IngressResult.Refused.of(
-                IngressResult.Refused.ENCRYPTION_DOWNGRADE,
-                "no route can carry this encryption scheme without weakening it"));
-      }
-      return UNREACHABLE;
-    }
-    return new Accept(sender, recipient, content);
+    return new Accept(sender, person.get().key(), content);
   }
 
   /**
@@ -153,7 +140,7 @@ public final class Router {
         || blocks(c, target.get(), sender)) {
       return Optional.of(UNREACHABLE);
     }
-    return Optional.of(capable(c, e, sender, target.get(), null));
+    return Optional.of(new Accept(sender, target.get(), null));
   }
 
   private static boolean blocks(Connection c, PartyKey recipient, PartyKey sender) throws SQLException {
@@ -184,39 +171,145 @@ public final class Router {
     return party.isPerson() ? PeopleTable.accounts(c, party.personId()) : List.of(party.address());
   }
 
+  /** Why an account cannot take a message; NONE when it can. */
+  enum Exclusion {
+    NONE(null),
+    NO_NETWORK(IngressResult.Refused.RECIPIENT_UNREACHABLE),
+    TOO_LONG(IngressResult.Refused.TOO_LONG),
+    SCHEME(IngressResult.Refused.ENCRYPTION_DOWNGRADE),
+    DOWNGRADE(IngressResult.Refused.ENCRYPTION_DOWNGRADE),
+    RESIDENCY(IngressResult.Refused.RESIDENCY_DENIED),
+    TIMER(IngressResult.Refused.TIMER_UNSUPPORTED);
+
+    final String code;
+
+    Exclusion(String code) {
+      this.code = code;
+    }
+  }
+
+  /** What the router needs to know to place one message. */
+  private record Placement(Envelope envelope, PartyKey recipient, boolean threadE2ee, boolean plaintextOk) {}
+
+  private Placement placement(Connection c, Envelope e, PartyKey sender, PartyKey recipient) throws SQLException {
+    boolean e2ee = e.content() instanceof Content.Encrypted || ThreadTable.e2ee(c, ThreadTable.key(sender, recipient));
+    boolean plaintextOk =
+        recipient.isPerson()
+            && PeopleTable.find(c, recipient.personId()).map(Person::allowPlaintextFallback).orElse(false);
+    return new Placement(e, recipient, e2ee, plaintextOk);
+  }
+
   /**
-   * The account to try now: the first in preference order whose network is healthy and can carry
-   * the content; if none is healthy, the first that can carry it (the retry policy waits for it).
-   * Empty when no account can carry the content (or the party is gone).
+   * Whether any of the recipient's accounts can take {@code e} without weakening it; the refusal
+   * names the reason for their preferred account.
    */
-  public Optional<Target> choose(Connection c, PartyKey recipient, Content content) throws SQLException {
-    List<Address> accounts = accountsOf(c, recipient);
+  public Optional<IngressResult.Refused> refusal(Connection c, Envelope e, PartyKey sender, PartyKey recipient)
+      throws SQLException {
+    Placement p = placement(c, e, sender, recipient);
+    Exclusion first = null;
+    for (Address a : accountsOf(c, recipient)) {
+      Exclusion x = check(a, p);
+      if (x == Exclusion.NONE) {
+        return Optional.empty();
+      }
+      first = first == null ? x : first;
+    }
+    Exclusion why = first == null ? Exclusion.NO_NETWORK : first;
+    return Optional.of(IngressResult.Refused.of(why.code, message(why)));
+  }
+
+  private static String message(Exclusion x) {
+    switch (x) {
+      case SCHEME:
+      case DOWNGRADE:
+        return "no route can carry this message without weakening its end-to-end encryption";
+      case RESIDENCY:
+        return "the recipient's networks store data in a region the policy denies";
+      case TIMER:
+        return "the recipient's networks cannot honour this message's disappearing timer";
+      case TOO_LONG:
+        return "the message is longer than the recipient's network accepts";
+      default:
+        return "recipient is not reachable";
+    }
+  }
+
+  /** A route for one delivery attempt, or why there is none. */
+  public record Choice(Target target, String reason) {}
+
+  /**
+   * The account to try now: the first in preference order that can take the message (see {@link
+   * #refusal}) and whose network is healthy; if none is healthy, the first that can take it (the
+   * retry policy waits for it). Without a target, {@code reason} says why.
+   */
+  public Choice choose(Connection c, PartyKey sender, PartyKey recipient, Envelope e) throws SQLException {
+    Placement p = placement(c, e, sender, recipient);
     Target firstCapable = null;
-    for (Address a : accounts) {
-      if (!canCarry(a, content)) {
+    Exclusion first = null;
+    for (Address a : accountsOf(c, recipient)) {
+      Exclusion x = check(a, p);
+      if (x != Exclusion.NONE) {
+        first = first == null ? x : first;
         continue;
       }
       Network n = networks.get(a.network().orElseThrow()).orElseThrow();
       Target t = new Target(n, a);
       if (n.healthy()) {
-        return Optional.of(t);
+        return new Choice(t, null);
       }
       if (firstCapable == null) {
         firstCapable = t;
       }
     }
-    return Optional.ofNullable(firstCapable);
+    if (firstCapable != null) {
+      return new Choice(firstCapable, null);
+    }
+    return new Choice(null, (first == null ? Exclusion.NO_NETWORK : first).code);
   }
 
-  private boolean canCarry(Address account, Content content) {
+  /**
+   * The envelope as {@code network} should get it: its timer rounded down to a duration the
+   * network offers (never up), or dropped where the recipient accepted a network without timers.
+   */
+  public static Envelope adapt(Envelope e, Network network) {
+    if (e.timer() == null) {
+      return e;
+    }
+    Optional<Long> t = network.adapter().capabilities().timerAtMost(e.timer().seconds());
+    if (t.isEmpty()) {
+      return e.withTimer(null);
+    }
+    return t.get() == e.timer().seconds() ? e : e.withTimer(new io.parlor.spi.envelope.Timer(t.get(), e.timer().start()));
+  }
+
+  private Exclusion check(Address account, Placement p) {
     Optional<Network> n = account.network().flatMap(networks::get);
     if (n.isEmpty()) {
-      return false;
+      return Exclusion.NO_NETWORK;
     }
+    if (deniedRegions.contains(n.get().region())) {
+      return Exclusion.RESIDENCY;
+    }
+    var caps = n.get().adapter().capabilities();
+    Content content = p.envelope().content();
     if (content instanceof Content.Encrypted enc) {
-      return n.get().adapter().capabilities().supportsScheme(enc.scheme());
+      if (!caps.supportsScheme(enc.scheme())) {
+        return Exclusion.SCHEME;
+      }
+    } else {
+      Content.Text t = (Content.Text) content;
+      if (t.text().codePointCount(0, t.text().length()) > caps.maxTextLength()) {
+        return Exclusion.TOO_LONG;
+      }
+      if (p.threadE2ee() && caps.plaintextOnly() && !(p.envelope().plaintextFallback() && p.plaintextOk())) {
+        return Exclusion.DOWNGRADE;
+      }
     }
-    Content.Text t = (Content.Text) content;
-    return t.text().codePointCount(0, t.text().length()) <= n.get().adapter().capabilities().maxTextLength();
+    if (p.envelope().timer() != null
+        && caps.timerAtMost(p.envelope().timer().seconds()).isEmpty()
+        && !p.plaintextOk()) {
+      return Exclusion.TIMER;
+    }
+    return Exclusion.NONE;
   }
 }

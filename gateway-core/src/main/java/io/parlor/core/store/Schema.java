@@ -110,6 +110,26 @@ final class Schema {
             + " token_hash BLOB PRIMARY KEY,"
             + " person_id TEXT NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
             + " expires_at INTEGER NOT NULL)");
+    // Thread records (undirected party pair): e2ee flag and last use, expire after inactivity.
+    st.execute(
+        "CREATE TABLE IF NOT EXISTS threads ("
+            + " key TEXT PRIMARY KEY,"
+            + " e2ee INTEGER NOT NULL,"
+            + " last_used_at INTEGER NOT NULL) WITHOUT ROWID");
+    // Safety metadata under keyed pseudonyms; keys rotate every retention window.
+    st.execute(
+        "CREATE TABLE IF NOT EXISTS pseudonym_keys ("
+            + " epoch INTEGER PRIMARY KEY,"
+            + " key BLOB NOT NULL)");
+    st.execute(
+        "CREATE TABLE IF NOT EXISTS safety_events ("
+            + " at INTEGER NOT NULL,"
+            + " network TEXT NOT NULL,"
+            + " sender TEXT NOT NULL,"
+            + " recipient TEXT NOT NULL,"
+            + " size_bucket TEXT NOT NULL)");
+    st.execute("CREATE INDEX IF NOT EXISTS safety_sender ON safety_events(sender, at)");
+    st.execute("CREATE INDEX IF NOT EXISTS safety_at ON safety_events(at)");
     // Statuses owed to source networks; deleted once handed over.
     st.execute(
         "CREATE TABLE IF NOT EXISTS status_outbox ("

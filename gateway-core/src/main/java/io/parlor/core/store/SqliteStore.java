@@ -27,6 +27,7 @@ public final class SqliteStore implements AutoCloseable {
   private final Connection readConnection;
   private final GroupCommitWriter writer;
   private final ExecutorService reader;
+  private final java.util.concurrent.atomic.AtomicBoolean deleted = new java.util.concurrent.atomic.AtomicBoolean();
 
   private SqliteStore(Path path, Connection w, Connection r, GroupCommitWriter writer) {
     this.path = path;
@@ -108,6 +109,16 @@ public final class SqliteStore implements AutoCloseable {
   /** Whether the last commit succeeded and the writer runs. */
   public boolean writable() {
     return writer.healthy();
+  }
+
+  /** Notes that rows were deleted, so the next {@link #checkpointIfDeleted} truncates the WAL. */
+  public void noteDeletion() {
+    deleted.set(true);
+  }
+
+  /** Checkpoints (TRUNCATE) when rows were deleted since the last time. */
+  public CompletableFuture<Void> checkpointIfDeleted() {
+    return deleted.getAndSet(false) ? checkpoint() : CompletableFuture.completedFuture(null);
   }
 
   /** Truncates the write-ahead log so deleted rows leave no copy behind in it. */

@@ -69,6 +69,10 @@ public final class EnvelopeJson {
     Timer timer = timer(root.get("timer"));
     String replyTo = text(root, "replyTo", false);
     String expiresAt = text(root, "expiresAt", false);
+    JsonNode fallback = root.get("plaintextFallback");
+    if (fallback != null && !fallback.isNull() && !fallback.isBoolean()) {
+      throw new EnvelopeException("plaintextFallback", "must be true or false");
+    }
     return new Envelope(
         id,
         from,
@@ -77,7 +81,8 @@ public final class EnvelopeJson {
         content,
         timer,
         replyTo == null ? null : MessageId.parse("replyTo", replyTo),
-        expiresAt == null ? null : instant("expiresAt", expiresAt));
+        expiresAt == null ? null : instant("expiresAt", expiresAt),
+        fallback != null && fallback.booleanValue());
   }
 
   /** Serializes an envelope to UTF-8 JSON. */
@@ -114,6 +119,9 @@ public final class EnvelopeJson {
     }
     if (e.expiresAt() != null) {
       n.put("expiresAt", e.expiresAt().toString());
+    }
+    if (e.plaintextFallback()) {
+      n.put("plaintextFallback", true);
     }
     return n;
   }

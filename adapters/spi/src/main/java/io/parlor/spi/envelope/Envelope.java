@@ -17,6 +17,8 @@ import java.util.Optional;
  * @param timer optional disappearing timer, may be null
  * @param replyTo optional id of the message this one answers, may be null
  * @param expiresAt set by the gateway when a timer applies, may be null
+ * @param plaintextFallback the sender allows this message to take a plaintext leg (e.g. SMS) even
+ *     in a thread that has been end-to-end encrypted (the recipient must allow it too)
  */
 public record Envelope(
     MessageId id,
@@ -26,7 +28,21 @@ public record Envelope(
     Content content,
     Timer timer,
     MessageId replyTo,
-    Instant expiresAt) {
+    Instant expiresAt,
+    boolean plaintextFallback) {
+
+  /** An envelope without the plaintext-fallback permission. */
+  public Envelope(
+      MessageId id,
+      Address from,
+      Address to,
+      Instant sentAt,
+      Content content,
+      Timer timer,
+      MessageId replyTo,
+      Instant expiresAt) {
+    this(id, from, to, sentAt, content, timer, replyTo, expiresAt, false);
+  }
 
   public Envelope {
     if (id == null) {
@@ -64,23 +80,31 @@ public record Envelope(
   }
 
   public Envelope withId(MessageId newId) {
-    return new Envelope(newId, from, to, sentAt, content, timer, replyTo, expiresAt);
+    return new Envelope(newId, from, to, sentAt, content, timer, replyTo, expiresAt, plaintextFallback);
   }
 
   public Envelope withFrom(Address newFrom) {
-    return new Envelope(id, newFrom, to, sentAt, content, timer, replyTo, expiresAt);
+    return new Envelope(id, newFrom, to, sentAt, content, timer, replyTo, expiresAt, plaintextFallback);
   }
 
   public Envelope withTo(Address newTo) {
-    return new Envelope(id, from, newTo, sentAt, content, timer, replyTo, expiresAt);
+    return new Envelope(id, from, newTo, sentAt, content, timer, replyTo, expiresAt, plaintextFallback);
   }
 
   public Envelope withExpiresAt(Instant newExpiresAt) {
-    return new Envelope(id, from, to, sentAt, content, timer, replyTo, newExpiresAt);
+    return new Envelope(id, from, to, sentAt, content, timer, replyTo, newExpiresAt, plaintextFallback);
   }
 
   public Envelope withReplyTo(MessageId newReplyTo) {
-    return new Envelope(id, from, to, sentAt, content, timer, newReplyTo, expiresAt);
+    return new Envelope(id, from, to, sentAt, content, timer, newReplyTo, expiresAt, plaintextFallback);
+  }
+
+  public Envelope withContent(Content newContent) {
+    return new Envelope(id, from, to, sentAt, newContent, timer, replyTo, expiresAt, plaintextFallback);
+  }
+
+  public Envelope withTimer(Timer newTimer) {
+    return new Envelope(id, from, to, sentAt, content, newTimer, replyTo, expiresAt, plaintextFallback);
   }
 
   /** Whether the message must not be delivered any more at {@code now}. */

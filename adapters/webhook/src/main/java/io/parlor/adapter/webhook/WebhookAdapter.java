@@ -52,7 +52,8 @@ final class WebhookAdapter implements Adapter, StatusReceiver {
             config.maxTextLength(),
             config.expiry() ? Level.FULL : Level.REJECTED,
             config.statusUrl() != null ? Level.FULL : Level.DROPPED,
-            Level.FULL);
+            Level.FULL,
+            config.timers());
     this.health = Health.of(HealthState.STOPPED, "not started", context.clock().instant());
   }
 

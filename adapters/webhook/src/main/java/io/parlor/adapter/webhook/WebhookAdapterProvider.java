@@ -30,18 +30,32 @@ public final class WebhookAdapterProvider implements AdapterProvider<WebhookConf
     List<String> e2ee = List.of();
     int maxText = 4096;
     boolean expiry = false;
+    List<Duration> timers = new java.util.ArrayList<>();
     var caps = view.child("capabilities");
     if (caps.isPresent()) {
       ConfigView c = caps.get();
       e2ee = c.stringList("e2ee", List.of());
       maxText = c.integer("maxTextLength", 4096, 1, 1_000_000);
       expiry = c.bool("expiry", false);
+      List<String> raw = c.stringList("timers", List.of());
+      for (int i = 0; i < raw.size(); i++) {
+        try {
+          Duration d = Duration.parse(raw.get(i));
+          if (d.isNegative() || d.isZero()) {
+            throw new java.time.format.DateTimeParseException("not positive", raw.get(i), 0);
+          }
+          timers.add(d);
+        } catch (java.time.format.DateTimeParseException e) {
+          view.problems().add(new io.parlor.spi.config.ConfigProblem(
+              c.pathOf("timers") + "[" + i + "]", "\"" + raw.get(i) + "\"", "a positive ISO-8601 duration, e.g. PT24H"));
+        }
+      }
       c.reportUnknownKeys();
     }
     if (view.problems().size() > before) {
       return null;
     }
-    return new WebhookConfig(secret, deliveryUrl, statusUrl, Set.copyOf(e2ee), maxText, expiry, timeout);
+    return new WebhookConfig(secret, deliveryUrl, statusUrl, Set.copyOf(e2ee), maxText, expiry, List.copyOf(timers), timeout);
   }
 
   @Override
@@ -59,6 +73,7 @@ public final class WebhookAdapterProvider implements AdapterProvider<WebhookConf
         "    e2ee: [x25519-aesgcm-v1]",
         "    maxTextLength: 4096",
         "    expiry: true",
+        "    timers: [PT24H, P7D, P90D]   # optional: the only timer durations its clients offer",
         "");
   }
 

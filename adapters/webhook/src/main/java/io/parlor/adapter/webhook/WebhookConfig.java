@@ -13,6 +13,7 @@ import java.util.Set;
  * @param e2eeSchemes encryption schemes the network's clients speak
  * @param maxTextLength longest text the network accepts
  * @param expiry whether its clients honour disappearing timers
+ * @param timers the only timer durations its clients offer; empty means any
  * @param requestTimeout how long one delivery request may take
  */
 public record WebhookConfig(
@@ -22,6 +23,7 @@ public record WebhookConfig(
     Set<String> e2eeSchemes,
     int maxTextLength,
     boolean expiry,
+    java.util.List<Duration> timers,
     Duration requestTimeout) {
 
   @Override

@@ -1,0 +1,417 @@
+package io.parlor.core.keys;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parlor.core.config.GatewayConfig;
+import io.parlor.core.http.Json;
+import io.parlor.core.linking.PartyKey;
+import io.parlor.core.linking.PeopleTable;
+import io.parlor.core.linking.Person;
+import io.parlor.core.linking.ReachableBy;
+import io.parlor.core.routing.Network;
+import io.parlor.core.routing.RelayTable;
+import io.parlor.core.store.SqliteStore;
+import io.parlor.spi.envelope.Address;
+import io.parlor.spi.envelope.NetworkId;
+import io.parlor.spi.http.HttpRequest;
+import io.parlor.spi.http.HttpResponse;
+import io.parlor.spi.json.EnvelopeJson;
+import java.io.IOException;
+import java.lang.reflect.RecordComponent;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The public-key directory's HTTP API. Every request is signed by a configured network with its
+ * {@code Parlor-Signature} (contract section 3; for GET the signed body is empty):
+ *
+ * <ul>
+ *   <li>{@code PUT /v1/networks/{id}/keys} — the network publishes one of its users' public keys;
+ *   <li>{@code GET /v1/networks/{id}/keys?for=<address>&scheme=<scheme>} — the current key of a
+ *       recipient who opted in, at their preferred account whose network speaks the scheme,
+ *       without revealing that account;
+ *   <li>{@code GET /v1/keys/log?from=<seq>&limit=<n>} — log entries with their hashes.
+ * </ul>
+ *
+ * <p>Thread-safe; never blocks (SQL runs on the store's threads). Logs no keys, addresses or
+ * bodies.
+ */
+public final class KeysApi {
+  public static final String LOG_PATH = "/v1/keys/log";
+  private static final String KEYS_PREFIX = "/v1/keys";
+  private static final Pattern NETWORK_KEYS = Pattern.compile("/v1/networks/([^/]+)/keys");
+  private static final int DEFAULT_LIMIT = 100;
+  private static final int MAX_LIMIT = 1000;
+  private static final Logger log = LoggerFactory.getLogger(KeysApi.class);
+
+  private final SqliteStore store;
+  private final Map<NetworkId, String> secrets;
+  private final Function<NetworkId, Set<String>> schemes;
+  private final Clock clock;
+  private final RelayTable relays = new RelayTable(new SecureRandom());
+
+  /**
+   * A directory where every network in {@code secrets} is taken to speak every scheme the
+   * directory knows. Prefer {@link #KeysApi(SqliteStore, Map, Map, Clock)} with the networks'
+   * declared {@code capabilities.e2ee}.
+   *
+   * @param secrets the {@code type: webhook} networks' HMAC secrets: only these networks may call
+   */
+  public KeysApi(SqliteStore store, Map<NetworkId, String> secrets, Clock clock) {
+    this(store, secrets, null, clock);
+  }
+
+  /**
+   * @param secrets the {@code type: webhook} networks' HMAC secrets: only these networks may call
+   * @param schemes every configured network's declared e2ee schemes ({@link #schemesOf}); a
+   *     recipient is resolved to the first of their accounts whose network declares the scheme
+   */
+  public KeysApi(
+      SqliteStore store, Map<NetworkId, String> secrets, Map<NetworkId, Set<String>> schemes, Clock clock) {
+    this.store = store;
+    this.secrets = new TreeMap<>(Map.copyOf(secrets));
+    if (schemes == null) {
+      Set<NetworkId> callers = Set.copyOf(secrets.keySet());
+      this.schemes = id -> callers.contains(id) ? PublicKeys.SCHEMES : Set.of();
+    } else {
+      Map<NetworkId, Set<String>> copy = Map.copyOf(schemes);
+      this.schemes = id -> copy.getOrDefault(id, Set.of());
+    }
+    this.clock = clock;
+  }
+
+  /** Every network's declared e2ee schemes, for the constructor. */
+  public static Map<NetworkId, Set<String>> schemesOf(Collection<Network> networks) {
+    Map<NetworkId, Set<String>> m = new TreeMap<>(java.util.Comparator.comparing(NetworkId::value));
+    for (Network n : networks) {
+      m.put(n.id(), Set.copyOf(n.adapter().capabilities().e2eeSchemes()));
+    }
+    return m;
+  }
+
+  /**
+   * The HMAC secrets of the {@code type: webhook} networks in {@code config}, read from their
+   * parsed config records' {@code secret} component (the core does not depend on the webhook
+   * adapter, so this reads it by name). A stopgap until the SPI exposes it.
+   */
+  public static Map<NetworkId, String> webhookSecrets(GatewayConfig config) {
+    Map<NetworkId, String> out = new TreeMap<>(java.util.Comparator.comparing(NetworkId::value));
+    for (GatewayConfig.NetworkConfig nc : config.networks()) {
+      Object c = nc.adapterConfig();
+      if (!"webhook".equals(nc.type()) || c == null || !c.getClass().isRecord()) {
+        continue;
+      }
+      for (RecordComponent rc : c.getClass().getRecordComponents()) {
+        if (rc.getName().equals("secret") && rc.getType() == String.class) {
+          try {
+            Object v = rc.getAccessor().invoke(c);
+            if (v instanceof String && !((String) v).isEmpty()) {
+              out.put(nc.id(), (String) v);
+            }
+          } catch (ReflectiveOperationException | RuntimeException e) {
+            throw new IllegalStateException("cannot read the secret of network " + nc.id(), e);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Whether {@link #handle} answers {@code path}. */
+  public static boolean handles(String path) {
+    return path.equals(KEYS_PREFIX) || path.startsWith(KEYS_PREFIX + "/") || NETWORK_KEYS.matcher(path).matches();
+  }
+
+  /** Answers a request whose path {@link #handles} accepts. Never blocks. */
+  public CompletionStage<HttpResponse> handle(HttpRequest req) {
+    String path = req.path();
+    if (path.equals(LOG_PATH)) {
+      if (!req.method().equals("GET")) {
+        return done(methodNotAllowed());
+      }
+      Optional<NetworkId> caller = anySigner(req);
+      if (caller.isEmpty()) {
+        return done(badSignature());
+      }
+      return logEntries(caller.get(), req);
+    }
+    Matcher m = NETWORK_KEYS.matcher(path);
+    if (!m.matches()) {
+      return done(Json.error(404, "not_found", "no such endpoint"));
+    }
+    String id = m.group(1);
+    if (!NetworkId.isValid(id) || !secrets.containsKey(NetworkId.of(id))) {
+      return done(Json.error(404, "unknown_network", "no such network is configured for the key directory"));
+    }
+    NetworkId network = NetworkId.of(id);
+    if (!NetworkSignature.verify(secrets.get(network), req.header(NetworkSignature.HEADER).orElse(null),
+        req.body(), clock.instant())) {
+      return done(badSignature());
+    }
+    switch (req.method()) {
+      case "PUT":
+        return publish(network, req.body());
+      case "GET":
+        return fetch(network, req);
+      default:
+        return done(methodNotAllowed());
+    }
+  }
+
+  private Optional<NetworkId> anySigner(HttpRequest req) {
+    String header = req.header(NetworkSignature.HEADER).orElse(null);
+    if (header == null) {
+      return Optional.empty();
+    }
+    byte[] body = req.body();
+    NetworkId found = null;
+    for (Map.Entry<NetworkId, String> e : secrets.entrySet()) {
+      // every secret is tried (no early exit), so timing does not tell which network matched
+      if (NetworkSignature.verify(e.getValue(), header, body, clock.instant()) && found == null) {
+        found = e.getKey();
+      }
+    }
+    return Optional.ofNullable(found);
+  }
+
+  // ---- PUT /v1/networks/{id}/keys
+
+  private CompletionStage<HttpResponse> publish(NetworkId network, byte[] body) {
+    JsonNode n;
+    try {
+      n = EnvelopeJson.mapper().readTree(body);
+    } catch (IOException e) {
+      return done(invalid("body: malformed JSON"));
+    }
+    if (n == null || !n.isObject()) {
+      return done(invalid("body: must be a JSON object"));
+    }
+    for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (f.toLowerCase(Locale.ROOT).contains("private") || f.toLowerCase(Locale.ROOT).contains("secret")) {
+        return done(invalid(f + ": the key directory never accepts private keys; nothing was stored"));
+      }
+    }
+    JsonNode accountNode = n.get("account");
+    if (accountNode == null || !accountNode.isTextual() || !Address.isValid(accountNode.textValue())
+        || Address.of(accountNode.textValue()).kind() != Address.Kind.ACCOUNT
+        || !Address.of(accountNode.textValue()).network().orElseThrow().equals(network)) {
+      return done(invalid("account: must be a network:account address on network " + network));
+    }
+    Address account = Address.of(accountNode.textValue());
+    JsonNode schemeNode = n.get("scheme");
+    if (schemeNode == null || !schemeNode.isTextual() || !PublicKeys.SCHEMES.contains(schemeNode.textValue())) {
+      return done(invalid("scheme: must be one of " + PublicKeys.SCHEMES));
+    }
+    String scheme = schemeNode.textValue();
+    if (!schemes.apply(network).contains(scheme)) {
+      return done(invalid("scheme: network " + network + " does not declare " + scheme + " in capabilities.e2ee"));
+    }
+    JsonNode keyNode = n.get("publicKey");
+    if (keyNode == null || !keyNode.isTextual() || keyNode.textValue().isEmpty()) {
+      return done(invalid("publicKey: is required (standard base64)"));
+    }
+    byte[] key;
+    try {
+      key = PublicKeys.normalize(scheme, Base64.getDecoder().decode(keyNode.textValue()));
+    } catch (PublicKeys.RefusedKey e) {
+      return done(invalid(e.getMessage()));
+    } catch (IllegalArgumentException e) {
+      return done(invalid("publicKey: must be standard base64"));
+    }
+    return store
+        .write(
+            c -> {
+              Optional<KeyLog.Entry> current = KeyLog.current(c, account, scheme);
+              // publishing the current key again (a retry) appends nothing
+              KeyLog.Entry e =
+                  current.isPresent() && KeyLog.sameKey(current.get(), key)
+                      ? current.get()
+                      : KeyLog.append(c, network, account, scheme, key, clock.instant());
+              ObjectNode o = Json.object();
+              o.put("seq", e.seq());
+              o.put("entryHash", HexFormat.of().formatHex(e.entryHash()));
+              return Json.ok(200, o);
+            })
+        .exceptionally(KeysApi::storeFailure);
+  }
+
+  // ---- GET /v1/networks/{id}/keys?for=...&scheme=...
+
+  private CompletionStage<HttpResponse> fetch(NetworkId caller, HttpRequest req) {
+    Optional<String> forParam = req.queryParam("for");
+    if (forParam.isEmpty() || !Address.isValid(forParam.get())) {
+      return done(invalid("for: must be a network:account address, an @handle or a ~relay handle (URL-encoded)"));
+    }
+    Address to = Address.of(forParam.get());
+    String scheme = req.queryParam("scheme").orElse(PublicKeys.X25519_AESGCM_V1);
+    if (!PublicKeys.SCHEMES.contains(scheme)) {
+      return done(invalid("scheme: must be one of " + PublicKeys.SCHEMES));
+    }
+    return store
+        .read(c -> resolve(c, caller, to, scheme))
+        .thenApply(
+            found -> {
+              if (found.isEmpty()) {
+                return Json.error(404, "recipient_unreachable", "recipient is not reachable");
+              }
+              KeyLog.Entry e = found.get();
+              ObjectNode o = Json.object();
+              o.put("scheme", e.scheme());
+              o.put("publicKey", Base64.getEncoder().encodeToString(e.publicKey()));
+              o.put("keyId", HexFormat.of().formatHex(e.entryHash()));
+              o.put("seq", e.seq());
+              return Json.ok(200, o);
+            })
+        .exceptionally(KeysApi::storeFailure);
+  }
+
+  /**
+   * The current key of the person behind {@code to}, at the first of their accounts (preference
+   * order) whose network declares {@code scheme}; empty for an unknown address, a person who has
+   * not opted in or is reachable by nobody, a relay handle not shown on the caller's network, or
+   * no key published at that account. (The router delivers encrypted content to that same first
+   * capable account while its network is healthy.)
+   */
+  private Optional<KeyLog.Entry> resolve(Connection c, NetworkId caller, Address to, String scheme)
+      throws SQLException {
+    Optional<String> personId;
+    switch (to.kind()) {
+      case ACCOUNT:
+        personId = PeopleTable.personOf(c, to);
+        break;
+      case HANDLE:
+        personId = PeopleTable.personByHandle(c, to.value().substring(1));
+        break;
+      case RELAY:
+      default:
+        Optional<RelayTable.Relay> relay = relays.find(c, to);
+        if (relay.isEmpty() || !relay.get().represents().isPerson() || !seenOn(c, relay.get().viewer(), caller)) {
+          return Optional.empty();
+        }
+        personId = Optional.of(relay.get().represents().personId());
+        break;
+    }
+    if (personId.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<Person> person = PeopleTable.find(c, personId.get());
+    if (person.isEmpty() || !person.get().optIn() || person.get().reachableBy() == ReachableBy.NOBODY) {
+      return Optional.empty();
+    }
+    for (Address a : person.get().accounts()) {
+      if (schemes.apply(a.network().orElseThrow()).contains(scheme)) {
+        return KeyLog.current(c, a, scheme);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Whether the viewer of a relay handle has an account on {@code network} (only they may use it). */
+  private static boolean seenOn(Connection c, PartyKey viewer, NetworkId network) throws SQLException {
+    List<Address> accounts =
+        viewer.isPerson() ? PeopleTable.accounts(c, viewer.personId()) : List.of(viewer.address());
+    for (Address a : accounts) {
+      if (a.network().map(network::equals).orElse(false)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // ---- GET /v1/keys/log?from=&limit=
+
+  private CompletionStage<HttpResponse> logEntries(NetworkId caller, HttpRequest req) {
+    long from;
+    int limit;
+    try {
+      from = Long.parseLong(req.queryParam("from").orElse("1"));
+      if (from < 1) {
+        throw new NumberFormatException();
+      }
+    } catch (NumberFormatException e) {
+      return done(invalid("from: must be a positive integer"));
+    }
+    try {
+      limit = Integer.parseInt(req.queryParam("limit").orElse(Integer.toString(DEFAULT_LIMIT)));
+      if (limit < 1 || limit > MAX_LIMIT) {
+        throw new NumberFormatException();
+      }
+    } catch (NumberFormatException e) {
+      return done(invalid("limit: must be an integer from 1 to " + MAX_LIMIT));
+    }
+    return store
+        .read(c -> Map.entry(KeyLog.entries(c, from, limit), KeyLog.head(c)))
+        .thenApply(
+            r -> {
+              ObjectNode o = Json.object();
+              ArrayNode arr = o.putArray("entries");
+              HexFormat hex = HexFormat.of();
+              for (KeyLog.Entry e : r.getKey()) {
+                ObjectNode x = arr.addObject();
+                x.put("seq", e.seq());
+                x.put("network", e.network());
+                x.put("accountCommitment", hex.formatHex(e.accountCommitment()));
+                x.put("scheme", e.scheme());
+                x.put("publicKey", Base64.getEncoder().encodeToString(e.publicKey()));
+                x.put("at", e.at());
+                x.put("prevHash", hex.formatHex(e.prevHash()));
+                x.put("entryHash", hex.formatHex(e.entryHash()));
+                // the publishing network may check its own entries' commitments
+                if (e.network().equals(caller.value()) && e.account() != null && e.accountSalt() != null) {
+                  x.put("account", e.account());
+                  x.put("accountSalt", hex.formatHex(e.accountSalt()));
+                }
+              }
+              ObjectNode head = o.putObject("head");
+              head.put("seq", r.getValue().seq());
+              head.put("entryHash", hex.formatHex(r.getValue().entryHash()));
+              return Json.ok(200, o);
+            })
+        .exceptionally(KeysApi::storeFailure);
+  }
+
+  // ---- answers
+
+  private static HttpResponse storeFailure(Throwable err) {
+    Throwable cause = err.getCause() != null ? err.getCause() : err;
+    log.warn("key directory: store unavailable ({})", cause.getClass().getSimpleName());
+    return Json.error(503, "unavailable", "temporarily unavailable; retry later", Map.of("retry-after", "1"));
+  }
+
+  private static HttpResponse invalid(String message) {
+    return Json.error(400, "invalid_request", message);
+  }
+
+  private static HttpResponse badSignature() {
+    return Json.error(401, "bad_signature", "Parlor-Signature header missing, wrong or stale");
+  }
+
+  private static HttpResponse methodNotAllowed() {
+    return Json.error(405, "method_not_allowed", "method not allowed here");
+  }
+
+  private static CompletionStage<HttpResponse> done(HttpResponse r) {
+    return CompletableFuture.completedFuture(r);
+  }
+}

@@ -1,0 +1,62 @@
+package io.parlor.core.routing;
+
+import io.parlor.core.linking.PartyKey;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+
+/**
+ * Thread records: one per pair of parties (either direction), remembering only whether the thread
+ * has carried end-to-end encrypted content (then it never falls back to a plaintext leg unless both
+ * sides allow it) and when it was last used (records expire after inactivity). Not thread-safe
+ * (store connection).
+ */
+public final class ThreadTable {
+  private static final long TOUCH_GRANULARITY_MS = 3_600_000L;
+
+  private ThreadTable() {}
+
+  /** The undirected key of the thread between {@code a} and {@code b}. */
+  public static String key(PartyKey a, PartyKey b) {
+    // a space cannot occur in a party key (addresses and person ids have no whitespace)
+    return a.value().compareTo(b.value()) <= 0 ? a.value() + " " + b.value() : b.value() + " " + a.value();
+  }
+
+  public static boolean e2ee(Connection c, String key) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT e2ee FROM threads WHERE key = ?")) {
+      ps.setString(1, key);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getInt(1) != 0;
+      }
+    }
+  }
+
+  /** Records use of the thread; {@code encrypted} marks it end-to-end encrypted for good. */
+  public static void touch(Connection c, String key, boolean encrypted, Instant now) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO threads(key, e2ee, last_used_at) VALUES (?,?,?) ON CONFLICT(key) DO UPDATE SET"
+                + " e2ee = max(e2ee, excluded.e2ee), last_used_at = excluded.last_used_at"
+                + " WHERE excluded.e2ee > e2ee OR excluded.last_used_at - last_used_at > " + TOUCH_GRANULARITY_MS)) {
+      ps.setString(1, key);
+      ps.setInt(2, encrypted ? 1 : 0);
+      ps.setLong(3, now.toEpochMilli());
+      ps.executeUpdate();
+    }
+  }
+
+  /** Forgets threads and relay handles unused since {@code before}. */
+  public static int expireIdle(Connection c, Instant before) throws SQLException {
+    int n = 0;
+    for (String sql :
+        new String[] {"DELETE FROM threads WHERE last_used_at < ?", "DELETE FROM relay_handles WHERE last_used_at < ?"}) {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        ps.setLong(1, before.toEpochMilli());
+        n += ps.executeUpdate();
+      }
+    }
+    return n;
+  }
+}

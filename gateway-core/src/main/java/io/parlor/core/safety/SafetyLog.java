@@ -1,0 +1,158 @@
+package io.parlor.core.safety;
+
+import io.parlor.core.linking.PartyKey;
+import io.parlor.spi.envelope.NetworkId;
+import java.nio.charset.StandardCharsets;
+import java.security.InvalidKeyException;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Safety from abuse using metadata only: for each accepted message it keeps who (sender and
+ * recipient as keyed pseudonyms, never identifiers), when, on which network and a size bucket —
+ * never content — for the retention window, then purges it. The pseudonym key rotates every window
+ * and old keys are deleted, so pseudonyms of different windows cannot be linked. The one rule
+ * enforced from it: a sender may start conversations with at most {@code maxNewRecipientsPerHour}
+ * new recipients an hour (fan-out to strangers). Called on a store connection; thread-safe
+ * otherwise.
+ */
+public final class SafetyLog {
+  private final Duration retention;
+  private final int maxNewRecipientsPerHour;
+  private final SecureRandom random;
+
+  public SafetyLog(Duration retention, int maxNewRecipientsPerHour, SecureRandom random) {
+    this.retention = retention;
+    this.maxNewRecipientsPerHour = maxNewRecipientsPerHour;
+    this.random = random;
+  }
+
+  /**
+   * Whether {@code sender} writing to {@code recipient} (a recipient they have no conversation
+   * with yet) would exceed the hourly fan-out limit.
+   */
+  public boolean fanOutExceeded(Connection c, PartyKey sender, PartyKey recipient, Instant now) throws SQLException {
+    String s = pseudonym(c, sender, now);
+    String r = pseudonym(c, recipient, now);
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT count(DISTINCT recipient), max(recipient = ?) FROM safety_events WHERE sender = ? AND at > ?")) {
+      ps.setString(1, r);
+      ps.setString(2, s);
+      ps.setLong(3, now.minus(Duration.ofHours(1)).toEpochMilli());
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1) >= maxNewRecipientsPerHour && rs.getInt(2) != 1;
+      }
+    }
+  }
+
+  public void record(Connection c, NetworkId network, PartyKey sender, PartyKey recipient, int bytes, Instant now)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO safety_events(at, network, sender, recipient, size_bucket) VALUES (?,?,?,?,?)")) {
+      ps.setLong(1, now.toEpochMilli());
+      ps.setString(2, network.value());
+      ps.setString(3, pseudonym(c, sender, now));
+      ps.setString(4, pseudonym(c, recipient, now));
+      ps.setString(5, bucket(bytes));
+      ps.executeUpdate();
+    }
+  }
+
+  /** Deletes every event naming one of {@code parties}, under every key still held (forget me). */
+  public static void forget(Connection c, java.util.List<PartyKey> parties) throws SQLException {
+    java.util.List<byte[]> keys = new java.util.ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT key FROM pseudonym_keys")) {
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          keys.add(rs.getBytes(1));
+        }
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM safety_events WHERE sender = ?1 OR recipient = ?1")) {
+      for (byte[] key : keys) {
+        for (PartyKey p : parties) {
+          ps.setString(1, pseudonym(key, p));
+          ps.addBatch();
+        }
+      }
+      ps.executeBatch();
+    }
+  }
+
+  /** Purges events older than the window and keys older than the previous window. */
+  public int purge(Connection c, Instant now) throws SQLException {
+    int n;
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM safety_events WHERE at < ?")) {
+      ps.setLong(1, now.minus(retention).toEpochMilli());
+      n = ps.executeUpdate();
+    }
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM pseudonym_keys WHERE epoch < ?")) {
+      ps.setLong(1, epoch(now) - 1);
+      n += ps.executeUpdate();
+    }
+    return n;
+  }
+
+  static String bucket(int bytes) {
+    if (bytes <= 160) {
+      return "<=160";
+    }
+    if (bytes <= 1024) {
+      return "<=1k";
+    }
+    if (bytes <= 16 * 1024) {
+      return "<=16k";
+    }
+    return ">16k";
+  }
+
+  private long epoch(Instant now) {
+    return now.toEpochMilli() / retention.toMillis();
+  }
+
+  private String pseudonym(Connection c, PartyKey party, Instant now) throws SQLException {
+    return pseudonym(key(c, epoch(now)), party);
+  }
+
+  private static String pseudonym(byte[] key, PartyKey party) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      byte[] h = mac.doFinal(party.value().getBytes(StandardCharsets.UTF_8));
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(h, 16));
+    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private byte[] key(Connection c, long epoch) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT key FROM pseudonym_keys WHERE epoch = ?")) {
+      ps.setLong(1, epoch);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          return rs.getBytes(1);
+        }
+      }
+    }
+    byte[] key = new byte[32];
+    random.nextBytes(key);
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO pseudonym_keys(epoch, key) VALUES (?,?)")) {
+      ps.setLong(1, epoch);
+      ps.setBytes(2, key);
+      ps.executeUpdate();
+    }
+    return key;
+  }
+}
