@@ -28,6 +28,8 @@ class MainTest {
     Run r = run("check-config", "../../config/parlor.yaml");
     assertEquals(0, r.code, r.err);
     assertEquals(0, run("check-config", "../../config/demo.yaml").code);
+    Run smpp = run("check-config", "../../config/smpp-example.yaml");
+    assertEquals(0, smpp.code, smpp.err);
   }
 
   @Test
@@ -59,6 +61,20 @@ class MainTest {
     }
     assertTrue(!r.err.contains("short"), "secrets are never printed");
     assertTrue(r.err.contains(f.toString()), "problems name the file");
+  }
+
+  @Test
+  void nodeInADeniedRegionRefusesToStart() throws Exception {
+    Path f = dir.resolve("denied.yaml");
+    Files.writeString(f, String.join("\n",
+        "node:", "  region: xx-denied-1",
+        "policy:", "  deniedRegions: [xx-denied-1]", ""));
+    Run check = run("check-config", f.toString());
+    assertEquals(2, check.code);
+    assertTrue(check.err.contains("node.region: got \"xx-denied-1\""), check.err);
+    Run serve = run("serve", "--config", f.toString());
+    assertEquals(2, serve.code, "serve refuses on the same problems");
+    assertTrue(serve.err.contains("xx-denied-1"), serve.err);
   }
 
   @Test

@@ -156,8 +156,18 @@ public final class AdminApi {
       }
       handle = h;
     }
+    JsonNode plain = n.get("allowPlaintextFallback");
+    if (plain != null && !plain.isBoolean()) {
+      return done(Json.error(400, "invalid_request", "allowPlaintextFallback: must be true or false"));
+    }
+    JsonNode timer = n.get("defaultTimerSeconds");
+    if (timer != null && !timer.isNull()
+        && (!timer.isIntegralNumber() || timer.asLong() < 1 || timer.asLong() > UserApi.MAX_TIMER)) {
+      return done(Json.error(400, "invalid_request", "defaultTimerSeconds: must be null or 1 to " + UserApi.MAX_TIMER));
+    }
     Person p =
-        new Person(id, ordered, optIn != null && optIn.booleanValue(), reachable.get(), handle, false, null);
+        new Person(id, ordered, optIn != null && optIn.booleanValue(), reachable.get(), handle,
+            plain != null && plain.booleanValue(), timer == null || timer.isNull() ? null : timer.asLong());
     return d.store()
         .write(
             c -> {
@@ -174,11 +184,13 @@ public final class AdminApi {
                 }
               }
               Optional<Person> existing = PeopleTable.find(c, id);
+              // fields the operator did not send keep the person's own choices
               Person merged =
                   existing.isEmpty()
                       ? p
                       : new Person(id, p.accounts(), p.optIn(), p.reachableBy(), p.handle(),
-                          existing.get().allowPlaintextFallback(), existing.get().defaultTimerSeconds());
+                          plain != null ? p.allowPlaintextFallback() : existing.get().allowPlaintextFallback(),
+                          timer != null ? p.defaultTimerSeconds() : existing.get().defaultTimerSeconds());
               PeopleTable.upsert(c, merged, d.clock().instant());
               return Json.ok(200, toJson(PeopleTable.find(c, id).orElseThrow()));
             });
@@ -228,6 +240,10 @@ public final class AdminApi {
     }
     o.put("optIn", p.optIn());
     o.put("reachableBy", p.reachableBy().wire());
+    o.put("allowPlaintextFallback", p.allowPlaintextFallback());
+    if (p.defaultTimerSeconds() != null) {
+      o.put("defaultTimerSeconds", p.defaultTimerSeconds());
+    }
     if (p.handle() != null) {
       o.put("handle", "@" + p.handle());
     }

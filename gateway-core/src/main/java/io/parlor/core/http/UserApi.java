@@ -350,11 +350,8 @@ public final class UserApi {
       return Json.error(401, "unauthorized", "no such person");
     }
     ObjectNode o = AdminApi.toJson(p.get());
-    o.put("allowPlaintextFallback", p.get().allowPlaintextFallback());
     if (p.get().defaultTimerSeconds() == null) {
       o.putNull("defaultTimerSeconds");
-    } else {
-      o.put("defaultTimerSeconds", p.get().defaultTimerSeconds());
     }
     if (!o.has("handle")) {
       o.putNull("handle");

@@ -1,0 +1,102 @@
+package io.parlor.core.safety;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.parlor.core.linking.PartyKey;
+import io.parlor.core.store.SqliteStore;
+import io.parlor.spi.envelope.Address;
+import io.parlor.spi.envelope.NetworkId;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Safety metadata: pseudonymous, purged after the retention window, keys rotated per window. */
+class SafetyLogTest {
+  @TempDir Path dir;
+  private final Duration week = Duration.ofDays(7);
+  private final PartyKey alice = PartyKey.address(Address.of("chat:alice"));
+  private final PartyKey bob = PartyKey.person("bob");
+
+  @Test
+  void keepsOnlyPseudonymsAndPurgesAfterTheWindowWithRotatedKeys() throws Exception {
+    SafetyLog log = new SafetyLog(week, 10, new SecureRandom());
+    Instant t0 = Instant.parse("2026-11-02T10:00:00Z");
+    try (SqliteStore store = SqliteStore.open(dir.resolve("s.db"), 16, new SimpleMeterRegistry())) {
+      store.write(c -> {
+        log.record(c, NetworkId.of("chat"), alice, bob, 42, t0);
+        return null;
+      }).get();
+      List<String> first = rows(store);
+      assertEquals(1, first.size());
+      assertFalse(first.get(0).contains("alice") || first.get(0).contains("bob"), first.get(0));
+      assertTrue(first.get(0).contains("<=160"), "size bucket, not size: " + first.get(0));
+      // one window later: a new key, so the same person gets an unlinkable pseudonym
+      Instant t1 = t0.plus(week);
+      store.write(c -> {
+        log.record(c, NetworkId.of("chat"), alice, bob, 42, t1);
+        return null;
+      }).get();
+      List<String> both = rows(store);
+      assertNotEquals(both.get(0).split(" ")[2], both.get(1).split(" ")[2], "pseudonyms rotate with the window");
+      // after the retention window the first event and, a window later, its key are gone
+      store.write(c -> log.purge(c, t1.plusSeconds(1))).get();
+      assertEquals(1, rows(store).size());
+      store.write(c -> log.purge(c, t1.plus(week).plus(week))).get();
+      assertEquals(0, rows(store).size());
+      long keys = store.read(c -> {
+        try (ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM pseudonym_keys")) {
+          rs.next();
+          return rs.getLong(1);
+        }
+      }).get();
+      assertTrue(keys <= 1, "keys older than the previous window are deleted: " + keys);
+    }
+  }
+
+  @Test
+  void fanOutLimitCountsDistinctRecipientsInTheLastHour() throws Exception {
+    SafetyLog log = new SafetyLog(week, 2, new SecureRandom());
+    Instant t = Instant.parse("2026-11-02T10:00:00Z");
+    try (SqliteStore store = SqliteStore.open(dir.resolve("f.db"), 16, new SimpleMeterRegistry())) {
+      PartyKey r1 = PartyKey.person("r1");
+      PartyKey r2 = PartyKey.person("r2");
+      PartyKey r3 = PartyKey.person("r3");
+      boolean[] out = new boolean[4];
+      store.write(c -> {
+        log.record(c, NetworkId.of("chat"), alice, r1, 1, t);
+        log.record(c, NetworkId.of("chat"), alice, r2, 1, t);
+        out[0] = log.fanOutExceeded(c, alice, r3, t.plusSeconds(60));
+        out[1] = log.fanOutExceeded(c, alice, r2, t.plusSeconds(60));
+        out[2] = log.fanOutExceeded(c, alice, r3, t.plus(Duration.ofMinutes(61)));
+        out[3] = log.fanOutExceeded(c, bob, r3, t.plusSeconds(60));
+        return null;
+      }).get();
+      assertTrue(out[0], "a third new recipient within the hour exceeds a limit of 2");
+      assertFalse(out[1], "an existing recipient does not count as new");
+      assertFalse(out[2], "an hour later the window has moved");
+      assertFalse(out[3], "limits are per sender");
+    }
+  }
+
+  private static List<String> rows(SqliteStore store) throws Exception {
+    return store.read(c -> {
+      List<String> out = new ArrayList<>();
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT at, network, sender, recipient, size_bucket FROM safety_events ORDER BY at")) {
+        while (rs.next()) {
+          out.add(rs.getLong(1) + " " + rs.getString(2) + " " + rs.getString(3) + " " + rs.getString(4) + " " + rs.getString(5));
+        }
+      }
+      return out;
+    }).get();
+  }
+}
