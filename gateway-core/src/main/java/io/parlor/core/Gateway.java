@@ -74,6 +74,7 @@ public final class Gateway implements AutoCloseable {
   private final int port;
   private final Clock clock;
   private final SafetyLog safety;
+  private final io.parlor.core.delivery.ReceiptBook receipts;
 
   private Gateway(Builder b) {
     this.config = b.config;
@@ -88,6 +89,7 @@ public final class Gateway implements AutoCloseable {
     this.port = b.port;
     this.clock = b.clock;
     this.safety = b.safety;
+    this.receipts = b.receipts;
   }
 
   private static final class Builder {
@@ -103,6 +105,7 @@ public final class Gateway implements AutoCloseable {
     int port;
     Clock clock;
     SafetyLog safety;
+    io.parlor.core.delivery.ReceiptBook receipts;
   }
 
   /** Starts a node: opens the store, starts adapters, recovers the queue, binds HTTP. */
@@ -118,6 +121,7 @@ public final class Gateway implements AutoCloseable {
 
     // Adapters need the ingress sink, the ingress needs the registry: wire through a holder.
     Ingress[] ingressRef = new Ingress[1];
+    io.parlor.core.delivery.ReceiptBook[] receiptsRef = new io.parlor.core.delivery.ReceiptBook[1];
     List<Network> nets = new ArrayList<>();
     RetryPolicies.Backoff backoff =
         new RetryPolicies.Backoff(config.delivery().initialBackoff(), config.delivery().maxBackoff());
@@ -125,7 +129,8 @@ public final class Gateway implements AutoCloseable {
       AdapterContext ctx =
           new AdapterContext(
               nc.id(), clock, env -> ingressRef[0].sinkFor(nc.id()).accept(env),
-              (net, health) -> log.info("network {} is {}: {}", net, health.state(), health.reason()));
+              (net, health) -> log.info("network {} is {}: {}", net, health.state(), health.reason()),
+              receipt -> receiptsRef[0].onReceipt(nc.id(), receipt));
       Adapter adapter = create(nc.provider(), nc.adapterConfig(), ctx);
       nets.add(
           new Network(
@@ -143,6 +148,8 @@ public final class Gateway implements AutoCloseable {
     b.safety = new SafetyLog(config.metadataRetention(), config.maxNewRecipientsPerHour(), random);
     Router router = new Router(b.networks, relays, java.util.Set.copyOf(config.deniedRegions()));
     b.statuses = new StatusDispatcher(b.store, b.networks, backoff, b.meters);
+    b.receipts = new io.parlor.core.delivery.ReceiptBook(b.store, b.statuses, b.meters);
+    receiptsRef[0] = b.receipts;
     b.scheduler =
         new DeliveryScheduler(
             new DeliveryScheduler.Deps(
@@ -180,11 +187,15 @@ public final class Gateway implements AutoCloseable {
                 new SendLimiter(config.users().codesPerAccount(), CODE_WINDOW, clock),
                 new SendLimiter(config.users().codesPerClient(), CODE_WINDOW, clock),
                 b.scheduler, b.statuses, random, clock));
+    io.parlor.core.keys.KeysApi keys =
+        new io.parlor.core.keys.KeysApi(
+            b.store, io.parlor.core.keys.KeysApi.verifiersOf(nets), io.parlor.core.keys.KeysApi.schemesOf(nets), clock);
     Routes dispatcher =
         new Routes(
             new Routes.Deps(
                 nets.stream().map(Network::id).collect(Collectors.toSet()), routes, admin, users,
-                WebAssets.load(), b.meters, () -> self[0] != null && self[0].ready()));
+                WebAssets.load(), b.meters, () -> self[0] != null && self[0].ready()),
+            keys);
     b.server =
         new NettyHttpServer(
             new HttpServerSettings(
@@ -237,6 +248,7 @@ public final class Gateway implements AutoCloseable {
   }
 
   private void housekeep() {
+    receipts.expire(clock.instant().minus(config.delivery().receiptWait()), clock.instant());
     store
         .write(
             c ->

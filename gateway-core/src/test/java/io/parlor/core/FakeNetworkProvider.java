@@ -10,7 +10,10 @@ import io.parlor.spi.Health;
 import io.parlor.spi.HealthState;
 import io.parlor.spi.IngressResult;
 import io.parlor.spi.Level;
+import io.parlor.spi.NetworkReceipt;
 import io.parlor.spi.SenderPresentation;
+import io.parlor.spi.StatusReceiver;
+import io.parlor.spi.StatusReport;
 import io.parlor.spi.config.ConfigView;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.Envelope;
@@ -30,7 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code presentation: relay | pool | single}, {@code pool: [...]}, {@code self: net:account}.
  */
 final class FakeNetworkProvider implements AdapterProvider<FakeNetworkProvider.Config> {
-  record Config(String presentation, List<String> pool, String self) {}
+  record Config(String presentation, List<String> pool, String self, boolean receipts) {}
 
   final Map<String, FakeAdapter> adapters = new ConcurrentHashMap<>();
 
@@ -44,7 +47,8 @@ final class FakeNetworkProvider implements AdapterProvider<FakeNetworkProvider.C
     return new Config(
         view.oneOf("presentation", "relay", List.of("relay", "pool", "single")),
         view.stringList("pool", List.of()),
-        view.string("self", null));
+        view.string("self", null),
+        view.bool("receipts", false));
   }
 
   @Override
@@ -59,11 +63,13 @@ final class FakeNetworkProvider implements AdapterProvider<FakeNetworkProvider.C
     return a;
   }
 
-  static final class FakeAdapter implements Adapter {
+  static final class FakeAdapter implements Adapter, StatusReceiver {
     final Config config;
     final AdapterContext context;
     final List<Envelope> delivered = new CopyOnWriteArrayList<>();
     final List<String> networkIds = new CopyOnWriteArrayList<>();
+    final List<String> idempotencyKeys = new CopyOnWriteArrayList<>();
+    final List<StatusReport> statuses = new CopyOnWriteArrayList<>();
     final AtomicInteger counter = new AtomicInteger();
 
     FakeAdapter(Config config, AdapterContext context) {
@@ -92,7 +98,7 @@ final class FakeNetworkProvider implements AdapterProvider<FakeNetworkProvider.C
 
     @Override
     public Capabilities capabilities() {
-      return new Capabilities(Set.of(), 4096, Level.REJECTED, Level.FULL, Level.FULL);
+      return new Capabilities(Set.of(), 4096, Level.REJECTED, config.receipts() ? Level.FULL : Level.DROPPED, Level.FULL);
     }
 
     @Override
@@ -100,7 +106,23 @@ final class FakeNetworkProvider implements AdapterProvider<FakeNetworkProvider.C
       String id = context.networkId() + "-msg-" + counter.incrementAndGet();
       delivered.add(envelope);
       networkIds.add(id);
+      idempotencyKeys.add(target.idempotencyKey());
       return CompletableFuture.completedFuture(new DeliveryResult(id));
+    }
+
+    void emit(NetworkReceipt r) {
+      context.receipts().onReceipt(r);
+    }
+
+    @Override
+    public CompletionStage<Void> reportStatus(StatusReport report) {
+      statuses.add(report);
+      return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public <T> java.util.Optional<T> feature(Class<T> type) {
+      return type == StatusReceiver.class ? java.util.Optional.of(type.cast(this)) : java.util.Optional.empty();
     }
 
     @Override

@@ -10,9 +10,27 @@ import java.time.Clock;
  * @param clock the clock to read time from (tests advance it)
  * @param inbound where to hand inbound envelopes
  * @param healthListener receives every health transition (the core exports them as gauges)
+ * @param receipts receives what the network reports after hand-over; networks that do so declare
+ *     {@code Capabilities.deliveryReceipts() == Level.FULL}, and the core then waits for the
+ *     receipt before telling the sender "delivered"
  */
 public record AdapterContext(
-    NetworkId networkId, Clock clock, InboundSink inbound, HealthListener healthListener) {
+    NetworkId networkId,
+    Clock clock,
+    InboundSink inbound,
+    HealthListener healthListener,
+    ReceiptSink receipts) {
+
+  /** A context whose receipts are dropped (for networks that report none). */
+  public AdapterContext(NetworkId networkId, Clock clock, InboundSink inbound, HealthListener healthListener) {
+    this(networkId, clock, inbound, healthListener, r -> {});
+  }
+
+  /** Receives network receipts. Thread-safe; must not block. */
+  @FunctionalInterface
+  public interface ReceiptSink {
+    void onReceipt(NetworkReceipt receipt);
+  }
 
   /** Receives health transitions. Must not block. */
   @FunctionalInterface

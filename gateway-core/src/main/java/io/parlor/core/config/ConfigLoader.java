@@ -167,7 +167,8 @@ public final class ConfigLoader {
             d.duration("maxBackoff", Duration.ofMinutes(5), Duration.ofMillis(1), Duration.ofHours(6)),
             d.duration("breakerOpenFor", Duration.ofSeconds(30), Duration.ofMillis(10), Duration.ofHours(1)),
             d.duration("dedupeWindow", Duration.ofDays(1), Duration.ofMinutes(1), Duration.ofDays(30)),
-            d.integer("maxBatch", 256, 1, 10_000));
+            d.integer("maxBatch", 256, 1, 10_000),
+            d.duration("receiptWait", Duration.ofDays(1), Duration.ofSeconds(1), Duration.ofDays(7)));
     d.reportUnknownKeys();
 
     ConfigView u = section(root, "users");

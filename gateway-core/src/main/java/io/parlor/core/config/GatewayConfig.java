@@ -62,6 +62,7 @@ public record GatewayConfig(
    * @param breakerOpenFor how long a network's circuit stays open before a trial call
    * @param dedupeWindow how long (network, id) pairs are remembered for dedupe
    * @param maxBatch most units of work per store commit
+   * @param receiptWait how long to wait for a network's receipt before reporting "delivered"
    */
   public record Delivery(
       Duration maxAge,
@@ -69,7 +70,8 @@ public record GatewayConfig(
       Duration maxBackoff,
       Duration breakerOpenFor,
       Duration dedupeWindow,
-      int maxBatch) {}
+      int maxBatch,
+      Duration receiptWait) {}
 
   /**
    * One network.

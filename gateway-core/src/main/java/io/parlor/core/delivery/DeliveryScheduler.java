@@ -277,7 +277,7 @@ public final class DeliveryScheduler implements AutoCloseable {
         e.retryContext.onComplete();
       }
       latency.record(System.nanoTime() - e.enqueuedNanos, TimeUnit.NANOSECONDS);
-      finish(e, Outcome.delivered(net), replyRef(network, result));
+      finish(e, Outcome.delivered(net), replyRef(network, result), receiptWait(network, result));
       return;
     }
     if (e.afterSend != null) {
@@ -331,7 +331,15 @@ public final class DeliveryScheduler implements AutoCloseable {
    * means one more delivery after restart, under the same idempotency key.
    */
   private void finish(Entry e, Outcome o) {
-    finish(e, o, null);
+    finish(e, o, null, null);
+  }
+
+  /** Networks that report receipts: the status waits for the receipt. */
+  private static ReplyRef receiptWait(Network network, DeliveryResult result) {
+    if (network == null || network.adapter().capabilities().deliveryReceipts() != io.parlor.spi.Level.FULL) {
+      return null;
+    }
+    return new ReplyRef(network.id(), result == null ? null : result.networkMessageId());
   }
 
   /** For single-identity networks: the network's id of a delivered message, for reply context. */
@@ -347,7 +355,7 @@ public final class DeliveryScheduler implements AutoCloseable {
 
   private record ReplyRef(NetworkId network, String networkMessageId) {}
 
-  private void finish(Entry e, Outcome o, ReplyRef ref) {
+  private void finish(Entry e, Outcome o, ReplyRef ref, ReplyRef receipt) {
     if (e.finishing) {
       return;
     }
@@ -360,11 +368,11 @@ public final class DeliveryScheduler implements AutoCloseable {
         .tag(MetricNames.TAG_OUTCOME, o.status().wire())
         .register(deps.meters())
         .increment();
-    record(e.m, new StatusReport(e.m.sourceId(), o.status(), o.reason(), deps.clock().instant()), ref);
+    record(e.m, new StatusReport(e.m.sourceId(), o.status(), o.reason(), deps.clock().instant()), ref, receipt);
     pump(e.m.conversation());
   }
 
-  private void record(StoredMessage m, StatusReport report, ReplyRef ref) {
+  private void record(StoredMessage m, StatusReport report, ReplyRef ref, ReplyRef receipt) {
     deps.store()
         .write(
             c -> {
@@ -376,13 +384,17 @@ public final class DeliveryScheduler implements AutoCloseable {
                     c, ref.network(), ref.networkMessageId(), m.recipient(), m.sender(), m.sourceNetwork(),
                     m.sourceId(), report.at());
               }
+              if (receipt != null) {
+                ReceiptBook.await(c, m, receipt.network(), receipt.networkMessageId(), report.at());
+                return null; // the status comes with the receipt
+              }
               return StatusOutbox.add(c, m.sourceNetwork(), report);
             })
         .whenComplete(
             (entry, err) -> {
               if (err != null) {
                 log.warn("could not record the outcome of {}; will retry", m.gid(), err);
-                control.schedule(() -> record(m, report, ref), STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+                control.schedule(() -> record(m, report, ref, receipt), STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
               } else {
                 deps.store().noteDeletion();
                 if (entry != null) {

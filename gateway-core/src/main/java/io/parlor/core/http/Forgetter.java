@@ -53,6 +53,7 @@ final class Forgetter {
                         c, m.sourceNetwork(),
                         new StatusReport(m.sourceId(), StatusReport.Status.FAILED, "recipient_unreachable", clock.instant())));
               }
+              io.parlor.core.keys.KeyLog.forget(c, PeopleTable.accounts(c, personId));
               PeopleTable.delete(c, personId);
               return new Forgotten(gids, out);
             })

@@ -33,6 +33,7 @@ public final class Routes implements HttpDispatcher {
   private final PrometheusMeterRegistry prometheus;
   private final BooleanSupplier ready;
   private final MeterRegistry meters;
+  private final io.parlor.core.keys.KeysApi keys; // key directory (keys wiring)
 
   /** Construction parameters. */
   public record Deps(
@@ -45,7 +46,12 @@ public final class Routes implements HttpDispatcher {
       BooleanSupplier ready) {}
 
   public Routes(Deps d) {
-    this(d.networks(), d.adapterRoutes(), d.admin(), d.users(), d.web(), d.prometheus(), d.ready());
+    this(d, null);
+  }
+
+  /** With the public-key directory ({@code keys} may be null: no directory). */
+  public Routes(Deps d, io.parlor.core.keys.KeysApi keys) {
+    this(d.networks(), d.adapterRoutes(), d.admin(), d.users(), d.web(), d.prometheus(), d.ready(), keys);
   }
 
   private Routes(
@@ -55,7 +61,9 @@ public final class Routes implements HttpDispatcher {
       UserApi users,
       WebAssets web,
       PrometheusMeterRegistry prometheus,
-      BooleanSupplier ready) {
+      BooleanSupplier ready,
+      io.parlor.core.keys.KeysApi keys) {
+    this.keys = keys;
     this.networks = Set.copyOf(networks);
     this.admin = admin;
     this.users = users;
@@ -108,6 +116,9 @@ public final class Routes implements HttpDispatcher {
     if (web.serves(path)) {
       return web.handle(req);
     }
+    if (keys != null && io.parlor.core.keys.KeysApi.handles(path)) {
+      return keys.handle(req);
+    }
     Map<String, HttpRoute.Handler> handlers = byPath.get(path);
     if (handlers != null) {
       HttpRoute.Handler h = handlers.get(req.method());
@@ -127,6 +138,9 @@ public final class Routes implements HttpDispatcher {
   }
 
   private static String routeName(String path) {
+    if (io.parlor.core.keys.KeysApi.handles(path)) {
+      return "keys";
+    }
     if (path.startsWith(NETWORKS)) {
       return "network_messages";
     }

@@ -3,7 +3,6 @@ package io.parlor.core.keys;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.parlor.core.config.GatewayConfig;
 import io.parlor.core.http.Json;
 import io.parlor.core.linking.PartyKey;
 import io.parlor.core.linking.PeopleTable;
@@ -11,6 +10,7 @@ import io.parlor.core.linking.Person;
 import io.parlor.core.linking.ReachableBy;
 import io.parlor.core.routing.Network;
 import io.parlor.core.routing.RelayTable;
+import io.parlor.spi.RequestVerifier;
 import io.parlor.core.store.SqliteStore;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.NetworkId;
@@ -18,7 +18,6 @@ import io.parlor.spi.http.HttpRequest;
 import io.parlor.spi.http.HttpResponse;
 import io.parlor.spi.json.EnvelopeJson;
 import java.io.IOException;
-import java.lang.reflect.RecordComponent;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -65,39 +64,33 @@ public final class KeysApi {
   private static final Logger log = LoggerFactory.getLogger(KeysApi.class);
 
   private final SqliteStore store;
-  private final Map<NetworkId, String> secrets;
+  private final Map<NetworkId, RequestVerifier> verifiers;
   private final Function<NetworkId, Set<String>> schemes;
   private final Clock clock;
   private final RelayTable relays = new RelayTable(new SecureRandom());
 
   /**
-   * A directory where every network in {@code secrets} is taken to speak every scheme the
-   * directory knows. Prefer {@link #KeysApi(SqliteStore, Map, Map, Clock)} with the networks'
-   * declared {@code capabilities.e2ee}.
-   *
-   * @param secrets the {@code type: webhook} networks' HMAC secrets: only these networks may call
-   */
-  public KeysApi(SqliteStore store, Map<NetworkId, String> secrets, Clock clock) {
-    this(store, secrets, null, clock);
-  }
-
-  /**
-   * @param secrets the {@code type: webhook} networks' HMAC secrets: only these networks may call
+   * @param verifiers the networks that may call, each with its adapter's {@link RequestVerifier}
    * @param schemes every configured network's declared e2ee schemes ({@link #schemesOf}); a
    *     recipient is resolved to the first of their accounts whose network declares the scheme
    */
   public KeysApi(
-      SqliteStore store, Map<NetworkId, String> secrets, Map<NetworkId, Set<String>> schemes, Clock clock) {
+      SqliteStore store, Map<NetworkId, RequestVerifier> verifiers, Map<NetworkId, Set<String>> schemes, Clock clock) {
     this.store = store;
-    this.secrets = new TreeMap<>(Map.copyOf(secrets));
-    if (schemes == null) {
-      Set<NetworkId> callers = Set.copyOf(secrets.keySet());
-      this.schemes = id -> callers.contains(id) ? PublicKeys.SCHEMES : Set.of();
-    } else {
-      Map<NetworkId, Set<String>> copy = Map.copyOf(schemes);
-      this.schemes = id -> copy.getOrDefault(id, Set.of());
-    }
+    this.verifiers = new TreeMap<>(java.util.Comparator.comparing(NetworkId::value));
+    this.verifiers.putAll(verifiers);
+    Map<NetworkId, Set<String>> copy = Map.copyOf(schemes);
+    this.schemes = id -> copy.getOrDefault(id, Set.of());
     this.clock = clock;
+  }
+
+  /** The networks whose adapters can authenticate requests ({@link RequestVerifier}). */
+  public static Map<NetworkId, RequestVerifier> verifiersOf(Collection<Network> networks) {
+    Map<NetworkId, RequestVerifier> m = new TreeMap<>(java.util.Comparator.comparing(NetworkId::value));
+    for (Network n : networks) {
+      n.adapter().feature(RequestVerifier.class).ifPresent(v -> m.put(n.id(), v));
+    }
+    return m;
   }
 
   /** Every network's declared e2ee schemes, for the constructor. */
@@ -107,34 +100,6 @@ public final class KeysApi {
       m.put(n.id(), Set.copyOf(n.adapter().capabilities().e2eeSchemes()));
     }
     return m;
-  }
-
-  /**
-   * The HMAC secrets of the {@code type: webhook} networks in {@code config}, read from their
-   * parsed config records' {@code secret} component (the core does not depend on the webhook
-   * adapter, so this reads it by name). A stopgap until the SPI exposes it.
-   */
-  public static Map<NetworkId, String> webhookSecrets(GatewayConfig config) {
-    Map<NetworkId, String> out = new TreeMap<>(java.util.Comparator.comparing(NetworkId::value));
-    for (GatewayConfig.NetworkConfig nc : config.networks()) {
-      Object c = nc.adapterConfig();
-      if (!"webhook".equals(nc.type()) || c == null || !c.getClass().isRecord()) {
-        continue;
-      }
-      for (RecordComponent rc : c.getClass().getRecordComponents()) {
-        if (rc.getName().equals("secret") && rc.getType() == String.class) {
-          try {
-            Object v = rc.getAccessor().invoke(c);
-            if (v instanceof String && !((String) v).isEmpty()) {
-              out.put(nc.id(), (String) v);
-            }
-          } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new IllegalStateException("cannot read the secret of network " + nc.id(), e);
-          }
-        }
-      }
-    }
-    return out;
   }
 
   /** Whether {@link #handle} answers {@code path}. */
@@ -160,12 +125,11 @@ public final class KeysApi {
       return done(Json.error(404, "not_found", "no such endpoint"));
     }
     String id = m.group(1);
-    if (!NetworkId.isValid(id) || !secrets.containsKey(NetworkId.of(id))) {
+    if (!NetworkId.isValid(id) || !verifiers.containsKey(NetworkId.of(id))) {
       return done(Json.error(404, "unknown_network", "no such network is configured for the key directory"));
     }
     NetworkId network = NetworkId.of(id);
-    if (!NetworkSignature.verify(secrets.get(network), req.header(NetworkSignature.HEADER).orElse(null),
-        req.body(), clock.instant())) {
+    if (!verifiers.get(network).verify(req)) {
       return done(badSignature());
     }
     switch (req.method()) {
@@ -179,15 +143,10 @@ public final class KeysApi {
   }
 
   private Optional<NetworkId> anySigner(HttpRequest req) {
-    String header = req.header(NetworkSignature.HEADER).orElse(null);
-    if (header == null) {
-      return Optional.empty();
-    }
-    byte[] body = req.body();
     NetworkId found = null;
-    for (Map.Entry<NetworkId, String> e : secrets.entrySet()) {
-      // every secret is tried (no early exit), so timing does not tell which network matched
-      if (NetworkSignature.verify(e.getValue(), header, body, clock.instant()) && found == null) {
+    for (Map.Entry<NetworkId, RequestVerifier> e : verifiers.entrySet()) {
+      // every network is tried (no early exit), so timing does not tell which one matched
+      if (e.getValue().verify(req) && found == null) {
         found = e.getKey();
       }
     }

@@ -130,6 +130,16 @@ final class Schema {
             + " size_bucket TEXT NOT NULL)");
     st.execute("CREATE INDEX IF NOT EXISTS safety_sender ON safety_events(sender, at)");
     st.execute("CREATE INDEX IF NOT EXISTS safety_at ON safety_events(at)");
+    // Messages handed to networks that report receipts, awaiting one (ids only).
+    st.execute(
+        "CREATE TABLE IF NOT EXISTS receipt_waits ("
+            + " gid TEXT PRIMARY KEY,"
+            + " network TEXT NOT NULL,"
+            + " network_message_id TEXT,"
+            + " source_network TEXT NOT NULL,"
+            + " source_id TEXT NOT NULL,"
+            + " at INTEGER NOT NULL)");
+    st.execute("CREATE INDEX IF NOT EXISTS receipt_waits_nmid ON receipt_waits(network, network_message_id)");
     // Statuses owed to source networks; deleted once handed over.
     st.execute(
         "CREATE TABLE IF NOT EXISTS status_outbox ("
@@ -139,5 +149,7 @@ final class Schema {
             + " status TEXT NOT NULL,"
             + " reason TEXT NOT NULL,"
             + " at INTEGER NOT NULL)");
+    // public-key directory: append-only log of public keys (keys wiring)
+    io.parlor.core.keys.KeyLog.createSchema(st);
   }
 }

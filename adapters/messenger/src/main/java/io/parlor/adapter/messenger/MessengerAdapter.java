@@ -67,7 +67,8 @@ final class MessengerAdapter implements Adapter {
             Set.of(),
             config.platform().maxText() - MessengerSender.MAX_PREFIX,
             Level.REJECTED,
-            Level.FULL,
+            // delivery events are watermarks, not per-message receipts: hand-over is delivery
+            Level.DROPPED,
             Level.FULL);
     this.limiter =
         new RateLimiter(

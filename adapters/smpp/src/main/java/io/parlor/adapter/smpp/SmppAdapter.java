@@ -50,10 +50,16 @@ public final class SmppAdapter implements Adapter {
   private volatile Running running;
 
   SmppAdapter(SmppConfig config, AdapterContext context) {
-    this(config, context, ReceiptListener.NONE);
+    this(config, context, receipt -> context.receipts().onReceipt(toSpi(receipt)));
   }
 
-  /** With a receipt hook: the SPI has none yet (see {@link ReceiptListener}). */
+  private static io.parlor.spi.NetworkReceipt toSpi(SmsReceipt r) {
+    return new io.parlor.spi.NetworkReceipt(
+        r.idempotencyKey(), r.networkMessageId(),
+        io.parlor.spi.NetworkReceipt.Outcome.valueOf(r.outcome().name()), r.error(), r.at());
+  }
+
+  /** With an explicit receipt hook (tests); the public constructor forwards to the core. */
   SmppAdapter(SmppConfig config, AdapterContext context, ReceiptListener receipts) {
     this.config = config;
     this.context = context;

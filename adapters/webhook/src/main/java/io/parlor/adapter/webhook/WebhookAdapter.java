@@ -10,6 +10,7 @@ import io.parlor.spi.DeliveryTarget;
 import io.parlor.spi.Health;
 import io.parlor.spi.HealthState;
 import io.parlor.spi.Level;
+import io.parlor.spi.RequestVerifier;
 import io.parlor.spi.StatusReceiver;
 import io.parlor.spi.StatusReport;
 import io.parlor.spi.envelope.Envelope;
@@ -32,7 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>There is no persistent connection: the adapter is CONNECTED from {@link #start()} to {@link
  * #stop(Duration)}. Deliveries run on the JDK HTTP client with an executor this adapter owns.
  */
-final class WebhookAdapter implements Adapter, StatusReceiver {
+final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier {
   private final WebhookConfig config;
   private final AdapterContext context;
   private final Signatures signatures;
@@ -51,7 +52,7 @@ final class WebhookAdapter implements Adapter, StatusReceiver {
             config.e2eeSchemes(),
             config.maxTextLength(),
             config.expiry() ? Level.FULL : Level.REJECTED,
-            config.statusUrl() != null ? Level.FULL : Level.DROPPED,
+            Level.DROPPED, // the protocol has no receipts: hand-over is delivery
             Level.FULL,
             config.timers());
     this.health = Health.of(HealthState.STOPPED, "not started", context.clock().instant());
@@ -159,7 +160,15 @@ final class WebhookAdapter implements Adapter, StatusReceiver {
 
   @Override
   public <T> Optional<T> feature(Class<T> type) {
-    return type == StatusReceiver.class ? Optional.of(type.cast(this)) : Optional.empty();
+    return type == StatusReceiver.class || type == RequestVerifier.class
+        ? Optional.of(type.cast(this))
+        : Optional.empty();
+  }
+
+  /** {@code Parlor-Signature} over the raw body, as on the message endpoint. */
+  @Override
+  public boolean verify(io.parlor.spi.http.HttpRequest request) {
+    return signatures.verify(request.header(Signatures.HEADER).orElse(null), request.body(), context.clock().instant());
   }
 
   private void setHealth(HealthState state, String reason) {

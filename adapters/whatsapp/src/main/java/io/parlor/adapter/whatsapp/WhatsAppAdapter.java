@@ -180,7 +180,8 @@ final class WhatsAppAdapter implements Adapter {
             config.verifyToken(),
             new WhatsAppNormalizer(context.networkId(), config.phoneNumberId()),
             context.inbound(),
-            context.networkId().value());
+            context.networkId().value(),
+            context.receipts());
     String path = "/webhooks/" + context.networkId();
     return List.of(new HttpRoute("GET", path, ingress::verify), new HttpRoute("POST", path, ingress::receive));
   }

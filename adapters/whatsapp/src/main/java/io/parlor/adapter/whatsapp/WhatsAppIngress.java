@@ -2,7 +2,9 @@ package io.parlor.adapter.whatsapp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parlor.spi.AdapterContext;
 import io.parlor.spi.InboundSink;
+import io.parlor.spi.NetworkReceipt;
 import io.parlor.spi.IngressResult;
 import io.parlor.spi.envelope.Envelope;
 import io.parlor.spi.http.HttpRequest;
@@ -44,9 +46,21 @@ final class WhatsAppIngress {
   private final WhatsAppNormalizer normalizer;
   private final InboundSink sink;
   private final String network;
+  private final AdapterContext.ReceiptSink receipts;
 
   WhatsAppIngress(
       HubSignature signature, String verifyToken, WhatsAppNormalizer normalizer, InboundSink sink, String network) {
+    this(signature, verifyToken, normalizer, sink, network, r -> {});
+  }
+
+  WhatsAppIngress(
+      HubSignature signature,
+      String verifyToken,
+      WhatsAppNormalizer normalizer,
+      InboundSink sink,
+      String network,
+      AdapterContext.ReceiptSink receipts) {
+    this.receipts = receipts;
     this.signature = signature;
     this.verifyToken = verifyToken;
     this.normalizer = normalizer;
@@ -86,6 +100,7 @@ final class WhatsAppIngress {
     }
     WhatsAppNormalizer.Batch batch = normalizer.normalize(root);
     logBatch(batch);
+    batch.statuses().forEach(this::report);
     return handOver(batch.messages());
   }
 
@@ -118,6 +133,25 @@ final class WhatsAppIngress {
               logResults(stages);
               return ok(stages.size());
             });
+  }
+
+  /** Statuses of messages Parlor sent become receipts for the core (sent is not final). */
+  private void report(WhatsAppStatus s) {
+    NetworkReceipt.Outcome outcome;
+    switch (s.state()) {
+      case DELIVERED:
+      case READ:
+      case PLAYED:
+        outcome = NetworkReceipt.Outcome.DELIVERED;
+        break;
+      case FAILED:
+        outcome = NetworkReceipt.Outcome.FAILED;
+        break;
+      default:
+        return;
+    }
+    receipts.onReceipt(
+        new NetworkReceipt(null, s.messageId().value(), outcome, s.errorCodeOpt().map(String::valueOf).orElse(""), s.at()));
   }
 
   private void logBatch(WhatsAppNormalizer.Batch batch) {

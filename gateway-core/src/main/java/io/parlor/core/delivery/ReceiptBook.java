@@ -1,0 +1,149 @@
+package io.parlor.core.delivery;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.parlor.core.metrics.MetricNames;
+import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.StatusOutbox;
+import io.parlor.core.store.StoredMessage;
+import io.parlor.spi.NetworkReceipt;
+import io.parlor.spi.StatusReport;
+import io.parlor.spi.envelope.MessageId;
+import io.parlor.spi.envelope.NetworkId;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * For networks that report delivery after hand-over (SMS receipts, WhatsApp statuses): the
+ * sender's network is told "delivered" when the receipt says so, "failed" or "expired" when it says
+ * that, and — if no receipt comes within the wait — "delivered" with reason {@code no_receipt}
+ * (it was handed over). The wait rows hold ids only and are deleted with the status. Thread-safe.
+ */
+public final class ReceiptBook {
+  private static final Logger log = LoggerFactory.getLogger(ReceiptBook.class);
+
+  private final SqliteStore store;
+  private final StatusDispatcher statuses;
+  private final MeterRegistry meters;
+
+  public ReceiptBook(SqliteStore store, StatusDispatcher statuses, MeterRegistry meters) {
+    this.store = store;
+    this.statuses = statuses;
+    this.meters = meters;
+  }
+
+  /** Records that {@code m}, handed over on {@code network}, awaits a receipt. */
+  static void await(Connection c, StoredMessage m, NetworkId network, String networkMessageId, Instant now)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT OR REPLACE INTO receipt_waits(gid, network, network_message_id, source_network, source_id, at)"
+                + " VALUES (?,?,?,?,?,?)")) {
+      ps.setString(1, m.gid());
+      ps.setString(2, network.value());
+      ps.setString(3, networkMessageId);
+      ps.setString(4, m.sourceNetwork().value());
+      ps.setString(5, m.sourceId().value());
+      ps.setLong(6, now.toEpochMilli());
+      ps.executeUpdate();
+    }
+  }
+
+  /** A receipt from {@code network}'s adapter. Called on adapter threads; never blocks. */
+  public void onReceipt(NetworkId network, NetworkReceipt r) {
+    StatusReport.Status status =
+        r.outcome() == NetworkReceipt.Outcome.DELIVERED
+            ? StatusReport.Status.DELIVERED
+            : r.outcome() == NetworkReceipt.Outcome.EXPIRED ? StatusReport.Status.EXPIRED : StatusReport.Status.FAILED;
+    String reason = status == StatusReport.Status.DELIVERED ? "" : r.reason().isEmpty() ? "undelivered" : "network_error";
+    store
+        .write(c -> settle(c, network, r, status, reason))
+        .whenComplete(
+            (entry, err) -> {
+              String outcome = err != null ? "error" : entry == null ? "unmatched" : "matched";
+              Counter.builder(MetricNames.RECEIPTS)
+                  .tag(MetricNames.TAG_NETWORK, network.value())
+                  .tag(MetricNames.TAG_OUTCOME, outcome)
+                  .register(meters)
+                  .increment();
+              if (err != null) {
+                log.warn("a receipt from network {} could not be recorded", network, err);
+              } else if (entry != null) {
+                statuses.dispatch(entry);
+              }
+            });
+  }
+
+  private static StatusOutbox.Entry settle(
+      Connection c, NetworkId network, NetworkReceipt r, StatusReport.Status status, String reason)
+      throws SQLException {
+    String sql =
+        r.idempotencyKey() != null
+            ? "SELECT gid, source_network, source_id FROM receipt_waits WHERE gid = ? AND network = ?"
+            : "SELECT gid, source_network, source_id FROM receipt_waits WHERE network_message_id = ? AND network = ?";
+    String gid;
+    NetworkId source;
+    MessageId sourceId;
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, r.idempotencyKey() != null ? r.idempotencyKey() : r.networkMessageId());
+      ps.setString(2, network.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return null; // unknown, already settled, or a status not about a message of ours
+        }
+        gid = rs.getString(1);
+        source = NetworkId.of(rs.getString(2));
+        sourceId = MessageId.of(rs.getString(3));
+      }
+    }
+    delete(c, gid);
+    return StatusOutbox.add(c, source, new StatusReport(sourceId, status, reason, r.at()));
+  }
+
+  private static void delete(Connection c, String gid) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM receipt_waits WHERE gid = ?")) {
+      ps.setString(1, gid);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Settles waits older than {@code before} as delivered ({@code no_receipt}). */
+  public void expire(Instant before, Instant now) {
+    store
+        .write(
+            c -> {
+              List<StatusOutbox.Entry> out = new ArrayList<>();
+              List<String[]> rows = new ArrayList<>();
+              try (PreparedStatement ps =
+                  c.prepareStatement("SELECT gid, source_network, source_id FROM receipt_waits WHERE at < ? LIMIT 1000")) {
+                ps.setLong(1, before.toEpochMilli());
+                try (ResultSet rs = ps.executeQuery()) {
+                  while (rs.next()) {
+                    rows.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)});
+                  }
+                }
+              }
+              for (String[] row : rows) {
+                delete(c, row[0]);
+                out.add(
+                    StatusOutbox.add(
+                        c, NetworkId.of(row[1]),
+                        new StatusReport(MessageId.of(row[2]), StatusReport.Status.DELIVERED, "no_receipt", now)));
+              }
+              return out;
+            })
+        .thenAccept(list -> list.forEach(statuses::dispatch))
+        .exceptionally(
+            e -> {
+              log.warn("expiring receipt waits failed", e);
+              return null;
+            });
+  }
+}
