@@ -109,7 +109,7 @@ class MessengerAdapterProviderTest {
     assertEquals(Set.of(), c.e2eeSchemes());
     assertEquals(2000 - 35, c.maxTextLength());
     assertEquals(Level.REJECTED, c.expiry());
-    assertEquals(Level.FULL, c.deliveryReceipts());
+    assertEquals(Level.DROPPED, c.deliveryReceipts(), "delivery events are watermarks: hand-over is delivery");
     assertEquals(Level.FULL, c.replies());
     assertEquals(new SenderPresentation.SingleIdentity(Address.of("messenger:1122334455")), fb.senderPresentation());
     assertEquals(List.of("GET /webhooks/messenger", "POST /webhooks/messenger"),
