@@ -117,6 +117,8 @@ class SenderPresentationIT {
     String wamidAlice = fakes.adapters.get("wa").networkIds.get(0);
     send("chat", "chat:bob", "wa:+447700900002", "from bob", null);
     awaitDelivery("wa", 2);
+    TestNode.await("bookkeeping of both deliveries", Duration.ofSeconds(5),
+        () -> fakes.adapters.get("chat").statuses.size() >= 2);
 
     // quinn replies to alice's message by context
     assertInstanceOf(IngressResult.Accepted.class, send("wa", "wa:+447700900002", "wa:+15559999", "re alice", wamidAlice));
@@ -126,9 +128,13 @@ class SenderPresentationIT {
     // no context: the most recent conversation, which quinn's reply made alice's
     send("wa", "wa:+447700900002", "wa:+15559999", "still alice", null);
     assertEquals("chat:alice", awaitDelivery("chat", 2).to().value());
-    // bob writes again: now bob's is the most recent
+    // bob writes again: now bob's is the most recent (once the delivery's bookkeeping is
+    // committed, which the status to bob's network follows)
+    int settled = fakes.adapters.get("chat").statuses.size();
     send("chat", "chat:bob", "wa:+447700900002", "bob again", null);
     awaitDelivery("wa", 3);
+    TestNode.await("bookkeeping of the delivery", Duration.ofSeconds(5),
+        () -> fakes.adapters.get("chat").statuses.size() > settled);
     send("wa", "wa:+447700900002", "wa:+15559999", "to bob", null);
     assertEquals("chat:bob", awaitDelivery("chat", 3).to().value());
     // someone else cannot ride on quinn's reply context

@@ -148,6 +148,10 @@ class MetaNetworksE2EIT {
     assertTrue(text.matches("~[a-z0-9]+: hello from WhatsApp \u00e9"), text);
     assertFalse(toMia.getBodyAsString().contains(WALT), "Mia never sees Walt's phone number");
 
+    // the delivery's reply context is recorded right after the node counts it
+    await("delivery counted", () -> node.meters().scrape().contains("parlor_deliveries_total{network=\"messenger\""));
+    Thread.sleep(100);
+
     // a duplicate webhook (platforms deliver at least once) is not delivered twice
     assertEquals(200, webhook("whatsapp", WA_SECRET, waWebhook).statusCode());
 
