@@ -137,6 +137,7 @@ public final class Gateway implements AutoCloseable {
               nc.id(), nc.type(), nc.region(), adapter,
               RetryPolicies.retry(nc.id().value(), backoff),
               RetryPolicies.breaker(nc.id().value(), config.delivery().breakerOpenFor())));
+      registerAdapterStats(nc.id().value(), adapter, b.meters);
       for (HealthState s : HealthState.values()) {
         Gauge.builder(MetricNames.ADAPTER_HEALTH, adapter, a -> a.health().state() == s ? 1 : 0)
             .tag(MetricNames.TAG_NETWORK, nc.id().value())
@@ -219,6 +220,23 @@ public final class Gateway implements AutoCloseable {
     log.info(
         "node {} listening on {}:{} with {} network(s)", config.nodeId(), config.http().bind(), b.port, nets.size());
     return g;
+  }
+
+  /** Exports an adapter's own stats ({@link io.parlor.spi.AdapterStats}) as gauges. */
+  private static void registerAdapterStats(String network, Adapter adapter, PrometheusMeterRegistry meters) {
+    adapter.feature(io.parlor.spi.AdapterStats.class).ifPresent(stats -> {
+      for (String name : stats.values().keySet()) {
+        Gauge.builder(MetricNames.ADAPTER_STAT, stats, s -> {
+              Number v = s.values().get(name);
+              return v == null ? Double.NaN : v.doubleValue();
+            })
+            .description("an adapter's own counters and gauges (e.g. SMPP window in use, throttling)")
+            .strongReference(true) // the feature object may be created on demand
+            .tag(MetricNames.TAG_NETWORK, network)
+            .tag("stat", name)
+            .register(meters);
+      }
+    });
   }
 
   @SuppressWarnings("unchecked")

@@ -122,6 +122,10 @@ final class FakeNetworkProvider implements AdapterProvider<FakeNetworkProvider.C
 
     @Override
     public <T> java.util.Optional<T> feature(Class<T> type) {
+      if (type == io.parlor.spi.AdapterStats.class) {
+        io.parlor.spi.AdapterStats stats = () -> Map.of("handed_over", delivered.size());
+        return java.util.Optional.of(type.cast(stats));
+      }
       return type == StatusReceiver.class ? java.util.Optional.of(type.cast(this)) : java.util.Optional.empty();
     }
 

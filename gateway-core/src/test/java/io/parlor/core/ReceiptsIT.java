@@ -92,5 +92,7 @@ class ReceiptsIT {
     assertEquals(2, statuses().size());
     String metrics = node.meters().scrape();
     assertTrue(metrics.contains("parlor_receipts_total{network=\"sms\",node=\"parlor-1\",outcome=\"unmatched\"} 2.0"), metrics);
+    // adapters' own stats (e.g. the SMPP window in use) are exported as gauges
+    assertTrue(metrics.contains("parlor_adapter_stat{network=\"sms\",node=\"parlor-1\",stat=\"handed_over\"} 2.0"), metrics);
   }
 }

@@ -18,6 +18,7 @@ public final class MetricNames {
   public static final String HTTP_REQUESTS = "parlor.http.requests";
   public static final String AUTH_CODES = "parlor.auth.codes";
   public static final String RECEIPTS = "parlor.receipts";
+  public static final String ADAPTER_STAT = "parlor.adapter.stat";
 
   public static final String TAG_NETWORK = "network";
   public static final String TAG_OUTCOME = "outcome";

@@ -1,17 +1,14 @@
 package io.parlor.adapter.messenger;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.parlor.adapter.meta.GraphIds;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.Content;
 import io.parlor.spi.envelope.Envelope;
 import io.parlor.spi.envelope.MessageId;
 import io.parlor.spi.envelope.NetworkId;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -228,15 +225,9 @@ final class MessengerNormalizer {
    * the same form so that replies and receipts correlate.
    */
   static MessageId messageId(String platformId) {
-    if (platformId == null || platformId.isEmpty()) {
-      throw new IllegalArgumentException("message id missing");
-    }
-    try {
-      return MessageId.of(platformId);
-    } catch (IllegalArgumentException tooLongOrNotPrintable) {
-      return MessageId.of("sha256:" + Base64.getUrlEncoder().withoutPadding().encodeToString(sha256(platformId)));
-    }
+    return GraphIds.messageId(platformId);
   }
+
 
   private static long epochMillis(JsonNode n) {
     if (n.isIntegralNumber()) {
@@ -248,11 +239,4 @@ final class MessengerNormalizer {
     throw new IllegalArgumentException("timestamp missing");
   }
 
-  private static byte[] sha256(String s) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 unavailable", e);
-    }
-  }
 }

@@ -2,11 +2,12 @@ package io.parlor.adapter.messenger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parlor.adapter.meta.GraphErrors;
 import io.parlor.spi.DeliveryException;
 import io.parlor.spi.DeliveryResult;
 import io.parlor.spi.DeliveryTarget;
-import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.PermanentDeliveryException.Reason;
+import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.Content;
 import io.parlor.spi.envelope.Envelope;
@@ -89,7 +90,7 @@ final class MessengerSender {
         .whenComplete(
             (resp, err) -> {
               if (err != null) {
-                out.completeExceptionally(MessengerErrorMapper.fromThrowable(err, p.what()));
+                out.completeExceptionally(GraphErrors.fromThrowable(err, p.what(), "Send API"));
               } else if (resp.statusCode() >= 200 && resp.statusCode() < 300) {
                 out.complete(success(resp.body()));
               } else {
@@ -163,7 +164,7 @@ final class MessengerSender {
       // Not a Graph error body (a proxy's HTML page, say): map by HTTP status.
     }
     Duration retryAfter =
-        MessengerErrorMapper.retryAfter(resp.headers().firstValue("retry-after").orElse(null), clock);
+        GraphErrors.retryAfter(resp.headers().firstValue("retry-after").orElse(null), clock);
     return MessengerErrorMapper.fromGraphError(resp.statusCode(), code, subcode, retryAfter, what);
   }
 }

@@ -7,12 +7,12 @@ import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
-import static io.parlor.adapter.messenger.TestSupport.ACCESS_TOKEN;
-import static io.parlor.adapter.messenger.TestSupport.APP_SECRET;
 import static io.parlor.adapter.messenger.TestSupport.PAGE_ID;
-import static io.parlor.adapter.messenger.TestSupport.VERIFY_TOKEN;
-import static io.parlor.adapter.messenger.TestSupport.fixture;
-import static io.parlor.adapter.messenger.TestSupport.fixtureText;
+import static io.parlor.adapter.meta.MetaTestSupport.ACCESS_TOKEN;
+import static io.parlor.adapter.meta.MetaTestSupport.APP_SECRET;
+import static io.parlor.adapter.meta.MetaTestSupport.VERIFY_TOKEN;
+import static io.parlor.adapter.meta.MetaTestSupport.fixture;
+import static io.parlor.adapter.meta.MetaTestSupport.fixtureText;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -20,14 +20,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import io.parlor.adapter.meta.MetaTestSupport;
 import io.parlor.spi.Adapter;
 import io.parlor.spi.AdapterContext;
 import io.parlor.spi.AdapterUnavailableException;
 import io.parlor.spi.DeliveryResult;
 import io.parlor.spi.DeliveryTarget;
 import io.parlor.spi.HealthState;
-import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.PermanentDeliveryException.Reason;
+import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.TransientDeliveryException;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.Content;
@@ -57,9 +58,9 @@ class MessengerAdapterIT {
   private static final String IGSID = "7400000000000012";
 
   private WireMockServer graph;
-  private final TestSupport.FakeClock clock = new TestSupport.FakeClock(T0);
-  private final TestSupport.FakeSink sink = new TestSupport.FakeSink();
-  private final TestSupport.Healths healths = new TestSupport.Healths();
+  private final MetaTestSupport.FakeClock clock = new MetaTestSupport.FakeClock(T0);
+  private final MetaTestSupport.FakeSink sink = new MetaTestSupport.FakeSink();
+  private final MetaTestSupport.Healths healths = new MetaTestSupport.Healths();
   private Adapter adapter;
 
   @BeforeEach
@@ -140,7 +141,7 @@ class MessengerAdapterIT {
         .withRequestBody(equalToJson("{\"recipient\":{\"id\":\"" + IGSID + "\"},\"messaging_type\":\"RESPONSE\","
             + "\"message\":{\"text\":\"@alice: hi from the gateway\"}}")));
     // The answer's id is longer than a MessageId: it gets the same stable form inbound replies use.
-    String raw = TestSupport.fixtureText("instagram-send-success.json");
+    String raw = MetaTestSupport.fixtureText("instagram-send-success.json");
     String mid = raw.substring(raw.indexOf("\"message_id\": \"") + 15, raw.lastIndexOf('"'));
     assertEquals(MessengerNormalizer.messageId(mid).value(), r.networkMessageId());
     assertTrue(r.networkMessageId().startsWith("sha256:"));
@@ -233,9 +234,9 @@ class MessengerAdapterIT {
     HttpRoute postRoute = route("POST");
     byte[] body = fixture("messenger-webhook-reply.json");
 
-    HttpResponse first = postRoute.handler().handle(TestSupport.signedPost("/webhooks/messenger", body))
+    HttpResponse first = postRoute.handler().handle(MetaTestSupport.signedPost("/webhooks/messenger", body))
         .toCompletableFuture().get(5, TimeUnit.SECONDS);
-    HttpResponse again = postRoute.handler().handle(TestSupport.signedPost("/webhooks/messenger", body))
+    HttpResponse again = postRoute.handler().handle(MetaTestSupport.signedPost("/webhooks/messenger", body))
         .toCompletableFuture().get(5, TimeUnit.SECONDS);
 
     assertEquals(200, first.status());
@@ -252,9 +253,9 @@ class MessengerAdapterIT {
   void instagramInboundThroughTheRouteHandler() throws Exception {
     start(Platform.INSTAGRAM, "instagram", 300, Duration.ofSeconds(5));
     byte[] body = fixture("instagram-webhook-text.json");
-    HttpResponse r = route("POST").handler().handle(TestSupport.signedPost("/webhooks/instagram", body))
+    HttpResponse r = route("POST").handler().handle(MetaTestSupport.signedPost("/webhooks/instagram", body))
         .toCompletableFuture().get(5, TimeUnit.SECONDS);
-    HttpResponse again = route("POST").handler().handle(TestSupport.signedPost("/webhooks/instagram", body))
+    HttpResponse again = route("POST").handler().handle(MetaTestSupport.signedPost("/webhooks/instagram", body))
         .toCompletableFuture().get(5, TimeUnit.SECONDS);
     assertEquals(200, r.status());
     assertEquals(200, again.status());
@@ -264,12 +265,12 @@ class MessengerAdapterIT {
     assertEquals(Address.of("instagram:" + PAGE_ID), sink.received.get(0).to());
 
     HttpResponse bad = route("POST").handler()
-        .handle(TestSupport.post("/webhooks/instagram", body, Map.of("x-hub-signature-256", List.of("sha256=ab"))))
+        .handle(MetaTestSupport.post("/webhooks/instagram", body, Map.of("x-hub-signature-256", List.of("sha256=ab"))))
         .toCompletableFuture().get(5, TimeUnit.SECONDS);
     assertEquals(401, bad.status());
     assertEquals(2, sink.received.size());
 
-    HttpResponse ok = route("GET").handler().handle(TestSupport.get("/webhooks/instagram", Map.of(
+    HttpResponse ok = route("GET").handler().handle(MetaTestSupport.get("/webhooks/instagram", Map.of(
         "hub.mode", List.of("subscribe"), "hub.verify_token", List.of(VERIFY_TOKEN), "hub.challenge", List.of("99"))))
         .toCompletableFuture().get(5, TimeUnit.SECONDS);
     assertEquals("99", new String(ok.body(), StandardCharsets.UTF_8));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.parlor.adapter.meta.MetaTestSupport;
 import io.parlor.spi.Adapter;
 import io.parlor.spi.AdapterContext;
 import io.parlor.spi.AdapterProvider;
@@ -102,7 +103,7 @@ class MessengerAdapterProviderTest {
 
   @Test
   void capabilitiesAndIdentityPerPlatform() {
-    var clock = new TestSupport.FakeClock(Instant.parse("2026-11-29T10:00:00Z"));
+    var clock = new MetaTestSupport.FakeClock(Instant.parse("2026-11-29T10:00:00Z"));
     Adapter fb = provider.create(parse(minimal()).config(),
         new AdapterContext(NetworkId.of("messenger"), clock, e -> null, (n, h) -> {}));
     Capabilities c = fb.capabilities();

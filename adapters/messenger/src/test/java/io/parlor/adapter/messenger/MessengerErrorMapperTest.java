@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.parlor.adapter.meta.GraphErrors;
+import io.parlor.adapter.meta.MetaTestSupport;
 import io.parlor.spi.DeliveryException;
-import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.PermanentDeliveryException.Reason;
+import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.TransientDeliveryException;
 import java.io.IOException;
 import java.net.http.HttpTimeoutException;
@@ -46,7 +48,7 @@ class MessengerErrorMapperTest {
     assertEquals(reason, p.reason());
     assertTrue(p.getMessage().startsWith(WHAT));
     assertTrue(p.getMessage().contains("error code " + code), p.getMessage());
-    assertEquals(reason == Reason.AUTH, MessengerErrorMapper.isAuthFailure(e));
+    assertEquals(reason == Reason.AUTH, GraphErrors.isAuthFailure(e));
   }
 
   @ParameterizedTest(name = "HTTP {0}, code {1} → transient")
@@ -80,18 +82,18 @@ class MessengerErrorMapperTest {
 
   @Test
   void timeoutsAndIoErrorsAreTransient() {
-    DeliveryException timeout = MessengerErrorMapper.fromThrowable(
-        new CompletionException(new HttpTimeoutException("request timed out")), WHAT);
+    DeliveryException timeout = GraphErrors.fromThrowable(
+        new CompletionException(new HttpTimeoutException("request timed out")), WHAT, "Send API");
     assertInstanceOf(TransientDeliveryException.class, timeout);
     assertTrue(timeout.getMessage().contains("timed out"));
-    assertInstanceOf(TransientDeliveryException.class, MessengerErrorMapper.fromThrowable(new IOException("x"), WHAT));
+    assertInstanceOf(TransientDeliveryException.class, GraphErrors.fromThrowable(new IOException("x"), WHAT, "Send API"));
   }
 
   @Test
   void retryAfterHeaderParsing() {
-    var clock = new TestSupport.FakeClock(Instant.parse("2026-11-29T10:00:00Z"));
-    assertNull(MessengerErrorMapper.retryAfter("", clock));
-    assertEquals(Duration.ofSeconds(5), MessengerErrorMapper.retryAfter(" 5 ", clock));
-    assertEquals(Duration.ofSeconds(90), MessengerErrorMapper.retryAfter("Sun, 29 Nov 2026 10:01:30 GMT", clock));
+    var clock = new MetaTestSupport.FakeClock(Instant.parse("2026-11-29T10:00:00Z"));
+    assertNull(GraphErrors.retryAfter("", clock));
+    assertEquals(Duration.ofSeconds(5), GraphErrors.retryAfter(" 5 ", clock));
+    assertEquals(Duration.ofSeconds(90), GraphErrors.retryAfter("Sun, 29 Nov 2026 10:01:30 GMT", clock));
   }
 }

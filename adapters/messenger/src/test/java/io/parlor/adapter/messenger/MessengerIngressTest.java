@@ -1,12 +1,12 @@
 package io.parlor.adapter.messenger;
 
-import static io.parlor.adapter.messenger.TestSupport.APP_SECRET;
 import static io.parlor.adapter.messenger.TestSupport.PAGE_ID;
-import static io.parlor.adapter.messenger.TestSupport.VERIFY_TOKEN;
-import static io.parlor.adapter.messenger.TestSupport.fixture;
-import static io.parlor.adapter.messenger.TestSupport.get;
-import static io.parlor.adapter.messenger.TestSupport.post;
-import static io.parlor.adapter.messenger.TestSupport.signedPost;
+import static io.parlor.adapter.meta.MetaTestSupport.APP_SECRET;
+import static io.parlor.adapter.meta.MetaTestSupport.VERIFY_TOKEN;
+import static io.parlor.adapter.meta.MetaTestSupport.fixture;
+import static io.parlor.adapter.meta.MetaTestSupport.get;
+import static io.parlor.adapter.meta.MetaTestSupport.post;
+import static io.parlor.adapter.meta.MetaTestSupport.signedPost;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,6 +15,8 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.parlor.adapter.meta.HubSignature;
+import io.parlor.adapter.meta.MetaTestSupport;
 import io.parlor.spi.InboundSink;
 import io.parlor.spi.IngressResult;
 import io.parlor.spi.envelope.NetworkId;
@@ -30,7 +32,7 @@ import org.slf4j.LoggerFactory;
 
 class MessengerIngressTest {
   private static final String PATH = "/webhooks/messenger";
-  private final TestSupport.FakeSink sink = new TestSupport.FakeSink();
+  private final MetaTestSupport.FakeSink sink = new MetaTestSupport.FakeSink();
   private final MessengerIngress ingress =
       new MessengerIngress(
           new HubSignature(APP_SECRET), VERIFY_TOKEN,

@@ -1,12 +1,13 @@
 package io.parlor.adapter.messenger;
 
 import static io.parlor.adapter.messenger.TestSupport.PAGE_ID;
-import static io.parlor.adapter.messenger.TestSupport.fixture;
+import static io.parlor.adapter.meta.MetaTestSupport.fixture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.parlor.adapter.meta.MetaTestSupport;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.Content;
 import io.parlor.spi.envelope.Envelope;
@@ -170,7 +171,7 @@ class MessengerNormalizerTest {
 
   @Test
   void unmappableMessagesAreCountedNotThrown() throws IOException {
-    String text = TestSupport.fixtureText("messenger-webhook-text.json");
+    String text = MetaTestSupport.fixtureText("messenger-webhook-text.json");
     for (String[] edit : new String[][] {
       {"\"id\": \"6543210987654321\"", "\"id\": \"not-a-psid\""},
       {"\"timestamp\": 1583173666767,", ""},

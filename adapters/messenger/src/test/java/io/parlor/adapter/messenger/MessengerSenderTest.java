@@ -3,9 +3,10 @@ package io.parlor.adapter.messenger;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.parlor.adapter.meta.MetaTestSupport;
 import io.parlor.spi.DeliveryTarget;
-import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.PermanentDeliveryException.Reason;
+import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.Content;
 import io.parlor.spi.envelope.Envelope;
@@ -23,7 +24,7 @@ class MessengerSenderTest {
   private static MessengerSender sender(Platform platform, String network) {
     return new MessengerSender(HttpClient.newBuilder().build(),
         TestSupport.config(platform, URI.create("http://127.0.0.1:1"), 300), NetworkId.of(network),
-        new TestSupport.FakeClock(T));
+        new MetaTestSupport.FakeClock(T));
   }
 
   private static Envelope text(String from, String text) {

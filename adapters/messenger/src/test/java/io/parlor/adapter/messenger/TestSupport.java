@@ -1,126 +1,24 @@
 package io.parlor.adapter.messenger;
 
-import io.parlor.spi.AdapterContext;
-import io.parlor.spi.Health;
-import io.parlor.spi.InboundSink;
-import io.parlor.spi.IngressResult;
-import io.parlor.spi.envelope.Envelope;
-import io.parlor.spi.envelope.NetworkId;
-import io.parlor.spi.http.HttpRequest;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Function;
+import static io.parlor.adapter.meta.MetaTestSupport.ACCESS_TOKEN;
+import static io.parlor.adapter.meta.MetaTestSupport.APP_SECRET;
+import static io.parlor.adapter.meta.MetaTestSupport.VERIFY_TOKEN;
 
-/** Fakes and fixtures shared by this module's tests. */
+import io.parlor.adapter.meta.MetaTestSupport;
+import io.parlor.spi.envelope.NetworkId;
+import java.net.URI;
+import java.time.Duration;
+
+/** This module's test constants; the shared fakes and fixtures are in {@link MetaTestSupport}. */
 final class TestSupport {
   static final NetworkId NETWORK = NetworkId.of("messenger");
-  static final String APP_SECRET = "test-app-secret-0123456789";
-  static final String VERIFY_TOKEN = "verify-token-42";
-  static final String ACCESS_TOKEN = "EAAG-test-access-token-do-not-log";
+  static final String PAGE_ID = "1122334455";
 
   private TestSupport() {}
-
-  static byte[] fixture(String name) {
-    try (InputStream in = TestSupport.class.getResourceAsStream("/fixtures/" + name)) {
-      if (in == null) {
-        throw new IllegalArgumentException("no fixture " + name);
-      }
-      return in.readAllBytes();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  static String fixtureText(String name) {
-    return new String(fixture(name), StandardCharsets.UTF_8);
-  }
-
-  static final String PAGE_ID = "1122334455";
 
   static MessengerConfig config(Platform platform, URI graph, int ratePerSecond) {
     return new MessengerConfig(
         platform, PAGE_ID, ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN, graph, "v21.0",
         ratePerSecond, 10, Duration.ofSeconds(1), Duration.ofSeconds(5));
-  }
-
-  static HttpRequest post(String path, byte[] body, Map<String, List<String>> headers) {
-    return new HttpRequest("POST", path, Map.of(), headers, body);
-  }
-
-  static HttpRequest signedPost(String path, byte[] body) {
-    String sig = new HubSignature(APP_SECRET).sign(body);
-    return post(path, body, Map.of(HubSignature.HEADER, List.of(sig)));
-  }
-
-  static HttpRequest get(String path, Map<String, List<String>> query) {
-    return new HttpRequest("GET", path, query, Map.of(), new byte[0]);
-  }
-
-  /** A clock the test moves by hand. */
-  static final class FakeClock extends Clock {
-    private volatile Instant now;
-
-    FakeClock(Instant start) {
-      this.now = start;
-    }
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-  }
-
-  /** Records what the adapter hands over; answers with {@code answer}. */
-  static final class FakeSink implements InboundSink {
-    final List<Envelope> received = new CopyOnWriteArrayList<>();
-    private volatile Function<Envelope, CompletionStage<IngressResult>> answer =
-        e -> CompletableFuture.completedFuture(new IngressResult.Accepted("g-" + e.id().value()));
-
-    void answer(Function<Envelope, CompletionStage<IngressResult>> a) {
-      this.answer = a;
-    }
-
-    @Override
-    public CompletionStage<IngressResult> accept(Envelope envelope) {
-      received.add(envelope);
-      return answer.apply(envelope);
-    }
-  }
-
-  /** Records health transitions. */
-  static final class Healths implements AdapterContext.HealthListener {
-    final List<Health> seen = new CopyOnWriteArrayList<>();
-
-    @Override
-    public void onHealth(NetworkId network, Health health) {
-      seen.add(health);
-    }
   }
 }

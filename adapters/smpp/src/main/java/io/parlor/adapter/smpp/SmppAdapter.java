@@ -38,7 +38,7 @@ import org.jsmpp.session.SMPPSession;
  * {@code window} submit threads ({@code smpp-<network>-submit-*}), and jsmpp's reader,
  * enquire-link and PDU-processing threads of the current session. {@link #stop} ends all of them.
  */
-public final class SmppAdapter implements Adapter {
+public final class SmppAdapter implements Adapter, io.parlor.spi.AdapterStats {
   private final SmppConfig config;
   private final AdapterContext context;
   private final ReceiptListener receipts;
@@ -253,5 +253,36 @@ public final class SmppAdapter implements Adapter {
     private String name(SmppLink l) {
       return l.role().name().toLowerCase(Locale.ROOT);
     }
+  }
+
+  @Override
+  public <T> java.util.Optional<T> feature(Class<T> type) {
+    return type == io.parlor.spi.AdapterStats.class ? java.util.Optional.of(type.cast(this)) : java.util.Optional.empty();
+  }
+
+  /** {@link #stats()} as metrics for the core (names are constants, values carry no identifiers). */
+  @Override
+  public java.util.Map<String, Number> values() {
+    SmppStats s = stats();
+    java.util.Map<String, Number> m = new java.util.LinkedHashMap<>();
+    m.put("bound", s.state() == io.parlor.spi.HealthState.CONNECTED ? 1 : 0);
+    m.put("binds", s.binds());
+    m.put("bind_failures", s.bindFailures());
+    m.put("link_drops", s.linkDrops());
+    m.put("window", s.window());
+    m.put("in_flight", s.inFlight());
+    m.put("queued", s.queued());
+    m.put("parts_submitted", s.partsSubmitted());
+    m.put("submit_failures", s.submitFailures());
+    m.put("throttled", s.throttled());
+    m.put("submit_latency_avg_seconds", s.submitLatencyAvgMicros() / 1e6);
+    m.put("submit_latency_max_seconds", s.submitLatencyMaxMicros() / 1e6);
+    m.put("receipts_matched", s.receiptsMatched());
+    m.put("receipts_unmatched", s.receiptsUnmatched());
+    m.put("mo_accepted", s.moAccepted());
+    m.put("mo_temporary_errors", s.moTemporaryErrors());
+    m.put("mo_rejected", s.moRejected());
+    m.put("reassembly_timeouts", s.reassemblyTimeouts());
+    return m;
   }
 }

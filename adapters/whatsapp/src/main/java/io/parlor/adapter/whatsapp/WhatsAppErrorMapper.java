@@ -1,16 +1,10 @@
 package io.parlor.adapter.whatsapp;
 
 import io.parlor.spi.DeliveryException;
-import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.PermanentDeliveryException.Reason;
+import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.TransientDeliveryException;
-import java.io.IOException;
-import java.net.http.HttpTimeoutException;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.Set;
 
 /**
@@ -101,45 +95,5 @@ final class WhatsAppErrorMapper {
       return new TransientDeliveryException(msg, retryAfter, null);
     }
     return new TransientDeliveryException(msg + " (unknown error)", retryAfter, null);
-  }
-
-  /** Whether {@code e} means this network's credentials no longer work (health AUTH_FAILED). */
-  static boolean isAuthFailure(DeliveryException e) {
-    return e instanceof PermanentDeliveryException
-        && ((PermanentDeliveryException) e).reason() == Reason.AUTH;
-  }
-
-  /** A request that got no HTTP answer: timeout or I/O error, always transient. */
-  static DeliveryException fromThrowable(Throwable t, String what) {
-    Throwable c = t;
-    while (c.getCause() != null && !(c instanceof IOException)) {
-      c = c.getCause();
-    }
-    if (c instanceof HttpTimeoutException) {
-      return new TransientDeliveryException(what + ": Graph API request timed out", null, c);
-    }
-    return new TransientDeliveryException(what + ": " + c.getClass().getSimpleName(), null, c);
-  }
-
-  /** Parses {@code Retry-After} as seconds or an HTTP date; null when absent; capped at one hour. */
-  static Duration retryAfter(String header, Clock clock) {
-    if (header == null || header.isBlank()) {
-      return null;
-    }
-    Duration d;
-    try {
-      d = Duration.ofSeconds(Long.parseLong(header.trim()));
-    } catch (NumberFormatException e) {
-      try {
-        ZonedDateTime at = ZonedDateTime.parse(header.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
-        d = Duration.between(clock.instant(), at.toInstant());
-      } catch (DateTimeParseException e2) {
-        return null;
-      }
-    }
-    if (d.isNegative()) {
-      return Duration.ZERO;
-    }
-    return d.compareTo(Duration.ofHours(1)) > 0 ? Duration.ofHours(1) : d;
   }
 }

@@ -7,11 +7,11 @@ import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
-import static io.parlor.adapter.whatsapp.TestSupport.ACCESS_TOKEN;
-import static io.parlor.adapter.whatsapp.TestSupport.APP_SECRET;
-import static io.parlor.adapter.whatsapp.TestSupport.VERIFY_TOKEN;
-import static io.parlor.adapter.whatsapp.TestSupport.fixture;
-import static io.parlor.adapter.whatsapp.TestSupport.fixtureText;
+import static io.parlor.adapter.meta.MetaTestSupport.ACCESS_TOKEN;
+import static io.parlor.adapter.meta.MetaTestSupport.APP_SECRET;
+import static io.parlor.adapter.meta.MetaTestSupport.VERIFY_TOKEN;
+import static io.parlor.adapter.meta.MetaTestSupport.fixture;
+import static io.parlor.adapter.meta.MetaTestSupport.fixtureText;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -19,14 +19,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import io.parlor.adapter.meta.MetaTestSupport;
 import io.parlor.spi.Adapter;
 import io.parlor.spi.AdapterContext;
 import io.parlor.spi.AdapterUnavailableException;
 import io.parlor.spi.DeliveryResult;
 import io.parlor.spi.DeliveryTarget;
 import io.parlor.spi.HealthState;
-import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.PermanentDeliveryException.Reason;
+import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.TransientDeliveryException;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.Content;
@@ -54,9 +55,9 @@ class WhatsAppAdapterIT {
   private static final Instant T0 = Instant.parse("2026-11-29T10:00:00Z");
 
   private WireMockServer graph;
-  private final TestSupport.FakeClock clock = new TestSupport.FakeClock(T0);
-  private final TestSupport.FakeSink sink = new TestSupport.FakeSink();
-  private final TestSupport.Healths healths = new TestSupport.Healths();
+  private final MetaTestSupport.FakeClock clock = new MetaTestSupport.FakeClock(T0);
+  private final MetaTestSupport.FakeSink sink = new MetaTestSupport.FakeSink();
+  private final MetaTestSupport.Healths healths = new MetaTestSupport.Healths();
   private Adapter adapter;
 
   @BeforeEach
@@ -236,9 +237,9 @@ class WhatsAppAdapterIT {
     HttpRoute postRoute = route("POST");
     byte[] body = fixture("whatsapp-webhook-reply-context-pywa.json");
 
-    HttpResponse first = postRoute.handler().handle(TestSupport.signedPost("/webhooks/whatsapp", body))
+    HttpResponse first = postRoute.handler().handle(MetaTestSupport.signedPost("/webhooks/whatsapp", body))
         .toCompletableFuture().get(5, TimeUnit.SECONDS);
-    HttpResponse again = postRoute.handler().handle(TestSupport.signedPost("/webhooks/whatsapp", body))
+    HttpResponse again = postRoute.handler().handle(MetaTestSupport.signedPost("/webhooks/whatsapp", body))
         .toCompletableFuture().get(5, TimeUnit.SECONDS);
 
     assertEquals(200, first.status());
@@ -258,12 +259,12 @@ class WhatsAppAdapterIT {
     start();
     byte[] body = fixture("whatsapp-webhook-text-with-bsuid-pywa.json");
     HttpResponse bad = route("POST").handler()
-        .handle(TestSupport.post("/webhooks/whatsapp", body, Map.of("x-hub-signature-256", List.of("sha256=00"))))
+        .handle(MetaTestSupport.post("/webhooks/whatsapp", body, Map.of("x-hub-signature-256", List.of("sha256=00"))))
         .toCompletableFuture().get(5, TimeUnit.SECONDS);
     assertEquals(401, bad.status());
     assertTrue(sink.received.isEmpty());
 
-    HttpResponse ok = route("GET").handler().handle(TestSupport.get("/webhooks/whatsapp", Map.of(
+    HttpResponse ok = route("GET").handler().handle(MetaTestSupport.get("/webhooks/whatsapp", Map.of(
         "hub.mode", List.of("subscribe"), "hub.verify_token", List.of(VERIFY_TOKEN), "hub.challenge", List.of("42"))))
         .toCompletableFuture().get(5, TimeUnit.SECONDS);
     assertEquals(200, ok.status());

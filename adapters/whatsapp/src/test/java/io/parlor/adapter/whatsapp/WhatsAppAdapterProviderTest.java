@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.parlor.adapter.meta.MetaTestSupport;
 import io.parlor.spi.AdapterContext;
 import io.parlor.spi.AdapterProvider;
 import io.parlor.spi.Capabilities;
@@ -125,7 +126,7 @@ class WhatsAppAdapterProviderTest {
 
   @Test
   void createdAdapterDeclaresItsCapabilitiesAndIdentity() {
-    var clock = new TestSupport.FakeClock(Instant.parse("2026-11-29T10:00:00Z"));
+    var clock = new MetaTestSupport.FakeClock(Instant.parse("2026-11-29T10:00:00Z"));
     var adapter = provider.create(parse(minimal()).config(),
         new AdapterContext(NetworkId.of("wa"), clock, e -> null, (n, h) -> {}));
     Capabilities c = adapter.capabilities();

@@ -6,18 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.parlor.adapter.meta.GraphErrors;
+import io.parlor.adapter.meta.MetaTestSupport;
 import io.parlor.spi.DeliveryException;
-import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.PermanentDeliveryException.Reason;
+import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.TransientDeliveryException;
 import java.io.IOException;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletionException;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 /** One case per row of {@link WhatsAppErrorMapper}'s table. */
 class WhatsAppErrorMapperTest {
@@ -33,7 +35,7 @@ class WhatsAppErrorMapperTest {
     TransientDeliveryException t = assertInstanceOf(TransientDeliveryException.class, e);
     assertTrue(t.getMessage().contains("error code " + code), t.getMessage());
     assertTrue(t.getMessage().startsWith(WHAT));
-    assertFalse(WhatsAppErrorMapper.isAuthFailure(e));
+    assertFalse(GraphErrors.isAuthFailure(e));
   }
 
   @Test
@@ -77,7 +79,7 @@ class WhatsAppErrorMapperTest {
     PermanentDeliveryException p = assertInstanceOf(PermanentDeliveryException.class, e);
     assertEquals(reason, p.reason());
     assertTrue(p.getMessage().contains("error code " + code), p.getMessage());
-    assertEquals(reason == Reason.AUTH, WhatsAppErrorMapper.isAuthFailure(e));
+    assertEquals(reason == Reason.AUTH, GraphErrors.isAuthFailure(e));
   }
 
   @ParameterizedTest(name = "HTTP {0} without a Graph code → transient")
@@ -106,22 +108,22 @@ class WhatsAppErrorMapperTest {
 
   @Test
   void timeoutsAndIoErrorsAreTransient() {
-    DeliveryException timeout = WhatsAppErrorMapper.fromThrowable(
-        new CompletionException(new HttpTimeoutException("request timed out")), WHAT);
+    DeliveryException timeout = GraphErrors.fromThrowable(
+        new CompletionException(new HttpTimeoutException("request timed out")), WHAT, "Graph API");
     assertInstanceOf(TransientDeliveryException.class, timeout);
     assertTrue(timeout.getMessage().contains("timed out"));
-    DeliveryException io = WhatsAppErrorMapper.fromThrowable(new IOException("connection reset"), WHAT);
+    DeliveryException io = GraphErrors.fromThrowable(new IOException("connection reset"), WHAT, "Graph API");
     assertInstanceOf(TransientDeliveryException.class, io);
   }
 
   @Test
   void retryAfterHeaderParsing() {
-    var clock = new TestSupport.FakeClock(Instant.parse("2026-11-29T10:00:00Z"));
-    assertNull(WhatsAppErrorMapper.retryAfter(null, clock));
-    assertNull(WhatsAppErrorMapper.retryAfter("soon", clock));
-    assertEquals(Duration.ofSeconds(30), WhatsAppErrorMapper.retryAfter("30", clock));
-    assertEquals(Duration.ofSeconds(90), WhatsAppErrorMapper.retryAfter("Sun, 29 Nov 2026 10:01:30 GMT", clock));
-    assertEquals(Duration.ZERO, WhatsAppErrorMapper.retryAfter("Sun, 29 Nov 2026 09:00:00 GMT", clock));
-    assertEquals(Duration.ofHours(1), WhatsAppErrorMapper.retryAfter("86400", clock));
+    var clock = new MetaTestSupport.FakeClock(Instant.parse("2026-11-29T10:00:00Z"));
+    assertNull(GraphErrors.retryAfter(null, clock));
+    assertNull(GraphErrors.retryAfter("soon", clock));
+    assertEquals(Duration.ofSeconds(30), GraphErrors.retryAfter("30", clock));
+    assertEquals(Duration.ofSeconds(90), GraphErrors.retryAfter("Sun, 29 Nov 2026 10:01:30 GMT", clock));
+    assertEquals(Duration.ZERO, GraphErrors.retryAfter("Sun, 29 Nov 2026 09:00:00 GMT", clock));
+    assertEquals(Duration.ofHours(1), GraphErrors.retryAfter("86400", clock));
   }
 }

@@ -1,12 +1,12 @@
 package io.parlor.adapter.whatsapp;
 
-import static io.parlor.adapter.whatsapp.TestSupport.APP_SECRET;
+import static io.parlor.adapter.meta.MetaTestSupport.APP_SECRET;
+import static io.parlor.adapter.meta.MetaTestSupport.VERIFY_TOKEN;
+import static io.parlor.adapter.meta.MetaTestSupport.fixture;
+import static io.parlor.adapter.meta.MetaTestSupport.get;
+import static io.parlor.adapter.meta.MetaTestSupport.post;
+import static io.parlor.adapter.meta.MetaTestSupport.signedPost;
 import static io.parlor.adapter.whatsapp.TestSupport.NETWORK;
-import static io.parlor.adapter.whatsapp.TestSupport.VERIFY_TOKEN;
-import static io.parlor.adapter.whatsapp.TestSupport.fixture;
-import static io.parlor.adapter.whatsapp.TestSupport.get;
-import static io.parlor.adapter.whatsapp.TestSupport.post;
-import static io.parlor.adapter.whatsapp.TestSupport.signedPost;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,6 +15,8 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.parlor.adapter.meta.HubSignature;
+import io.parlor.adapter.meta.MetaTestSupport;
 import io.parlor.spi.InboundSink;
 import io.parlor.spi.IngressResult;
 import io.parlor.spi.http.HttpResponse;
@@ -29,7 +31,7 @@ import org.slf4j.LoggerFactory;
 
 class WhatsAppIngressTest {
   private static final String PATH = "/webhooks/whatsapp";
-  private final TestSupport.FakeSink sink = new TestSupport.FakeSink();
+  private final MetaTestSupport.FakeSink sink = new MetaTestSupport.FakeSink();
   private final WhatsAppIngress ingress =
       new WhatsAppIngress(
           new HubSignature(APP_SECRET), VERIFY_TOKEN, new WhatsAppNormalizer(NETWORK, "1122334455667"), sink,
@@ -200,7 +202,7 @@ class WhatsAppIngressTest {
     for (ILoggingEvent e : appender.list) {
       String line = e.getFormattedMessage();
       for (String secret : List.of("972987654321", "447700900123", "first", "second", "wamid", "wrong-token",
-          TestSupport.APP_SECRET)) {
+          MetaTestSupport.APP_SECRET)) {
         assertFalse(line.contains(secret), "log line leaks " + secret + ": " + line);
       }
     }

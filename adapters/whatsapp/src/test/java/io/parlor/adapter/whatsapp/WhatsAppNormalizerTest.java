@@ -1,12 +1,13 @@
 package io.parlor.adapter.whatsapp;
 
+import static io.parlor.adapter.meta.MetaTestSupport.fixture;
 import static io.parlor.adapter.whatsapp.TestSupport.NETWORK;
-import static io.parlor.adapter.whatsapp.TestSupport.fixture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.parlor.adapter.meta.MetaTestSupport;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.Content;
 import io.parlor.spi.envelope.Envelope;
@@ -199,7 +200,7 @@ class WhatsAppNormalizerTest {
   }
 
   private static String fixtureTextWith(String from, String to) {
-    String text = TestSupport.fixtureText("whatsapp-webhook-text-with-bsuid-pywa.json");
+    String text = MetaTestSupport.fixtureText("whatsapp-webhook-text-with-bsuid-pywa.json");
     assertTrue(text.contains(from), from);
     return text.replace(from, to);
   }

@@ -5,9 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.parlor.adapter.meta.MetaTestSupport;
 import io.parlor.spi.DeliveryTarget;
-import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.PermanentDeliveryException.Reason;
+import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.Content;
 import io.parlor.spi.envelope.Envelope;
@@ -26,7 +27,7 @@ class WhatsAppSenderTest {
           HttpClient.newBuilder().build(),
           TestSupport.config("106540352242922", URI.create("http://127.0.0.1:1"), 80),
           NETWORK,
-          new TestSupport.FakeClock(T));
+          new MetaTestSupport.FakeClock(T));
 
   private static Envelope text(String from, String text) {
     return Envelope.of(MessageId.of("g-1"), Address.of(from), Address.of("whatsapp:+447700900123"), T,

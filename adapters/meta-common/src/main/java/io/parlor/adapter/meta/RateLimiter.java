@@ -1,4 +1,4 @@
-package io.parlor.adapter.whatsapp;
+package io.parlor.adapter.meta;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -9,9 +9,10 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Two token buckets in front of the Graph API: one for the sender (the business number, e.g. 80
- * messages/s) and one per recipient (WhatsApp's pair rate limit, so that one busy recipient does
- * not hold up the others). Implemented as GCRA (a token bucket kept as one "theoretical arrival
+ * Two token buckets in front of the Graph API: one for the sender (a WhatsApp business number,
+ * e.g. 80 messages/s; a page or Instagram account, 300 calls/s by Meta's documented limit) and one
+ * per recipient (WhatsApp's pair rate limit; on Messenger, Meta may throttle a page that sends too
+ * much into one thread), so that one busy recipient does not hold up the others. Implemented as GCRA (a token bucket kept as one "theoretical arrival
  * time" per bucket), with time from an injected {@link Clock}.
  *
  * <p>Never blocks or sleeps: {@link #tryAcquire} either counts the message or says how long to
@@ -22,15 +23,15 @@ import java.util.Optional;
  * recipient buckets (full again) are dropped, so memory stays bounded by the recipients active
  * within one refill period.
  */
-final class RateLimiter {
+public final class RateLimiter {
   private static final int MIN_SWEEP_THRESHOLD = 1024;
 
   /**
    * A bucket: up to {@code burst} messages at once, refilled with one message per {@code
    * interval}.
    */
-  record Limit(int burst, Duration interval) {
-    Limit {
+  public record Limit(int burst, Duration interval) {
+    public Limit {
       if (burst < 1) {
         throw new IllegalArgumentException("burst must be at least 1");
       }
@@ -41,7 +42,7 @@ final class RateLimiter {
     }
 
     /** {@code perSecond} messages per second, with a burst of one second's worth. */
-    static Limit perSecond(int perSecond) {
+    public static Limit perSecond(int perSecond) {
       return new Limit(perSecond, Duration.ofNanos(1_000_000_000L / perSecond));
     }
 
@@ -55,13 +56,13 @@ final class RateLimiter {
   }
 
   /** Which limit refused a message. */
-  enum Scope {
+  public enum Scope {
     SENDER,
     RECIPIENT
   }
 
   /** A refusal: which limit, and when a retry may succeed. */
-  record Refusal(Scope scope, Duration retryAfter) {}
+  public record Refusal(Scope scope, Duration retryAfter) {}
 
   private final Limit sender;
   private final Limit recipient;
@@ -70,7 +71,7 @@ final class RateLimiter {
   private long senderTat = Long.MIN_VALUE;
   private int sweepThreshold = MIN_SWEEP_THRESHOLD;
 
-  RateLimiter(Limit sender, Limit recipient, Clock clock) {
+  public RateLimiter(Limit sender, Limit recipient, Clock clock) {
     this.sender = Objects.requireNonNull(sender);
     this.recipient = Objects.requireNonNull(recipient);
     this.clock = Objects.requireNonNull(clock);
@@ -81,7 +82,7 @@ final class RateLimiter {
    *
    * @return empty when the message may be sent, otherwise the refusal with its retry-after
    */
-  synchronized Optional<Refusal> tryAcquire(String recipientKey) {
+  public synchronized Optional<Refusal> tryAcquire(String recipientKey) {
     long now = nanos(clock.instant());
     sweepIfLarge(now);
     long pairTat = Math.max(recipientTat.getOrDefault(recipientKey, now), now);

@@ -1,4 +1,4 @@
-package io.parlor.adapter.whatsapp;
+package io.parlor.adapter.meta;
 
 import java.nio.charset.StandardCharsets;
 import java.security.InvalidKeyException;
@@ -18,25 +18,25 @@ import javax.crypto.spec.SecretKeySpec;
  * bytes, so always verify the raw body.
  * Every comparison is constant-time.
  */
-final class HubSignature {
+public final class HubSignature {
   /** Header name as the core hands it (lower case). */
-  static final String HEADER = "x-hub-signature-256";
+  public static final String HEADER = "x-hub-signature-256";
 
   private static final String PREFIX = "sha256=";
 
   private final byte[] appSecret;
 
-  HubSignature(String appSecret) {
+  public HubSignature(String appSecret) {
     this.appSecret = appSecret.getBytes(StandardCharsets.UTF_8);
   }
 
   /** The header value signing {@code body} (used by tests and fakes of the platform). */
-  String sign(byte[] body) {
+  public String sign(byte[] body) {
     return PREFIX + HexFormat.of().formatHex(mac(body));
   }
 
   /** Whether {@code header} is a valid {@code sha256=} signature of {@code body}. */
-  boolean verify(String header, byte[] body) {
+  public boolean verify(String header, byte[] body) {
     if (header == null) {
       return false;
     }
@@ -57,7 +57,7 @@ final class HubSignature {
    * Constant-time comparison of two secrets, also hiding their lengths: both sides are hashed
    * first, so the comparison always runs over 32 bytes.
    */
-  static boolean secretEquals(String expected, String given) {
+  public static boolean secretEquals(String expected, String given) {
     if (expected == null || given == null) {
       return false;
     }

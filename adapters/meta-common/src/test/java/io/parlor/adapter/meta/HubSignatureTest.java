@@ -1,7 +1,7 @@
-package io.parlor.adapter.whatsapp;
+package io.parlor.adapter.meta;
 
-import static io.parlor.adapter.whatsapp.TestSupport.APP_SECRET;
-import static io.parlor.adapter.whatsapp.TestSupport.fixture;
+import static io.parlor.adapter.meta.MetaTestSupport.APP_SECRET;
+import static io.parlor.adapter.meta.MetaTestSupport.fixture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
