@@ -335,27 +335,27 @@ public final class DeliveryScheduler implements AutoCloseable {
   }
 
   /** Networks that report receipts: the status waits for the receipt. */
-  private static ReplyRef receiptWait(Network network, DeliveryResult result) {
+  private static NetworkRef receiptWait(Network network, DeliveryResult result) {
     if (network == null || network.adapter().capabilities().deliveryReceipts() != io.parlor.spi.Level.FULL) {
       return null;
     }
-    return new ReplyRef(network.id(), result == null ? null : result.networkMessageId());
+    return new NetworkRef(network.id(), result == null ? null : result.networkMessageId());
   }
 
   /** For single-identity networks: the network's id of a delivered message, for reply context. */
-  private static ReplyRef replyRef(Network network, DeliveryResult result) {
+  private static NetworkRef replyRef(Network network, DeliveryResult result) {
     if (network == null
         || result == null
         || result.networkMessageId() == null
         || !(network.adapter().senderPresentation() instanceof SenderPresentation.SingleIdentity)) {
       return null;
     }
-    return new ReplyRef(network.id(), result.networkMessageId());
+    return new NetworkRef(network.id(), result.networkMessageId());
   }
 
-  private record ReplyRef(NetworkId network, String networkMessageId) {}
+  private record NetworkRef(NetworkId network, String networkMessageId) {}
 
-  private void finish(Entry e, Outcome o, ReplyRef ref, ReplyRef receipt) {
+  private void finish(Entry e, Outcome o, NetworkRef ref, NetworkRef receipt) {
     if (e.finishing) {
       return;
     }
@@ -372,7 +372,7 @@ public final class DeliveryScheduler implements AutoCloseable {
     pump(e.m.conversation());
   }
 
-  private void record(StoredMessage m, StatusReport report, ReplyRef ref, ReplyRef receipt) {
+  private void record(StoredMessage m, StatusReport report, NetworkRef ref, NetworkRef receipt) {
     deps.store()
         .write(
             c -> {
