@@ -299,6 +299,7 @@ public final class Gateway implements AutoCloseable {
     server.close(Duration.ofSeconds(2));
     scheduler.close(grace);
     statuses.close();
+    receipts.close();
     housekeeping.shutdownNow();
     CompletableFuture.allOf(
             networks.all().stream()

@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code presentation: relay | pool | single}, {@code pool: [...]}, {@code self: net:account}.
  */
 final class FakeNetworkProvider implements AdapterProvider<FakeNetworkProvider.Config> {
-  record Config(String presentation, List<String> pool, String self, boolean receipts) {}
+  record Config(String presentation, List<String> pool, String self, boolean receipts, boolean receiptFirst) {}
 
   final Map<String, FakeAdapter> adapters = new ConcurrentHashMap<>();
 
@@ -48,7 +48,8 @@ final class FakeNetworkProvider implements AdapterProvider<FakeNetworkProvider.C
         view.oneOf("presentation", "relay", List.of("relay", "pool", "single")),
         view.stringList("pool", List.of()),
         view.string("self", null),
-        view.bool("receipts", false));
+        view.bool("receipts", false),
+        view.bool("receiptFirst", false));
   }
 
   @Override
@@ -107,6 +108,10 @@ final class FakeNetworkProvider implements AdapterProvider<FakeNetworkProvider.C
       delivered.add(envelope);
       networkIds.add(id);
       idempotencyKeys.add(target.idempotencyKey());
+      if (config.receiptFirst()) {
+        // like an SMSC whose receipt overtakes the submit response
+        emit(new NetworkReceipt(target.idempotencyKey(), id, NetworkReceipt.Outcome.DELIVERED, "", context.clock().instant()));
+      }
       return CompletableFuture.completedFuture(new DeliveryResult(id));
     }
 

@@ -39,6 +39,7 @@ class ReceiptsIT {
         "networks:",
         "  - id: chat", "    type: fake",
         "  - id: sms", "    type: fake", "    receipts: true",
+        "  - id: fastsms", "    type: fake", "    receipts: true", "    receiptFirst: true",
         ""));
     ConfigLoader.Result r = new ConfigLoader(Map.of(), List.of(fakes)).load(file);
     assertTrue(r.ok(), r.problems().toString());
@@ -58,6 +59,22 @@ class ReceiptsIT {
   private void send(String id, String text) {
     fakes.adapters.get("chat").inject(Envelope.of(MessageId.of(id), Address.of("chat:alice"),
         Address.of("sms:+447700900001"), Instant.now(), new Content.Text(text)));
+  }
+
+  @Test
+  void aReceiptThatOvertakesTheHandOverIsNotLost() throws Exception {
+    var resp = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + node.port() + "/admin/v1/people/quick"))
+            .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"accounts\":[\"fastsms:+447700900002\"],\"optIn\":true}")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, resp.statusCode(), resp.body());
+    for (int i = 0; i < 20; i++) {
+      fakes.adapters.get("chat").inject(Envelope.of(MessageId.of("q-" + i), Address.of("chat:alice"),
+          Address.of("fastsms:+447700900002"), Instant.now(), new Content.Text("quick " + i)));
+    }
+    TestNode.await("a delivered status for every message", Duration.ofSeconds(10), () -> statuses().size() == 20);
+    assertTrue(statuses().stream().allMatch(s -> s.status() == StatusReport.Status.DELIVERED && s.reason().isEmpty()),
+        "delivered by receipt, not by the no-receipt fallback: " + statuses());
   }
 
   private List<StatusReport> statuses() {
@@ -88,10 +105,10 @@ class ReceiptsIT {
     // a duplicate or unknown receipt changes nothing
     sms.emit(new NetworkReceipt(null, sms.networkIds.get(0), NetworkReceipt.Outcome.FAILED, "", Instant.now()));
     sms.emit(new NetworkReceipt(null, "no-such-id", NetworkReceipt.Outcome.DELIVERED, "", Instant.now()));
-    Thread.sleep(300);
+    TestNode.await("unknown receipts given up after their retries", Duration.ofSeconds(10),
+        () -> node.meters().scrape().contains("parlor_receipts_total{network=\"sms\",node=\"parlor-1\",outcome=\"unmatched\"} 2.0"));
     assertEquals(2, statuses().size());
     String metrics = node.meters().scrape();
-    assertTrue(metrics.contains("parlor_receipts_total{network=\"sms\",node=\"parlor-1\",outcome=\"unmatched\"} 2.0"), metrics);
     // adapters' own stats (e.g. the SMPP window in use) are exported as gauges
     assertTrue(metrics.contains("parlor_adapter_stat{network=\"sms\",node=\"parlor-1\",stat=\"handed_over\"} 2.0"), metrics);
   }

@@ -26,17 +26,34 @@ import org.slf4j.LoggerFactory;
  * that, and — if no receipt comes within the wait — "delivered" with reason {@code no_receipt}
  * (it was handed over). The wait rows hold ids only and are deleted with the status. Thread-safe.
  */
-public final class ReceiptBook {
+public final class ReceiptBook implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ReceiptBook.class);
+  /**
+   * A receipt can overtake the commit that records the hand-over (an SMSC may answer within a
+   * millisecond): an unmatched receipt is tried again after these delays before it is dropped.
+   */
+  private static final long[] RETRY_MS = {50, 200, 500, 1000, 2000};
 
   private final SqliteStore store;
   private final StatusDispatcher statuses;
   private final MeterRegistry meters;
+  private final java.util.concurrent.ScheduledExecutorService retries =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "receipt-retry");
+            t.setDaemon(true);
+            return t;
+          });
 
   public ReceiptBook(SqliteStore store, StatusDispatcher statuses, MeterRegistry meters) {
     this.store = store;
     this.statuses = statuses;
     this.meters = meters;
+  }
+
+  @Override
+  public void close() {
+    retries.shutdownNow();
   }
 
   /** Records that {@code m}, handed over on {@code network}, awaits a receipt. */
@@ -58,6 +75,10 @@ public final class ReceiptBook {
 
   /** A receipt from {@code network}'s adapter. Called on adapter threads; never blocks. */
   public void onReceipt(NetworkId network, NetworkReceipt r) {
+    attempt(network, r, 0);
+  }
+
+  private void attempt(NetworkId network, NetworkReceipt r, int tried) {
     StatusReport.Status status =
         r.outcome() == NetworkReceipt.Outcome.DELIVERED
             ? StatusReport.Status.DELIVERED
@@ -67,6 +88,14 @@ public final class ReceiptBook {
         .write(c -> settle(c, network, r, status, reason))
         .whenComplete(
             (entry, err) -> {
+              if (err == null && entry == null && tried < RETRY_MS.length) {
+                try {
+                  retries.schedule(() -> attempt(network, r, tried + 1), RETRY_MS[tried], java.util.concurrent.TimeUnit.MILLISECONDS);
+                  return;
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                  // shutting down: count it as unmatched below
+                }
+              }
               String outcome = err != null ? "error" : entry == null ? "unmatched" : "matched";
               Counter.builder(MetricNames.RECEIPTS)
                   .tag(MetricNames.TAG_NETWORK, network.value())
