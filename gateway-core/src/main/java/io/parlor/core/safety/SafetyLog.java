@@ -29,6 +29,13 @@ public final class SafetyLog {
   private final Duration retention;
   private final int maxNewRecipientsPerHour;
   private final SecureRandom random;
+  /**
+   * The current window's key, cached (used on the store's writer thread only). Should the unit of
+   * work that created it roll back, events of this window are keyed by a key the table lacks;
+   * they are still pseudonymous and are purged with the window.
+   */
+  private long cachedEpoch = Long.MIN_VALUE;
+  private byte[] cachedKey;
 
   public SafetyLog(Duration retention, int maxNewRecipientsPerHour, SecureRandom random) {
     this.retention = retention;
@@ -137,7 +144,16 @@ public final class SafetyLog {
     }
   }
 
-  private byte[] key(Connection c, long epoch) throws SQLException {
+  private synchronized byte[] key(Connection c, long epoch) throws SQLException {
+    if (epoch == cachedEpoch) {
+      return cachedKey;
+    }
+    cachedKey = loadOrCreateKey(c, epoch);
+    cachedEpoch = epoch;
+    return cachedKey;
+  }
+
+  private byte[] loadOrCreateKey(Connection c, long epoch) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT key FROM pseudonym_keys WHERE epoch = ?")) {
       ps.setLong(1, epoch);
       try (ResultSet rs = ps.executeQuery()) {
