@@ -63,4 +63,34 @@ public final class GraphErrors {
     }
     return d.compareTo(Duration.ofHours(1)) > 0 ? Duration.ofHours(1) : d;
   }
+
+  /**
+   * POSTs a JSON body to a Graph endpoint with the bearer token and completes with {@code
+   * success(body)} for a 2xx answer, {@code failure(response)} for any other, and a transient
+   * error for timeouts and I/O failures. Never blocks; the stage completes on the client's
+   * executor.
+   */
+  public static java.util.concurrent.CompletableFuture<io.parlor.spi.DeliveryResult> post(
+      java.net.http.HttpClient client,
+      java.net.http.HttpRequest request,
+      String what,
+      String api,
+      java.util.function.Function<byte[], io.parlor.spi.DeliveryResult> success,
+      java.util.function.Function<java.net.http.HttpResponse<byte[]>, DeliveryException> failure) {
+    java.util.concurrent.CompletableFuture<io.parlor.spi.DeliveryResult> out =
+        new java.util.concurrent.CompletableFuture<>();
+    client
+        .sendAsync(request, java.net.http.HttpResponse.BodyHandlers.ofByteArray())
+        .whenComplete(
+            (resp, err) -> {
+              if (err != null) {
+                out.completeExceptionally(fromThrowable(err, what, api));
+              } else if (resp.statusCode() >= 200 && resp.statusCode() < 300) {
+                out.complete(success.apply(resp.body()));
+              } else {
+                out.completeExceptionally(failure.apply(resp));
+              }
+            });
+    return out;
+  }
 }

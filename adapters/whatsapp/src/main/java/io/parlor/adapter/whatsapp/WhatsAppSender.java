@@ -84,20 +84,8 @@ final class WhatsAppSender {
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofByteArray(p.body()))
             .build();
-    CompletableFuture<DeliveryResult> out = new CompletableFuture<>();
-    client
-        .sendAsync(req, HttpResponse.BodyHandlers.ofByteArray())
-        .whenComplete(
-            (resp, err) -> {
-              if (err != null) {
-                out.completeExceptionally(GraphErrors.fromThrowable(err, p.what(), "Graph API"));
-              } else if (resp.statusCode() >= 200 && resp.statusCode() < 300) {
-                out.complete(success(resp.body()));
-              } else {
-                out.completeExceptionally(failure(resp, p.what()));
-              }
-            });
-    return out;
+    return GraphErrors.post(
+        client, req, p.what(), "Graph API", WhatsAppSender::success, resp -> failure(resp, p.what()));
   }
 
   /** The JSON body of a text message (package-private for tests). */
