@@ -65,7 +65,12 @@ class SmppNodeSmscIT {
     if (!new File(dir, "node_modules/smpp").isDirectory()) {
       run(dir, Duration.ofMinutes(3), "npm", "ci", "--no-audit", "--no-fund");
     }
-    node = new ProcessBuilder("node", "smsc.js", "0").directory(dir).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    // Never share this JVM's stdin/stdout/stderr with a child: surefire talks to the forked JVM over
+    // them, and node switches an inherited stdin to non-blocking mode ("std/in stream corrupted").
+    File log = new File(System.getProperty("smpp.node.log", "target/node-smsc.log"));
+    log.getParentFile().mkdirs();
+    node = new ProcessBuilder("node", "smsc.js", "0").directory(dir)
+        .redirectError(ProcessBuilder.Redirect.appendTo(log)).start();
     stdin = new OutputStreamWriter(node.getOutputStream(), StandardCharsets.UTF_8);
     Thread reader = new Thread(() -> readEvents(node), "node-smsc-stdout");
     reader.setDaemon(true);
@@ -229,16 +234,23 @@ class SmppNodeSmscIT {
   }
 
   private static void run(File dir, Duration timeout, String... cmd) throws Exception {
+    File log = new File("target/" + cmd[0] + "-" + cmd[1] + ".log");
+    log.getParentFile().mkdirs();
     Process p;
     try {
-      p = new ProcessBuilder(cmd).directory(dir).inheritIO().start();
+      // stdin from /dev/null and output to a file: see startNodeSmsc for why nothing is inherited.
+      p = new ProcessBuilder(cmd).directory(dir)
+          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+          .redirectErrorStream(true).redirectOutput(log).start();
     } catch (IOException e) {
       throw new AssertionError("cannot run " + String.join(" ", cmd) + " (is node/npm installed?)", e);
     }
     if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();
-      fail(String.join(" ", cmd) + " did not finish within " + timeout);
+      fail(String.join(" ", cmd) + " did not finish within " + timeout + "; output in " + log.getAbsolutePath());
     }
-    assertEquals(0, p.exitValue(), String.join(" ", cmd) + " failed in " + dir);
+    assertEquals(0, p.exitValue(), String.join(" ", cmd) + " failed in " + dir + ":\n"
+        + java.nio.file.Files.readString(log.toPath(), StandardCharsets.UTF_8));
   }
 }
