@@ -15,6 +15,11 @@ public final class PeopleTable {
   private PeopleTable() {}
 
   public static Optional<Person> find(Connection c, String personId) throws SQLException {
+    PeopleCache cache = PeopleCache.of(c);
+    return cache == null ? load(c, personId) : cache.get(cache.people(), personId, () -> load(c, personId));
+  }
+
+  private static Optional<Person> load(Connection c, String personId) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT opt_in, reachable_by, handle, allow_plaintext, default_timer FROM people WHERE id = ?")) {
@@ -28,7 +33,7 @@ public final class PeopleTable {
         long timer = rs.getLong(5);
         Long defaultTimer = rs.wasNull() ? null : timer;
         return Optional.of(
-            new Person(personId, accounts(c, personId), optIn, by, rs.getString(3), rs.getInt(4) != 0, defaultTimer));
+            new Person(personId, loadAccounts(c, personId), optIn, by, rs.getString(3), rs.getInt(4) != 0, defaultTimer));
       }
     }
   }
@@ -49,6 +54,7 @@ public final class PeopleTable {
   }
 
   public static void block(Connection c, String personId, String address, boolean blocked) throws SQLException {
+    changed(c);
     try (PreparedStatement ps =
         c.prepareStatement(
             blocked
@@ -75,6 +81,17 @@ public final class PeopleTable {
     } else {
       names.add(sender.address().value());
     }
+    PeopleCache cache = PeopleCache.of(c);
+    if (cache != null) {
+      java.util.Set<String> blocked =
+          cache.get(cache.blocks(), personId, () -> java.util.Set.copyOf(blocks(c, personId)));
+      for (String n : names) {
+        if (blocked.contains(n)) {
+          return true;
+        }
+      }
+      return false;
+    }
     try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM blocks WHERE person_id = ? AND address = ?")) {
       for (String n : names) {
         ps.setString(1, personId);
@@ -91,6 +108,11 @@ public final class PeopleTable {
 
   /** The person who published {@code handle} (without the {@code @}). */
   public static Optional<String> personByHandle(Connection c, String handle) throws SQLException {
+    PeopleCache cache = PeopleCache.of(c);
+    return cache == null ? loadByHandle(c, handle) : cache.get(cache.byHandle(), handle, () -> loadByHandle(c, handle));
+  }
+
+  private static Optional<String> loadByHandle(Connection c, String handle) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT id FROM people WHERE handle = ?")) {
       ps.setString(1, handle);
       try (ResultSet rs = ps.executeQuery()) {
@@ -101,6 +123,13 @@ public final class PeopleTable {
 
   /** The person an account is linked to. */
   public static Optional<String> personOf(Connection c, Address account) throws SQLException {
+    PeopleCache cache = PeopleCache.of(c);
+    return cache == null
+        ? loadPersonOf(c, account)
+        : cache.get(cache.byAccount(), account.value(), () -> loadPersonOf(c, account));
+  }
+
+  private static Optional<String> loadPersonOf(Connection c, Address account) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT person_id FROM accounts WHERE address = ?")) {
       ps.setString(1, account.value());
       try (ResultSet rs = ps.executeQuery()) {
@@ -109,7 +138,15 @@ public final class PeopleTable {
     }
   }
 
+  /** A person's accounts in preference order (empty for an unknown person). */
   public static List<Address> accounts(Connection c, String personId) throws SQLException {
+    if (PeopleCache.of(c) != null) {
+      return find(c, personId).map(Person::accounts).orElse(List.of());
+    }
+    return loadAccounts(c, personId);
+  }
+
+  private static List<Address> loadAccounts(Connection c, String personId) throws SQLException {
     List<Address> out = new ArrayList<>();
     try (PreparedStatement ps =
         c.prepareStatement("SELECT address FROM accounts WHERE person_id = ? ORDER BY position")) {
@@ -123,8 +160,17 @@ public final class PeopleTable {
     return out;
   }
 
+  /** Every change to people, accounts or blocks goes through here first (see {@link PeopleCache}). */
+  private static void changed(Connection c) {
+    PeopleCache cache = PeopleCache.of(c);
+    if (cache != null) {
+      cache.changed();
+    }
+  }
+
   /** Inserts or replaces a person and their accounts. Accounts of other people are not touched. */
   public static void upsert(Connection c, Person p, Instant now) throws SQLException {
+    changed(c);
     try (PreparedStatement ps =
         c.prepareStatement(
             "INSERT INTO people(id, opt_in, reachable_by, handle, allow_plaintext, default_timer,"
@@ -169,6 +215,7 @@ public final class PeopleTable {
    * conversations, pending one-time codes. (Queued messages are the caller's: it reports them.)
    */
   public static boolean delete(Connection c, String personId) throws SQLException {
+    changed(c);
     List<Address> accounts = accounts(c, personId);
     List<String> keys = new ArrayList<>();
     keys.add(PartyKey.person(personId).value());

@@ -31,6 +31,7 @@ final class GroupCommitWriter implements AutoCloseable {
   private record Task<T>(SqlWork<T> work, CompletableFuture<T> future, boolean alone) {}
 
   private final Connection connection;
+  private final StoreCaches caches;
   private final BlockingQueue<Task<?>> queue;
   private final int maxBatch;
   private final Thread thread;
@@ -38,8 +39,10 @@ final class GroupCommitWriter implements AutoCloseable {
   private volatile boolean running = true;
   private volatile boolean healthy = true;
 
-  GroupCommitWriter(Connection connection, int queueCapacity, int maxBatch, MeterRegistry meters) {
+  GroupCommitWriter(
+      Connection connection, StoreCaches caches, int queueCapacity, int maxBatch, MeterRegistry meters) {
     this.connection = connection;
+    this.caches = caches;
     this.queue = new ArrayBlockingQueue<>(queueCapacity);
     this.maxBatch = maxBatch;
     this.batchSizes =
@@ -132,6 +135,8 @@ final class GroupCommitWriter implements AutoCloseable {
       }
       st.execute("COMMIT");
       healthy = true;
+      // before any future completes: nobody may see a cache entry the transaction outdated
+      caches.afterTransaction();
     } catch (SQLException e) {
       healthy = false;
       log.error("store commit failed; {} units of work failed", batch.size(), e);
@@ -140,6 +145,7 @@ final class GroupCommitWriter implements AutoCloseable {
       } catch (SQLException noTransaction) {
         log.debug("no transaction left to roll back: {}", noTransaction.getMessage());
       }
+      caches.afterTransaction();
       for (Task<?> t : batch) {
         t.future.completeExceptionally(new StoreException("commit failed", e));
       }
@@ -152,11 +158,15 @@ final class GroupCommitWriter implements AutoCloseable {
   }
 
   private void runAlone(Task<?> task) {
+    Object result = null;
+    Throwable error = null;
     try {
-      complete(task, task.work.run(connection), null);
+      result = task.work.run(connection);
     } catch (SQLException | RuntimeException e) {
-      complete(task, null, e);
+      error = e;
     }
+    caches.afterTransaction();
+    complete(task, result, error);
   }
 
   @SuppressWarnings("unchecked")

@@ -59,8 +59,10 @@ public final class SqliteStore implements AutoCloseable {
         st.execute("PRAGMA journal_mode=WAL");
         Schema.create(st);
       }
-      Connection r = StatementCache.wrap(connect(path));
-      GroupCommitWriter writer = new GroupCommitWriter(StatementCache.wrap(w), 10_000, maxBatch, meters);
+      StoreCaches caches = new StoreCaches();
+      Connection r = StatementCache.wrap(connect(path), caches);
+      GroupCommitWriter writer =
+          new GroupCommitWriter(StatementCache.wrap(w, caches), caches, 10_000, maxBatch, meters);
       return new SqliteStore(path, w, r, writer);
     } catch (SQLException | IOException e) {
       throw new StoreException("cannot open store at " + path + ": " + e.getMessage(), e);
@@ -75,6 +77,8 @@ public final class SqliteStore implements AutoCloseable {
       st.execute("PRAGMA synchronous=FULL");
       st.execute("PRAGMA secure_delete=ON");
       st.execute("PRAGMA foreign_keys=ON");
+      st.execute("PRAGMA cache_size=-32768");
+      st.execute("PRAGMA mmap_size=268435456");
     }
     return c;
   }

@@ -14,15 +14,24 @@ import java.util.Map;
  * Wraps a connection so that {@code prepareStatement(sql)} returns a cached statement whose
  * {@code close()} only clears its parameters. SQLite compiles SQL on every prepare, which was the
  * writer thread's largest cost; units of work keep their plain try-with-resources JDBC code.
- * Confined to the one thread that owns the connection.
+ * {@code unwrap(StoreCaches.class)} gives the store's in-memory caches. Confined to the one thread
+ * that owns the connection.
  */
 final class StatementCache {
   private StatementCache() {}
 
-  static Connection wrap(Connection target) {
+  static Connection wrap(Connection target, StoreCaches caches) {
     Map<List<Object>, PreparedStatement> cache = new HashMap<>();
     InvocationHandler h =
         (proxy, method, args) -> {
+          if (args != null && args.length == 1 && args[0] == StoreCaches.class) {
+            if (method.getName().equals("unwrap")) {
+              return caches;
+            }
+            if (method.getName().equals("isWrapperFor")) {
+              return true;
+            }
+          }
           if (method.getName().equals("prepareStatement")
               && args != null
               && (args.length == 1 || (args.length == 2 && args[1] instanceof Integer))) {
