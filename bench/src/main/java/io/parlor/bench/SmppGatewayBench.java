@@ -1,6 +1,5 @@
 package io.parlor.bench;
 
-import com.sun.net.httpserver.HttpServer;
 import io.parlor.adapter.smpp.SmppAdapterProvider;
 import io.parlor.adapter.smpp.SmppConfig;
 import io.parlor.adapter.webhook.Signatures;
@@ -21,7 +20,6 @@ import io.parlor.spi.envelope.Envelope;
 import io.parlor.spi.envelope.MessageId;
 import io.parlor.spi.envelope.NetworkId;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -114,6 +112,8 @@ public final class SmppGatewayBench {
   private static final String TEXT =
       "benchmark payload of a typical chat message length, about eighty bytes long";
 
+  private static final String COMMON_POOL = "java.util.concurrent.ForkJoinPool.common.parallelism";
+
   private SmppGatewayBench() {}
 
   record Row(String name, double accepted, double submits, double receipts, double delivered, Histogram ack,
@@ -121,6 +121,10 @@ public final class SmppGatewayBench {
 
   public static void main(String[] args) throws Exception {
     System.setProperty("sun.net.httpserver.nodelay", "true");
+    // as the server's Main does: on 2 cores the JDK HTTP client would otherwise start a thread per response
+    if (System.getProperty(COMMON_POOL) == null) {
+      System.setProperty(COMMON_POOL, "2");
+    }
     int connections = args.length > 0 ? Integer.parseInt(args[0]) : 32;
     int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 5;
     int measured = args.length > 2 ? Integer.parseInt(args[2]) : 20;
@@ -244,14 +248,7 @@ public final class SmppGatewayBench {
     AtomicLong delivered = new AtomicLong();
     AtomicLong otherStatuses = new AtomicLong();
     AtomicLong srcDeliveries = new AtomicLong();
-    HttpServer sink = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 1024);
-    sink.setExecutor(Executors.newFixedThreadPool(4));
-    sink.createContext("/", ex -> {
-      byte[] body;
-      try (InputStream in = ex.getRequestBody()) {
-        body = in.readAllBytes();
-      }
-      String path = ex.getRequestURI().getPath();
+    RawHttpSink sink = new RawHttpSink((path, body) -> {
       if (path.equals("/status")) {
         if (new String(body, StandardCharsets.UTF_8).contains("\"status\":\"delivered\"")) {
           delivered.incrementAndGet();
@@ -261,11 +258,8 @@ public final class SmppGatewayBench {
       } else {
         srcDeliveries.incrementAndGet();
       }
-      ex.sendResponseHeaders(200, -1);
-      ex.close();
     });
-    sink.start();
-    String base = "http://127.0.0.1:" + sink.getAddress().getPort();
+    String base = "http://127.0.0.1:" + sink.port();
     Path file = dir.resolve("bench.yaml");
     Files.writeString(file, String.join("\n",
         "http:", "  port: 0",
@@ -387,7 +381,7 @@ public final class SmppGatewayBench {
       return new Row("gateway: HTTP in → SMPP out, " + connections + " connections, window " + WINDOW,
           accepted.get() / secs, sN / secs, rN / secs, dN / secs, h, note);
     } finally {
-      sink.stop(0);
+      sink.close();
     }
   }
 

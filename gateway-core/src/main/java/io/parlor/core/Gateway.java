@@ -219,6 +219,10 @@ public final class Gateway implements AutoCloseable {
         () -> b.store.checkpointIfDeleted().exceptionally(e -> null), 500, 500, TimeUnit.MILLISECONDS);
     log.info(
         "node {} listening on {}:{} with {} network(s)", config.nodeId(), config.http().bind(), b.port, nets.size());
+    if (java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() < 2) {
+      log.warn("the JVM's common pool has 1 thread, so the JDK HTTP client starts a thread per response;"
+          + " run with -Djava.util.concurrent.ForkJoinPool.common.parallelism=2 (parlor's Main does)");
+    }
     return g;
   }
 

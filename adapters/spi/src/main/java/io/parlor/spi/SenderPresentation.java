@@ -37,10 +37,20 @@ public sealed interface SenderPresentation {
     }
   }
 
-  /** Every message is sent by this one account of the network (e.g. {@code whatsapp:+1555...}). */
-  record SingleIdentity(Address self) implements SenderPresentation {
+  /**
+   * Every message is sent by this one account of the network (e.g. {@code whatsapp:+1555...}).
+   * {@code replyContext}: whether the network tells which message a reply answers (WhatsApp,
+   * Messenger); without it (SMS from a short code) the core keeps no per-message reference, only
+   * the most recent conversation.
+   */
+  record SingleIdentity(Address self, boolean replyContext) implements SenderPresentation {
     public SingleIdentity {
       Objects.requireNonNull(self);
+    }
+
+    /** An identity whose network carries reply context. */
+    public SingleIdentity(Address self) {
+      this(self, true);
     }
   }
 }

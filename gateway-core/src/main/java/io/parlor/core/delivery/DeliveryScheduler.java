@@ -342,15 +342,21 @@ public final class DeliveryScheduler implements AutoCloseable {
     return new NetworkRef(network.id(), result == null ? null : result.networkMessageId());
   }
 
-  /** For single-identity networks: the network's id of a delivered message, for reply context. */
+  /**
+   * For single-identity networks: where a reply goes. With reply context, the network's id of the
+   * delivered message (a reply to it finds its conversation); without (SMS), only the recipient's
+   * most recent conversation (a null id).
+   */
   private static NetworkRef replyRef(Network network, DeliveryResult result) {
     if (network == null
-        || result == null
-        || result.networkMessageId() == null
-        || !(network.adapter().senderPresentation() instanceof SenderPresentation.SingleIdentity)) {
+        || !(network.adapter().senderPresentation() instanceof SenderPresentation.SingleIdentity si)) {
       return null;
     }
-    return new NetworkRef(network.id(), result.networkMessageId());
+    boolean withId = si.replyContext() && result != null && result.networkMessageId() != null;
+    if (!withId && si.replyContext()) {
+      return null;
+    }
+    return new NetworkRef(network.id(), withId ? result.networkMessageId() : null);
   }
 
   private record NetworkRef(NetworkId network, String networkMessageId) {}
@@ -379,10 +385,12 @@ public final class DeliveryScheduler implements AutoCloseable {
               if (!MessageTable.delete(c, m.gid())) {
                 return null;
               }
-              if (ref != null) {
+              if (ref != null && ref.networkMessageId() != null) {
                 ReplyTable.recordDelivery(
                     c, ref.network(), ref.networkMessageId(), m.recipient(), m.sender(), m.sourceNetwork(),
                     m.sourceId(), report.at());
+              } else if (ref != null) {
+                ReplyTable.touchRecent(c, ref.network(), m.recipient(), m.sender(), report.at());
               }
               if (receipt != null) {
                 ReceiptBook.await(c, m, receipt.network(), receipt.networkMessageId(), report.at());

@@ -171,7 +171,8 @@ public final class SmppAdapter implements Adapter, io.parlor.spi.AdapterStats {
     } else {
       self = s.address().replaceAll("\\s", "");
     }
-    return new SenderPresentation.SingleIdentity(Address.account(context.networkId(), self));
+    // SMS has no reply context: a reply goes to the most recent conversation (or @handle)
+    return new SenderPresentation.SingleIdentity(Address.account(context.networkId(), self), false);
   }
 
   /** Everything one start() creates; stop() releases it. */

@@ -164,7 +164,7 @@ class SmppAdapterProviderTest {
   void presentsTheNumberPoolOrTheSingleShortCode() {
     Map<String, Object> m = minimal();
     m.put("sourceAddress", "12345");
-    assertEquals(new SenderPresentation.SingleIdentity(Address.of("sms:12345")),
+    assertEquals(new SenderPresentation.SingleIdentity(Address.of("sms:12345"), false),
         provider.create(parse(m), context()).senderPresentation());
     m.put("numberPool", List.of("+447700900001", "+447700900002"));
     SenderPresentation.NumberPool pool = assertInstanceOf(SenderPresentation.NumberPool.class,
