@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * The store's only writer: one thread that takes queued units of work, runs as many as are
  * waiting (up to {@code maxBatch}) in one transaction, commits once, then completes their futures.
  * Many messages thus share one commit (and one fsync). Each unit runs inside its own savepoint, so
- * a failing unit is rolled back alone and fails only its own future.
+ * a failing unit is rolled back alone and fails only its own future. Futures complete in order on
+ * a second thread, so the continuations they run never hold up the next commit.
  *
  * <p>Thread-safe: {@link #submit} may be called from any thread and never blocks; when the queue
  * is full it fails fast (back-pressure the caller turns into a 503).
@@ -35,6 +36,12 @@ final class GroupCommitWriter implements AutoCloseable {
   private final BlockingQueue<Task<?>> queue;
   private final int maxBatch;
   private final Thread thread;
+  private final java.util.concurrent.ExecutorService completions =
+      java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "store-completer");
+        t.setDaemon(true);
+        return t;
+      });
   private final DistributionSummary batchSizes;
   private volatile boolean running = true;
   private volatile boolean healthy = true;
@@ -113,6 +120,7 @@ final class GroupCommitWriter implements AutoCloseable {
     for (Task<?> t; (t = queue.poll()) != null; ) {
       t.future.completeExceptionally(new StoreException("store is closed", null));
     }
+    completions.shutdown();
   }
 
   private void runBatch(List<Task<?>> batch) {
@@ -146,15 +154,23 @@ final class GroupCommitWriter implements AutoCloseable {
         log.debug("no transaction left to roll back: {}", noTransaction.getMessage());
       }
       caches.afterTransaction();
-      for (Task<?> t : batch) {
-        t.future.completeExceptionally(new StoreException("commit failed", e));
-      }
+      List<Task<?>> failed = List.copyOf(batch);
+      completions.execute(() -> {
+        for (Task<?> t : failed) {
+          t.future.completeExceptionally(new StoreException("commit failed", e));
+        }
+      });
       return;
     }
     batchSizes.record(batch.size());
-    for (int i = 0; i < batch.size(); i++) {
-      complete(batch.get(i), results[i], errors[i]);
-    }
+    // Completing runs the callers' continuations (answers, deliveries, status callbacks): on the
+    // completer thread, in order, so that the writer goes on to the next batch at once.
+    List<Task<?>> done = List.copyOf(batch);
+    completions.execute(() -> {
+      for (int i = 0; i < done.size(); i++) {
+        complete(done.get(i), results[i], errors[i]);
+      }
+    });
   }
 
   private void runAlone(Task<?> task) {
@@ -166,7 +182,9 @@ final class GroupCommitWriter implements AutoCloseable {
       error = e;
     }
     caches.afterTransaction();
-    complete(task, result, error);
+    Object r = result;
+    Throwable err = error;
+    completions.execute(() -> complete(task, r, err));
   }
 
   @SuppressWarnings("unchecked")
@@ -184,6 +202,7 @@ final class GroupCommitWriter implements AutoCloseable {
     running = false;
     try {
       thread.join(TimeUnit.SECONDS.toMillis(30));
+      completions.awaitTermination(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -96,4 +96,49 @@ class SqliteStoreTest {
       return rs.getLong(1);
     }
   }
+
+  @Test
+  void aSlowContinuationDoesNotHoldUpTheNextCommitAndFuturesCompleteInOrder() throws Exception {
+    try (SqliteStore store = SqliteStore.open(dir.resolve("c.db"), 256, new SimpleMeterRegistry())) {
+      store.write(c -> c.createStatement().execute("CREATE TABLE t(x INTEGER PRIMARY KEY)")).get();
+      CountDownLatch inContinuation = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      List<Integer> order = java.util.Collections.synchronizedList(new ArrayList<>());
+      CompletableFuture<Void> first = store.write(c -> insert(c, 1)).thenAccept(v -> {
+        order.add(1);
+        inContinuation.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      assertTrue(inContinuation.await(10, java.util.concurrent.TimeUnit.SECONDS));
+      CompletableFuture<Void> second = store.write(c -> insert(c, 2)).thenAccept(v -> order.add(2));
+      // the writer committed the second unit although the first one's continuation still runs
+      long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+      int rows = 0;
+      while (rows < 2 && System.nanoTime() < until) {
+        rows = store.read(c -> {
+          try (ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM t")) {
+            rs.next();
+            return rs.getInt(1);
+          }
+        }).get();
+      }
+      assertEquals(2, rows);
+      assertEquals(List.of(1), order, "the second future waits for the first one's continuation");
+      release.countDown();
+      first.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      second.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(List.of(1, 2), order);
+    }
+  }
+
+  private static Integer insert(java.sql.Connection c, int x) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO t(x) VALUES (?)")) {
+      ps.setInt(1, x);
+      return ps.executeUpdate();
+    }
+  }
 }
