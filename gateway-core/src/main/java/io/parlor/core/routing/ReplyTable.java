@@ -160,7 +160,10 @@ public final class ReplyTable {
     try (PreparedStatement ps =
         c.prepareStatement(
             "INSERT INTO recent_conversations(network, viewer, represents, at) VALUES (?,?,?,?)"
-                + " ON CONFLICT(network, viewer) DO UPDATE SET represents = excluded.represents, at = excluded.at")) {
+                + " ON CONFLICT(network, viewer) DO UPDATE SET represents = excluded.represents, at = excluded.at"
+                // the same conversation again within a minute: nothing to write (its age only
+                // matters for expiry, counted in days)
+                + " WHERE represents <> excluded.represents OR excluded.at - at >= 60000")) {
       ps.setString(1, network.value());
       ps.setString(2, viewer.value());
       ps.setString(3, represents.value());
