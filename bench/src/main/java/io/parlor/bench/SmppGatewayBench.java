@@ -293,6 +293,8 @@ public final class SmppGatewayBench {
       while (smsc.boundSessions() == 0 && System.nanoTime() < bindUntil) {
         Thread.sleep(10);
       }
+      long submitsBefore = smsc.submits.sum();
+      long receiptsBefore = smsc.receiptsSent.sum();
       Recorder recorder = new Recorder(3);
       AtomicLong accepted = new AtomicLong();
       AtomicLong acceptedTotal = new AtomicLong();
@@ -371,7 +373,8 @@ public final class SmppGatewayBench {
               + "delivered statuses %,d in %.1f s; queue at stop %,d, drained in %.1f s to %d; after drain: "
               + "%,d accepted, %,d submit_sm, %,d receipts sent, %,d delivered + %,d other statuses",
           accepted.get(), acceptedTotal.get(), refused.get(), sN, rN, dN, secs, depthAtStop, drainSecs,
-          node.queueDepth(), acceptedTotal.get(), smsc.submits.sum(), smsc.receiptsSent.sum(), delivered.get(),
+          node.queueDepth(), acceptedTotal.get(), smsc.submits.sum() - submitsBefore,
+          smsc.receiptsSent.sum() - receiptsBefore, delivered.get(),
           otherStatuses.get());
       StringBuilder meters = new StringBuilder();
       for (io.micrometer.core.instrument.Counter c : node.meters().find("parlor.receipts").counters()) {
