@@ -75,6 +75,19 @@ class ReceiptsIT {
     TestNode.await("a delivered status for every message", Duration.ofSeconds(10), () -> statuses().size() == 20);
     assertTrue(statuses().stream().allMatch(s -> s.status() == StatusReport.Status.DELIVERED && s.reason().isEmpty()),
         "delivered by receipt, not by the no-receipt fallback: " + statuses());
+    // reported statuses and settled receipts leave nothing behind (removals are coalesced)
+    TestNode.await("outbox and receipt waits empty", Duration.ofSeconds(5),
+        () -> rows("status_outbox") == 0 && rows("receipt_waits") == 0 && rows("messages") == 0);
+  }
+
+  private long rows(String table) {
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("r.db"));
+        java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM " + table)) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private List<StatusReport> statuses() {

@@ -10,6 +10,8 @@ import io.parlor.core.routing.NetworkRegistry;
 import io.parlor.core.store.SqliteStore;
 import io.parlor.core.store.StatusOutbox;
 import io.parlor.spi.StatusReceiver;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
@@ -30,6 +32,9 @@ public final class StatusDispatcher implements AutoCloseable {
   private final NetworkRegistry networks;
   private final MeterRegistry meters;
   private final Retry retry;
+  private final java.util.Queue<Long> toRemove = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.atomic.AtomicBoolean removalQueued =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -85,16 +90,46 @@ public final class StatusDispatcher implements AutoCloseable {
         .tag(MetricNames.TAG_OUTCOME, outcome)
         .register(meters)
         .increment();
+    toRemove.add(entry.id());
+    if (removalQueued.compareAndSet(false, true)) {
+      flushRemovals();
+    }
+  }
+
+  /**
+   * Deletes the reported statuses' rows: all that are waiting, in one unit of work (one per status
+   * was a quarter of the store writer's units). A crash before it commits means those statuses are
+   * reported once more at the next start, as for any status not yet removed.
+   */
+  private void flushRemovals() {
+    List<Long> ids = new ArrayList<>();
     store
         .write(
             c -> {
-              StatusOutbox.remove(c, entry.id());
+              removalQueued.set(false);
+              for (Long id; (id = toRemove.poll()) != null; ) {
+                ids.add(id);
+              }
+              for (long id : ids) {
+                StatusOutbox.remove(c, id);
+              }
               return null;
             })
-        .exceptionally(
-            e -> {
-              log.warn("could not remove a reported status from the outbox", e);
-              return null;
+        .whenComplete(
+            (v, e) -> {
+              if (e != null) {
+                log.warn("could not remove {} reported statuses from the outbox; will retry", ids.size(), e);
+                toRemove.addAll(ids);
+                // the unit may not have run at all (queue full): keep the flag set and try again
+                removalQueued.set(true);
+                try {
+                  timer.schedule(this::flushRemovals, 1, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                  log.debug("closing: {} statuses stay in the outbox for the next start", ids.size());
+                }
+              } else {
+                store.noteDeletion();
+              }
             });
   }
 
