@@ -104,15 +104,29 @@ class SqliteStoreTest {
       CountDownLatch inContinuation = new CountDownLatch(1);
       CountDownLatch release = new CountDownLatch(1);
       List<Integer> order = java.util.Collections.synchronizedList(new ArrayList<>());
+      // hold the writer so that the first write is still pending when its continuation is attached
+      CountDownLatch holding = new CountDownLatch(1);
+      CountDownLatch unhold = new CountDownLatch(1);
+      store.write(c -> {
+        holding.countDown();
+        try {
+          return unhold.await(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      });
+      assertTrue(holding.await(10, java.util.concurrent.TimeUnit.SECONDS));
       CompletableFuture<Void> first = store.write(c -> insert(c, 1)).thenAccept(v -> {
         order.add(1);
         inContinuation.countDown();
         try {
-          release.await();
+          release.await(10, java.util.concurrent.TimeUnit.SECONDS);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
       });
+      unhold.countDown();
       assertTrue(inContinuation.await(10, java.util.concurrent.TimeUnit.SECONDS));
       CompletableFuture<Void> second = store.write(c -> insert(c, 2)).thenAccept(v -> order.add(2));
       // the writer committed the second unit although the first one's continuation still runs
