@@ -45,6 +45,10 @@ public final class ThroughputBench {
   record Result(String name, long accepted, long delivered, double seconds, Histogram ack) {}
 
   public static void main(String[] args) throws Exception {
+    // as the server's Main does: on 2 cores the JDK HTTP client would otherwise start a thread per response
+    if (System.getProperty("java.util.concurrent.ForkJoinPool.common.parallelism") == null) {
+      System.setProperty("java.util.concurrent.ForkJoinPool.common.parallelism", "2");
+    }
     int connections = args.length > 0 ? Integer.parseInt(args[0]) : 32;
     // C2 on 2 cores keeps compiling for about a minute under this load: measure after it
     int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 60;
