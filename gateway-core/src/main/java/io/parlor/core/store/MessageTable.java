@@ -47,8 +47,7 @@ public final class MessageTable {
     try (PreparedStatement ps =
         c.prepareStatement(
             "INSERT INTO messages(gid, source_network, source_id, conversation, sender, recipient,"
-                + " envelope, deadline, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
-            Statement.RETURN_GENERATED_KEYS)) {
+                + " envelope, deadline, created_at) VALUES (?,?,?,?,?,?,?,?,?)")) {
       ps.setString(1, m.gid());
       ps.setString(2, m.sourceNetwork().value());
       ps.setString(3, m.sourceId().value());
@@ -59,12 +58,9 @@ public final class MessageTable {
       ps.setLong(8, m.deadline().toEpochMilli());
       ps.setLong(9, now.toEpochMilli());
       ps.executeUpdate();
-      try (ResultSet keys = ps.getGeneratedKeys()) {
-        keys.next();
-        return new StoredMessage(
-            m.gid(), keys.getLong(1), m.sourceNetwork(), m.sourceId(), m.conversation(),
-            m.sender(), m.recipient(), m.envelope(), m.deadline());
-      }
+      return new StoredMessage(
+          m.gid(), Rowids.last(c), m.sourceNetwork(), m.sourceId(), m.conversation(),
+          m.sender(), m.recipient(), m.envelope(), m.deadline());
     }
   }
 

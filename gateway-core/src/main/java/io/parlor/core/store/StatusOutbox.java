@@ -25,18 +25,14 @@ public final class StatusOutbox {
   public static Entry add(Connection c, NetworkId network, StatusReport r) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT INTO status_outbox(network, source_id, status, reason, at) VALUES (?,?,?,?,?)",
-            Statement.RETURN_GENERATED_KEYS)) {
+            "INSERT INTO status_outbox(network, source_id, status, reason, at) VALUES (?,?,?,?,?)")) {
       ps.setString(1, network.value());
       ps.setString(2, r.id().value());
       ps.setString(3, r.status().name());
       ps.setString(4, r.reason());
       ps.setLong(5, r.at().toEpochMilli());
       ps.executeUpdate();
-      try (ResultSet keys = ps.getGeneratedKeys()) {
-        keys.next();
-        return new Entry(keys.getLong(1), network, r);
-      }
+      return new Entry(Rowids.last(c), network, r);
     }
   }
 
