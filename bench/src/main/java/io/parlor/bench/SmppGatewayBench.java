@@ -386,6 +386,7 @@ public final class SmppGatewayBench {
           accepted.get() / secs, sN / secs, rN / secs, dN / secs, h, note);
     } finally {
       sink.close();
+      BenchFiles.deleteTree(dir);
     }
   }
 

@@ -167,6 +167,7 @@ public final class ThroughputBench {
       return new Result(name, accepted.get(), delivered, seconds, h);
     } finally {
       sink.close();
+      BenchFiles.deleteTree(dir);
     }
   }
 }

@@ -134,13 +134,38 @@ public final class SafetyLog {
   }
 
   private static String pseudonym(byte[] key, PartyKey party) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      byte[] h = mac.doFinal(party.value().getBytes(StandardCharsets.UTF_8));
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(h, 16));
-    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-      throw new IllegalStateException(e);
+    byte[] h = MACS.get().forKey(key).doFinal(party.value().getBytes(StandardCharsets.UTF_8));
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(h, 16));
+  }
+
+  /**
+   * One HMAC instance per thread, initialised again only when the key changes (once a window):
+   * looking the algorithm up and keying it for every pseudonym showed in the writer's profile.
+   */
+  private static final ThreadLocal<KeyedMac> MACS = ThreadLocal.withInitial(KeyedMac::new);
+
+  private static final class KeyedMac {
+    private final Mac mac;
+    private byte[] key;
+
+    KeyedMac() {
+      try {
+        mac = Mac.getInstance("HmacSHA256");
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    Mac forKey(byte[] k) {
+      if (k != key) {
+        try {
+          mac.init(new SecretKeySpec(k, "HmacSHA256"));
+        } catch (InvalidKeyException e) {
+          throw new IllegalStateException(e);
+        }
+        key = k;
+      }
+      return mac; // doFinal leaves it reset and keyed for the next use
     }
   }
 

@@ -76,7 +76,9 @@ public record Address(String value) {
   }
 
   public Kind kind() {
-    return kindOf(value).orElseThrow();
+    // the constructor validated the whole value: its first character tells the form
+    char first = value.charAt(0);
+    return first == '@' ? Kind.HANDLE : first == '~' ? Kind.RELAY : Kind.ACCOUNT;
   }
 
   /** The network of an account address; empty for handles. */
