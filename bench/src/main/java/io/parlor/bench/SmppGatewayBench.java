@@ -116,8 +116,40 @@ public final class SmppGatewayBench {
 
   private SmppGatewayBench() {}
 
+  /** cpuPerMessage: the whole process's CPU time in the window (node, SMSC, load, sink) per submit_sm, µs. */
   record Row(String name, double accepted, double submits, double receipts, double delivered, Histogram ack,
-      String note) {}
+      double cpuPerMessage, String note) {}
+
+  /** CPU time of this whole process: less sensitive than throughput to how much CPU the host gives us. */
+  /**
+   * CPU time of the live Java threads, by thread id: without the JIT compiler and GC threads, whose
+   * share varies from run to run (C2 was still taking 13-25 % of the CPU 80 s into a run).
+   */
+  private static Map<Long, Long> javaThreadCpu() {
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    Map<Long, Long> out = new java.util.HashMap<>();
+    for (long id : mx.getAllThreadIds()) {
+      long t = mx.getThreadCpuTime(id);
+      if (t > 0) {
+        out.put(id, t);
+      }
+    }
+    return out;
+  }
+
+  /** CPU seconds the Java threads used since {@code before} (threads that ended meanwhile are not counted). */
+  private static double javaCpuSince(Map<Long, Long> before) {
+    long sum = 0;
+    for (Map.Entry<Long, Long> e : javaThreadCpu().entrySet()) {
+      sum += e.getValue() - before.getOrDefault(e.getKey(), 0L);
+    }
+    return sum / 1e9;
+  }
+
+  private static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
 
   public static void main(String[] args) throws Exception {
     System.setProperty("sun.net.httpserver.nodelay", "true");
@@ -143,16 +175,16 @@ public final class SmppGatewayBench {
     }
     System.out.println();
     System.out.println("| configuration | accepted msg/s (202) | submit_sm/s at SMSC | receipts sent/s | "
-        + "delivered statuses/s | ack p50 ms | ack p95 ms | ack p99 ms | ack max ms |");
-    System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        + "delivered statuses/s | ack p50 ms | ack p95 ms | ack p99 ms | ack max ms | CPU µs/msg |");
+    System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (Row r : rows) {
       if (r.ack == null) {
-        System.out.printf("| %s | – | %,.0f | %,.0f | %s | – | – | – | – |%n", r.name, r.submits, r.receipts,
-            r.delivered < 0 ? "–" : String.format("%,.0f", r.delivered));
+        System.out.printf("| %s | – | %,.0f | %,.0f | %s | – | – | – | – | %.0f |%n", r.name, r.submits, r.receipts,
+            r.delivered < 0 ? "–" : String.format("%,.0f", r.delivered), r.cpuPerMessage);
       } else {
-        System.out.printf("| %s | %,.0f | %,.0f | %,.0f | %,.0f | %.2f | %.2f | %.2f | %.2f |%n", r.name,
+        System.out.printf("| %s | %,.0f | %,.0f | %,.0f | %,.0f | %.2f | %.2f | %.2f | %.2f | %.0f |%n", r.name,
             r.accepted, r.submits, r.receipts, r.delivered, ms(r.ack, 50), ms(r.ack, 95), ms(r.ack, 99),
-            r.ack.getMaxValue() / 1000.0);
+            r.ack.getMaxValue() / 1000.0, r.cpuPerMessage);
       }
     }
     rows.forEach(r -> System.out.println("  " + r.name + ": " + r.note));
@@ -220,9 +252,13 @@ public final class SmppGatewayBench {
     long s0 = smsc.submits.sum();
     long r0 = smsc.receiptsSent.sum();
     long rr0 = receipts.sum();
+    long cpu0 = cpuNanos();
+    Map<Long, Long> jcpu0 = javaThreadCpu();
     long t0 = System.nanoTime();
     Thread.sleep(measured * 1000L);
     double secs = (System.nanoTime() - t0) / 1e9;
+    double cpuSecs = (cpuNanos() - cpu0) / 1e9;
+    double javaCpuSecs = javaCpuSince(jcpu0);
     long okN = ok.sum() - ok0;
     long fN = failed.sum() - f0;
     long sN = smsc.submits.sum() - s0;
@@ -235,7 +271,9 @@ public final class SmppGatewayBench {
         + "(%,.0f/s) in %.1f s", okN, fN, rrN, rrN / secs, secs);
     System.out.println("  baseline: " + note);
     return new Row("baseline: SMPP adapter alone, window " + WINDOW + ", " + (WINDOW * 2) + " outstanding",
-        okN / secs, sN / secs, rN / secs, -1, null, note);
+        okN / secs, sN / secs, rN / secs, -1, null, cpuSecs * 1e6 / Math.max(1, sN),
+        note + String.format("; %.2f cores busy, of which Java threads %.2f (%.0f µs per message; the rest is JIT and GC)",
+            cpuSecs / secs, javaCpuSecs / secs, javaCpuSecs * 1e6 / Math.max(1, sN)));
   }
 
   private static String account(int p) {
@@ -345,10 +383,14 @@ public final class SmppGatewayBench {
       long r0 = smsc.receiptsSent.sum();
       long d0 = delivered.get();
       measuring.set(true);
+      long cpu0 = cpuNanos();
+      Map<Long, Long> jcpu0 = javaThreadCpu();
       long t0 = System.nanoTime();
       Thread.sleep(measured * 1000L);
       measuring.set(false);
       double secs = (System.nanoTime() - t0) / 1e9;
+      double cpuSecs = (cpuNanos() - cpu0) / 1e9;
+      double javaCpuSecs = javaCpuSince(jcpu0);
       long sN = smsc.submits.sum() - s0;
       long rN = smsc.receiptsSent.sum() - r0;
       long dN = delivered.get() - d0;
@@ -383,7 +425,9 @@ public final class SmppGatewayBench {
       note += ";" + meters;
       System.out.println("  gateway: " + note);
       return new Row("gateway: HTTP in → SMPP out, " + connections + " connections, window " + WINDOW,
-          accepted.get() / secs, sN / secs, rN / secs, dN / secs, h, note);
+          accepted.get() / secs, sN / secs, rN / secs, dN / secs, h, cpuSecs * 1e6 / Math.max(1, sN),
+          note + String.format("; %.2f cores busy, of which Java threads %.2f (%.0f µs per message; the rest is JIT and GC)",
+            cpuSecs / secs, javaCpuSecs / secs, javaCpuSecs * 1e6 / Math.max(1, sN)));
     } finally {
       sink.close();
       BenchFiles.deleteTree(dir);

@@ -66,6 +66,8 @@ public final class ThroughputBench {
           r.name, r.accepted / r.seconds, r.delivered / r.seconds,
           ms(r.ack, 50), ms(r.ack, 95), ms(r.ack, 99), r.ack.getMaxValue() / 1000.0);
     }
+    // the admin client's executor threads are not daemons: without this the JVM stays behind
+    System.exit(0);
   }
 
   private static double ms(Histogram h, double p) {
