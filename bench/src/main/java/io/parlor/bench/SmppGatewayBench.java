@@ -120,7 +120,6 @@ public final class SmppGatewayBench {
   record Row(String name, double accepted, double submits, double receipts, double delivered, Histogram ack,
       double cpuPerMessage, String note) {}
 
-  /** CPU time of this whole process: less sensitive than throughput to how much CPU the host gives us. */
   /**
    * CPU time of the live Java threads, by thread id: without the JIT compiler and GC threads, whose
    * share varies from run to run (C2 was still taking 13-25 % of the CPU 80 s into a run).
@@ -146,13 +145,18 @@ public final class SmppGatewayBench {
     return sum / 1e9;
   }
 
+  private static String cpuNote(double cpuSecs, double javaCpuSecs, double secs, long messages) {
+    return String.format("; %.2f cores busy, of which Java threads %.2f (%.0f µs per message; the rest is JIT and GC)",
+        cpuSecs / secs, javaCpuSecs / secs, javaCpuSecs * 1e6 / Math.max(1, messages));
+  }
+
+  /** CPU time of this whole process: less sensitive than throughput to how much CPU the host gives us. */
   private static long cpuNanos() {
     return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime();
   }
 
   public static void main(String[] args) throws Exception {
-    System.setProperty("sun.net.httpserver.nodelay", "true");
     // as the server's Main does: on 2 cores the JDK HTTP client would otherwise start a thread per response
     if (System.getProperty(COMMON_POOL) == null) {
       System.setProperty(COMMON_POOL, "2");
@@ -272,8 +276,7 @@ public final class SmppGatewayBench {
     System.out.println("  baseline: " + note);
     return new Row("baseline: SMPP adapter alone, window " + WINDOW + ", " + (WINDOW * 2) + " outstanding",
         okN / secs, sN / secs, rN / secs, -1, null, cpuSecs * 1e6 / Math.max(1, sN),
-        note + String.format("; %.2f cores busy, of which Java threads %.2f (%.0f µs per message; the rest is JIT and GC)",
-            cpuSecs / secs, javaCpuSecs / secs, javaCpuSecs * 1e6 / Math.max(1, sN)));
+        note + cpuNote(cpuSecs, javaCpuSecs, secs, sN));
   }
 
   private static String account(int p) {
@@ -426,8 +429,7 @@ public final class SmppGatewayBench {
       System.out.println("  gateway: " + note);
       return new Row("gateway: HTTP in → SMPP out, " + connections + " connections, window " + WINDOW,
           accepted.get() / secs, sN / secs, rN / secs, dN / secs, h, cpuSecs * 1e6 / Math.max(1, sN),
-          note + String.format("; %.2f cores busy, of which Java threads %.2f (%.0f µs per message; the rest is JIT and GC)",
-            cpuSecs / secs, javaCpuSecs / secs, javaCpuSecs * 1e6 / Math.max(1, sN)));
+          note + cpuNote(cpuSecs, javaCpuSecs, secs, sN));
     } finally {
       sink.close();
       BenchFiles.deleteTree(dir);
