@@ -142,7 +142,8 @@ public final class Ingress {
     if (refusal.isPresent()) {
       return new Outcome(refusal.get(), null);
     }
-    boolean known = relays.exists(c, a.sender(), a.recipient()) || relays.exists(c, a.recipient(), a.sender());
+    java.util.Optional<RelayTable.Shown> shown = relays.shown(c, a.sender(), a.recipient());
+    boolean known = shown.isPresent() || relays.exists(c, a.recipient(), a.sender());
     if (!known && safety.fanOutExceeded(c, a.sender(), a.recipient(), now)) {
       return new Outcome(
           new IngressResult.Refused(
@@ -152,7 +153,7 @@ public final class Ingress {
     }
     safety.record(c, source, a.sender(), a.recipient(), msg.content().size(), now);
     ThreadTable.touch(c, ThreadTable.key(a.sender(), a.recipient()), msg.content() instanceof Content.Encrypted, now);
-    Address handle = relays.handleFor(c, a.sender(), a.recipient(), now);
+    Address handle = relays.handleFor(c, a.sender(), a.recipient(), shown, now);
     String gid = newGatewayId();
     // The recipient sees the relay handle, never the sender's account on another network;
     // replyTo names a message of the source network: meaningless elsewhere, so it is not carried.

@@ -54,29 +54,34 @@ public final class RelayTable {
     }
   }
 
-  /** The handle that stands for {@code represents} in front of {@code viewer}, minted if new. */
-  public Address handleFor(Connection c, PartyKey represents, PartyKey viewer, Instant now)
-      throws SQLException {
+  /** A handle already shown to its viewer, with when it was last used (epoch milliseconds). */
+  public record Shown(Address handle, long lastUsedAt) {}
+
+  /** The handle {@code represents} already has in front of {@code viewer}, if any. */
+  public Optional<Shown> shown(Connection c, PartyKey represents, PartyKey viewer) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT handle, last_used_at FROM relay_handles WHERE represents = ? AND viewer = ?")) {
       ps.setString(1, represents.value());
       ps.setString(2, viewer.value());
-      Address found = null;
-      long lastUsed = 0;
       try (ResultSet rs = ps.executeQuery()) {
-        if (rs.next()) {
-          found = Address.of(rs.getString(1));
-          lastUsed = rs.getLong(2);
-        }
+        return rs.next() ? Optional.of(new Shown(Address.of(rs.getString(1)), rs.getLong(2))) : Optional.empty();
       }
-      if (found != null) {
-        // last use is kept to the hour: enough to expire idle handles, one write less per message
-        if (now.toEpochMilli() - lastUsed > TOUCH_GRANULARITY_MS) {
-          touch(c, found, now);
-        }
-        return found;
+    }
+  }
+
+  /**
+   * The handle that stands for {@code represents} in front of {@code viewer}: {@code shown}, which
+   * the caller looked up for this pair in the same unit of work, or a newly minted one.
+   */
+  public Address handleFor(Connection c, PartyKey represents, PartyKey viewer, Optional<Shown> shown, Instant now)
+      throws SQLException {
+    if (shown.isPresent()) {
+      // last use is kept to the hour: enough to expire idle handles, one write less per message
+      if (now.toEpochMilli() - shown.get().lastUsedAt() > TOUCH_GRANULARITY_MS) {
+        touch(c, shown.get().handle(), now);
       }
+      return shown.get().handle();
     }
     while (true) {
       Address h = Address.of("~" + randomString());
