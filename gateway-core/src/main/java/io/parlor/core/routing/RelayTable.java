@@ -87,8 +87,10 @@ public final class RelayTable {
       Address h = Address.of("~" + randomString());
       try (PreparedStatement ps =
           c.prepareStatement(
-              "INSERT OR IGNORE INTO relay_handles(handle, represents, viewer, created_at, last_used_at)"
-                  + " VALUES (?,?,?,?,?)")) {
+              // only a clash of random handles is retried; a pair that already has a handle (a
+              // caller passing a stale `shown`) fails on UNIQUE(represents, viewer) instead of looping
+              "INSERT INTO relay_handles(handle, represents, viewer, created_at, last_used_at)"
+                  + " VALUES (?,?,?,?,?) ON CONFLICT(handle) DO NOTHING")) {
         ps.setString(1, h.value());
         ps.setString(2, represents.value());
         ps.setString(3, viewer.value());

@@ -109,6 +109,8 @@ public final class SafetyLog {
       ps.setLong(1, epoch(now) - 1);
       n += ps.executeUpdate();
     }
+    // a deleted key must not live on in this thread's keyed HMAC either
+    MACS.remove();
     return n;
   }
 
