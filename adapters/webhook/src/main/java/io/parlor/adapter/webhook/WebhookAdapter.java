@@ -16,22 +16,18 @@ import io.parlor.spi.StatusReport;
 import io.parlor.spi.envelope.Envelope;
 import io.parlor.spi.http.HttpRoute;
 import io.parlor.spi.json.EnvelopeJson;
-import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A network speaking the generic webhook protocol (contract section 3). Thread-safe.
  *
- * <p>There is no persistent connection: the adapter is CONNECTED from {@link #start()} to {@link
- * #stop(Duration)}. Deliveries run on the JDK HTTP client with an executor this adapter owns.
+ * <p>There is no persistent connection to report on: the adapter is CONNECTED from {@link #start()}
+ * to {@link #stop(Duration)}. Deliveries and status reports go out through an {@link HttpPoster}
+ * (pooled keep-alive connections on one event loop thread this adapter owns).
  */
 final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier {
   private final WebhookConfig config;
@@ -40,8 +36,11 @@ final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier {
   private final Capabilities capabilities;
   private final Object lock = new Object();
   private volatile Health health;
-  private ExecutorService executor;
-  private WebhookSender sender;
+  /** Pooled connections unused this long are closed. */
+  static final Duration IDLE_CONNECTION_TIMEOUT = Duration.ofSeconds(30);
+
+  private HttpPoster http;
+  private volatile WebhookSender sender;
 
   WebhookAdapter(WebhookConfig config, AdapterContext context) {
     this.config = config;
@@ -61,53 +60,30 @@ final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier {
   @Override
   public CompletionStage<Void> start() {
     synchronized (lock) {
-      if (executor == null) {
-        AtomicInteger n = new AtomicInteger();
-        executor =
-            Executors.newFixedThreadPool(
-                2,
-                r -> {
-                  Thread t = new Thread(r, "webhook-" + context.networkId() + "-" + n.incrementAndGet());
-                  t.setDaemon(true);
-                  return t;
-                });
-        HttpClient client =
-            HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(config.requestTimeout())
-                .executor(executor)
-                .build();
-        sender = new WebhookSender(client, signatures, context.clock(), config.requestTimeout());
+      if (http == null) {
+        http = new HttpPoster("webhook-" + context.networkId(), config.requestTimeout(), config.maxConnections(),
+            IDLE_CONNECTION_TIMEOUT, Tls.clientContext());
+        sender = new WebhookSender(http, signatures, context.clock());
         setHealth(HealthState.CONNECTED, "started");
       }
     }
     return CompletableFuture.completedFuture(null);
   }
 
+  /** Requests in flight get up to {@code grace} to be answered; what is left fails (and is retried after a restart). */
   @Override
   public CompletionStage<Void> stop(Duration grace) {
-    ExecutorService ex;
+    HttpPoster h;
     synchronized (lock) {
-      ex = executor;
-      executor = null;
+      h = http;
+      http = null;
       sender = null;
-      if (ex == null) {
+      if (h == null) {
         return CompletableFuture.completedFuture(null);
       }
       setHealth(HealthState.STOPPED, "stopped");
     }
-    return CompletableFuture.runAsync(
-        () -> {
-          ex.shutdown();
-          try {
-            if (!ex.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-              ex.shutdownNow();
-            }
-          } catch (InterruptedException e) {
-            ex.shutdownNow();
-            Thread.currentThread().interrupt();
-          }
-        });
+    return h.close(grace);
   }
 
   @Override

@@ -27,6 +27,7 @@ public final class WebhookAdapterProvider implements AdapterProvider<WebhookConf
     var statusUrl = view.optUrl("statusUrl").orElse(null);
     Duration timeout =
         view.duration("requestTimeout", Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofMinutes(5));
+    int maxConnections = view.integer("maxConnections", 32, 1, 1024);
     List<String> e2ee = List.of();
     int maxText = 4096;
     boolean expiry = false;
@@ -55,7 +56,8 @@ public final class WebhookAdapterProvider implements AdapterProvider<WebhookConf
     if (view.problems().size() > before) {
       return null;
     }
-    return new WebhookConfig(secret, deliveryUrl, statusUrl, Set.copyOf(e2ee), maxText, expiry, List.copyOf(timers), timeout);
+    return new WebhookConfig(secret, deliveryUrl, statusUrl, Set.copyOf(e2ee), maxText, expiry, List.copyOf(timers), timeout,
+        maxConnections);
   }
 
   @Override
@@ -69,6 +71,7 @@ public final class WebhookAdapterProvider implements AdapterProvider<WebhookConf
         "  deliveryUrl: http://127.0.0.1:9101/parlor/messages",
         "  statusUrl: http://127.0.0.1:9101/parlor/status      # optional",
         "  requestTimeout: PT10S          # optional",
+        "  maxConnections: 32             # optional: most keep-alive connections to one host",
         "  capabilities:",
         "    e2ee: [x25519-aesgcm-v1]",
         "    maxTextLength: 4096",

@@ -14,7 +14,10 @@ import java.util.Set;
  * @param maxTextLength longest text the network accepts
  * @param expiry whether its clients honour disappearing timers
  * @param timers the only timer durations its clients offer; empty means any
- * @param requestTimeout how long one delivery request may take
+ * @param requestTimeout how long one request (delivery or status) may take, waiting for a
+ *     connection included
+ * @param maxConnections most connections open at once to one origin (scheme, host, port); more
+ *     requests wait for a free one
  */
 public record WebhookConfig(
     String secret,
@@ -24,7 +27,8 @@ public record WebhookConfig(
     int maxTextLength,
     boolean expiry,
     java.util.List<Duration> timers,
-    Duration requestTimeout) {
+    Duration requestTimeout,
+    int maxConnections) {
 
   @Override
   public String toString() {

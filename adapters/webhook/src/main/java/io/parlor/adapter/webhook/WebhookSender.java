@@ -6,31 +6,25 @@ import io.parlor.spi.DeliveryTarget;
 import io.parlor.spi.envelope.Envelope;
 import io.parlor.spi.json.EnvelopeJson;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
  * Envelope → signed {@code POST {deliveryUrl}} with {@code Idempotency-Key} (contract 3.2), and
- * status reports → {@code POST {statusUrl}} (3.3). Thread-safe; never blocks the caller (the JDK
- * client's asynchronous API runs on the adapter's executor).
+ * status reports → {@code POST {statusUrl}} (3.3). Thread-safe; never blocks the caller (the
+ * adapter's {@link HttpPoster} does the I/O on its own event loop, where the futures complete).
  */
 final class WebhookSender {
-  private final HttpClient client;
+  private final HttpPoster http;
   private final Signatures signatures;
   private final Clock clock;
-  private final Duration timeout;
 
-  WebhookSender(HttpClient client, Signatures signatures, Clock clock, Duration timeout) {
-    this.client = client;
+  WebhookSender(HttpPoster http, Signatures signatures, Clock clock) {
+    this.http = http;
     this.signatures = signatures;
     this.clock = clock;
-    this.timeout = timeout;
   }
 
   CompletionStage<DeliveryResult> deliver(URI url, Envelope envelope, DeliveryTarget target) {
@@ -40,33 +34,27 @@ final class WebhookSender {
   }
 
   CompletionStage<Void> post(URI url, byte[] body, String idempotencyKey, String what) {
-    HttpRequest.Builder req =
-        HttpRequest.newBuilder(url)
-            .timeout(timeout)
-            .header("content-type", "application/json")
-            .header(Signatures.HEADER, signatures.sign(body, clock.instant()))
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-    if (idempotencyKey != null) {
-      req.header("Idempotency-Key", idempotencyKey);
-    }
+    String signature = signatures.sign(body, clock.instant());
+    CompletableFuture<HttpPoster.Answer> answer =
+        idempotencyKey == null
+            ? http.post(url, body, "content-type", "application/json", Signatures.HEADER, signature)
+            : http.post(url, body, "content-type", "application/json", Signatures.HEADER, signature,
+                "Idempotency-Key", idempotencyKey);
     CompletableFuture<Void> out = new CompletableFuture<>();
-    client
-        .sendAsync(req.build(), HttpResponse.BodyHandlers.discarding())
-        .whenComplete(
-            (resp, err) -> {
-              if (err != null) {
-                out.completeExceptionally(WebhookErrorMapper.fromThrowable(err, what));
-                return;
-              }
-              Optional<DeliveryException> failure =
-                  WebhookErrorMapper.fromStatus(
-                      resp.statusCode(), resp.headers().firstValue("retry-after").orElse(null), what, clock);
-              if (failure.isPresent()) {
-                out.completeExceptionally(failure.get());
-              } else {
-                out.complete(null);
-              }
-            });
+    answer.whenComplete(
+        (resp, err) -> {
+          if (err != null) {
+            out.completeExceptionally(WebhookErrorMapper.fromThrowable(err, what));
+            return;
+          }
+          Optional<DeliveryException> failure =
+              WebhookErrorMapper.fromStatus(resp.status(), resp.retryAfter(), what, clock);
+          if (failure.isPresent()) {
+            out.completeExceptionally(failure.get());
+          } else {
+            out.complete(null);
+          }
+        });
     return out;
   }
 }
