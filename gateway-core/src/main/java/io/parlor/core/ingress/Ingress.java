@@ -104,8 +104,9 @@ public final class Ingress {
           source,
           IngressResult.Refused.of(IngressResult.Refused.EXPIRED, "the message's timer has already run out"));
     }
+    String gid = newGatewayId(); // outside the store's single writer thread: SecureRandom may read /dev/urandom
     return store
-        .write(c -> decideAndStore(c, source, e, now))
+        .write(c -> decideAndStore(c, source, e, now, gid))
         .handle(
             (r, err) -> {
               if (err != null) {
@@ -122,7 +123,7 @@ public final class Ingress {
 
   private record Outcome(IngressResult result, StoredMessage stored) {}
 
-  private Outcome decideAndStore(java.sql.Connection c, NetworkId source, Envelope e, Instant now)
+  private Outcome decideAndStore(java.sql.Connection c, NetworkId source, Envelope e, Instant now, String gid)
       throws java.sql.SQLException {
     if (MessageTable.seen(c, source, e.id())) {
       return new Outcome(new IngressResult.Duplicate(), null);
@@ -154,7 +155,6 @@ public final class Ingress {
     safety.record(c, source, a.sender(), a.recipient(), msg.content().size(), now);
     ThreadTable.touch(c, ThreadTable.key(a.sender(), a.recipient()), msg.content() instanceof Content.Encrypted, now);
     Address handle = relays.handleFor(c, a.sender(), a.recipient(), shown, now);
-    String gid = newGatewayId();
     // The recipient sees the relay handle, never the sender's account on another network;
     // replyTo names a message of the source network: meaningless elsewhere, so it is not carried.
     Instant expiresAt = expiresAt(msg, now);
