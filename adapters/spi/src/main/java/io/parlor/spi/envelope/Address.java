@@ -39,10 +39,11 @@ public record Address(String value) {
     if (value == null || value.isEmpty()) {
       throw new EnvelopeException(field, "is required");
     }
-    if (kindOf(value).isEmpty()) {
+    try {
+      return new Address(value); // validates once (checking here as well doubled the cost)
+    } catch (IllegalArgumentException e) {
       throw new EnvelopeException(field, "must be network:account, @handle or ~relay handle");
     }
-    return new Address(value);
   }
 
   public static Address of(String value) {

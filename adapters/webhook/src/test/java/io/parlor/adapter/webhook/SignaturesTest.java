@@ -47,4 +47,34 @@ class SignaturesTest {
     String tampered = header.replace(sig, sig.substring(0, 10) + (c == '0' ? '1' : '0') + sig.substring(11));
     assertFalse(s.verify(tampered, body, now));
   }
+
+  @Test
+  void aReusedMacGivesTheSameSignaturesOnManyThreads() throws Exception {
+    // each thread keeps one keyed HMAC: results must not depend on what it signed before, or where
+    byte[][] bodies = new byte[50][];
+    String[] expected = new String[bodies.length];
+    for (int i = 0; i < bodies.length; i++) {
+      bodies[i] = ("{\"id\":\"m-" + i + "\"}").getBytes(StandardCharsets.UTF_8);
+      expected[i] = new Signatures("0123456789abcdef-secret").sign(bodies[i], now); // a fresh Mac each
+    }
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      java.util.List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+      for (int round = 0; round < 20; round++) {
+        results.add(pool.submit(() -> {
+          for (int i = 0; i < bodies.length; i++) {
+            if (!s.sign(bodies[i], now).equals(expected[i]) || !s.verify(expected[i], bodies[i], now)) {
+              return false;
+            }
+          }
+          return true;
+        }));
+      }
+      for (java.util.concurrent.Future<Boolean> f : results) {
+        assertTrue(f.get());
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }
