@@ -134,6 +134,16 @@ class HttpPosterIT {
   }
 
   @Test
+  void idleConnectionsAreClosedAndANewOneIsOpenedWhenNeeded() throws Exception {
+    wm.stubFor(post("/s").willReturn(aResponse().withStatus(200)));
+    http = new HttpPoster("test-http", Duration.ofSeconds(5), 4, Duration.ofMillis(200), Tls.clientContext());
+    assertEquals(200, http.post(url("/s"), BODY).join().status());
+    assertEquals(1, http.openConnections(url("/s")).join());
+    awaitOpen(http, url("/s"), 0);
+    assertEquals(200, http.post(url("/s"), BODY).join().status(), "a closed idle connection is not reused");
+  }
+
+  @Test
   void slowAnswerTimesOutAndItsConnectionIsClosed() throws Exception {
     wm.stubFor(post("/hang").willReturn(aResponse().withStatus(200).withFixedDelay(3_000)));
     HttpPoster h = poster(Duration.ofMillis(300), 2);
