@@ -200,6 +200,32 @@ class HttpPosterIT {
   }
 
   @Test
+  void answersWhoseBodyEndsWithTheConnectionAreComplete() throws Exception {
+    // HTTP/1.0 without a length (Python's http.server answers so), and HTTP/1.1 with Connection: close and no length
+    try (RawServer server = new RawServer((conn) -> new int[] {conn % 2 == 1 ? HTTP10_UNTIL_CLOSE : HTTP11_UNTIL_CLOSE})) {
+      HttpPoster h = poster(Duration.ofSeconds(5), 4);
+      for (int i = 0; i < 4; i++) {
+        assertEquals(200, h.post(server.url(), BODY).join().status(), "request " + i);
+      }
+      assertEquals(4, server.connections.get(), "none of these connections is reused");
+      awaitOpen(h, server.url(), 0);
+    }
+  }
+
+  @Test
+  void noRetryOnceAnyByteOfTheAnswerArrived() throws Exception {
+    // connection 1 answers, then on the second request sends half a status line and closes
+    try (RawServer server = new RawServer((conn) -> conn == 1 ? new int[] {200, PARTIAL_HEAD} : new int[] {200})) {
+      HttpPoster h = poster(Duration.ofSeconds(5), 4);
+      assertEquals(200, h.post(server.url(), BODY).join().status());
+      Throwable err = failure(h.post(server.url(), BODY));
+      assertInstanceOf(IOException.class, err);
+      assertEquals(2, server.requests.get(), "the server may have acted on it: not sent again");
+      assertEquals(1, server.connections.get());
+    }
+  }
+
+  @Test
   void malformedAnswerFailsWithAnIoError() throws Exception {
     try (RawServer server = new RawServer((conn) -> new int[] {0})) { // 0: garbage
       Throwable err = failure(poster(Duration.ofSeconds(5), 4).post(server.url(), BODY));
@@ -339,8 +365,13 @@ class HttpPosterIT {
    * A blocking HTTP/1.1 server on raw sockets. For its n-th connection (from 1) the script gives
    * what to do with each request in turn: a status to answer with keep-alive, {@code -status} to
    * answer with {@code Connection: close}, {@code -1} to close without answering, {@code 0} to
-   * answer with garbage.
+   * answer with garbage, {@link #HTTP10_UNTIL_CLOSE} / {@link #HTTP11_UNTIL_CLOSE} to answer 200
+   * with a body delimited by closing, {@link #PARTIAL_HEAD} to send half a status line and close.
    */
+  private static final int HTTP10_UNTIL_CLOSE = 1;
+  private static final int HTTP11_UNTIL_CLOSE = 2;
+  private static final int PARTIAL_HEAD = 3;
+
   private static final class RawServer implements AutoCloseable {
     final ServerSocket socket;
     final AtomicInteger connections = new AtomicInteger();
@@ -392,13 +423,22 @@ class HttpPosterIT {
           if (action == -1) {
             return;
           }
-          String answer = action == 0
-              ? "HTTP/1.1 abc nonsense\r\n\r\n"
-              : "HTTP/1.1 " + Math.abs(action) + " X\r\ncontent-length: 2\r\n"
-                  + (action < 0 ? "connection: close\r\n" : "") + "\r\nok";
+          String answer;
+          if (action == 0) {
+            answer = "HTTP/1.1 abc nonsense\r\n\r\n";
+          } else if (action == HTTP10_UNTIL_CLOSE) {
+            answer = "HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\naccepted, body ends with the connection";
+          } else if (action == HTTP11_UNTIL_CLOSE) {
+            answer = "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\naccepted, body ends with the connection";
+          } else if (action == PARTIAL_HEAD) {
+            answer = "HTTP/1.1 200";
+          } else {
+            answer = "HTTP/1.1 " + Math.abs(action) + " X\r\ncontent-length: 2\r\n"
+                + (action < 0 ? "connection: close\r\n" : "") + "\r\nok";
+          }
           out.write(answer.getBytes(StandardCharsets.ISO_8859_1));
           out.flush();
-          if (action <= 0) {
+          if (action <= 0 || action == HTTP10_UNTIL_CLOSE || action == HTTP11_UNTIL_CLOSE || action == PARTIAL_HEAD) {
             return;
           }
         }
