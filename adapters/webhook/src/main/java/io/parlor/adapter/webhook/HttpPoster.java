@@ -163,9 +163,10 @@ final class HttpPoster implements AutoCloseable {
   }
 
   /**
-   * Takes no new requests and puts nothing more on the wire: requests waiting for a connection or
-   * still connecting fail with an {@link IOException} at once; those in flight get up to {@code
-   * grace} to be answered, then fail too, and every connection is closed.
+   * Takes no new requests and puts nothing more on the wire: requests waiting for a connection fail
+   * with an {@link IOException} at once, those still connecting as soon as their connection opens
+   * or fails; those in flight get up to {@code grace} to be answered. Then whatever is left fails
+   * too and every connection is closed.
    */
   CompletableFuture<Void> close(Duration grace) {
     closed = true;
@@ -189,7 +190,7 @@ final class HttpPoster implements AutoCloseable {
   private void closeWhenQuiet(long until, CompletableFuture<Void> done) {
     boolean busy = false;
     for (Pool p : pools.values()) {
-      busy |= p.connecting > 0; // they fail as soon as they connect (or not)
+      busy |= !p.connecting.isEmpty(); // they fail as soon as they connect (or not)
       for (Channel ch : p.channels) {
         busy |= ch.attr(CURRENT).get() != null;
       }
@@ -200,6 +201,9 @@ final class HttpPoster implements AutoCloseable {
     }
     for (Pool p : pools.values()) {
       for (Exchange ex; (ex = p.waiting.poll()) != null; ) {
+        ex.fail(new IOException("HTTP client is closed"));
+      }
+      for (Exchange ex : p.connecting) { // e.g. a name still resolving: its answer would find no loop
         ex.fail(new IOException("HTTP client is closed"));
       }
       for (Channel ch : List.copyOf(p.channels)) {
@@ -303,7 +307,8 @@ final class HttpPoster implements AutoCloseable {
     final Set<Channel> channels = new HashSet<>();
     /** Connections open or being opened (resolving, connecting): never above maxConnections. */
     int open;
-    int connecting;
+    /** Exchanges whose connection is being opened. */
+    final Set<Exchange> connecting = new HashSet<>();
 
     Pool(URI url) {
       this.host = url.getHost();
@@ -359,7 +364,7 @@ final class HttpPoster implements AutoCloseable {
 
     void connect(Exchange ex) {
       open++;
-      connecting++;
+      connecting.add(ex);
       ex.channel = null;
       ex.onReusedConnection = false;
       // IP literals as they are; names are resolved off the event loop (InetAddress blocks)
@@ -448,7 +453,7 @@ final class HttpPoster implements AutoCloseable {
         connectFailed(ex, cf.cause());
         return;
       }
-      connecting--;
+      connecting.remove(ex);
       Channel ch = cf.channel();
       channels.add(ch);
       ch.closeFuture().addListener(c -> gone(ch));
@@ -466,7 +471,7 @@ final class HttpPoster implements AutoCloseable {
 
     private void connectFailed(Exchange ex, Throwable cause) {
       open--;
-      connecting--;
+      connecting.remove(ex);
       ex.fail(cause instanceof IOException
           ? cause
           : new ConnectException("could not connect to " + hostHeader + ": " + cause));
