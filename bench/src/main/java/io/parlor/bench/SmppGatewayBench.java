@@ -105,9 +105,6 @@ import org.jsmpp.session.connection.socket.SocketConnection;
  *
  * <p>The gateway's warm-up goes on past its minimum until the JIT has settled ({@link Warmup}, at
  * most 240 s); the note says how long it took and the JIT's share of the measured window.
- *
- * <pre>
- * </pre>
  */
 public final class SmppGatewayBench {
   private static final String SECRET = "bench-secret-000000000001";

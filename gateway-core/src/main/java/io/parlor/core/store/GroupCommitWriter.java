@@ -120,73 +120,39 @@ final class GroupCommitWriter implements AutoCloseable {
     for (Task<?> t; (t = queue.poll()) != null; ) {
       t.future.completeExceptionally(new StoreException("store is closed", null));
     }
-    if (control != null) {
-      try {
-        control.close();
-      } catch (SQLException e) {
-        log.debug("closing the transaction-control statements: {}", e.getMessage());
-      }
-    }
     completions.shutdown();
   }
 
   /**
-   * The transaction-control statements, compiled once: executing them as plain SQL made SQLite
-   * parse and plan each one again — two per unit of work plus two per batch (async-profiler: their
-   * prepare/finalize were 6 % of this thread). Created on the writer thread, used only there.
+   * Runs transaction-control SQL on a statement compiled once: {@link #connection} is wrapped in the
+   * {@link StatementCache}. Executed as plain SQL, SQLite parsed and planned each of them again —
+   * two per unit of work plus two per batch (async-profiler: 6 % of this thread).
    */
-  private static final class Control implements AutoCloseable {
-    final java.sql.PreparedStatement begin;
-    final java.sql.PreparedStatement savepoint;
-    final java.sql.PreparedStatement release;
-    final java.sql.PreparedStatement rollbackToSavepoint;
-    final java.sql.PreparedStatement commit;
-
-    Control(Connection c) throws SQLException {
-      // explicit transaction control: nothing stays open between batches, and IMMEDIATE takes
-      // the write lock up front instead of upgrading a read lock half-way
-      begin = c.prepareStatement("BEGIN IMMEDIATE");
-      savepoint = c.prepareStatement("SAVEPOINT unit");
-      release = c.prepareStatement("RELEASE unit");
-      rollbackToSavepoint = c.prepareStatement("ROLLBACK TO unit");
-      commit = c.prepareStatement("COMMIT");
+  private void exec(String sql) throws SQLException {
+    try (java.sql.PreparedStatement ps = connection.prepareStatement(sql)) {
+      ps.execute();
     }
-
-    @Override
-    public void close() throws SQLException {
-      for (java.sql.PreparedStatement ps : List.of(begin, savepoint, release, rollbackToSavepoint, commit)) {
-        ps.close();
-      }
-    }
-  }
-
-  private Control control;
-
-  private Control control() throws SQLException {
-    if (control == null) {
-      control = new Control(connection);
-    }
-    return control;
   }
 
   private void runBatch(List<Task<?>> batch) {
     Object[] results = new Object[batch.size()];
     Throwable[] errors = new Throwable[batch.size()];
     try {
-      Control tx = control();
-      tx.begin.execute();
+      // explicit transaction control: nothing stays open between batches, and IMMEDIATE takes
+      // the write lock up front instead of upgrading a read lock half-way
+      exec("BEGIN IMMEDIATE");
       for (int i = 0; i < batch.size(); i++) {
-        tx.savepoint.execute();
+        exec("SAVEPOINT unit");
         try {
           results[i] = batch.get(i).work.run(connection);
-          tx.release.execute();
+          exec("RELEASE unit");
         } catch (SQLException | RuntimeException e) {
-          tx.rollbackToSavepoint.execute();
-          tx.release.execute();
+          exec("ROLLBACK TO unit");
+          exec("RELEASE unit");
           errors[i] = e;
         }
       }
-      tx.commit.execute();
+      exec("COMMIT");
       healthy = true;
       // before any future completes: nobody may see a cache entry the transaction outdated
       caches.afterTransaction();
