@@ -92,7 +92,7 @@ class WebPageIT {
   void aPersonSignsInLinksAnAccountAndTheirPreferenceIsApplied() throws Exception {
     if (!Files.isExecutable(Path.of(CHROMIUM))) {
       fail("Debian's Chromium is missing at " + CHROMIUM + ": the web page test needs it "
-          + "(apt-get install -y chromium; .ci/run installs it)");
+          + "(apt-get install -y chromium; ./parlor test installs it)");
     }
     Path nodeDir = Path.of(System.getProperty("web.node.dir", "src/test/node")).toAbsolutePath();
     assertTrue(Files.isRegularFile(nodeDir.resolve("web-test.mjs")), "missing " + nodeDir + "/web-test.mjs");
