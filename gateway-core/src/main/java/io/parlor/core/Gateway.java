@@ -15,7 +15,10 @@ import io.parlor.core.http.UserApi;
 import io.parlor.core.http.WebAssets;
 import io.parlor.core.linking.CodeSender;
 import io.parlor.core.linking.OneTimeCodes;
+import io.parlor.core.http.Forgetter;
 import io.parlor.core.linking.SendLimiter;
+import io.parlor.core.linking.SystemMessages;
+import io.parlor.core.media.MediaLinks;
 import io.parlor.core.linking.Sessions;
 import io.parlor.core.ingress.Ingress;
 import io.parlor.core.metrics.MetricNames;
@@ -61,6 +64,8 @@ import org.slf4j.LoggerFactory;
 public final class Gateway implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Gateway.class);
   private static final Duration CODE_WINDOW = Duration.ofMinutes(10);
+  /** Most message snippets kept in memory for reaction fallbacks. */
+  private static final int SNIPPETS = 50_000;
 
   private final GatewayConfig config;
   private final SqliteStore store;
@@ -75,6 +80,7 @@ public final class Gateway implements AutoCloseable {
   private final Clock clock;
   private final SafetyLog safety;
   private final io.parlor.core.delivery.ReceiptBook receipts;
+  private final io.parlor.core.conversation.Snippets snippets;
 
   private Gateway(Builder b) {
     this.config = b.config;
@@ -90,6 +96,7 @@ public final class Gateway implements AutoCloseable {
     this.clock = b.clock;
     this.safety = b.safety;
     this.receipts = b.receipts;
+    this.snippets = b.snippets;
   }
 
   private static final class Builder {
@@ -106,6 +113,7 @@ public final class Gateway implements AutoCloseable {
     Clock clock;
     SafetyLog safety;
     io.parlor.core.delivery.ReceiptBook receipts;
+    io.parlor.core.conversation.Snippets snippets;
   }
 
   /** Starts a node: opens the store, starts adapters, recovers the queue, binds HTTP. */
@@ -125,12 +133,14 @@ public final class Gateway implements AutoCloseable {
     List<Network> nets = new ArrayList<>();
     RetryPolicies.Backoff backoff =
         new RetryPolicies.Backoff(config.delivery().initialBackoff(), config.delivery().maxBackoff());
+    io.parlor.core.conversation.Events[] eventsRef = new io.parlor.core.conversation.Events[1];
     for (GatewayConfig.NetworkConfig nc : config.networks()) {
       AdapterContext ctx =
           new AdapterContext(
               nc.id(), clock, env -> ingressRef[0].sinkFor(nc.id()).accept(env),
               (net, health) -> log.info("network {} is {}: {}", net, health.state(), health.reason()),
-              receipt -> receiptsRef[0].onReceipt(nc.id(), receipt));
+              receipt -> receiptsRef[0].onReceipt(nc.id(), receipt),
+              event -> eventsRef[0].sinkFor(nc.id()).accept(event));
       Adapter adapter = create(nc.provider(), nc.adapterConfig(), ctx);
       nets.add(
           new Network(
@@ -151,10 +161,17 @@ public final class Gateway implements AutoCloseable {
     b.statuses = new StatusDispatcher(b.store, b.networks, backoff, b.meters);
     b.receipts = new io.parlor.core.delivery.ReceiptBook(b.store, b.statuses, b.meters);
     receiptsRef[0] = b.receipts;
+    b.snippets = new io.parlor.core.conversation.Snippets(SNIPPETS, clock);
+    java.util.concurrent.atomic.AtomicReference<java.net.URI> publicUrl = new java.util.concurrent.atomic.AtomicReference<>();
+    MediaLinks media = new MediaLinks(publicUrl::get, config.media().linkTtl(), random, clock);
     b.scheduler =
         new DeliveryScheduler(
             new DeliveryScheduler.Deps(
-                b.store, router, b.statuses, RetryPolicies.retry("store", backoff), clock, b.meters));
+                b.store, router, b.statuses, RetryPolicies.retry("store", backoff), clock, b.meters,
+                new DeliveryScheduler.Preparation(b.snippets, media)));
+    SystemMessages system = new SystemMessages(b.networks, clock, random, b.meters);
+    io.parlor.core.conversation.Explainer explainer =
+        new io.parlor.core.conversation.Explainer(system, new SendLimiter(1, Duration.ofHours(1), clock));
     b.ingress =
         new Ingress(
             new Ingress.Deps(
@@ -162,8 +179,12 @@ public final class Gateway implements AutoCloseable {
                 id -> b.networks.get(id)
                     .map(n -> n.adapter().senderPresentation() instanceof SenderPresentation.SingleIdentity)
                     .orElse(false),
-                b.safety));
+                b.safety,
+                new Ingress.Conversations(b.snippets, config.metadataRetention(), b.statuses, explainer::explain)));
     ingressRef[0] = b.ingress;
+    eventsRef[0] =
+        new io.parlor.core.conversation.Events(
+            new io.parlor.core.conversation.Events.Deps(b.store, router, relays, b.statuses, b.meters));
 
     CompletableFuture.allOf(
             nets.stream().map(n -> n.adapter().start().toCompletableFuture()).toArray(CompletableFuture[]::new))
@@ -176,18 +197,19 @@ public final class Gateway implements AutoCloseable {
 
     List<HttpRoute> routes = new ArrayList<>();
     nets.forEach(n -> routes.addAll(n.adapter().routes()));
+    Forgetter forgetter = new Forgetter(b.store, b.scheduler, b.statuses, clock, b.snippets);
     AdminApi admin =
         new AdminApi(
-            new AdminApi.Deps(config.adminToken(), b.store, b.networks, b.scheduler, b.statuses, clock, b.meters));
+            new AdminApi.Deps(config.adminToken(), b.store, b.networks, b.scheduler, b.statuses, clock, b.meters, forgetter));
     Gateway[] self = new Gateway[1];
     UserApi users =
         new UserApi(
             new UserApi.Deps(
                 b.store, b.networks, new OneTimeCodes(random), new Sessions(random, config.users().sessionTtl()),
-                new CodeSender(b.networks, clock, random, b.meters),
+                new CodeSender(system, clock),
                 new SendLimiter(config.users().codesPerAccount(), CODE_WINDOW, clock),
                 new SendLimiter(config.users().codesPerClient(), CODE_WINDOW, clock),
-                b.scheduler, b.statuses, random, clock));
+                b.scheduler, b.statuses, random, clock, forgetter));
     io.parlor.core.keys.KeysApi keys =
         new io.parlor.core.keys.KeysApi(
             b.store, io.parlor.core.keys.KeysApi.verifiersOf(nets), io.parlor.core.keys.KeysApi.schemesOf(nets), clock);
@@ -204,6 +226,8 @@ public final class Gateway implements AutoCloseable {
                 config.http().idleTimeout()),
             dispatcher);
     b.port = b.server.start();
+    publicUrl.set(config.http().publicUrl().orElseGet(
+        () -> java.net.URI.create("http://" + hostLiteral(config.http().bind()) + ":" + b.port)));
     b.housekeeping =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -224,6 +248,11 @@ public final class Gateway implements AutoCloseable {
           + " run with -Djava.util.concurrent.ForkJoinPool.common.parallelism=2 (parlor's Main does)");
     }
     return g;
+  }
+
+  /** A bind address as it goes in a URL (IPv6 literals in brackets). */
+  private static String hostLiteral(String bind) {
+    return bind.contains(":") && !bind.startsWith("[") ? "[" + bind + "]" : bind;
   }
 
   /** Exports an adapter's own stats ({@link io.parlor.spi.AdapterStats}) as gauges. */
@@ -271,6 +300,7 @@ public final class Gateway implements AutoCloseable {
 
   private void housekeep() {
     receipts.expire(clock.instant().minus(config.delivery().receiptWait()), clock.instant());
+    snippets.purge();
     store
         .write(
             c ->
@@ -279,6 +309,7 @@ public final class Gateway implements AutoCloseable {
                     + OneTimeCodes.purge(c, clock.instant())
                     + Sessions.purge(c, clock.instant())
                     + ThreadTable.expireIdle(c, clock.instant().minus(config.threadTtl()))
+                    + MediaLinks.purge(c, clock.instant())
                     + safety.purge(c, clock.instant()))
         .thenCompose(n -> store.checkpoint())
         .exceptionally(

@@ -218,12 +218,26 @@ class GatewayIT {
 
   @Test
   void permanentRejectionIsReportedAsFailed() throws Exception {
+    // bob's preferred account (netb) and his fallback (neta) both refuse for good
     netB.stubFor(post(urlEqualTo("/messages")).willReturn(aResponse().withStatus(404)));
+    netA.stubFor(post(urlEqualTo("/messages")).willReturn(aResponse().withStatus(400)));
     assertEquals(202, node.send("neta", TestNode.SECRET_A, TestNode.text("p-1", "neta:alice", "neta:bob", "x")).statusCode());
     TestNode.await("failed status", WAIT, () -> statuses(netA).size() == 1);
     assertEquals("failed", statuses(netA).get(0).get("status").asText());
-    assertEquals("recipient_unknown", statuses(netA).get(0).get("reason").asText());
+    assertEquals("recipient_unknown", statuses(netA).get(0).get("reason").asText(), "the first account's reason");
     assertEquals(1, delivered(netB).size(), "a permanent failure is not retried");
+    assertEquals(1, delivered(netA).size(), "the next account in bob's fallback order was tried once");
+  }
+
+  @Test
+  void aPermanentFailureAtOneAccountTriesTheNextInTheFallbackOrder() throws Exception {
+    netB.stubFor(post(urlEqualTo("/messages")).willReturn(aResponse().withStatus(410)));
+    assertEquals(202, node.send("neta", TestNode.SECRET_A, TestNode.text("n-1", "neta:alice", "neta:bob", "x")).statusCode());
+    TestNode.await("delivered on bob's fallback account", WAIT, () -> delivered(netA).size() == 1);
+    assertEquals("neta:bob", TestNode.json(delivered(netA).get(0).getBodyAsString()).get("to").asText());
+    TestNode.await("delivered status", WAIT, () -> statuses(netA).size() == 1);
+    assertEquals("delivered", statuses(netA).get(0).get("status").asText());
+    assertEquals(1, delivered(netB).size());
   }
 
   @Test

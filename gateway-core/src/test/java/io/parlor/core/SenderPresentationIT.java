@@ -124,7 +124,8 @@ class SenderPresentationIT {
     assertInstanceOf(IngressResult.Accepted.class, send("wa", "wa:+447700900002", "wa:+15559999", "re alice", wamidAlice));
     Envelope r1 = awaitDelivery("chat", 1);
     assertEquals("chat:alice", r1.to().value());
-    assertEquals(null, r1.replyTo(), "source-network ids are not carried to other networks");
+    assertEquals("t-1", r1.replyTo().value(),
+        "the reply names alice's message as alice's network knows it (its own id), not the wamid");
     // no context: the most recent conversation, which quinn's reply made alice's
     send("wa", "wa:+447700900002", "wa:+15559999", "still alice", null);
     assertEquals("chat:alice", awaitDelivery("chat", 2).to().value());
@@ -137,10 +138,18 @@ class SenderPresentationIT {
         () -> fakes.adapters.get("chat").statuses.size() > settled);
     send("wa", "wa:+447700900002", "wa:+15559999", "to bob", null);
     assertEquals("chat:bob", awaitDelivery("chat", 3).to().value());
-    // someone else cannot ride on quinn's reply context
+    // someone else cannot ride on quinn's reply context; they get one short explanation instead
     assertInstanceOf(IngressResult.Refused.class, send("wa", "wa:+447700900333", "wa:+15559999", "x", wamidAlice));
+    Envelope explained = awaitDelivery("wa", 4);
+    assertEquals("wa:+447700900333", explained.to().value());
+    assertEquals("@parlor", explained.from().value());
+    assertTrue(text(explained).contains("Start it with @name"), text(explained));
     // "@handle text" starts a conversation with a public handle, never falls back to the recent one
     assertInstanceOf(IngressResult.Refused.class, send("wa", "wa:+447700900002", "wa:+15559999", "@someone hi", null));
+    Envelope explainedToQuinn = awaitDelivery("wa", 5);
+    assertEquals(text(explained), text(explainedToQuinn), "the same words whatever the reason: nothing about who exists");
+    // at most one explanation per account an hour
+    assertInstanceOf(IngressResult.Refused.class, send("wa", "wa:+447700900333", "wa:+15559999", "y", wamidAlice));
     assertInstanceOf(IngressResult.Accepted.class, send("wa", "wa:+447700900002", "wa:+15559999", "@pat hello pat", null));
     Envelope toPat = awaitDelivery("sms", 1);
     assertEquals("sms:+447700900001", toPat.to().value());
@@ -148,7 +157,7 @@ class SenderPresentationIT {
     assertEquals("sms:+15550001", toPat.from().value());
     // pat answers the pool number: back to quinn on WhatsApp, shown with a relay name
     send("sms", "sms:+447700900001", "sms:+15550001", "hi quinn", null);
-    Envelope toQuinn = awaitDelivery("wa", 4);
+    Envelope toQuinn = awaitDelivery("wa", 6);
     assertEquals("wa:+447700900002", toQuinn.to().value());
     assertTrue(toQuinn.from().value().startsWith("~"));
   }

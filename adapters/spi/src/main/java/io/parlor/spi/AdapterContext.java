@@ -13,17 +13,25 @@ import java.time.Clock;
  * @param receipts receives what the network reports after hand-over; networks that do so declare
  *     {@code Capabilities.deliveryReceipts() == Level.FULL}, and the core then waits for the
  *     receipt before telling the sender "delivered"
+ * @param events where to hand the events the network reports (read receipts, typing)
  */
 public record AdapterContext(
     NetworkId networkId,
     Clock clock,
     InboundSink inbound,
     HealthListener healthListener,
-    ReceiptSink receipts) {
+    ReceiptSink receipts,
+    EventSink events) {
+
+  /** A context whose events are refused. */
+  public AdapterContext(
+      NetworkId networkId, Clock clock, InboundSink inbound, HealthListener healthListener, ReceiptSink receipts) {
+    this(networkId, clock, inbound, healthListener, receipts, EventSink.refusing());
+  }
 
   /** A context whose receipts are dropped (for networks that report none). */
   public AdapterContext(NetworkId networkId, Clock clock, InboundSink inbound, HealthListener healthListener) {
-    this(networkId, clock, inbound, healthListener, r -> {});
+    this(networkId, clock, inbound, healthListener, r -> {}, EventSink.refusing());
   }
 
   /** Receives network receipts. Thread-safe; must not block. */

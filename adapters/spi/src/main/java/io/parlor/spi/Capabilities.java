@@ -1,6 +1,9 @@
 package io.parlor.spi;
 
+import io.parlor.spi.envelope.ContentKind;
+import io.parlor.spi.envelope.EventKind;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -19,6 +22,12 @@ import java.util.Set;
  * @param allowedTimers the only disappearing-timer durations the network's clients offer (e.g.
  *     24 h, 7 d, 90 d); empty means any duration. The core rounds a timer down to the next
  *     allowed one, never up.
+ * @param content the content kinds its clients show natively besides text (and encrypted
+ *     content of {@code e2eeSchemes}): {@link ContentKind#MEDIA}, {@link ContentKind#REACTION},
+ *     {@link ContentKind#EDIT}, {@link ContentKind#DELETE}, {@link ContentKind#LOCATION}. For any
+ *     other kind the core sends a text fallback or drops it (never the adapter).
+ * @param events the events the network takes: {@link EventKind#READ} (read statuses of the
+ *     messages it sent), {@link EventKind#TYPING} (typing indicators, through {@link EventSender})
  */
 public record Capabilities(
     Set<String> e2eeSchemes,
@@ -26,12 +35,25 @@ public record Capabilities(
     Level expiry,
     Level deliveryReceipts,
     Level replies,
-    List<Duration> allowedTimers) {
+    List<Duration> allowedTimers,
+    Set<ContentKind> content,
+    Set<EventKind> events) {
 
   /** Capabilities that accept any timer duration. */
   public Capabilities(
       Set<String> e2eeSchemes, int maxTextLength, Level expiry, Level deliveryReceipts, Level replies) {
     this(e2eeSchemes, maxTextLength, expiry, deliveryReceipts, replies, List.of());
+  }
+
+  /** Text (and encrypted content of its schemes) only, no events: a version 1 network. */
+  public Capabilities(
+      Set<String> e2eeSchemes,
+      int maxTextLength,
+      Level expiry,
+      Level deliveryReceipts,
+      Level replies,
+      List<Duration> allowedTimers) {
+    this(e2eeSchemes, maxTextLength, expiry, deliveryReceipts, replies, allowedTimers, Set.of(), Set.of());
   }
 
   public Capabilities {
@@ -43,6 +65,32 @@ public record Capabilities(
     Objects.requireNonNull(expiry, "expiry");
     Objects.requireNonNull(deliveryReceipts, "deliveryReceipts");
     Objects.requireNonNull(replies, "replies");
+    content = Set.copyOf(Objects.requireNonNull(content, "content"));
+    events = Set.copyOf(Objects.requireNonNull(events, "events"));
+    if (content.contains(ContentKind.ENCRYPTED)) {
+      throw new IllegalArgumentException("encrypted content is declared by e2eeSchemes, not content");
+    }
+  }
+
+  /** These capabilities with the given native content kinds and events. */
+  public Capabilities withConversations(Set<ContentKind> newContent, Set<EventKind> newEvents) {
+    return new Capabilities(
+        e2eeSchemes, maxTextLength, expiry, deliveryReceipts, replies, allowedTimers, newContent, newEvents);
+  }
+
+  /** Whether the network's clients show {@code kind} natively (text always). */
+  public boolean shows(ContentKind kind) {
+    return kind == ContentKind.TEXT || content.contains(kind);
+  }
+
+  /** Whether the network takes events of {@code kind}. */
+  public boolean takes(EventKind kind) {
+    return events.contains(kind);
+  }
+
+  /** Every version 2 content kind: for networks that show them all. */
+  public static Set<ContentKind> allConversationContent() {
+    return EnumSet.of(ContentKind.MEDIA, ContentKind.REACTION, ContentKind.EDIT, ContentKind.DELETE, ContentKind.LOCATION);
   }
 
   public boolean supportsScheme(String scheme) {

@@ -36,6 +36,10 @@ public sealed interface IngressResult {
     public static final String RESIDENCY_DENIED = "residency_denied";
     public static final String TIMER_UNSUPPORTED = "timer_unsupported";
     public static final String TOO_LONG = "too_long";
+    /** An edit or delete of a message someone else sent (HTTP 403). */
+    public static final String NOT_SENDER = "not_sender";
+    /** A reaction, edit or delete of a message Parlor does not know in this conversation. */
+    public static final String UNKNOWN_REFERENCE = "unknown_reference";
 
     public Refused {
       Objects.requireNonNull(code);

@@ -13,7 +13,9 @@ public final class PermanentDeliveryException extends DeliveryException {
     TOO_LONG,
     UNSUPPORTED,
     NOT_LINKED,
-    AUTH
+    AUTH,
+    /** The platform's window for messages to this person is closed and nothing allowed reopens it. */
+    WINDOW_CLOSED
   }
 
   private final Reason reason;

@@ -1,28 +1,60 @@
 package io.parlor.spi;
 
+import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.MessageId;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
- * What became of a message a network sent (contract 3.3).
+ * What became of a message a network sent (contract 3.3 and part 2).
  *
  * @param id the id the source network gave the message
  * @param status the outcome
  * @param reason short reason code ({@code recipient_unknown}, {@code expired}, ...), may be empty
  * @param at when it happened
+ * @param as for a delivered message: how its content reached the recipient ({@link Grade#NATIVE}
+ *     or as a text {@link Grade#FALLBACK}); null when there was nothing to grade
+ * @param account for a {@link Status#READ} status: the sender's account on this network, which
+ *     platforms need to mark their thread read (Messenger's {@code mark_seen}); null otherwise
  */
-public record StatusReport(MessageId id, Status status, String reason, Instant at) {
+public record StatusReport(MessageId id, Status status, String reason, Instant at, Grade as, Address account) {
   /** Outcomes reported to the sender's network. */
   public enum Status {
     DELIVERED,
     FAILED,
     EXPIRED,
-    REJECTED;
+    REJECTED,
+    /** The recipient read it (only to networks that declare read events). */
+    READ;
 
     public String wire() {
       return name().toLowerCase(java.util.Locale.ROOT);
     }
+  }
+
+  /** How delivered content reached the recipient (contract part 2, section 3). */
+  public enum Grade {
+    NATIVE,
+    FALLBACK;
+
+    public String wire() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** A status without grade or account. */
+  public StatusReport(MessageId id, Status status, String reason, Instant at) {
+    this(id, status, reason, at, null, null);
+  }
+
+  public Optional<Grade> asOpt() {
+    return Optional.ofNullable(as);
+  }
+
+  public Optional<Address> accountOpt() {
+    return Optional.ofNullable(account);
   }
 
   public StatusReport {

@@ -131,6 +131,7 @@ public final class ConfigLoader {
     int port = httpView.integer("port", 8080, 0, 65535);
     Duration readTimeout = httpView.duration("readTimeout", Duration.ofSeconds(30), Duration.ofMillis(100), Duration.ofMinutes(10));
     Duration idleTimeout = httpView.duration("idleTimeout", Duration.ofSeconds(60), Duration.ofMillis(100), Duration.ofHours(1));
+    Optional<java.net.URI> publicUrl = httpView.optUrl("publicUrl");
     httpView.reportUnknownKeys();
     boolean loopback = isLoopback(bind, httpView);
 
@@ -179,6 +180,15 @@ public final class ConfigLoader {
             u.integer("codesPerClient", 10, 1, 10_000));
     u.reportUnknownKeys();
 
+    ConfigView m = section(root, "media");
+    GatewayConfig.Media media =
+        new GatewayConfig.Media(
+            m.duration("linkTtl", Duration.ofHours(1), Duration.ofMinutes(1), Duration.ofDays(7)),
+            m.integer("maxBytes", 100 * 1024 * 1024, 1024, Integer.MAX_VALUE),
+            cidrs(m, "allowedPrivateRanges"),
+            m.duration("fetchTimeout", Duration.ofSeconds(30), Duration.ofMillis(100), Duration.ofMinutes(10)));
+    m.reportUnknownKeys();
+
     ConfigView logging = section(root, "logging");
     String format = logging.oneOf("format", "text", List.of("text", "json"));
     String level = logging.oneOf("level", "info", List.of("error", "warn", "info", "debug"));
@@ -209,8 +219,20 @@ public final class ConfigLoader {
     }
     root.reportUnknownKeys();
     return new GatewayConfig(
-        nodeId, region, new GatewayConfig.Http(bind, port, readTimeout, idleTimeout), storePath, token,
-        retention, denied, threadTtl, maxNew, delivery, users, format, level, List.copyOf(networks));
+        nodeId, region, new GatewayConfig.Http(bind, port, readTimeout, idleTimeout, publicUrl), storePath, token,
+        retention, denied, threadTtl, maxNew, delivery, users, media, format, level, List.copyOf(networks));
+  }
+
+  /** A list of CIDR ranges, each checked. */
+  private static List<String> cidrs(ConfigView v, String key) {
+    List<String> raw = v.stringList(key, List.of());
+    for (int i = 0; i < raw.size(); i++) {
+      if (io.parlor.core.media.Cidr.parse(raw.get(i)).isEmpty()) {
+        v.problems().add(new ConfigProblem(
+            v.pathOf(key) + "[" + i + "]", "\"" + raw.get(i) + "\"", "an address range in CIDR form, e.g. 127.0.0.0/8 or ::1/128"));
+      }
+    }
+    return raw;
   }
 
   private static ConfigView section(ConfigView root, String key) {

@@ -21,6 +21,7 @@ import java.util.Optional;
  * @param maxNewRecipientsPerHour fan-out limit: new conversations one sender may start an hour
  * @param delivery delivery policy settings
  * @param users the user API's settings
+ * @param media capability URLs for media held by networks
  * @param logFormat {@code text} or {@code json}
  * @param logLevel error, warn, info or debug
  * @param networks configured networks
@@ -37,6 +38,7 @@ public record GatewayConfig(
     int maxNewRecipientsPerHour,
     Delivery delivery,
     Users users,
+    Media media,
     String logFormat,
     String logLevel,
     List<NetworkConfig> networks) {
@@ -50,8 +52,32 @@ public record GatewayConfig(
    */
   public record Users(Duration sessionTtl, int codesPerAccount, int codesPerClient) {}
 
-  /** HTTP settings. */
-  public record Http(String bind, int port, Duration readTimeout, Duration idleTimeout) {}
+  /**
+   * HTTP settings.
+   *
+   * @param publicUrl the node's URL as networks reach it (capability URLs start with it); empty
+   *     for {@code http://<bind>:<port>}
+   */
+  public record Http(String bind, int port, Duration readTimeout, Duration idleTimeout, Optional<java.net.URI> publicUrl) {
+    public Http(String bind, int port, Duration readTimeout, Duration idleTimeout) {
+      this(bind, port, readTimeout, idleTimeout, Optional.empty());
+    }
+  }
+
+  /**
+   * Media settings (contract part 2, section 2).
+   *
+   * @param linkTtl how long a capability URL works after the message was delivered
+   * @param maxBytes the largest media item the node streams
+   * @param allowedPrivateRanges address ranges (CIDR) the node may fetch media from although they
+   *     are private, loopback or link-local (SSRF guard; empty by default)
+   * @param fetchTimeout how long the source may take to connect and to send each next bytes
+   */
+  public record Media(Duration linkTtl, int maxBytes, List<String> allowedPrivateRanges, Duration fetchTimeout) {
+    public static Media defaults() {
+      return new Media(Duration.ofHours(1), 100 * 1024 * 1024, List.of(), Duration.ofSeconds(30));
+    }
+  }
 
   /**
    * Delivery settings.

@@ -14,7 +14,17 @@ import io.parlor.core.store.MessageTable;
 import io.parlor.core.store.SqliteStore;
 import io.parlor.core.store.StatusOutbox;
 import io.parlor.core.store.StoredMessage;
+import io.parlor.core.conversation.Graded;
+import io.parlor.core.conversation.Grader;
+import io.parlor.core.conversation.Snippets;
+import io.parlor.core.linking.PeopleTable;
+import io.parlor.core.media.MediaLinks;
+import io.parlor.core.routing.ReferenceTable;
 import io.parlor.core.routing.ReplyTable;
+import io.parlor.core.store.MessageRefs;
+import io.parlor.spi.envelope.Address;
+import io.parlor.spi.envelope.Content;
+import io.parlor.spi.envelope.MessageId;
 import io.parlor.spi.DeliveryResult;
 import io.parlor.spi.DeliveryTarget;
 import io.parlor.spi.SenderPresentation;
@@ -63,7 +73,14 @@ public final class DeliveryScheduler implements AutoCloseable {
       StatusDispatcher statuses,
       Retry fallbackRetry,
       Clock clock,
-      MeterRegistry meters) {}
+      MeterRegistry meters,
+      Preparation preparation) {}
+
+  /**
+   * What grading a message for its destination needs (contract part 2): the snippets a reaction
+   * fallback quotes and the capability URLs of held media.
+   */
+  public record Preparation(Snippets snippets, MediaLinks media) {}
 
   /** A queued message and its delivery state. Confined to the control thread. */
   private static final class Entry {
@@ -76,6 +93,10 @@ public final class DeliveryScheduler implements AutoCloseable {
     boolean sending;
     boolean finishing;
     Outcome afterSend;
+    /** Accounts that failed permanently for this message: the next attempt tries the next one. */
+    final java.util.Set<Address> excluded = new java.util.HashSet<>();
+    /** The first permanent failure's reason, reported when no account is left. */
+    String permanentReason;
 
     Entry(StoredMessage m) {
       this.m = m;
@@ -199,38 +220,111 @@ public final class DeliveryScheduler implements AutoCloseable {
       finish(e, Outcome.expired());
       return;
     }
+    if (e.m.refs().targetRemoved()) {
+      // a delete whose target was still queued: ingress took it back, nothing reached the recipient
+      finish(e, new Outcome(StatusReport.Status.DELIVERED, "", "none", null));
+      return;
+    }
     e.sending = true;
     sending.incrementAndGet();
-    Network[] used = new Network[1];
+    Router.Target[] used = new Router.Target[1];
     deps.store()
-        .read(c -> deps.router().choose(c, e.m.sender(), e.m.recipient(), e.m.envelope()))
+        .read(c -> deps.router().choose(c, e.m.sender(), e.m.recipient(), e.m.envelope(), e.excluded))
         .thenCompose(
             choice -> {
               if (choice.target() == null) {
-                return CompletableFuture.failedFuture(new NoRouteException(choice.reason()));
+                return CompletableFuture.failedFuture(
+                    new NoRouteException(e.permanentReason != null ? e.permanentReason : choice.reason()));
               }
-              used[0] = choice.target().network();
-              return presentSender(e.m, choice.target()).thenCompose(env -> send(e, choice.target(), env));
+              used[0] = choice.target();
+              return prepare(e.m, choice.target()).thenCompose(g -> send(e, choice.target(), g));
             })
         .whenCompleteAsync((result, err) -> afterAttempt(e, used[0], result, err), control);
   }
 
   /**
-   * The envelope as the destination network can show it: a relay handle in {@code from} (as
-   * stored), or for number masking the pool number assigned to this (recipient, sender) pair.
+   * The message as the destination should get it: graded (native, fallback or not at all, see
+   * {@link Grader}), references translated into the ids the destination knows, held media
+   * replaced by a capability URL, its timer rounded down for the network, and the sender shown as
+   * the network can show them (for number masking, the pool number of this pair). Plain text
+   * needs none of the store's help.
    */
-  private CompletionStage<Envelope> presentSender(StoredMessage m, Router.Target t) {
+  private CompletionStage<Graded> prepare(StoredMessage m, Router.Target t) {
     Envelope adapted = Router.adapt(m.envelope(), t.network());
     SenderPresentation p = t.network().adapter().senderPresentation();
-    if (!(p instanceof SenderPresentation.NumberPool pool)) {
-      return CompletableFuture.completedFuture(adapted);
+    SenderPresentation.NumberPool pool = p instanceof SenderPresentation.NumberPool np ? np : null;
+    boolean held = adapted.content() instanceof Content.Media media && media.held();
+    boolean reaction = adapted.content() instanceof Content.Reaction;
+    if (!m.refs().needsLookup() && !held && !reaction && pool == null) {
+      return CompletableFuture.completedFuture(grade(m, adapted, t, null, null, true));
     }
     return deps.store()
-        .write(c -> ReplyTable.poolNumber(c, t.network().id(), m.recipient(), m.sender(), pool.pool(), deps.clock().instant()))
-        .thenApply(adapted::withFrom);
+        .write(
+            c -> {
+              Envelope env = adapted;
+              if (pool != null) {
+                env = env.withFrom(
+                    ReplyTable.poolNumber(c, t.network().id(), m.recipient(), m.sender(), pool.pool(),
+                        deps.clock().instant()));
+              }
+              if (held) {
+                Content.Media media = (Content.Media) env.content();
+                env = env.withContent(media.withUrl(deps.preparation().media().mint(c, m.sourceNetwork(), media, m.sender())));
+              }
+              boolean reactionFallback =
+                  !reaction || !m.recipient().isPerson()
+                      || PeopleTable.find(c, m.recipient().personId())
+                          .map(x -> x.conversation().reactionFallback()).orElse(true);
+              return grade(m, env, t, translate(c, m.refs().replyTo(), m, t), translate(c, m.refs().target(), m, t),
+                  reactionFallback);
+            });
   }
 
-  private CompletionStage<DeliveryResult> send(Entry e, Router.Target t, Envelope envelope) {
+  private Graded grade(
+      StoredMessage m, Envelope env, Router.Target t, MessageId replyTo, MessageId target, boolean reactionFallback) {
+    if (!m.refs().needsLookup()) {
+      replyTo = translateOwnless(m.refs().replyTo(), t);
+      target = translateOwnless(m.refs().target(), t);
+    }
+    MessageRefs.Ref tr = m.refs().target();
+    String quote = tr == null ? null : deps.preparation().snippets().get(tr.network(), tr.id());
+    return Grader.grade(
+        env, m.refs(), t.network().adapter().capabilities(),
+        new Grader.Context(replyTo, target, reactionFallback, quote));
+  }
+
+  /**
+   * The id the destination knows for a referenced message, or null when it knows none: a message
+   * the recipient wrote is known by its own id on the network it came from; one the sender wrote,
+   * by the leg it was delivered as to this recipient.
+   */
+  private static MessageId translate(java.sql.Connection c, MessageRefs.Ref ref, StoredMessage m, Router.Target t)
+      throws java.sql.SQLException {
+    if (ref == null || ref.author() == MessageRefs.Author.RECIPIENT) {
+      return translateOwnless(ref, t);
+    }
+    return ReferenceTable.sent(c, ref.network(), ref.id(), m.sender(), m.recipient())
+        .filter(leg -> leg.network().equals(t.network().id()))
+        .map(leg -> MessageId.of(leg.networkMessageId()))
+        .orElse(null);
+  }
+
+  /** A reference to a message the recipient wrote: known where they wrote it. */
+  private static MessageId translateOwnless(MessageRefs.Ref ref, Router.Target t) {
+    if (ref == null || ref.author() != MessageRefs.Author.RECIPIENT) {
+      return null;
+    }
+    return ref.network().equals(t.network().id()) ? ref.id() : null;
+  }
+
+  /** What one attempt produced: the adapter's result and the grade sent, or a skip. */
+  private record Attempt(DeliveryResult result, StatusReport.Grade grade, Graded.Skip skip) {}
+
+  private CompletionStage<Attempt> send(Entry e, Router.Target t, Graded graded) {
+    if (graded instanceof Graded.Skip skip) {
+      return CompletableFuture.completedFuture(new Attempt(null, null, skip));
+    }
+    Graded.Send out = (Graded.Send) graded;
     Network n = t.network();
     if (e.retryContext == null) {
       e.retryContext = n.retry().asyncContext();
@@ -246,7 +340,7 @@ public final class DeliveryScheduler implements AutoCloseable {
     long start = System.nanoTime();
     CompletionStage<DeliveryResult> call;
     try {
-      call = n.adapter().deliver(envelope.withTo(t.account()), new DeliveryTarget(t.account(), e.m.gid()));
+      call = n.adapter().deliver(out.envelope().withTo(t.account()), new DeliveryTarget(t.account(), e.m.gid()));
     } catch (RuntimeException ex) {
       call = CompletableFuture.failedFuture(ex);
     }
@@ -255,7 +349,7 @@ public final class DeliveryScheduler implements AutoCloseable {
           long took = System.nanoTime() - start;
           if (err == null) {
             cb.onSuccess(took, TimeUnit.NANOSECONDS);
-            return r == null ? DeliveryResult.accepted() : r;
+            return new Attempt(r == null ? DeliveryResult.accepted() : r, out.grade(), null);
           }
           Throwable cause = unwrap(err);
           cb.onError(took, TimeUnit.NANOSECONDS, cause);
@@ -263,21 +357,31 @@ public final class DeliveryScheduler implements AutoCloseable {
         });
   }
 
-  private void afterAttempt(Entry e, Network network, DeliveryResult result, Throwable err) {
+  private void afterAttempt(Entry e, Router.Target target, Attempt attempt, Throwable err) {
     e.sending = false;
     sending.decrementAndGet();
+    Network network = target == null ? null : target.network();
     if (!byGid.containsKey(e.m.gid())) {
-      return; // dropped meanwhile
+      // dropped meanwhile (forget-me, or deleted by its sender while in flight): no status; a
+      // copy that reached the recipient is still recorded, so that the delete can follow it
+      if (err == null && attempt.result() != null) {
+        recordLeg(e.m, network, attempt.result());
+      }
+      return;
     }
     String net = network == null ? "none" : network.id().value();
     Throwable cause = err == null ? null : unwrap(err);
+    if (cause == null && attempt.skip() != null) {
+      finish(e, new Outcome(attempt.skip().status(), attempt.skip().reason(), net, null));
+      return;
+    }
     countAttempt(net, cause);
     if (cause == null) {
       if (e.retryContext != null) {
         e.retryContext.onComplete();
       }
       latency.record(System.nanoTime() - e.enqueuedNanos, TimeUnit.NANOSECONDS);
-      finish(e, Outcome.delivered(net), replyRef(network, result), receiptWait(network, result));
+      finish(e, Outcome.delivered(net, attempt.grade()), network, attempt.result());
       return;
     }
     if (e.afterSend != null) {
@@ -293,7 +397,12 @@ public final class DeliveryScheduler implements AutoCloseable {
       return;
     }
     if (cause instanceof PermanentDeliveryException p) {
-      finish(e, Outcome.failed(p.reason().name().toLowerCase(Locale.ROOT), net));
+      // this account cannot take it: try the person's next account in their fallback order
+      if (e.permanentReason == null) {
+        e.permanentReason = p.reason().name().toLowerCase(Locale.ROOT);
+      }
+      e.excluded.add(target.account());
+      attempt(e);
       return;
     }
     if (!RetryPolicies.isTransient(cause)) {
@@ -326,42 +435,22 @@ public final class DeliveryScheduler implements AutoCloseable {
 
   /**
    * Records how a message left the queue. The conversation moves on at once (order only needs the
-   * previous delivery to be done, not its bookkeeping); the row's deletion and the status are
-   * written in one transaction, retried until the store takes them. A crash before that commit
-   * means one more delivery after restart, under the same idempotency key.
+   * previous delivery to be done, not its bookkeeping); the row's deletion, the reference of the
+   * delivered leg and the status are written in one transaction, retried until the store takes
+   * them. A crash before that commit means one more delivery after restart, under the same
+   * idempotency key.
    */
   private void finish(Entry e, Outcome o) {
     finish(e, o, null, null);
   }
 
-  /** Networks that report receipts: the status waits for the receipt. */
-  private static NetworkRef receiptWait(Network network, DeliveryResult result) {
-    if (network == null || network.adapter().capabilities().deliveryReceipts() != io.parlor.spi.Level.FULL) {
-      return null;
-    }
-    return new NetworkRef(network.id(), result == null ? null : result.networkMessageId());
+  /** Whether the network's people can refer to messages they got (reply, react, read...). */
+  private static boolean referable(Network network) {
+    io.parlor.spi.Capabilities caps = network.adapter().capabilities();
+    return caps.replies().carries() || !caps.content().isEmpty() || caps.takes(io.parlor.spi.envelope.EventKind.READ);
   }
 
-  /**
-   * For single-identity networks: where a reply goes. With reply context, the network's id of the
-   * delivered message (a reply to it finds its conversation); without (SMS), only the recipient's
-   * most recent conversation (a null id).
-   */
-  private static NetworkRef replyRef(Network network, DeliveryResult result) {
-    if (network == null
-        || !(network.adapter().senderPresentation() instanceof SenderPresentation.SingleIdentity si)) {
-      return null;
-    }
-    boolean withId = si.replyContext() && result != null && result.networkMessageId() != null;
-    if (!withId && si.replyContext()) {
-      return null;
-    }
-    return new NetworkRef(network.id(), withId ? result.networkMessageId() : null);
-  }
-
-  private record NetworkRef(NetworkId network, String networkMessageId) {}
-
-  private void finish(Entry e, Outcome o, NetworkRef ref, NetworkRef receipt) {
+  private void finish(Entry e, Outcome o, Network network, DeliveryResult result) {
     if (e.finishing) {
       return;
     }
@@ -374,27 +463,29 @@ public final class DeliveryScheduler implements AutoCloseable {
         .tag(MetricNames.TAG_OUTCOME, o.status().wire())
         .register(deps.meters())
         .increment();
-    record(e.m, new StatusReport(e.m.sourceId(), o.status(), o.reason(), deps.clock().instant()), ref, receipt);
+    StatusReport report = new StatusReport(e.m.sourceId(), o.status(), o.reason(), deps.clock().instant(), o.grade(), null);
+    record(e.m, report, network, result);
     pump(e.m.conversation());
   }
 
-  private void record(StoredMessage m, StatusReport report, NetworkRef ref, NetworkRef receipt) {
+  /**
+   * One transaction: the row goes; for a delivered leg, its reference (and, on single-identity
+   * networks, the recipient's most recent conversation); the status, or for networks that report
+   * receipts, the wait for the receipt (the status comes with it).
+   */
+  private void record(StoredMessage m, StatusReport report, Network network, DeliveryResult result) {
     deps.store()
         .write(
             c -> {
               if (!MessageTable.delete(c, m.gid())) {
                 return null;
               }
-              if (ref != null && ref.networkMessageId() != null) {
-                ReplyTable.recordDelivery(
-                    c, ref.network(), ref.networkMessageId(), m.recipient(), m.sender(), m.sourceNetwork(),
-                    m.sourceId(), report.at());
-              } else if (ref != null) {
-                ReplyTable.touchRecent(c, ref.network(), m.recipient(), m.sender(), report.at());
-              }
-              if (receipt != null) {
-                ReceiptBook.await(c, m, receipt.network(), receipt.networkMessageId(), report.at());
-                return null; // the status comes with the receipt
+              if (network != null && result != null) {
+                writeLeg(c, m, network, result, report.at());
+                if (network.adapter().capabilities().deliveryReceipts() == io.parlor.spi.Level.FULL) {
+                  ReceiptBook.await(c, m, network.id(), result.networkMessageId(), report.as(), report.at());
+                  return null; // the status comes with the receipt
+                }
               }
               return StatusOutbox.add(c, m.sourceNetwork(), report);
             })
@@ -402,7 +493,7 @@ public final class DeliveryScheduler implements AutoCloseable {
             (entry, err) -> {
               if (err != null) {
                 log.warn("could not record the outcome of {}; will retry", m.gid(), err);
-                control.schedule(() -> record(m, report, ref, receipt), STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+                control.schedule(() -> record(m, report, network, result), STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
               } else {
                 deps.store().noteDeletion();
                 if (entry != null) {
@@ -410,6 +501,35 @@ public final class DeliveryScheduler implements AutoCloseable {
                 }
               }
             });
+  }
+
+  /** The reference of a delivered leg, without touching the queue (a copy delivered after a drop). */
+  private void recordLeg(StoredMessage m, Network network, DeliveryResult result) {
+    if (network == null) {
+      return;
+    }
+    deps.store()
+        .write(c -> {
+          writeLeg(c, m, network, result, deps.clock().instant());
+          return null;
+        })
+        .exceptionally(err -> {
+          log.warn("could not record the reference of {}", m.gid(), err);
+          return null;
+        });
+  }
+
+  private static void writeLeg(java.sql.Connection c, StoredMessage m, Network network, DeliveryResult result, java.time.Instant at)
+      throws java.sql.SQLException {
+    if (referable(network)) {
+      // the destination knows the message by its own id when it gave one, else by Parlor's
+      String id = result.networkMessageId() != null ? result.networkMessageId() : m.gid();
+      ReferenceTable.record(
+          c, new ReferenceTable.Leg(network.id(), id, m.recipient(), m.sender(), m.sourceNetwork(), m.sourceId(), at, null));
+    }
+    if (network.adapter().senderPresentation() instanceof SenderPresentation.SingleIdentity) {
+      ReplyTable.touchRecent(c, network.id(), m.recipient(), m.sender(), at);
+    }
   }
 
   private void remove(Entry e) {

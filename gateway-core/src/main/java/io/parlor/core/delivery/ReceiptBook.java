@@ -57,18 +57,20 @@ public final class ReceiptBook implements AutoCloseable {
   }
 
   /** Records that {@code m}, handed over on {@code network}, awaits a receipt. */
-  static void await(Connection c, StoredMessage m, NetworkId network, String networkMessageId, Instant now)
+  static void await(
+      Connection c, StoredMessage m, NetworkId network, String networkMessageId, StatusReport.Grade grade, Instant now)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT OR REPLACE INTO receipt_waits(gid, network, network_message_id, source_network, source_id, at)"
-                + " VALUES (?,?,?,?,?,?)")) {
+            "INSERT OR REPLACE INTO receipt_waits(gid, network, network_message_id, source_network, source_id, at, grade)"
+                + " VALUES (?,?,?,?,?,?,?)")) {
       ps.setString(1, m.gid());
       ps.setString(2, network.value());
       ps.setString(3, networkMessageId);
       ps.setString(4, m.sourceNetwork().value());
       ps.setString(5, m.sourceId().value());
       ps.setLong(6, now.toEpochMilli());
+      ps.setString(7, grade == null ? null : grade.name());
       ps.executeUpdate();
     }
   }
@@ -115,11 +117,12 @@ public final class ReceiptBook implements AutoCloseable {
       throws SQLException {
     String sql =
         r.idempotencyKey() != null
-            ? "SELECT gid, source_network, source_id FROM receipt_waits WHERE gid = ? AND network = ?"
-            : "SELECT gid, source_network, source_id FROM receipt_waits WHERE network_message_id = ? AND network = ?";
+            ? "SELECT gid, source_network, source_id, grade FROM receipt_waits WHERE gid = ? AND network = ?"
+            : "SELECT gid, source_network, source_id, grade FROM receipt_waits WHERE network_message_id = ? AND network = ?";
     String gid;
     NetworkId source;
     MessageId sourceId;
+    StatusReport.Grade grade;
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, r.idempotencyKey() != null ? r.idempotencyKey() : r.networkMessageId());
       ps.setString(2, network.value());
@@ -130,10 +133,16 @@ public final class ReceiptBook implements AutoCloseable {
         gid = rs.getString(1);
         source = NetworkId.of(rs.getString(2));
         sourceId = MessageId.of(rs.getString(3));
+        grade = grade(rs.getString(4), status);
       }
     }
     delete(c, gid);
-    return StatusOutbox.add(c, source, new StatusReport(sourceId, status, reason, r.at()));
+    return StatusOutbox.add(c, source, new StatusReport(sourceId, status, reason, r.at(), grade, null));
+  }
+
+  /** The grade a delivery was recorded with, carried to the status only when it was delivered. */
+  private static StatusReport.Grade grade(String stored, StatusReport.Status status) {
+    return stored == null || status != StatusReport.Status.DELIVERED ? null : StatusReport.Grade.valueOf(stored);
   }
 
   private static void delete(Connection c, String gid) throws SQLException {
@@ -151,11 +160,12 @@ public final class ReceiptBook implements AutoCloseable {
               List<StatusOutbox.Entry> out = new ArrayList<>();
               List<String[]> rows = new ArrayList<>();
               try (PreparedStatement ps =
-                  c.prepareStatement("SELECT gid, source_network, source_id FROM receipt_waits WHERE at < ? LIMIT 1000")) {
+                  c.prepareStatement(
+                      "SELECT gid, source_network, source_id, grade FROM receipt_waits WHERE at < ? LIMIT 1000")) {
                 ps.setLong(1, before.toEpochMilli());
                 try (ResultSet rs = ps.executeQuery()) {
                   while (rs.next()) {
-                    rows.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)});
+                    rows.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)});
                   }
                 }
               }
@@ -164,7 +174,9 @@ public final class ReceiptBook implements AutoCloseable {
                 out.add(
                     StatusOutbox.add(
                         c, NetworkId.of(row[1]),
-                        new StatusReport(MessageId.of(row[2]), StatusReport.Status.DELIVERED, "no_receipt", now)));
+                        new StatusReport(
+                            MessageId.of(row[2]), StatusReport.Status.DELIVERED, "no_receipt", now,
+                            grade(row[3], StatusReport.Status.DELIVERED), null)));
               }
               return out;
             })

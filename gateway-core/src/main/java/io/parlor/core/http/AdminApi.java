@@ -49,7 +49,8 @@ public final class AdminApi {
       DeliveryScheduler scheduler,
       StatusDispatcher statuses,
       Clock clock,
-      MeterRegistry meters) {}
+      MeterRegistry meters,
+      Forgetter forgetter) {}
 
   private final Deps d;
   private final byte[] tokenHash;
@@ -57,7 +58,7 @@ public final class AdminApi {
 
   public AdminApi(Deps deps) {
     this.d = deps;
-    this.forgetter = new Forgetter(deps.store(), deps.scheduler(), deps.statuses(), deps.clock());
+    this.forgetter = deps.forgetter();
     this.tokenHash = deps.token().map(AdminApi::sha256).orElse(null);
   }
 
@@ -190,7 +191,8 @@ public final class AdminApi {
                       ? p
                       : new Person(id, p.accounts(), p.optIn(), p.reachableBy(), p.handle(),
                           plain != null ? p.allowPlaintextFallback() : existing.get().allowPlaintextFallback(),
-                          timer != null ? p.defaultTimerSeconds() : existing.get().defaultTimerSeconds());
+                          timer != null ? p.defaultTimerSeconds() : existing.get().defaultTimerSeconds(),
+                          existing.get().conversation());
               PeopleTable.upsert(c, merged, d.clock().instant());
               return Json.ok(200, toJson(PeopleTable.find(c, id).orElseThrow()));
             });
@@ -246,6 +248,12 @@ public final class AdminApi {
     }
     if (p.handle() != null) {
       o.put("handle", "@" + p.handle());
+    }
+    o.put("sendReadReceipts", p.conversation().sendReadReceipts());
+    o.put("reactionFallback", p.conversation().reactionFallback());
+    o.put("showAs", p.conversation().showAs().wire());
+    if (p.conversation().displayName() != null) {
+      o.put("displayName", p.conversation().displayName());
     }
     return o;
   }

@@ -1,5 +1,6 @@
 package io.parlor.core.http;
 
+import io.parlor.core.conversation.Snippets;
 import io.parlor.core.delivery.DeliveryScheduler;
 import io.parlor.core.delivery.StatusDispatcher;
 import io.parlor.core.linking.PartyKey;
@@ -19,23 +20,26 @@ import java.util.concurrent.CompletionStage;
  * queued messages (each sender is told {@code failed}, {@code recipient_unreachable}), then the
  * person and every mapping naming them. Thread-safe.
  */
-final class Forgetter {
+public final class Forgetter {
   private final SqliteStore store;
   private final DeliveryScheduler scheduler;
   private final StatusDispatcher statuses;
   private final Clock clock;
+  private final Snippets snippets;
 
-  Forgetter(SqliteStore store, DeliveryScheduler scheduler, StatusDispatcher statuses, Clock clock) {
+  /** @param snippets the in-memory snippets of messages, which forget the person's too */
+  public Forgetter(SqliteStore store, DeliveryScheduler scheduler, StatusDispatcher statuses, Clock clock, Snippets snippets) {
     this.store = store;
     this.scheduler = scheduler;
     this.statuses = statuses;
     this.clock = clock;
+    this.snippets = snippets;
   }
 
   private record Forgotten(List<String> gids, List<StatusOutbox.Entry> statuses) {}
 
   /** Completes with false when there was no such person. */
-  CompletionStage<Boolean> forget(String personId) {
+  public CompletionStage<Boolean> forget(String personId) {
     PartyKey key = PartyKey.person(personId);
     return store
         .write(
@@ -53,8 +57,11 @@ final class Forgetter {
                         c, m.sourceNetwork(),
                         new StatusReport(m.sourceId(), StatusReport.Status.FAILED, "recipient_unreachable", clock.instant())));
               }
-              io.parlor.core.keys.KeyLog.forget(c, PeopleTable.accounts(c, personId));
+              List<io.parlor.spi.envelope.Address> accounts = PeopleTable.accounts(c, personId);
+              io.parlor.core.keys.KeyLog.forget(c, accounts);
               PeopleTable.delete(c, personId);
+              snippets.forget(key);
+              accounts.forEach(a -> snippets.forget(PartyKey.address(a)));
               return new Forgotten(gids, out);
             })
         .thenApply(

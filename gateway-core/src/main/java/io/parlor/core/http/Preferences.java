@@ -1,7 +1,9 @@
 package io.parlor.core.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.parlor.core.linking.ConversationPrefs;
 import io.parlor.core.linking.Person;
+import io.parlor.spi.envelope.Envelope;
 import io.parlor.core.linking.ReachableBy;
 import io.parlor.spi.envelope.Address;
 import java.util.ArrayList;
@@ -87,6 +89,46 @@ final class Preferences {
         handle = v;
       }
     }
-    return new Result(new Person(p.id(), accounts, optIn, by, handle, plaintext, timer), null);
+    ConversationPrefs conv = p.conversation();
+    boolean readReceipts = conv.sendReadReceipts();
+    boolean reactionFallback = conv.reactionFallback();
+    ConversationPrefs.ShowAs showAs = conv.showAs();
+    String displayName = conv.displayName();
+    if (n.has("sendReadReceipts")) {
+      if (!n.get("sendReadReceipts").isBoolean()) {
+        return Result.error("sendReadReceipts: must be true or false");
+      }
+      readReceipts = n.get("sendReadReceipts").booleanValue();
+    }
+    if (n.has("reactionFallback")) {
+      if (!n.get("reactionFallback").isBoolean()) {
+        return Result.error("reactionFallback: must be true or false");
+      }
+      reactionFallback = n.get("reactionFallback").booleanValue();
+    }
+    if (n.has("showAs")) {
+      JsonNode v = n.get("showAs");
+      Optional<ConversationPrefs.ShowAs> s = v.isTextual() ? ConversationPrefs.ShowAs.parse(v.textValue()) : Optional.empty();
+      if (s.isEmpty()) {
+        return Result.error("showAs: must be \"handle\" or \"relay\"");
+      }
+      showAs = s.get();
+    }
+    if (n.has("displayName")) {
+      JsonNode v = n.get("displayName");
+      String name = v.isNull() ? "" : v.isTextual() ? v.textValue().strip() : null;
+      if (name == null || (!name.isEmpty() && !Envelope.validName(name))) {
+        return Result.error("displayName: must be 1-" + Envelope.MAX_NAME
+            + " characters without control characters, or empty to remove it");
+      }
+      displayName = name.isEmpty() ? null : name;
+    }
+    if (showAs == ConversationPrefs.ShowAs.HANDLE && handle == null) {
+      return Result.error("showAs: \"handle\" needs a public handle; set handle first");
+    }
+    return new Result(
+        new Person(p.id(), accounts, optIn, by, handle, plaintext, timer,
+            new ConversationPrefs(readReceipts, reactionFallback, showAs, displayName)),
+        null);
   }
 }

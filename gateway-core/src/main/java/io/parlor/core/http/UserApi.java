@@ -54,14 +54,15 @@ public final class UserApi {
       DeliveryScheduler scheduler,
       StatusDispatcher statuses,
       SecureRandom random,
-      Clock clock) {}
+      Clock clock,
+      Forgetter forgetter) {}
 
   private final Deps d;
   private final Forgetter forgetter;
 
   public UserApi(Deps deps) {
     this.d = deps;
-    this.forgetter = new Forgetter(deps.store(), deps.scheduler(), deps.statuses(), deps.clock());
+    this.forgetter = deps.forgetter();
   }
 
   public CompletionStage<HttpResponse> handle(HttpRequest req) {
@@ -355,6 +356,9 @@ public final class UserApi {
     }
     if (!o.has("handle")) {
       o.putNull("handle");
+    }
+    if (!o.has("displayName")) {
+      o.putNull("displayName");
     }
     ArrayNode blocks = o.putArray("blocks");
     PeopleTable.blocks(c, personId).forEach(blocks::add);

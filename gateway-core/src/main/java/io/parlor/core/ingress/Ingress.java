@@ -9,7 +9,14 @@ import io.parlor.core.routing.RelayTable;
 import io.parlor.core.routing.ReplyTable;
 import io.parlor.core.routing.ThreadTable;
 import io.parlor.core.safety.SafetyLog;
+import io.parlor.core.conversation.ReferenceResolver;
+import io.parlor.core.linking.ConversationPrefs;
 import io.parlor.core.linking.PeopleTable;
+import io.parlor.core.store.MessageRefs;
+import io.parlor.core.store.StatusOutbox;
+import io.parlor.spi.StatusReport;
+import java.util.ArrayList;
+import java.util.List;
 import io.parlor.core.linking.Person;
 import io.parlor.spi.envelope.Content;
 import io.parlor.core.routing.Router;
@@ -47,6 +54,7 @@ public final class Ingress {
   private final MeterRegistry meters;
   private final java.util.function.Predicate<NetworkId> singleIdentity;
   private final SafetyLog safety;
+  private final Conversations conversations;
   private volatile boolean open = true;
 
   /** Construction parameters. */
@@ -60,7 +68,19 @@ public final class Ingress {
       SecureRandom random,
       MeterRegistry meters,
       java.util.function.Predicate<NetworkId> singleIdentity,
-      SafetyLog safety) {}
+      SafetyLog safety,
+      Conversations conversations) {}
+
+  /**
+   * What ingress needs for conversations beyond text: the snippets reaction fallbacks quote, how
+   * long reference metadata lives, where statuses of removed queued messages go, and the
+   * explanation sent to people whose message a single-identity number cannot route.
+   */
+  public record Conversations(
+      io.parlor.core.conversation.Snippets snippets,
+      Duration metadataRetention,
+      io.parlor.core.delivery.StatusDispatcher statuses,
+      java.util.function.BiConsumer<NetworkId, Address> explainUnroutable) {}
 
   public Ingress(Deps d) {
     this.store = d.store();
@@ -73,6 +93,7 @@ public final class Ingress {
     this.meters = d.meters();
     this.singleIdentity = d.singleIdentity();
     this.safety = d.safety();
+    this.conversations = d.conversations();
   }
 
   /** The sink handed to the adapter of {@code network}. */
@@ -113,15 +134,46 @@ public final class Ingress {
                 count(source, "store_error");
                 throw new InboundSink.StoreUnavailableException("message could not be stored", err);
               }
-              if (r.stored != null) {
-                scheduler.enqueue(r.stored);
-              }
+              afterCommit(source, e, r, now);
               count(source, outcome(r.result));
               return r.result;
             });
   }
 
-  private record Outcome(IngressResult result, StoredMessage stored) {}
+  /**
+   * What one message's unit of work decided.
+   *
+   * @param stored the queued message, or null
+   * @param removed queued messages a delete took back (their statuses are in {@code statuses})
+   * @param statuses statuses written in the same transaction, to dispatch after the commit
+   */
+  private record Outcome(
+      IngressResult result, StoredMessage stored, List<String> removed, List<StatusOutbox.Entry> statuses) {
+    Outcome(IngressResult result, StoredMessage stored) {
+      this(result, stored, List.of(), List.of());
+    }
+  }
+
+  private void afterCommit(NetworkId source, Envelope e, Outcome r, Instant now) {
+    if (!r.removed().isEmpty()) {
+      scheduler.drop(r.removed());
+    }
+    r.statuses().forEach(conversations.statuses()::dispatch);
+    if (r.stored() != null) {
+      StoredMessage m = r.stored();
+      if (m.envelope().content() instanceof Content.Text t) {
+        Instant until = now.plus(conversations.metadataRetention());
+        conversations.snippets().put(
+            source, e.id(), m.sender(), t.text(), m.deadline().isBefore(until) ? m.deadline() : until);
+      }
+      scheduler.enqueue(m);
+    }
+    if (r.result() instanceof IngressResult.Refused refused
+        && refused.code().equals(IngressResult.Refused.RECIPIENT_UNREACHABLE)
+        && singleIdentity.test(source)) {
+      conversations.explainUnroutable().accept(source, e.from());
+    }
+  }
 
   private Outcome decideAndStore(java.sql.Connection c, NetworkId source, Envelope e, Instant now, String gid)
       throws java.sql.SQLException {
@@ -152,23 +204,98 @@ public final class Ingress {
               java.time.Duration.ofMinutes(10)),
           null);
     }
+    References refs = references(c, source, msg, a.sender(), a.recipient());
+    if (refs.refusal() != null) {
+      return new Outcome(refs.refusal(), null);
+    }
     safety.record(c, source, a.sender(), a.recipient(), msg.content().size(), now);
     ThreadTable.touch(c, ThreadTable.key(a.sender(), a.recipient()), msg.content() instanceof Content.Encrypted, now);
     Address handle = relays.handleFor(c, a.sender(), a.recipient(), shown, now);
-    // The recipient sees the relay handle, never the sender's account on another network;
-    // replyTo names a message of the source network: meaningless elsewhere, so it is not carried.
+    // The recipient sees the relay handle (or the sender's public handle, if they chose so), never
+    // the sender's account on another network; replyTo and targets are carried in Parlor's terms
+    // (refs) and translated for the destination at delivery.
     Instant expiresAt = expiresAt(msg, now);
     Envelope outbound =
-        msg.withFrom(handle).withId(io.parlor.spi.envelope.MessageId.of(gid)).withReplyTo(null).withExpiresAt(expiresAt);
+        presented(c, msg.withFrom(handle), a.sender())
+            .withId(io.parlor.spi.envelope.MessageId.of(gid)).withReplyTo(null).withExpiresAt(expiresAt);
     if (singleIdentity.test(source)) {
       ReplyTable.touchRecent(c, source, a.sender(), a.recipient(), now);
+    }
+    List<String> removed = new ArrayList<>();
+    List<StatusOutbox.Entry> statuses = new ArrayList<>();
+    if (refs.queuedTarget() != null) {
+      // delete for everyone of a message still queued: it is never delivered
+      StoredMessage target = refs.queuedTarget();
+      MessageTable.delete(c, target.gid());
+      removed.add(target.gid());
+      statuses.add(
+          StatusOutbox.add(
+              c, target.sourceNetwork(),
+              new StatusReport(target.sourceId(), StatusReport.Status.FAILED, "deleted", now)));
     }
     StoredMessage m =
         new StoredMessage(
             gid, 0, source, e.id(), conversation(a.sender(), a.recipient()), a.sender(),
-            a.recipient(), outbound, deadline);
+            a.recipient(), outbound, deadline, refs.refs());
     StoredMessage stored = MessageTable.insert(c, m, now);
-    return new Outcome(new IngressResult.Accepted(gid), stored);
+    return new Outcome(new IngressResult.Accepted(gid), stored, removed, statuses);
+  }
+
+  /**
+   * The message's references in Parlor's terms, or why it is refused: an edit or delete only of
+   * the sender's own message ({@code not_sender}), a reaction, edit or delete only of a message
+   * of this conversation ({@code unknown_reference}); a {@code replyTo} Parlor does not know is
+   * left out.
+   *
+   * @param queuedTarget the still-queued message a delete takes back, or null
+   */
+  private record References(MessageRefs refs, IngressResult.Refused refusal, StoredMessage queuedTarget) {}
+
+  private static References references(
+      java.sql.Connection c, NetworkId source, Envelope e, PartyKey sender, PartyKey recipient)
+      throws java.sql.SQLException {
+    MessageRefs.Ref replyTo = null;
+    if (e.replyTo() != null
+        && ReferenceResolver.resolve(c, source, e.replyTo(), sender, recipient) instanceof ReferenceResolver.Found f) {
+      replyTo = f.ref();
+    }
+    java.util.Optional<io.parlor.spi.envelope.MessageId> target = e.content().targetOpt();
+    if (target.isEmpty()) {
+      return new References(new MessageRefs(replyTo, null, false), null, null);
+    }
+    ReferenceResolver.Resolution r = ReferenceResolver.resolve(c, source, target.get(), sender, recipient);
+    boolean own = e.content() instanceof Content.Edit || e.content() instanceof Content.Delete;
+    if (!(r instanceof ReferenceResolver.Found found)) {
+      return new References(null, own && r instanceof ReferenceResolver.NotTheirs ? NOT_SENDER : UNKNOWN_REFERENCE, null);
+    }
+    if (own && found.ref().author() != MessageRefs.Author.SENDER) {
+      return new References(null, NOT_SENDER, null);
+    }
+    StoredMessage queued = e.content() instanceof Content.Delete ? found.queued().orElse(null) : null;
+    return new References(new MessageRefs(replyTo, found.ref(), queued != null), null, queued);
+  }
+
+  private static final IngressResult.Refused NOT_SENDER =
+      IngressResult.Refused.of(IngressResult.Refused.NOT_SENDER, "content.target: only its sender may edit or delete a message");
+  private static final IngressResult.Refused UNKNOWN_REFERENCE =
+      IngressResult.Refused.of(
+          IngressResult.Refused.UNKNOWN_REFERENCE, "content.target: no such message in this conversation (or it is too old)");
+
+  /** {@code e} as its sender chose to appear: their public handle and display name, if they chose so. */
+  private static Envelope presented(java.sql.Connection c, Envelope e, PartyKey sender) throws java.sql.SQLException {
+    if (!sender.isPerson()) {
+      return e.withFromName(null);
+    }
+    java.util.Optional<Person> p = PeopleTable.find(c, sender.personId());
+    if (p.isEmpty()) {
+      return e.withFromName(null);
+    }
+    ConversationPrefs prefs = p.get().conversation();
+    Envelope out = e.withFromName(prefs.displayName());
+    if (prefs.showAs() == ConversationPrefs.ShowAs.HANDLE && p.get().handle() != null) {
+      out = out.withFrom(Address.of("@" + p.get().handle()));
+    }
+    return out;
   }
 
   /**

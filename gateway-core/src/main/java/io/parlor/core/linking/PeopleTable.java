@@ -22,7 +22,8 @@ public final class PeopleTable {
   private static Optional<Person> load(Connection c, String personId) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT opt_in, reachable_by, handle, allow_plaintext, default_timer FROM people WHERE id = ?")) {
+            "SELECT opt_in, reachable_by, handle, allow_plaintext, default_timer, read_receipts,"
+                + " reaction_fallback, show_as, display_name FROM people WHERE id = ?")) {
       ps.setString(1, personId);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
@@ -32,8 +33,13 @@ public final class PeopleTable {
         ReachableBy by = ReachableBy.parse(rs.getString(2)).orElse(ReachableBy.NOBODY);
         long timer = rs.getLong(5);
         Long defaultTimer = rs.wasNull() ? null : timer;
+        ConversationPrefs prefs =
+            new ConversationPrefs(
+                rs.getInt(6) != 0, rs.getInt(7) != 0,
+                ConversationPrefs.ShowAs.parse(rs.getString(8)).orElse(ConversationPrefs.ShowAs.RELAY), rs.getString(9));
         return Optional.of(
-            new Person(personId, loadAccounts(c, personId), optIn, by, rs.getString(3), rs.getInt(4) != 0, defaultTimer));
+            new Person(
+                personId, loadAccounts(c, personId), optIn, by, rs.getString(3), rs.getInt(4) != 0, defaultTimer, prefs));
       }
     }
   }
@@ -174,11 +180,14 @@ public final class PeopleTable {
     try (PreparedStatement ps =
         c.prepareStatement(
             "INSERT INTO people(id, opt_in, reachable_by, handle, allow_plaintext, default_timer,"
-                + " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)"
+                + " created_at, updated_at, read_receipts, reaction_fallback, show_as, display_name)"
+                + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
                 + " ON CONFLICT(id) DO UPDATE SET opt_in = excluded.opt_in,"
                 + " reachable_by = excluded.reachable_by, handle = excluded.handle,"
                 + " allow_plaintext = excluded.allow_plaintext, default_timer = excluded.default_timer,"
-                + " updated_at = excluded.updated_at")) {
+                + " updated_at = excluded.updated_at, read_receipts = excluded.read_receipts,"
+                + " reaction_fallback = excluded.reaction_fallback, show_as = excluded.show_as,"
+                + " display_name = excluded.display_name")) {
       ps.setString(1, p.id());
       ps.setInt(2, p.optIn() ? 1 : 0);
       ps.setString(3, p.reachableBy().wire());
@@ -191,6 +200,11 @@ public final class PeopleTable {
       }
       ps.setLong(7, now.toEpochMilli());
       ps.setLong(8, now.toEpochMilli());
+      ConversationPrefs prefs = p.conversation();
+      ps.setInt(9, prefs.sendReadReceipts() ? 1 : 0);
+      ps.setInt(10, prefs.reactionFallback() ? 1 : 0);
+      ps.setString(11, prefs.showAs().wire());
+      ps.setString(12, prefs.displayName());
       ps.executeUpdate();
     }
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM accounts WHERE person_id = ?")) {
@@ -211,8 +225,8 @@ public final class PeopleTable {
 
   /**
    * Forgets a person: their row, accounts, blocks and sessions (cascade), and every mapping that
-   * names them or their accounts: relay handles, pool numbers, reply references, recent
-   * conversations, pending one-time codes. (Queued messages are the caller's: it reports them.)
+   * names them or their accounts: relay handles, pool numbers, message references, recent
+   * conversations, media links, pending one-time codes. (Queued messages are the caller's: it reports them.)
    */
   public static boolean delete(Connection c, String personId) throws SQLException {
     changed(c);
@@ -228,6 +242,7 @@ public final class PeopleTable {
           "DELETE FROM pool_numbers WHERE represents = ?1 OR viewer = ?1",
           "DELETE FROM delivery_refs WHERE represents = ?1 OR viewer = ?1",
           "DELETE FROM recent_conversations WHERE represents = ?1 OR viewer = ?1",
+          "DELETE FROM media_links WHERE sender = ?1",
           "DELETE FROM threads WHERE substr(key, 1, length(?1) + 1) = ?1 || ' '"
               + " OR substr(key, -length(?1) - 1) = ' ' || ?1"
         }) {

@@ -19,6 +19,10 @@ public final class MetricNames {
   public static final String AUTH_CODES = "parlor.auth.codes";
   public static final String RECEIPTS = "parlor.receipts";
   public static final String ADAPTER_STAT = "parlor.adapter.stat";
+  public static final String SYSTEM_MESSAGES = "parlor.system.messages";
+  public static final String EVENTS = "parlor.events";
+  public static final String MEDIA_FETCHES = "parlor.media.fetches";
+  public static final String MEDIA_BYTES = "parlor.media.bytes";
 
   public static final String TAG_NETWORK = "network";
   public static final String TAG_OUTCOME = "outcome";

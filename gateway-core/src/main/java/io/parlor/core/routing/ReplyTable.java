@@ -2,7 +2,6 @@ package io.parlor.core.routing;
 
 import io.parlor.core.linking.PartyKey;
 import io.parlor.spi.envelope.Address;
-import io.parlor.spi.envelope.MessageId;
 import io.parlor.spi.envelope.NetworkId;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -15,15 +14,12 @@ import java.util.Optional;
 
 /**
  * Where replies go on networks that cannot show a relay handle (see {@link
- * io.parlor.spi.SenderPresentation}): pool numbers (number masking), the network's ids of
- * delivered messages (reply context) and each viewer's most recent conversation. Called on a
- * store connection; not thread-safe.
+ * io.parlor.spi.SenderPresentation}): pool numbers (number masking) and each viewer's most recent
+ * conversation; the network's ids of delivered messages (reply context) are {@link
+ * ReferenceTable}'s. Called on a store connection; not thread-safe.
  */
 public final class ReplyTable {
   private ReplyTable() {}
-
-  /** A delivered message a reply can refer to. */
-  public record Ref(PartyKey represents, NetworkId sourceNetwork, MessageId sourceId) {}
 
   /**
    * The pool number that stands for {@code represents} in front of {@code viewer} on {@code
@@ -115,46 +111,6 @@ public final class ReplyTable {
     }
   }
 
-  /** Remembers a delivered message's network id, so that a reply to it finds its conversation. */
-  public static void recordDelivery(
-      Connection c, NetworkId network, String networkMessageId, PartyKey viewer, PartyKey represents,
-      NetworkId sourceNetwork, MessageId sourceId, Instant now) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "INSERT OR REPLACE INTO delivery_refs(network, network_message_id, viewer, represents,"
-                + " source_network, source_id, at) VALUES (?,?,?,?,?,?,?)")) {
-      ps.setString(1, network.value());
-      ps.setString(2, networkMessageId);
-      ps.setString(3, viewer.value());
-      ps.setString(4, represents.value());
-      ps.setString(5, sourceNetwork.value());
-      ps.setString(6, sourceId.value());
-      ps.setLong(7, now.toEpochMilli());
-      ps.executeUpdate();
-    }
-    touchRecent(c, network, viewer, represents, now);
-  }
-
-  /** The delivered message {@code networkMessageId}, if {@code viewer} received it. */
-  public static Optional<Ref> ref(Connection c, NetworkId network, String networkMessageId, PartyKey viewer)
-      throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT represents, source_network, source_id FROM delivery_refs"
-                + " WHERE network = ? AND network_message_id = ? AND viewer = ?")) {
-      ps.setString(1, network.value());
-      ps.setString(2, networkMessageId);
-      ps.setString(3, viewer.value());
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
-          return Optional.empty();
-        }
-        return Optional.of(
-            new Ref(new PartyKey(rs.getString(1)), NetworkId.of(rs.getString(2)), MessageId.of(rs.getString(3))));
-      }
-    }
-  }
-
   public static void touchRecent(Connection c, NetworkId network, PartyKey viewer, PartyKey represents, Instant now)
       throws SQLException {
     try (PreparedStatement ps =
@@ -172,6 +128,17 @@ public final class ReplyTable {
     }
   }
 
+  /** The viewer's most recent conversation on any network (replies from another linked account). */
+  public static Optional<PartyKey> recentAnywhere(Connection c, PartyKey viewer) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT represents FROM recent_conversations WHERE viewer = ? ORDER BY at DESC LIMIT 1")) {
+      ps.setString(1, viewer.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(new PartyKey(rs.getString(1))) : Optional.empty();
+      }
+    }
+  }
+
   public static Optional<PartyKey> recent(Connection c, NetworkId network, PartyKey viewer) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement("SELECT represents FROM recent_conversations WHERE network = ? AND viewer = ?")) {
@@ -183,14 +150,12 @@ public final class ReplyTable {
     }
   }
 
-  /** Forgets reply metadata older than {@code before}. */
+  /** Forgets reply metadata older than {@code before}: references and recent conversations. */
   public static int purge(Connection c, Instant before) throws SQLException {
-    int n = 0;
-    for (String table : new String[] {"delivery_refs", "recent_conversations"}) {
-      try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE at < ?")) {
-        ps.setLong(1, before.toEpochMilli());
-        n += ps.executeUpdate();
-      }
+    int n = ReferenceTable.purge(c, before);
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM recent_conversations WHERE at < ?")) {
+      ps.setLong(1, before.toEpochMilli());
+      n += ps.executeUpdate();
     }
     return n;
   }

@@ -35,6 +35,11 @@ public final class Router {
     this.deniedRegions = java.util.Set.copyOf(deniedRegions);
   }
 
+  /** The configured networks. */
+  public NetworkRegistry networks() {
+    return networks;
+  }
+
   /** The ingress decision. */
   public sealed interface Decision {}
 
@@ -127,11 +132,19 @@ public final class Router {
         return Optional.of(reachable(c, e, sender, PeopleTable.personByHandle(c, m.group(1)), new Content.Text(rest)));
       }
       target = Optional.empty();
-      if (e.replyTo() != null) {
-        target = ReplyTable.ref(c, net.get().id(), e.replyTo().value(), sender).map(ReplyTable.Ref::represents);
+      // the platform's reply context: the message answered or reacted to, if this sender got it
+      Optional<io.parlor.spi.envelope.MessageId> ref =
+          e.replyToOpt().or(() -> e.content().targetOpt());
+      if (ref.isPresent()) {
+        target = ReferenceTable.received(c, net.get().id(), ref.get().value(), sender)
+            .map(ReferenceTable.Leg::represents);
       }
       if (target.isEmpty()) {
         target = ReplyTable.recent(c, net.get().id(), sender);
+      }
+      if (target.isEmpty()) {
+        // answered from another linked account: continue the person's most recent conversation
+        target = ReplyTable.recentAnywhere(c, sender);
       }
     } else {
       return Optional.empty();
@@ -141,6 +154,65 @@ public final class Router {
       return Optional.of(UNREACHABLE);
     }
     return Optional.of(new Accept(sender, target.get(), null));
+  }
+
+  /**
+   * The party {@code to} stands for in front of {@code sender}, without the checks a message
+   * needs (events check that a conversation exists): the party behind a relay handle shown to
+   * {@code sender}, behind a pool number, a single identity's most recent conversation, a person's
+   * account or public handle.
+   */
+  public Optional<PartyKey> counterpart(Connection c, PartyKey sender, Address to) throws SQLException {
+    switch (to.kind()) {
+      case RELAY:
+        return relays.find(c, to).filter(r -> r.viewer().equals(sender)).map(RelayTable.Relay::represents);
+      case HANDLE:
+        return PeopleTable.personByHandle(c, to.value().substring(1)).map(PartyKey::person);
+      case ACCOUNT:
+      default:
+        Optional<Network> net = to.network().flatMap(networks::get);
+        if (net.isPresent()) {
+          SenderPresentation p = net.get().adapter().senderPresentation();
+          if (p instanceof SenderPresentation.NumberPool pool && pool.pool().contains(to)) {
+            return ReplyTable.poolTarget(c, net.get().id(), sender, to);
+          }
+          if (p instanceof SenderPresentation.SingleIdentity si && si.self().equals(to)) {
+            Optional<PartyKey> recent = ReplyTable.recent(c, net.get().id(), sender);
+            return recent.isPresent() ? recent : ReplyTable.recentAnywhere(c, sender);
+          }
+        }
+        return PeopleTable.personOf(c, to).map(PartyKey::person);
+    }
+  }
+
+  /** Whether the two parties have a conversation: either has a relay handle in front of the other. */
+  public boolean talking(Connection c, PartyKey a, PartyKey b) throws SQLException {
+    return relays.exists(c, a, b) || relays.exists(c, b, a);
+  }
+
+  /** Whether {@code recipient} (a person) blocked {@code sender}. */
+  public static boolean blocked(Connection c, PartyKey recipient, PartyKey sender) throws SQLException {
+    return blocks(c, recipient, sender);
+  }
+
+  /**
+   * Where {@code party} is reached now: their first account whose network is healthy and allowed
+   * by the residency policy, else the first allowed one.
+   */
+  public Optional<Target> currentAccount(Connection c, PartyKey party) throws SQLException {
+    Target first = null;
+    for (Address a : accountsOf(c, party)) {
+      Optional<Network> n = a.network().flatMap(networks::get);
+      if (n.isEmpty() || deniedRegions.contains(n.get().region())) {
+        continue;
+      }
+      Target t = new Target(n.get(), a);
+      if (n.get().healthy()) {
+        return Optional.of(t);
+      }
+      first = first == null ? t : first;
+    }
+    return Optional.ofNullable(first);
   }
 
   private static boolean blocks(Connection c, PartyKey recipient, PartyKey sender) throws SQLException {
@@ -243,10 +315,22 @@ public final class Router {
    * retry policy waits for it). Without a target, {@code reason} says why.
    */
   public Choice choose(Connection c, PartyKey sender, PartyKey recipient, Envelope e) throws SQLException {
+    return choose(c, sender, recipient, e, java.util.Set.of());
+  }
+
+  /**
+   * As {@link #choose(Connection, PartyKey, PartyKey, Envelope)}, skipping {@code excluded}
+   * accounts (those that failed permanently for this message).
+   */
+  public Choice choose(Connection c, PartyKey sender, PartyKey recipient, Envelope e, java.util.Set<Address> excluded)
+      throws SQLException {
     Placement p = placement(c, e, sender, recipient);
     Target firstCapable = null;
     Exclusion first = null;
     for (Address a : accountsOf(c, recipient)) {
+      if (excluded.contains(a)) {
+        continue;
+      }
       Exclusion x = check(a, p);
       if (x != Exclusion.NONE) {
         first = first == null ? x : first;
@@ -282,6 +366,20 @@ public final class Router {
     return t.get() == e.timer().seconds() ? e : e.withTimer(new io.parlor.spi.envelope.Timer(t.get(), e.timer().start()));
   }
 
+  /** The text a length limit applies to: a text, an edit's new text, a caption. */
+  private static String textOf(Content content) {
+    if (content instanceof Content.Text t) {
+      return t.text();
+    }
+    if (content instanceof Content.Edit ed) {
+      return ed.text();
+    }
+    if (content instanceof Content.Media m) {
+      return m.caption();
+    }
+    return null;
+  }
+
   private Exclusion check(Address account, Placement p) {
     Optional<Network> n = account.network().flatMap(networks::get);
     if (n.isEmpty()) {
@@ -297,8 +395,12 @@ public final class Router {
         return Exclusion.SCHEME;
       }
     } else {
-      Content.Text t = (Content.Text) content;
-      if (t.text().codePointCount(0, t.text().length()) > caps.maxTextLength()) {
+      if (content instanceof Content.Media m && m.encryption() != null
+          && !caps.shows(io.parlor.spi.envelope.ContentKind.MEDIA)) {
+        return Exclusion.SCHEME; // encrypted media has no text fallback: its key would travel in clear
+      }
+      String text = textOf(content);
+      if (text != null && text.codePointCount(0, text.length()) > caps.maxTextLength()) {
         return Exclusion.TOO_LONG;
       }
       if (p.threadE2ee() && caps.plaintextOnly() && !(p.envelope().plaintextFallback() && p.plaintextOk())) {

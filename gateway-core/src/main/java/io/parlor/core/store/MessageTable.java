@@ -17,7 +17,7 @@ import java.util.List;
 /** SQL for queued messages and dedupe keys. Called on a store connection; not thread-safe. */
 public final class MessageTable {
   private static final String SELECT =
-      "SELECT seq, gid, source_network, source_id, conversation, sender, recipient, envelope, deadline"
+      "SELECT seq, gid, source_network, source_id, conversation, sender, recipient, envelope, deadline, refs"
           + " FROM messages";
 
   private MessageTable() {}
@@ -38,29 +38,58 @@ public final class MessageTable {
   public static StoredMessage insert(Connection c, StoredMessage m, Instant now) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT INTO dedupe(source_network, source_id, seen_at) VALUES (?,?,?)")) {
+            "INSERT INTO dedupe(source_network, source_id, seen_at, gid) VALUES (?,?,?,?)")) {
       ps.setString(1, m.sourceNetwork().value());
       ps.setString(2, m.sourceId().value());
       ps.setLong(3, now.toEpochMilli());
+      ps.setString(4, m.gid());
       ps.executeUpdate();
     }
     try (PreparedStatement ps =
         c.prepareStatement(
             "INSERT INTO messages(gid, source_network, source_id, conversation, sender, recipient,"
-                + " envelope, deadline, created_at) VALUES (?,?,?,?,?,?,?,?,?)")) {
+                + " envelope, deadline, created_at, refs) VALUES (?,?,?,?,?,?,?,?,?,?)")) {
       ps.setString(1, m.gid());
       ps.setString(2, m.sourceNetwork().value());
       ps.setString(3, m.sourceId().value());
       ps.setString(4, m.conversation());
       ps.setString(5, m.sender().value());
       ps.setString(6, m.recipient().value());
-      ps.setBytes(7, EnvelopeJson.write(m.envelope()));
+      ps.setBytes(7, EnvelopeJson.writeStored(m.envelope()));
       ps.setLong(8, m.deadline().toEpochMilli());
       ps.setLong(9, now.toEpochMilli());
+      ps.setString(10, m.refs().toJson());
       ps.executeUpdate();
       return new StoredMessage(
           m.gid(), Rowids.last(c), m.sourceNetwork(), m.sourceId(), m.conversation(),
-          m.sender(), m.recipient(), m.envelope(), m.deadline());
+          m.sender(), m.recipient(), m.envelope(), m.deadline(), m.refs());
+    }
+  }
+
+  /**
+   * Marks (network, id) as accepted without queuing a message (e.g. a delete whose work was done
+   * at ingress), so that the same id again is a duplicate.
+   */
+  public static void markSeen(Connection c, NetworkId network, MessageId id, Instant now) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("INSERT OR IGNORE INTO dedupe(source_network, source_id, seen_at) VALUES (?,?,?)")) {
+      ps.setString(1, network.value());
+      ps.setString(2, id.value());
+      ps.setLong(3, now.toEpochMilli());
+      ps.executeUpdate();
+    }
+  }
+
+  /** The message (network, id) if it is still queued. */
+  public static java.util.Optional<StoredMessage> queued(Connection c, NetworkId network, MessageId id)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(SELECT + " WHERE gid = (SELECT gid FROM dedupe WHERE source_network = ? AND source_id = ?)")) {
+      ps.setString(1, network.value());
+      ps.setString(2, id.value());
+      List<StoredMessage> out = new ArrayList<>();
+      readRows(ps, out);
+      return out.stream().findFirst();
     }
   }
 
@@ -97,12 +126,14 @@ public final class MessageTable {
   private static void readRows(PreparedStatement ps, List<StoredMessage> out) throws SQLException {
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
-        Envelope e = EnvelopeJson.read(rs.getBytes(8));
+        // rows written before envelope v2 carry no "v" and no refs: read as version 1
+        Envelope e = EnvelopeJson.readStored(rs.getBytes(8));
         out.add(
             new StoredMessage(
                 rs.getString(2), rs.getLong(1), NetworkId.of(rs.getString(3)),
                 MessageId.of(rs.getString(4)), rs.getString(5), new PartyKey(rs.getString(6)),
-                new PartyKey(rs.getString(7)), e, Instant.ofEpochMilli(rs.getLong(9))));
+                new PartyKey(rs.getString(7)), e, Instant.ofEpochMilli(rs.getLong(9)),
+                MessageRefs.fromJson(rs.getString(10))));
       }
     }
   }
@@ -115,9 +146,16 @@ public final class MessageTable {
     }
   }
 
-  /** Forgets dedupe keys older than {@code before}. */
+  /**
+   * Forgets dedupe keys older than {@code before}, except those of messages still queued (a
+   * redelivery of a message that waits longer than the window stays a duplicate, and an edit or
+   * delete still finds it).
+   */
   public static int purgeDedupe(Connection c, Instant before) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("DELETE FROM dedupe WHERE seen_at < ?")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "DELETE FROM dedupe WHERE seen_at < ?"
+                + " AND (gid IS NULL OR NOT EXISTS (SELECT 1 FROM messages WHERE messages.gid = dedupe.gid))")) {
       ps.setLong(1, before.toEpochMilli());
       return ps.executeUpdate();
     }

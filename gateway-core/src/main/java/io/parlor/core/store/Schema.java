@@ -3,11 +3,93 @@ package io.parlor.core.store;
 import java.sql.SQLException;
 import java.sql.Statement;
 
-/** The database schema. Only what routing and delivery need; nothing is kept after its use. */
+/**
+ * The database schema. Only what routing and delivery need; nothing is kept after its use.
+ *
+ * <p>{@link #create} makes the tables as the first released schema had them (version 0); the
+ * numbered {@link #MIGRATIONS} then bring any store — new, or written by an older build — to
+ * the current version, recorded in {@code PRAGMA user_version}. A migration runs once, in the
+ * same transaction as its version bump; a store newer than this build is refused.
+ */
 final class Schema {
   private Schema() {}
 
-  static void create(Statement st) throws SQLException {
+  /** Each migration's statements; migration {@code i} brings version {@code i} to {@code i + 1}. */
+  private static final String[][] MIGRATIONS = {
+    // 1: envelope v2 (conversations: references, grades, read receipts, preferences, media links)
+    {
+      // the canonical references of a queued message (replyTo, content target); null for none
+      "ALTER TABLE messages ADD COLUMN refs TEXT",
+      // how the delivered content was graded (native / fallback) and, for read statuses, the
+      // account of the message's sender on that network
+      "ALTER TABLE status_outbox ADD COLUMN grade TEXT",
+      "ALTER TABLE status_outbox ADD COLUMN account TEXT",
+      "ALTER TABLE receipt_waits ADD COLUMN grade TEXT",
+      // the queued message a dedupe key was accepted as (edits and deletes find queued copies)
+      "ALTER TABLE dedupe ADD COLUMN gid TEXT",
+      "ALTER TABLE people ADD COLUMN read_receipts INTEGER NOT NULL DEFAULT 1",
+      "ALTER TABLE people ADD COLUMN reaction_fallback INTEGER NOT NULL DEFAULT 1",
+      "ALTER TABLE people ADD COLUMN show_as TEXT NOT NULL DEFAULT 'relay'",
+      "ALTER TABLE people ADD COLUMN display_name TEXT",
+      // delivery_refs becomes the reference table of every delivered leg: how the destination
+      // network knows the message (network, network_message_id) and how its sender's network
+      // does (source_network, source_id); read_at once a read receipt was forwarded
+      "ALTER TABLE delivery_refs ADD COLUMN read_at INTEGER",
+      "CREATE INDEX delivery_refs_source ON delivery_refs(source_network, source_id)",
+      "CREATE INDEX delivery_refs_viewer ON delivery_refs(viewer, at)",
+      // replies from any linked account: a person's most recent conversation on any network
+      "CREATE INDEX recent_viewer ON recent_conversations(viewer, at)",
+      // capability URLs for media held by a network: SHA-256 of the token only
+      "CREATE TABLE media_links ("
+          + " token_hash BLOB PRIMARY KEY,"
+          + " network TEXT NOT NULL,"
+          + " source TEXT NOT NULL,"
+          + " mime_type TEXT NOT NULL,"
+          + " size INTEGER,"
+          + " sha256 TEXT,"
+          + " sender TEXT NOT NULL,"
+          + " expires_at INTEGER NOT NULL) WITHOUT ROWID",
+      "CREATE INDEX media_links_expiry ON media_links(expires_at)",
+    },
+  };
+
+  /** The schema version this build writes. */
+  static final int VERSION = MIGRATIONS.length;
+
+  /** Creates missing tables, then applies every migration the store has not had yet. */
+  static void createAndMigrate(java.sql.Connection c) throws SQLException {
+    int version;
+    try (Statement st = c.createStatement()) {
+      create(st);
+      try (java.sql.ResultSet rs = st.executeQuery("PRAGMA user_version")) {
+        version = rs.next() ? rs.getInt(1) : 0;
+      }
+    }
+    if (version > VERSION) {
+      throw new SQLException(
+          "the store is at schema version " + version + ", newer than this build's " + VERSION
+              + ": run a newer build, or restore the store from before the upgrade");
+    }
+    for (int v = version; v < VERSION; v++) {
+      boolean auto = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try (Statement st = c.createStatement()) {
+        for (String sql : MIGRATIONS[v]) {
+          st.execute(sql);
+        }
+        st.execute("PRAGMA user_version = " + (v + 1));
+        c.commit();
+      } catch (SQLException e) {
+        c.rollback();
+        throw new SQLException("schema migration " + (v + 1) + " failed: " + e.getMessage(), e);
+      } finally {
+        c.setAutoCommit(auto);
+      }
+    }
+  }
+
+  /** The tables as schema version 0 had them. */
+  private static void create(Statement st) throws SQLException {
     // Queued messages. A row lives from acceptance until delivery, failure or expiry: then it is
     // deleted (secure_delete overwrites the freed pages).
     st.execute(

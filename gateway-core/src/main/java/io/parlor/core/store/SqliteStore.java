@@ -57,8 +57,8 @@ public final class SqliteStore implements AutoCloseable {
       Connection w = connect(path);
       try (Statement st = w.createStatement()) {
         st.execute("PRAGMA journal_mode=WAL");
-        Schema.create(st);
       }
+      Schema.createAndMigrate(w);
       StoreCaches caches = new StoreCaches();
       Connection r = StatementCache.wrap(connect(path), caches);
       GroupCommitWriter writer =

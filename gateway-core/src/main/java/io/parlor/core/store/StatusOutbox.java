@@ -25,12 +25,15 @@ public final class StatusOutbox {
   public static Entry add(Connection c, NetworkId network, StatusReport r) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT INTO status_outbox(network, source_id, status, reason, at) VALUES (?,?,?,?,?)")) {
+            "INSERT INTO status_outbox(network, source_id, status, reason, at, grade, account)"
+                + " VALUES (?,?,?,?,?,?,?)")) {
       ps.setString(1, network.value());
       ps.setString(2, r.id().value());
       ps.setString(3, r.status().name());
       ps.setString(4, r.reason());
       ps.setLong(5, r.at().toEpochMilli());
+      ps.setString(6, r.as() == null ? null : r.as().name());
+      ps.setString(7, r.account() == null ? null : r.account().value());
       ps.executeUpdate();
       return new Entry(Rowids.last(c), network, r);
     }
@@ -47,7 +50,8 @@ public final class StatusOutbox {
     List<Entry> out = new ArrayList<>();
     try (Statement st = c.createStatement();
         ResultSet rs =
-            st.executeQuery("SELECT id, network, source_id, status, reason, at FROM status_outbox ORDER BY id")) {
+            st.executeQuery(
+                "SELECT id, network, source_id, status, reason, at, grade, account FROM status_outbox ORDER BY id")) {
       while (rs.next()) {
         out.add(
             new Entry(
@@ -57,7 +61,9 @@ public final class StatusOutbox {
                     MessageId.of(rs.getString(3)),
                     StatusReport.Status.valueOf(rs.getString(4)),
                     rs.getString(5),
-                    Instant.ofEpochMilli(rs.getLong(6)))));
+                    Instant.ofEpochMilli(rs.getLong(6)),
+                    rs.getString(7) == null ? null : StatusReport.Grade.valueOf(rs.getString(7)),
+                    rs.getString(8) == null ? null : io.parlor.spi.envelope.Address.of(rs.getString(8)))));
       }
     }
     return out;

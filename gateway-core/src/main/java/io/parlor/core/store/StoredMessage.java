@@ -18,6 +18,7 @@ import java.time.Instant;
  * @param recipient who it is for
  * @param envelope the envelope as the recipient should see it ({@code from} is the relay handle)
  * @param deadline never delivered at or after this instant (timer expiry or the queue's max age)
+ * @param refs the messages it refers to, in Parlor's terms ({@link MessageRefs#NONE} for none)
  */
 public record StoredMessage(
     String gid,
@@ -28,7 +29,26 @@ public record StoredMessage(
     PartyKey sender,
     PartyKey recipient,
     Envelope envelope,
-    Instant deadline) {
+    Instant deadline,
+    MessageRefs refs) {
+
+  public StoredMessage {
+    refs = refs == null ? MessageRefs.NONE : refs;
+  }
+
+  /** A message without references. */
+  public StoredMessage(
+      String gid,
+      long seq,
+      NetworkId sourceNetwork,
+      MessageId sourceId,
+      String conversation,
+      PartyKey sender,
+      PartyKey recipient,
+      Envelope envelope,
+      Instant deadline) {
+    this(gid, seq, sourceNetwork, sourceId, conversation, sender, recipient, envelope, deadline, MessageRefs.NONE);
+  }
 
   @Override
   public String toString() {

@@ -16,7 +16,6 @@ import java.io.IOException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
-import java.util.Base64;
 import java.util.Locale;
 
 /**
@@ -25,6 +24,8 @@ import java.util.Locale;
  * <p>Reading validates every field and throws {@link EnvelopeException} naming the first bad
  * field; malformed JSON, including byte sequences that are not valid UTF-8, is reported as field
  * {@code body}. Unknown fields are ignored so that senders may add fields in later versions.
+ * Version 2 ({@code "v": 2}, contract part 2) adds the content kinds of {@link ContentJson} and
+ * {@code fromName}; writing adds {@code "v": 2} exactly when an envelope uses them.
  *
  * <pre>{@code
  * Envelope e = EnvelopeJson.read(bytes);
@@ -42,8 +43,21 @@ public final class EnvelopeJson {
     return MAPPER;
   }
 
-  /** Parses and validates an envelope from raw JSON bytes. */
+  /** Parses and validates an envelope a network sent, from raw JSON bytes. */
   public static Envelope read(byte[] json) {
+    return fromTree(tree(json), false);
+  }
+
+  /**
+   * Parses an envelope the store wrote with {@link #writeStored}: like {@link #read}, and also
+   * media held by the source network ({@code content.source}).
+   */
+  public static Envelope readStored(byte[] json) {
+    return fromTree(tree(json), true);
+  }
+
+  /** Parses raw JSON into an object node; malformed JSON is field {@code body}. */
+  static JsonNode tree(byte[] json) {
     JsonNode root;
     try {
       root = MAPPER.readTree(json);
@@ -56,16 +70,24 @@ public final class EnvelopeJson {
     if (root == null || !root.isObject()) {
       throw new EnvelopeException("body", "must be a JSON object");
     }
-    return fromTree(root);
+    return root;
   }
 
-  /** Validates an envelope from an already parsed JSON object. */
+  /** Validates an envelope a network sent, from an already parsed JSON object. */
   public static Envelope fromTree(JsonNode root) {
+    return fromTree(root, false);
+  }
+
+  private static Envelope fromTree(JsonNode root, boolean stored) {
+    int version = version(root);
     MessageId id = MessageId.parse("id", text(root, "id", true));
     Address from = Address.parse("from", text(root, "from", true));
     Address to = Address.parse("to", text(root, "to", true));
     Instant sentAt = instant("sentAt", text(root, "sentAt", true));
-    Content content = content(root.get("content"));
+    Content content = ContentJson.read(root.get("content"), stored);
+    if (version == 1 && root.has("v") && content.kind().v2()) {
+      throw new EnvelopeException("v", "must be 2 for content type \"" + content.kind().wire() + "\"");
+    }
     Timer timer = timer(root.get("timer"));
     String replyTo = text(root, "replyTo", false);
     String expiresAt = text(root, "expiresAt", false);
@@ -82,33 +104,63 @@ public final class EnvelopeJson {
         timer,
         replyTo == null ? null : MessageId.parse("replyTo", replyTo),
         expiresAt == null ? null : instant("expiresAt", expiresAt),
-        fallback != null && fallback.booleanValue());
+        fallback != null && fallback.booleanValue(),
+        text(root, "fromName", false));
   }
 
-  /** Serializes an envelope to UTF-8 JSON. */
+  /** {@code v}: absent means 1; else 1 or 2. */
+  private static int version(JsonNode root) {
+    JsonNode v = root.get("v");
+    if (v == null || v.isNull()) {
+      return 1;
+    }
+    if (!v.isIntegralNumber() || (v.asLong() != 1 && v.asLong() != 2)) {
+      throw new EnvelopeException("v", "must be 1 or 2");
+    }
+    return v.asInt();
+  }
+
+  /**
+   * Serializes an envelope to UTF-8 JSON for a network. Media held by a network ({@code source})
+   * is never sent: the core replaces it with a URL first.
+   *
+   * @throws IllegalArgumentException when the envelope still holds such media
+   */
   public static byte[] write(Envelope e) {
+    return bytes(toTree(e));
+  }
+
+  /** Serializes an envelope for the store: like {@link #write}, with held media's {@code source}. */
+  public static byte[] writeStored(Envelope e) {
+    return bytes(toTree(e, true));
+  }
+
+  private static byte[] bytes(ObjectNode n) {
     try {
-      return MAPPER.writeValueAsBytes(toTree(e));
+      return MAPPER.writeValueAsBytes(n);
     } catch (JsonProcessingException ex) {
       throw new IllegalStateException("cannot serialize envelope", ex);
     }
   }
 
+  /** The envelope as a network sees it (see {@link #write}). */
   public static ObjectNode toTree(Envelope e) {
+    return toTree(e, false);
+  }
+
+  private static ObjectNode toTree(Envelope e, boolean stored) {
     ObjectNode n = MAPPER.createObjectNode();
+    if (e.version() == 2) {
+      n.put("v", 2);
+    }
     n.put("id", e.id().value());
     n.put("from", e.from().value());
+    if (e.fromName() != null) {
+      n.put("fromName", e.fromName());
+    }
     n.put("to", e.to().value());
     n.put("sentAt", e.sentAt().toString());
-    ObjectNode c = n.putObject("content");
-    if (e.content() instanceof Content.Text t) {
-      c.put("type", "text");
-      c.put("text", t.text());
-    } else if (e.content() instanceof Content.Encrypted x) {
-      c.put("type", "encrypted");
-      c.put("scheme", x.scheme());
-      c.put("ciphertext", x.ciphertextBase64());
-    }
+    n.set("content", ContentJson.write(e.content(), stored));
     if (e.timer() != null) {
       ObjectNode t = n.putObject("timer");
       t.put("seconds", e.timer().seconds());
@@ -124,32 +176,6 @@ public final class EnvelopeJson {
       n.put("plaintextFallback", true);
     }
     return n;
-  }
-
-  private static Content content(JsonNode c) {
-    if (c == null || c.isNull()) {
-      throw new EnvelopeException("content", "is required");
-    }
-    if (!c.isObject()) {
-      throw new EnvelopeException("content", "must be an object");
-    }
-    String type = text(c, "content.type", "type", true);
-    switch (type) {
-      case "text":
-        return new Content.Text(text(c, "content.text", "text", true));
-      case "encrypted":
-        String scheme = text(c, "content.scheme", "scheme", true);
-        String b64 = text(c, "content.ciphertext", "ciphertext", true);
-        byte[] bytes;
-        try {
-          bytes = Base64.getDecoder().decode(b64);
-        } catch (IllegalArgumentException ex) {
-          throw new EnvelopeException("content.ciphertext", "must be standard base64");
-        }
-        return new Content.Encrypted(scheme, bytes);
-      default:
-        throw new EnvelopeException("content.type", "must be \"text\" or \"encrypted\"");
-    }
   }
 
   private static Timer timer(JsonNode t) {
@@ -175,7 +201,7 @@ public final class EnvelopeJson {
     return new Timer(s.asLong(), st);
   }
 
-  private static Instant instant(String field, String v) {
+  static Instant instant(String field, String v) {
     try {
       return OffsetDateTime.parse(v).toInstant();
     } catch (DateTimeParseException e) {
@@ -183,11 +209,11 @@ public final class EnvelopeJson {
     }
   }
 
-  private static String text(JsonNode n, String field, boolean required) {
+  static String text(JsonNode n, String field, boolean required) {
     return text(n, field, field, required);
   }
 
-  private static String text(JsonNode n, String path, String field, boolean required) {
+  static String text(JsonNode n, String path, String field, boolean required) {
     JsonNode v = n.get(field);
     if (v == null || v.isNull()) {
       if (required) {

@@ -1,16 +1,33 @@
 package io.parlor.spi.envelope;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * Message content: plaintext from networks without end-to-end encryption, or an opaque encrypted
- * payload the gateway routes without being able to read.
+ * Message content (contract part 2, section 2): plaintext, an opaque encrypted payload the gateway
+ * routes without being able to read, and — version 2 — media by reference, a reaction, an edit, a
+ * delete for everyone and a location. Every record validates on construction and names the bad
+ * field ({@code content.<field>}) in its {@link EnvelopeException}, never the value.
  */
-public sealed interface Content permits Content.Text, Content.Encrypted {
+public sealed interface Content
+    permits Content.Text, Content.Encrypted, Content.Media, Content.Reaction, Content.Edit,
+        Content.Delete, Content.Location {
 
-  /** Size in bytes that the content occupies (UTF-8 text or decoded ciphertext). */
+  /** Size in bytes that the content occupies in the envelope (UTF-8 text, decoded ciphertext...). */
   int size();
+
+  /** Which kind this is. */
+  ContentKind kind();
+
+  /** The message this content acts on (reaction, edit, delete), if any. */
+  default Optional<MessageId> targetOpt() {
+    return Optional.empty();
+  }
 
   /** Plain text. */
   record Text(String text) implements Content {
@@ -22,7 +39,12 @@ public sealed interface Content permits Content.Text, Content.Encrypted {
 
     @Override
     public int size() {
-      return text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+      return utf8(text);
+    }
+
+    @Override
+    public ContentKind kind() {
+      return ContentKind.TEXT;
     }
   }
 
@@ -60,20 +82,399 @@ public sealed interface Content permits Content.Text, Content.Encrypted {
     }
 
     @Override
+    public ContentKind kind() {
+      return ContentKind.ENCRYPTED;
+    }
+
+    @Override
     public boolean equals(Object o) {
-      return o instanceof Encrypted e
-          && e.scheme.equals(scheme)
-          && java.util.Arrays.equals(e.ciphertext, ciphertext);
+      return o instanceof Encrypted e && e.scheme.equals(scheme) && Arrays.equals(e.ciphertext, ciphertext);
     }
 
     @Override
     public int hashCode() {
-      return scheme.hashCode() * 31 + java.util.Arrays.hashCode(ciphertext);
+      return scheme.hashCode() * 31 + Arrays.hashCode(ciphertext);
     }
 
     @Override
     public String toString() {
       return "Encrypted[scheme=" + scheme + ", bytes=" + ciphertext.length + "]";
     }
+  }
+
+  /** What a media item is, and how its text fallback names it. */
+  enum MediaKind {
+    IMAGE("\uD83D\uDCF7 photo"),
+    AUDIO("\uD83C\uDFB5 audio"),
+    VOICE("\uD83C\uDFA4 voice message"),
+    VIDEO("\uD83C\uDFAC video"),
+    FILE("\uD83D\uDCC4 file"),
+    STICKER("sticker");
+
+    private final String label;
+
+    MediaKind(String label) {
+      this.label = label;
+    }
+
+    public String wire() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** How a text fallback names this kind, e.g. {@code 📷 photo}. */
+    public String label() {
+      return label;
+    }
+
+    public static Optional<MediaKind> fromWire(String wire) {
+      for (MediaKind k : values()) {
+        if (k.wire().equals(wire)) {
+          return Optional.of(k);
+        }
+      }
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * The key of encrypted media (MIMI: the attachment is encrypted, the key travels in the message).
+   *
+   * @param alg {@code aes-256-gcm}
+   * @param key 32 bytes
+   * @param nonce 12 bytes
+   */
+  record MediaEncryption(String alg, byte[] key, byte[] nonce) {
+    public static final String AES_256_GCM = "aes-256-gcm";
+
+    public MediaEncryption {
+      if (!AES_256_GCM.equals(alg)) {
+        throw new EnvelopeException("content.encryption.alg", "must be \"" + AES_256_GCM + "\"");
+      }
+      if (key == null || key.length != 32) {
+        throw new EnvelopeException("content.encryption.key", "must be 32 bytes (standard base64)");
+      }
+      if (nonce == null || nonce.length != 12) {
+        throw new EnvelopeException("content.encryption.nonce", "must be 12 bytes (standard base64)");
+      }
+      key = key.clone();
+      nonce = nonce.clone();
+    }
+
+    @Override
+    public byte[] key() {
+      return key.clone();
+    }
+
+    @Override
+    public byte[] nonce() {
+      return nonce.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof MediaEncryption m && Arrays.equals(m.key, key) && Arrays.equals(m.nonce, nonce);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(key) * 31 + Arrays.hashCode(nonce);
+    }
+
+    @Override
+    public String toString() {
+      return "MediaEncryption[" + alg + "]";
+    }
+  }
+
+  /**
+   * Media by reference: the bytes never travel in the envelope. Exactly one of {@code url} and
+   * {@code source} is set.
+   *
+   * @param mediaKind image, audio, voice, video, file or sticker
+   * @param url where anyone given the envelope can fetch the bytes: {@code https}, or {@code http}
+   *     to a loopback address (tests)
+   * @param source media held by the source network, that only its adapter can fetch (a WhatsApp
+   *     media id, a Messenger attachment URL): the adapter's own reference, resolved through its
+   *     {@link io.parlor.spi.MediaSource}. Never sent to another network: the core replaces it with
+   *     a capability URL on the node when it delivers.
+   * @param mimeType e.g. {@code image/jpeg}, {@code audio/ogg; codecs=opus}; lower-cased
+   * @param byteSize the media's size in bytes, when known (null otherwise); {@code size} on the wire
+   * @param sha256 the SHA-256 of the bytes as 64 lowercase hex digits, when known
+   * @param name a file name, optional
+   * @param caption a caption, optional
+   * @param encryption the key when the bytes are encrypted (never given a text fallback), optional
+   */
+  record Media(
+      MediaKind mediaKind,
+      String url,
+      String source,
+      String mimeType,
+      Long byteSize,
+      String sha256,
+      String name,
+      String caption,
+      MediaEncryption encryption)
+      implements Content {
+    /** Largest media item Parlor describes (1 TiB); the node's own limit is {@code media.maxBytes}. */
+    public static final long MAX_SIZE = 1L << 40;
+
+    private static final Pattern MIME =
+        Pattern.compile("[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}(\\s*;[^\\p{Cntrl}]{1,200})?");
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+
+    public Media {
+      if (mediaKind == null) {
+        throw new EnvelopeException("content.kind", "must be image, audio, voice, video, file or sticker");
+      }
+      if ((url == null) == (source == null)) {
+        throw new EnvelopeException("content.url", "is required");
+      }
+      if (url != null && !isFetchableUrl(url)) {
+        throw new EnvelopeException("content.url", "must be an https:// URL (http:// only to a loopback address), at most 2048 characters");
+      }
+      if (source != null && (source.isEmpty() || source.length() > 2048 || hasControl(source))) {
+        throw new EnvelopeException("content.source", "must be 1-2048 characters without control characters");
+      }
+      mimeType = mimeType == null ? null : mimeType.trim().toLowerCase(Locale.ROOT);
+      if (mimeType == null || !MIME.matcher(mimeType).matches()) {
+        throw new EnvelopeException("content.mimeType", "must be a media type such as image/jpeg");
+      }
+      if (byteSize != null && (byteSize < 0 || byteSize > MAX_SIZE)) {
+        throw new EnvelopeException("content.size", "must be a whole number of bytes from 0 to " + MAX_SIZE);
+      }
+      sha256 = sha256 == null ? null : sha256.toLowerCase(Locale.ROOT);
+      if (sha256 != null && !SHA256.matcher(sha256).matches()) {
+        throw new EnvelopeException("content.sha256", "must be the SHA-256 of the bytes as 64 hex digits");
+      }
+      name = optionalText("content.name", name, 255);
+      caption = optionalText("content.caption", caption, 4096);
+    }
+
+    /** Media anyone can fetch at {@code url}. */
+    public static Media atUrl(MediaKind kind, String url, String mimeType, Long size, String sha256) {
+      return new Media(kind, url, null, mimeType, size, sha256, null, null, null);
+    }
+
+    /** Media held by the source network, fetched through its adapter with {@code source}. */
+    public static Media held(MediaKind kind, String source, String mimeType, Long size, String sha256) {
+      return new Media(kind, null, source, mimeType, size, sha256, null, null, null);
+    }
+
+    public Media withCaption(String newCaption) {
+      return new Media(mediaKind, url, source, mimeType, byteSize, sha256, name, newCaption, encryption);
+    }
+
+    public Media withName(String newName) {
+      return new Media(mediaKind, url, source, mimeType, byteSize, sha256, newName, caption, encryption);
+    }
+
+    /** The same media at {@code newUrl} (e.g. the node's capability URL instead of a source ref). */
+    public Media withUrl(String newUrl) {
+      return new Media(mediaKind, newUrl, null, mimeType, byteSize, sha256, name, caption, encryption);
+    }
+
+    public Optional<String> urlOpt() {
+      return Optional.ofNullable(url);
+    }
+
+    /** Whether only the source network's adapter can fetch the bytes. */
+    public boolean held() {
+      return source != null;
+    }
+
+    @Override
+    public int size() {
+      return (caption == null ? 0 : utf8(caption)) + utf8(url != null ? url : source);
+    }
+
+    @Override
+    public ContentKind kind() {
+      return ContentKind.MEDIA;
+    }
+
+    @Override
+    public String toString() {
+      return "Media[" + mediaKind.wire() + ", " + mimeType + (held() ? ", held" : "") + "]";
+    }
+
+    /** An {@code https} URL, or {@code http} to a loopback address; no user info, no fragment. */
+    public static boolean isFetchableUrl(String url) {
+      if (url == null || url.length() > 2048 || hasControl(url) || url.indexOf(' ') >= 0) {
+        return false;
+      }
+      java.net.URI u;
+      try {
+        u = new java.net.URI(url);
+      } catch (java.net.URISyntaxException e) {
+        return false;
+      }
+      String host = u.getHost();
+      if (host == null || host.isEmpty() || u.getRawUserInfo() != null || u.getRawFragment() != null) {
+        return false;
+      }
+      if ("https".equalsIgnoreCase(u.getScheme())) {
+        return true;
+      }
+      return "http".equalsIgnoreCase(u.getScheme()) && isLoopbackHost(host);
+    }
+
+    private static boolean isLoopbackHost(String host) {
+      String h = host.toLowerCase(Locale.ROOT);
+      return h.equals("localhost") || h.equals("[::1]") || h.matches("127(\\.[0-9]{1,3}){3}");
+    }
+  }
+
+  /**
+   * A reaction to a message.
+   *
+   * @param target the message reacted to, as the sender's network knows it
+   * @param emoji the reaction; empty removes the sender's earlier reaction
+   */
+  record Reaction(MessageId target, String emoji) implements Content {
+    public Reaction {
+      if (target == null) {
+        throw new EnvelopeException("content.target", "is required");
+      }
+      if (emoji == null) {
+        throw new EnvelopeException("content.emoji", "is required (empty removes the reaction)");
+      }
+      if (emoji.length() > 64 || hasControl(emoji) || emoji.chars().anyMatch(Character::isWhitespace)) {
+        throw new EnvelopeException("content.emoji", "must be one emoji (at most 64 characters, no spaces)");
+      }
+    }
+
+    /** Whether this removes the sender's reaction. */
+    public boolean removal() {
+      return emoji.isEmpty();
+    }
+
+    @Override
+    public int size() {
+      return utf8(emoji);
+    }
+
+    @Override
+    public ContentKind kind() {
+      return ContentKind.REACTION;
+    }
+
+    @Override
+    public Optional<MessageId> targetOpt() {
+      return Optional.of(target);
+    }
+  }
+
+  /** A new text for a message the same sender sent earlier. */
+  record Edit(MessageId target, String text) implements Content {
+    public Edit {
+      if (target == null) {
+        throw new EnvelopeException("content.target", "is required");
+      }
+      if (text == null || text.isEmpty()) {
+        throw new EnvelopeException("content.text", "is required and must not be empty");
+      }
+    }
+
+    @Override
+    public int size() {
+      return utf8(text);
+    }
+
+    @Override
+    public ContentKind kind() {
+      return ContentKind.EDIT;
+    }
+
+    @Override
+    public Optional<MessageId> targetOpt() {
+      return Optional.of(target);
+    }
+  }
+
+  /** Delete for everyone: a message the same sender sent earlier. */
+  record Delete(MessageId target) implements Content {
+    public Delete {
+      if (target == null) {
+        throw new EnvelopeException("content.target", "is required");
+      }
+    }
+
+    @Override
+    public int size() {
+      return 0;
+    }
+
+    @Override
+    public ContentKind kind() {
+      return ContentKind.DELETE;
+    }
+
+    @Override
+    public Optional<MessageId> targetOpt() {
+      return Optional.of(target);
+    }
+  }
+
+  /** A place: WGS 84 degrees and an optional name. */
+  record Location(double latitude, double longitude, String name) implements Content {
+    public Location {
+      if (!Double.isFinite(latitude) || latitude < -90 || latitude > 90) {
+        throw new EnvelopeException("content.latitude", "must be a number from -90 to 90");
+      }
+      if (!Double.isFinite(longitude) || longitude < -180 || longitude > 180) {
+        throw new EnvelopeException("content.longitude", "must be a number from -180 to 180");
+      }
+      name = optionalText("content.name", name, 1024);
+    }
+
+    /** The map-neutral {@code geo:} URI (RFC 5870), e.g. {@code geo:52.52,13.405}. */
+    public String geoUri() {
+      return "geo:" + stripZeros(latitude) + "," + stripZeros(longitude);
+    }
+
+    @Override
+    public int size() {
+      return 16 + (name == null ? 0 : utf8(name));
+    }
+
+    @Override
+    public ContentKind kind() {
+      return ContentKind.LOCATION;
+    }
+
+    private static String stripZeros(double d) {
+      return java.math.BigDecimal.valueOf(d).stripTrailingZeros().toPlainString();
+    }
+  }
+
+  private static int utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  private static boolean hasControl(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (Character.isISOControl(s.charAt(i))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Null stays null; otherwise 1..max characters (a caption may hold line breaks, not other controls). */
+  private static String optionalText(String field, String v, int max) {
+    if (v == null) {
+      return null;
+    }
+    if (v.isEmpty() || v.length() > max) {
+      throw new EnvelopeException(field, "must be 1-" + max + " characters when given");
+    }
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if (Character.isISOControl(c) && c != '\n' && c != '\r' && c != '\t') {
+        throw new EnvelopeException(field, "must not contain control characters");
+      }
+    }
+    Objects.requireNonNull(v);
+    return v;
   }
 }

@@ -5,8 +5,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The canonical message form, version 1 (contract section 3.1). Immutable; validated on
- * construction, so an {@code Envelope} that exists is well formed.
+ * The canonical message form (contract section 3.1, and part 2 for version 2: the content kinds
+ * of {@link ContentKind} and {@code fromName}). Immutable; validated on construction, so an {@code
+ * Envelope} that exists is well formed.
  *
  * @param id unique per source network
  * @param from the sender: an account address ({@code network:account}), or, on messages the
@@ -19,6 +20,8 @@ import java.util.Optional;
  * @param expiresAt set by the gateway when a timer applies, may be null
  * @param plaintextFallback the sender allows this message to take a plaintext leg (e.g. SMS) even
  *     in a thread that has been end-to-end encrypted (the recipient must allow it too)
+ * @param fromName on messages the gateway delivers: the display name the sender chose to show
+ *     (1-64 characters), or null
  */
 public record Envelope(
     MessageId id,
@@ -29,7 +32,25 @@ public record Envelope(
     Timer timer,
     MessageId replyTo,
     Instant expiresAt,
-    boolean plaintextFallback) {
+    boolean plaintextFallback,
+    String fromName) {
+
+  /** Longest display name. */
+  public static final int MAX_NAME = 64;
+
+  /** An envelope without a display name. */
+  public Envelope(
+      MessageId id,
+      Address from,
+      Address to,
+      Instant sentAt,
+      Content content,
+      Timer timer,
+      MessageId replyTo,
+      Instant expiresAt,
+      boolean plaintextFallback) {
+    this(id, from, to, sentAt, content, timer, replyTo, expiresAt, plaintextFallback, null);
+  }
 
   /** An envelope without the plaintext-fallback permission. */
   public Envelope(
@@ -60,6 +81,22 @@ public record Envelope(
     if (content == null) {
       throw new EnvelopeException("content", "is required");
     }
+    if (fromName != null && !validName(fromName)) {
+      throw new EnvelopeException("fromName", "must be 1-" + MAX_NAME + " characters without control characters");
+    }
+  }
+
+  /** Whether {@code name} can be a display name: 1-64 characters, no control characters. */
+  public static boolean validName(String name) {
+    if (name == null || name.isBlank() || name.length() > MAX_NAME) {
+      return false;
+    }
+    return name.chars().noneMatch(Character::isISOControl);
+  }
+
+  /** 2 when the envelope uses anything of version 2 (a v2 content kind, a display name), else 1. */
+  public int version() {
+    return content.kind().v2() || fromName != null ? 2 : 1;
   }
 
   /** A new envelope without timer, replyTo or expiry. */
@@ -80,31 +117,39 @@ public record Envelope(
   }
 
   public Envelope withId(MessageId newId) {
-    return new Envelope(newId, from, to, sentAt, content, timer, replyTo, expiresAt, plaintextFallback);
+    return new Envelope(newId, from, to, sentAt, content, timer, replyTo, expiresAt, plaintextFallback, fromName);
   }
 
   public Envelope withFrom(Address newFrom) {
-    return new Envelope(id, newFrom, to, sentAt, content, timer, replyTo, expiresAt, plaintextFallback);
+    return new Envelope(id, newFrom, to, sentAt, content, timer, replyTo, expiresAt, plaintextFallback, fromName);
   }
 
   public Envelope withTo(Address newTo) {
-    return new Envelope(id, from, newTo, sentAt, content, timer, replyTo, expiresAt, plaintextFallback);
+    return new Envelope(id, from, newTo, sentAt, content, timer, replyTo, expiresAt, plaintextFallback, fromName);
   }
 
   public Envelope withExpiresAt(Instant newExpiresAt) {
-    return new Envelope(id, from, to, sentAt, content, timer, replyTo, newExpiresAt, plaintextFallback);
+    return new Envelope(id, from, to, sentAt, content, timer, replyTo, newExpiresAt, plaintextFallback, fromName);
   }
 
   public Envelope withReplyTo(MessageId newReplyTo) {
-    return new Envelope(id, from, to, sentAt, content, timer, newReplyTo, expiresAt, plaintextFallback);
+    return new Envelope(id, from, to, sentAt, content, timer, newReplyTo, expiresAt, plaintextFallback, fromName);
   }
 
   public Envelope withContent(Content newContent) {
-    return new Envelope(id, from, to, sentAt, newContent, timer, replyTo, expiresAt, plaintextFallback);
+    return new Envelope(id, from, to, sentAt, newContent, timer, replyTo, expiresAt, plaintextFallback, fromName);
   }
 
   public Envelope withTimer(Timer newTimer) {
-    return new Envelope(id, from, to, sentAt, content, newTimer, replyTo, expiresAt, plaintextFallback);
+    return new Envelope(id, from, to, sentAt, content, newTimer, replyTo, expiresAt, plaintextFallback, fromName);
+  }
+
+  public Envelope withFromName(String newFromName) {
+    return new Envelope(id, from, to, sentAt, content, timer, replyTo, expiresAt, plaintextFallback, newFromName);
+  }
+
+  public Optional<String> fromNameOpt() {
+    return Optional.ofNullable(fromName);
   }
 
   /** Whether the message must not be delivered any more at {@code now}. */

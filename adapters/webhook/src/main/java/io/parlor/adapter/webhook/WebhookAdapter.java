@@ -7,6 +7,7 @@ import io.parlor.spi.AdapterUnavailableException;
 import io.parlor.spi.Capabilities;
 import io.parlor.spi.DeliveryResult;
 import io.parlor.spi.DeliveryTarget;
+import io.parlor.spi.EventSender;
 import io.parlor.spi.Health;
 import io.parlor.spi.HealthState;
 import io.parlor.spi.Level;
@@ -29,7 +30,7 @@ import java.util.concurrent.CompletionStage;
  * to {@link #stop(Duration)}. Deliveries and status reports go out through an {@link HttpPoster}
  * (pooled keep-alive connections on one event loop thread this adapter owns).
  */
-final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier {
+final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier, EventSender {
   private final WebhookConfig config;
   private final AdapterContext context;
   private final Signatures signatures;
@@ -53,7 +54,9 @@ final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier {
             config.expiry() ? Level.FULL : Level.REJECTED,
             Level.DROPPED, // the protocol has no receipts: hand-over is delivery
             Level.FULL,
-            config.timers());
+            config.timers(),
+            config.content(),
+            config.events());
     this.health = Health.of(HealthState.STOPPED, "not started", context.clock().instant());
   }
 
@@ -122,21 +125,44 @@ final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier {
     if (!report.reason().isEmpty()) {
       n.put("reason", report.reason());
     }
+    report.asOpt().ifPresent(g -> n.put("as", g.wire()));
     n.put("at", report.at().toString());
     return s.post(config.statusUrl(), n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8),
         null, "status of " + report.id());
   }
 
+  /** {@code POST {eventsUrl}} {@code {"type": "typing", "from", "to", "state"}}, signed; never retried. */
+  @Override
+  public CompletionStage<Void> typing(EventSender.TypingNotice notice) {
+    WebhookSender s = sender;
+    if (config.eventsUrl() == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    if (s == null) {
+      return CompletableFuture.failedFuture(
+          new AdapterUnavailableException("network " + context.networkId() + " is not started"));
+    }
+    ObjectNode n = EnvelopeJson.mapper().createObjectNode();
+    n.put("type", "typing");
+    n.put("from", notice.from().value());
+    n.put("to", notice.recipient().value());
+    n.put("state", notice.on() ? "on" : "off");
+    n.put("at", context.clock().instant().toString());
+    return s.post(config.eventsUrl(), n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), null, "typing");
+  }
+
   @Override
   public List<HttpRoute> routes() {
-    WebhookIngress ingress = new WebhookIngress(signatures, context.inbound(), context.clock());
+    WebhookIngress ingress = new WebhookIngress(signatures, context.inbound(), context.events(), context.clock());
+    String base = "/v1/networks/" + context.networkId();
     return List.of(
-        new HttpRoute("POST", "/v1/networks/" + context.networkId() + "/messages", ingress::handle));
+        new HttpRoute("POST", base + "/messages", ingress::handle),
+        new HttpRoute("POST", base + "/events", ingress::handleEvent));
   }
 
   @Override
   public <T> Optional<T> feature(Class<T> type) {
-    return type == StatusReceiver.class || type == RequestVerifier.class
+    return type == StatusReceiver.class || type == RequestVerifier.class || type == EventSender.class
         ? Optional.of(type.cast(this))
         : Optional.empty();
   }

@@ -3,6 +3,10 @@ package io.parlor.adapter.webhook;
 import io.parlor.spi.Adapter;
 import io.parlor.spi.AdapterContext;
 import io.parlor.spi.AdapterProvider;
+import io.parlor.spi.Capabilities;
+import io.parlor.spi.envelope.ContentKind;
+import io.parlor.spi.envelope.EventKind;
+import java.util.EnumSet;
 import io.parlor.spi.config.ConfigView;
 import java.time.Duration;
 import java.util.List;
@@ -28,6 +32,9 @@ public final class WebhookAdapterProvider implements AdapterProvider<WebhookConf
     Duration timeout =
         view.duration("requestTimeout", Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofMinutes(5));
     int maxConnections = view.integer("maxConnections", 32, 1, 1024);
+    var eventsUrl = view.optUrl("eventsUrl").orElse(null);
+    Set<ContentKind> content = Set.of();
+    Set<EventKind> events = Set.of();
     List<String> e2ee = List.of();
     int maxText = 4096;
     boolean expiry = false;
@@ -38,6 +45,8 @@ public final class WebhookAdapterProvider implements AdapterProvider<WebhookConf
       e2ee = c.stringList("e2ee", List.of());
       maxText = c.integer("maxTextLength", 4096, 1, 1_000_000);
       expiry = c.bool("expiry", false);
+      content = kinds(c, "content", ContentKind::fromWire, Capabilities.allConversationContent());
+      events = kinds(c, "events", EventKind::fromWire, EnumSet.allOf(EventKind.class));
       List<String> raw = c.stringList("timers", List.of());
       for (int i = 0; i < raw.size(); i++) {
         try {
@@ -56,8 +65,36 @@ public final class WebhookAdapterProvider implements AdapterProvider<WebhookConf
     if (view.problems().size() > before) {
       return null;
     }
+    if (events.contains(EventKind.TYPING) && eventsUrl == null) {
+      view.problem("eventsUrl", "<missing>", "an absolute http:// or https:// URL (required when capabilities.events lists typing)");
+      return null;
+    }
     return new WebhookConfig(secret, deliveryUrl, statusUrl, Set.copyOf(e2ee), maxText, expiry, List.copyOf(timers), timeout,
-        maxConnections);
+        maxConnections, content, events, eventsUrl);
+  }
+
+  /**
+   * A list of kinds ({@code text} is always shown and may be listed), each one of {@code allowed};
+   * {@code encrypted} is declared by {@code e2ee}.
+   */
+  private static <K extends Enum<K>> Set<K> kinds(
+      ConfigView c, String key, java.util.function.Function<String, java.util.Optional<K>> parse, Set<K> allowed) {
+    List<String> raw = c.stringList(key, List.of());
+    Set<K> out = new java.util.HashSet<>();
+    String names = allowed.stream().map(k -> k.name().toLowerCase(java.util.Locale.ROOT)).sorted().toList().toString();
+    for (int i = 0; i < raw.size(); i++) {
+      if (key.equals("content") && raw.get(i).equals("text")) {
+        continue;
+      }
+      java.util.Optional<K> k = parse.apply(raw.get(i)).filter(allowed::contains);
+      if (k.isEmpty()) {
+        c.problems().add(new io.parlor.spi.config.ConfigProblem(
+            c.pathOf(key) + "[" + i + "]", "\"" + raw.get(i) + "\"", "one of " + names));
+      } else {
+        out.add(k.get());
+      }
+    }
+    return Set.copyOf(out);
   }
 
   @Override
@@ -70,6 +107,7 @@ public final class WebhookAdapterProvider implements AdapterProvider<WebhookConf
         "  region: eu-west-1",
         "  deliveryUrl: http://127.0.0.1:9101/parlor/messages",
         "  statusUrl: http://127.0.0.1:9101/parlor/status      # optional",
+        "  eventsUrl: http://127.0.0.1:9101/parlor/events      # optional: typing indicators (capabilities.events: [typing])",
         "  requestTimeout: PT10S          # optional",
         "  maxConnections: 32             # optional: most keep-alive connections to one host",
         "  capabilities:",
@@ -77,6 +115,8 @@ public final class WebhookAdapterProvider implements AdapterProvider<WebhookConf
         "    maxTextLength: 4096",
         "    expiry: true",
         "    timers: [PT24H, P7D, P90D]   # optional: the only timer durations its clients offer",
+        "    content: [media, reaction, edit, delete, location]   # optional: v2 kinds its clients show (else text fallbacks)",
+        "    events: [read, typing]       # optional: read statuses to statusUrl, typing to eventsUrl",
         "");
   }
 

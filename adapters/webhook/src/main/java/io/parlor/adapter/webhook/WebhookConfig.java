@@ -18,6 +18,9 @@ import java.util.Set;
  *     connection included
  * @param maxConnections most connections open at once to one origin (scheme, host, port); more
  *     requests wait for a free one
+ * @param content the version 2 content kinds its clients show ({@code capabilities.content})
+ * @param events the events it takes ({@code capabilities.events})
+ * @param eventsUrl where Parlor POSTs typing indicators; may be null
  */
 public record WebhookConfig(
     String secret,
@@ -28,7 +31,25 @@ public record WebhookConfig(
     boolean expiry,
     java.util.List<Duration> timers,
     Duration requestTimeout,
-    int maxConnections) {
+    int maxConnections,
+    Set<io.parlor.spi.envelope.ContentKind> content,
+    Set<io.parlor.spi.envelope.EventKind> events,
+    URI eventsUrl) {
+
+  /** A version 1 network: text only, no events. */
+  public WebhookConfig(
+      String secret,
+      URI deliveryUrl,
+      URI statusUrl,
+      Set<String> e2eeSchemes,
+      int maxTextLength,
+      boolean expiry,
+      java.util.List<Duration> timers,
+      Duration requestTimeout,
+      int maxConnections) {
+    this(secret, deliveryUrl, statusUrl, e2eeSchemes, maxTextLength, expiry, timers, requestTimeout, maxConnections,
+        Set.of(), Set.of(), null);
+  }
 
   @Override
   public String toString() {

@@ -1,7 +1,11 @@
 package io.parlor.adapter.webhook;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parlor.spi.EventResult;
+import io.parlor.spi.EventSink;
 import io.parlor.spi.InboundSink;
+import io.parlor.spi.envelope.Event;
+import io.parlor.spi.json.EventJson;
 import io.parlor.spi.IngressResult;
 import io.parlor.spi.envelope.Envelope;
 import io.parlor.spi.envelope.EnvelopeException;
@@ -22,12 +26,54 @@ import java.util.concurrent.CompletionStage;
 final class WebhookIngress {
   private final Signatures signatures;
   private final InboundSink sink;
+  private final EventSink events;
   private final Clock clock;
 
-  WebhookIngress(Signatures signatures, InboundSink sink, Clock clock) {
+  WebhookIngress(Signatures signatures, InboundSink sink, EventSink events, Clock clock) {
     this.signatures = signatures;
     this.sink = sink;
+    this.events = events;
     this.clock = clock;
+  }
+
+  /**
+   * {@code POST /v1/networks/{id}/events} (contract part 2, section 4): read receipts and typing,
+   * signed like messages. 202 {@code {"status": "accepted"}} (a read receipt that named ids Parlor
+   * does not know lists them as {@code "unknown"}); 400, 401 as for messages; 422 {@code
+   * unknown_reference} when no id is known, {@code recipient_unreachable} for typing outside a
+   * conversation; 503 when a read receipt could not be recorded.
+   */
+  CompletionStage<HttpResponse> handleEvent(HttpRequest request) {
+    byte[] body = request.body();
+    if (!signatures.verify(request.header(Signatures.HEADER).orElse(null), body, clock.instant())) {
+      return done(error(401, "bad_signature", "Parlor-Signature header missing, wrong or stale"));
+    }
+    Event event;
+    try {
+      event = EventJson.read(body, clock.instant());
+    } catch (EnvelopeException e) {
+      return done(error(400, "invalid_event", e.getMessage()));
+    }
+    CompletionStage<EventResult> result;
+    try {
+      result = events.accept(event);
+    } catch (RuntimeException e) {
+      result = CompletableFuture.failedFuture(e);
+    }
+    return result.handle((r, err) -> err == null ? eventAnswer(r) : storeFailure(err));
+  }
+
+  private static HttpResponse eventAnswer(EventResult r) {
+    if (!r.isAccepted()) {
+      int status = r.code().equals(EventResult.INVALID) ? 400 : r.code().equals(EventResult.UNSUPPORTED) ? 404 : 422;
+      return error(status, r.code(), r.message());
+    }
+    ObjectNode n = EnvelopeJson.mapper().createObjectNode();
+    n.put("status", "accepted");
+    if (!r.unknownIds().isEmpty()) {
+      r.unknownIds().forEach(n.putArray("unknown")::add);
+    }
+    return HttpResponse.json(202, n.toString());
   }
 
   CompletionStage<HttpResponse> handle(HttpRequest request) {
@@ -65,6 +111,8 @@ final class WebhookIngress {
         return withHeader(error(429, refused.code(), refused.message()), "retry-after", Long.toString(secs));
       case IngressResult.Refused.INVALID_ENVELOPE:
         return error(400, refused.code(), refused.message());
+      case IngressResult.Refused.NOT_SENDER:
+        return error(403, refused.code(), refused.message());
       default:
         return error(422, refused.code(), refused.message());
     }

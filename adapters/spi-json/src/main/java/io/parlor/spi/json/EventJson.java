@@ -1,0 +1,63 @@
+package io.parlor.spi.json;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.parlor.spi.envelope.Address;
+import io.parlor.spi.envelope.EnvelopeException;
+import io.parlor.spi.envelope.Event;
+import io.parlor.spi.envelope.MessageId;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The JSON form of events (contract part 2, section 4): {@code {"type": "read", "from", "to"?,
+ * "ids": [...], "at"?}} and {@code {"type": "typing", "from", "to", "state": "on" | "off"}}.
+ * Thread-safe, stateless. Errors are {@link EnvelopeException}s naming the field.
+ */
+public final class EventJson {
+  private EventJson() {}
+
+  /**
+   * Parses and validates an event from raw JSON bytes.
+   *
+   * @param now the time a read receipt without {@code at} happened
+   */
+  public static Event read(byte[] json, Instant now) {
+    JsonNode root = EnvelopeJson.tree(json);
+    String type = EnvelopeJson.text(root, "type", true);
+    Address from = Address.parse("from", EnvelopeJson.text(root, "from", true));
+    String toText = EnvelopeJson.text(root, "to", false);
+    Address to = toText == null ? null : Address.parse("to", toText);
+    switch (type) {
+      case "read":
+        String at = EnvelopeJson.text(root, "at", false);
+        return new Event.Read(from, to, ids(root.get("ids")), null, at == null ? now : EnvelopeJson.instant("at", at));
+      case "typing":
+        String state = EnvelopeJson.text(root, "state", true);
+        if (!state.equals("on") && !state.equals("off")) {
+          throw new EnvelopeException("state", "must be \"on\" or \"off\"");
+        }
+        return new Event.Typing(from, to, state.equals("on"));
+      default:
+        throw new EnvelopeException("type", "must be \"read\" or \"typing\"");
+    }
+  }
+
+  private static List<MessageId> ids(JsonNode ids) {
+    if (ids == null || ids.isNull()) {
+      throw new EnvelopeException("ids", "is required");
+    }
+    if (!ids.isArray() || ids.isEmpty() || ids.size() > Event.Read.MAX_IDS) {
+      throw new EnvelopeException("ids", "must be an array of 1 to " + Event.Read.MAX_IDS + " message ids");
+    }
+    List<MessageId> out = new ArrayList<>();
+    for (int i = 0; i < ids.size(); i++) {
+      JsonNode v = ids.get(i);
+      if (!v.isTextual()) {
+        throw new EnvelopeException("ids[" + i + "]", "must be a string");
+      }
+      out.add(MessageId.parse("ids[" + i + "]", v.textValue()));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,40 @@
+package io.parlor.spi;
+
+import io.parlor.spi.envelope.Address;
+import io.parlor.spi.envelope.MessageId;
+import java.util.Objects;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Optional adapter feature: shows a typing indicator on the network (networks that declare {@link
+ * io.parlor.spi.envelope.EventKind#TYPING}). Obtained with {@link Adapter#feature(Class)}. Best
+ * effort: never retried, nothing is stored; must not block.
+ */
+@Incubating
+public interface EventSender {
+
+  /**
+   * Shows that {@code notice.from()} started or stopped typing.
+   *
+   * @return completes when the network took it, exceptionally with a {@link DeliveryException}
+   */
+  CompletionStage<Void> typing(TypingNotice notice);
+
+  /**
+   * A typing indicator for one recipient.
+   *
+   * @param recipient the recipient's account on this network
+   * @param from the other party as this recipient sees them (relay handle or public handle)
+   * @param on started (true) or stopped (false)
+   * @param lastReceived the latest message the recipient sent in this conversation, as this
+   *     network knows it, or null (a platform that anchors typing to a message needs it)
+   * @param alsoRead the typist allows read receipts: a platform whose typing indicator also marks
+   *     {@code lastReceived} read (WhatsApp) may show it; otherwise it must not
+   */
+  record TypingNotice(Address recipient, Address from, boolean on, MessageId lastReceived, boolean alsoRead) {
+    public TypingNotice {
+      Objects.requireNonNull(recipient, "recipient");
+      Objects.requireNonNull(from, "from");
+    }
+  }
+}

@@ -1,0 +1,85 @@
+package io.parlor.spi.envelope;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Something a person did in a conversation that is not a message (contract part 2, section 4): a
+ * read receipt or a typing indicator. Events take a path of their own: a typing indicator is
+ * never stored and never retried; a read receipt becomes a {@code read} status towards the
+ * network of the message's sender. Immutable; validated on construction, naming the bad field.
+ */
+public sealed interface Event permits Event.Read, Event.Typing {
+
+  /** Who did it: an account of the network that reports the event. */
+  Address from();
+
+  /** The address the reporting network shows for the other party, when it tells it; may be null. */
+  Address to();
+
+  default Optional<Address> toOpt() {
+    return Optional.ofNullable(to());
+  }
+
+  /** Which kind this is. */
+  EventKind kind();
+
+  /**
+   * {@code from} read messages it received: those named in {@code ids} (as the reporting network
+   * knows them), or — for networks that report a watermark (Messenger) — every message it
+   * received up to {@code watermark}.
+   *
+   * @param from the reader
+   * @param to the address the reader's network shows for the sender, or null
+   * @param ids the messages read (1-100), or empty with a {@code watermark}
+   * @param watermark every message delivered to {@code from} until then is read, or null
+   * @param at when they were read
+   */
+  record Read(Address from, Address to, List<MessageId> ids, Instant watermark, Instant at) implements Event {
+    public static final int MAX_IDS = 100;
+
+    public Read {
+      if (from == null) {
+        throw new EnvelopeException("from", "is required");
+      }
+      ids = ids == null ? List.of() : List.copyOf(ids);
+      if (ids.isEmpty() && watermark == null) {
+        throw new EnvelopeException("ids", "must name 1 to " + MAX_IDS + " message ids");
+      }
+      if (ids.size() > MAX_IDS) {
+        throw new EnvelopeException("ids", "must name 1 to " + MAX_IDS + " message ids");
+      }
+      Objects.requireNonNull(at, "at");
+    }
+
+    @Override
+    public EventKind kind() {
+      return EventKind.READ;
+    }
+  }
+
+  /**
+   * {@code from} started or stopped typing to {@code to}.
+   *
+   * @param from who types
+   * @param to the address their network shows for the other party (required)
+   * @param on true for started, false for stopped
+   */
+  record Typing(Address from, Address to, boolean on) implements Event {
+    public Typing {
+      if (from == null) {
+        throw new EnvelopeException("from", "is required");
+      }
+      if (to == null) {
+        throw new EnvelopeException("to", "is required");
+      }
+    }
+
+    @Override
+    public EventKind kind() {
+      return EventKind.TYPING;
+    }
+  }
+}

@@ -1,0 +1,232 @@
+package io.parlor.core.conversation;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.parlor.core.delivery.StatusDispatcher;
+import io.parlor.core.linking.PartyKey;
+import io.parlor.core.linking.PeopleTable;
+import io.parlor.core.linking.Person;
+import io.parlor.core.metrics.MetricNames;
+import io.parlor.core.routing.RelayTable;
+import io.parlor.core.routing.ReferenceTable;
+import io.parlor.core.routing.Router;
+import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.StatusOutbox;
+import io.parlor.spi.EventResult;
+import io.parlor.spi.EventSender;
+import io.parlor.spi.EventSink;
+import io.parlor.spi.InboundSink;
+import io.parlor.spi.StatusReport;
+import io.parlor.spi.envelope.Address;
+import io.parlor.spi.envelope.Event;
+import io.parlor.spi.envelope.EventKind;
+import io.parlor.spi.envelope.MessageId;
+import io.parlor.spi.envelope.NetworkId;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The events path (contract part 2, section 4), apart from the message queue:
+ *
+ * <ul>
+ *   <li><b>read</b>: the ids the reader's network knows are translated through the {@link
+ *       ReferenceTable}; each message not reported read before becomes a {@code read} status to
+ *       its sender's network — when that network takes read events and the reader allows read
+ *       receipts ({@code sendReadReceipts}). The status rides the durable status path.
+ *   <li><b>typing</b>: forwarded best effort to the other party's current network when it takes
+ *       typing events; never stored, never retried. Only within an existing conversation.
+ * </ul>
+ *
+ * Thread-safe; never blocks (store work is queued).
+ */
+public final class Events {
+  /** Construction parameters. */
+  public record Deps(
+      SqliteStore store, Router router, RelayTable relays, StatusDispatcher statuses, MeterRegistry meters) {}
+
+  private final Deps d;
+
+  public Events(Deps deps) {
+    this.d = deps;
+  }
+
+  /** The sink handed to the adapter of {@code network}. */
+  public EventSink sinkFor(NetworkId network) {
+    return event -> accept(network, event);
+  }
+
+  CompletionStage<EventResult> accept(NetworkId source, Event e) {
+    if (e.from().kind() != Address.Kind.ACCOUNT || !e.from().network().orElseThrow().equals(source)) {
+      return done(source, e, EventResult.refused(EventResult.INVALID, "from: must be an account on network " + source));
+    }
+    CompletionStage<EventResult> r =
+        e instanceof Event.Read read ? read(source, read) : typing(source, (Event.Typing) e);
+    return r.thenApply(result -> count(source, e, result));
+  }
+
+  // --- read receipts -------------------------------------------------------------------------
+
+  private record ReadOutcome(EventResult result, List<StatusOutbox.Entry> statuses) {}
+
+  private CompletionStage<EventResult> read(NetworkId source, Event.Read e) {
+    return d.store()
+        .write(c -> recordRead(c, source, e))
+        .handle(
+            (o, err) -> {
+              if (err != null) {
+                throw new InboundSink.StoreUnavailableException("read receipt could not be recorded", err);
+              }
+              o.statuses().forEach(d.statuses()::dispatch);
+              return o.result();
+            });
+  }
+
+  private ReadOutcome recordRead(Connection c, NetworkId source, Event.Read e) throws SQLException {
+    PartyKey reader = d.router().partyOf(c, e.from());
+    Optional<PartyKey> counterpart =
+        e.toOpt().filter(a -> a.kind() == Address.Kind.RELAY).map(a -> counterpartOrNobody(c, reader, a));
+    List<ReferenceTable.Leg> legs = new ArrayList<>();
+    List<String> unknown = new ArrayList<>();
+    if (e.watermark() != null) {
+      legs.addAll(ReferenceTable.unreadUntil(c, source, reader, e.watermark()));
+    }
+    for (MessageId id : e.ids()) {
+      Optional<ReferenceTable.Leg> leg = ReferenceTable.received(c, source, id.value(), reader);
+      if (leg.isPresent() && counterpart.map(p -> p.equals(leg.get().represents())).orElse(true)) {
+        legs.add(leg.get());
+      } else {
+        unknown.add(id.value());
+      }
+    }
+    if (legs.isEmpty() && !e.ids().isEmpty()) {
+      return new ReadOutcome(
+          EventResult.refused(EventResult.UNKNOWN_REFERENCE, "ids: none names a message this account received"), List.of());
+    }
+    boolean receipts = !reader.isPerson()
+        || PeopleTable.find(c, reader.personId()).map(p -> p.conversation().sendReadReceipts()).orElse(true);
+    List<StatusOutbox.Entry> statuses = new ArrayList<>();
+    for (ReferenceTable.Leg leg : legs) {
+      if (!ReferenceTable.markRead(c, leg, e.at()) || !receipts || !takesReads(leg.sourceNetwork())) {
+        continue;
+      }
+      Address account = accountOf(c, leg.represents(), leg.sourceNetwork()).orElse(null);
+      statuses.add(
+          StatusOutbox.add(
+              c, leg.sourceNetwork(),
+              new StatusReport(leg.sourceId(), StatusReport.Status.READ, "", e.at(), null, account)));
+    }
+    return new ReadOutcome(EventResult.accepted(unknown), statuses);
+  }
+
+  private PartyKey counterpartOrNobody(Connection c, PartyKey reader, Address to) {
+    try {
+      return d.router().counterpart(c, reader, to).orElse(PartyKey.address(to));
+    } catch (SQLException ex) {
+      throw new IllegalStateException(ex);
+    }
+  }
+
+  private boolean takesReads(NetworkId network) {
+    return d.router().networks().get(network)
+        .map(n -> n.adapter().capabilities().takes(EventKind.READ))
+        .orElse(false);
+  }
+
+  /** The party's account on {@code network}: what a platform needs to mark its thread read. */
+  private static Optional<Address> accountOf(Connection c, PartyKey party, NetworkId network) throws SQLException {
+    if (!party.isPerson()) {
+      return Optional.of(party.address()).filter(a -> a.network().orElseThrow().equals(network));
+    }
+    return PeopleTable.find(c, party.personId()).flatMap(p -> p.accountOn(network));
+  }
+
+  // --- typing --------------------------------------------------------------------------------
+
+  /** A typing indicator ready to go, or why not. */
+  private record TypingPlan(EventSender sender, EventSender.TypingNotice notice, EventResult refusal) {}
+
+  private CompletionStage<EventResult> typing(NetworkId source, Event.Typing e) {
+    return d.store()
+        .read(c -> plan(c, e))
+        .thenCompose(
+            plan -> {
+              if (plan.refusal() != null) {
+                return CompletableFuture.completedFuture(plan.refusal());
+              }
+              if (plan.sender() == null) {
+                return CompletableFuture.completedFuture(EventResult.accepted()); // dropped: not shown there
+              }
+              CompletionStage<Void> sent;
+              try {
+                sent = plan.sender().typing(plan.notice());
+              } catch (RuntimeException ex) {
+                sent = CompletableFuture.failedFuture(ex);
+              }
+              // best effort: the answer does not wait for the destination
+              sent.exceptionally(err -> null);
+              return CompletableFuture.completedFuture(EventResult.accepted());
+            });
+  }
+
+  private TypingPlan plan(Connection c, Event.Typing e) throws SQLException {
+    PartyKey typist = d.router().partyOf(c, e.from());
+    Optional<PartyKey> other = d.router().counterpart(c, typist, e.to());
+    if (other.isEmpty() || other.get().equals(typist) || !d.router().talking(c, typist, other.get())
+        || Router.blocked(c, other.get(), typist)) {
+      return new TypingPlan(null, null,
+          EventResult.refused(EventResult.RECIPIENT_UNREACHABLE, "to: no conversation with this address"));
+    }
+    Optional<Router.Target> where = d.router().currentAccount(c, other.get());
+    if (where.isEmpty() || !where.get().network().adapter().capabilities().takes(EventKind.TYPING)) {
+      return new TypingPlan(null, null, null);
+    }
+    Optional<EventSender> sender = where.get().network().adapter().feature(EventSender.class);
+    if (sender.isEmpty()) {
+      return new TypingPlan(null, null, null);
+    }
+    NetworkId net = where.get().network().id();
+    Optional<Address> shownAs = shown(c, typist, other.get());
+    if (shownAs.isEmpty()) {
+      return new TypingPlan(null, null, null); // the typist never wrote to them: nothing to show it as
+    }
+    boolean receipts = !typist.isPerson()
+        || PeopleTable.find(c, typist.personId()).map(p -> p.conversation().sendReadReceipts()).orElse(true);
+    MessageId last = ReferenceTable.latestFrom(c, net, other.get(), typist).orElse(null);
+    return new TypingPlan(
+        sender.get(), new EventSender.TypingNotice(where.get().account(), shownAs.get(), e.on(), last, receipts), null);
+  }
+
+  /** How {@code typist} appears to {@code viewer}: their public handle if they chose so, else their relay handle. */
+  private Optional<Address> shown(Connection c, PartyKey typist, PartyKey viewer) throws SQLException {
+    if (typist.isPerson()) {
+      Optional<Person> p = PeopleTable.find(c, typist.personId());
+      if (p.isPresent() && p.get().handle() != null
+          && p.get().conversation().showAs() == io.parlor.core.linking.ConversationPrefs.ShowAs.HANDLE) {
+        return Optional.of(Address.of("@" + p.get().handle()));
+      }
+    }
+    return d.relays().shown(c, typist, viewer).map(RelayTable.Shown::handle);
+  }
+
+  // --- helpers -------------------------------------------------------------------------------
+
+  private CompletionStage<EventResult> done(NetworkId source, Event e, EventResult r) {
+    return CompletableFuture.completedFuture(count(source, e, r));
+  }
+
+  private EventResult count(NetworkId source, Event e, EventResult r) {
+    Counter.builder(MetricNames.EVENTS)
+        .description("events networks reported (read receipts, typing), by outcome")
+        .tag(MetricNames.TAG_NETWORK, source.value())
+        .tag("kind", e.kind().wire())
+        .tag(MetricNames.TAG_OUTCOME, r.isAccepted() ? "accepted" : r.code())
+        .register(d.meters())
+        .increment();
+    return r;
+  }
+}
