@@ -19,6 +19,7 @@ import io.parlor.core.http.Forgetter;
 import io.parlor.core.linking.SendLimiter;
 import io.parlor.core.linking.SystemMessages;
 import io.parlor.core.media.MediaLinks;
+import io.parlor.core.media.MediaProxy;
 import io.parlor.core.linking.Sessions;
 import io.parlor.core.ingress.Ingress;
 import io.parlor.core.metrics.MetricNames;
@@ -81,6 +82,7 @@ public final class Gateway implements AutoCloseable {
   private final SafetyLog safety;
   private final io.parlor.core.delivery.ReceiptBook receipts;
   private final io.parlor.core.conversation.Snippets snippets;
+  private final MediaProxy media;
 
   private Gateway(Builder b) {
     this.config = b.config;
@@ -97,6 +99,7 @@ public final class Gateway implements AutoCloseable {
     this.safety = b.safety;
     this.receipts = b.receipts;
     this.snippets = b.snippets;
+    this.media = b.media;
   }
 
   private static final class Builder {
@@ -114,6 +117,7 @@ public final class Gateway implements AutoCloseable {
     SafetyLog safety;
     io.parlor.core.delivery.ReceiptBook receipts;
     io.parlor.core.conversation.Snippets snippets;
+    MediaProxy media;
   }
 
   /** Starts a node: opens the store, starts adapters, recovers the queue, binds HTTP. */
@@ -219,12 +223,13 @@ public final class Gateway implements AutoCloseable {
                 nets.stream().map(Network::id).collect(Collectors.toSet()), routes, admin, users,
                 WebAssets.load(), b.meters, () -> self[0] != null && self[0].ready()),
             keys);
+    b.media = new MediaProxy(new MediaProxy.Deps(b.store, b.networks, config.media(), clock, b.meters));
     b.server =
         new NettyHttpServer(
             new HttpServerSettings(
                 config.http().bind(), config.http().port(), 256 * 1024, config.http().readTimeout(),
                 config.http().idleTimeout()),
-            dispatcher);
+            dispatcher, b.media);
     b.port = b.server.start();
     publicUrl.set(config.http().publicUrl().orElseGet(
         () -> java.net.URI.create("http://" + hostLiteral(config.http().bind()) + ":" + b.port)));
@@ -332,6 +337,7 @@ public final class Gateway implements AutoCloseable {
     ingress.close();
     sleepQuietly(Duration.ofMillis(200));
     server.close(Duration.ofSeconds(2));
+    media.close();
     scheduler.close(grace);
     statuses.close();
     receipts.close();

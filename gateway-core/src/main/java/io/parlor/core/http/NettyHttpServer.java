@@ -26,14 +26,21 @@ import java.util.concurrent.TimeUnit;
 public final class NettyHttpServer implements AutoCloseable {
   private final HttpServerSettings settings;
   private final HttpDispatcher dispatcher;
+  private final StreamingRoute streaming;
   private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
   private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private Channel serverChannel;
 
   public NettyHttpServer(HttpServerSettings settings, HttpDispatcher dispatcher) {
+    this(settings, dispatcher, null);
+  }
+
+  /** @param streaming a route whose answers are streamed (media), or null */
+  public NettyHttpServer(HttpServerSettings settings, HttpDispatcher dispatcher, StreamingRoute streaming) {
     this.settings = settings;
     this.dispatcher = dispatcher;
+    this.streaming = streaming;
   }
 
   /** Binds and returns the port. */
@@ -57,7 +64,7 @@ public final class NettyHttpServer implements AutoCloseable {
                         .addLast(new HttpServerCodec(4096, 16384, 16384))
                         .addLast(new ConnectionTimeouts())
                         .addLast(new LimitedAggregator(settings.maxBodyBytes()))
-                        .addLast(new RequestHandler(dispatcher));
+                        .addLast(new RequestHandler(dispatcher, streaming));
                   }
                 });
     serverChannel =

@@ -36,11 +36,14 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
   private record Pending(HttpRequest request, boolean keepAlive) {}
 
   private final HttpDispatcher dispatcher;
+  private final StreamingRoute streaming;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private boolean busy;
 
-  RequestHandler(HttpDispatcher dispatcher) {
+  /** @param streaming the route whose answers are streamed, or null */
+  RequestHandler(HttpDispatcher dispatcher, StreamingRoute streaming) {
     this.dispatcher = dispatcher;
+    this.streaming = streaming;
   }
 
   static boolean busy(Channel ch) {
@@ -90,6 +93,13 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
       write(ctx, Json.error(400, "bad_request", "malformed HTTP request"), false);
       return;
     }
+    if (streaming != null && streaming.handles(p.request.path())) {
+      if (!p.keepAlive) {
+        queue.clear();
+      }
+      streaming.stream(ctx, p.request, p.keepAlive, () -> next(ctx));
+      return;
+    }
     CompletionStage<HttpResponse> answer;
     try {
       answer = dispatcher.dispatch(p.request);
@@ -132,6 +142,14 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     }
     byte[] body = ByteBufUtil.getBytes(req.content());
     return new HttpRequest(req.method().name(), q.path(), q.parameters(), headers, body);
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    if (streaming != null && busy) {
+      streaming.writabilityChanged(ctx);
+    }
+    super.channelWritabilityChanged(ctx);
   }
 
   @Override

@@ -11,10 +11,11 @@ import io.parlor.spi.http.HttpResponse;
 import java.util.Map;
 
 /** Converts SPI responses to Netty's. */
-final class Responses {
+public final class Responses {
   private Responses() {}
 
-  static FullHttpResponse toNetty(HttpResponse r, boolean keepAlive) {
+  /** The Netty response for {@code r}, with length, {@code nosniff} and the connection header. */
+  public static FullHttpResponse toNetty(HttpResponse r, boolean keepAlive) {
     byte[] body = r.body();
     FullHttpResponse out =
         new DefaultFullHttpResponse(
