@@ -31,6 +31,10 @@ final class TestNode implements AutoCloseable {
   final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   TestNode(Path dir, String yaml) throws Exception {
+    this(dir, yaml, Clock.systemUTC());
+  }
+
+  TestNode(Path dir, String yaml, Clock clock) throws Exception {
     Path file = dir.resolve("parlor.yaml");
     Files.writeString(file, yaml);
     ConfigLoader.Result r = new ConfigLoader(Map.of(), List.of(new WebhookAdapterProvider())).load(file);
@@ -38,7 +42,7 @@ final class TestNode implements AutoCloseable {
       throw new AssertionError("config problems: " + r.problems());
     }
     GatewayConfig config = r.config().orElseThrow();
-    gateway = Gateway.start(config, Clock.systemUTC());
+    gateway = Gateway.start(config, clock);
   }
 
   /** Two webhook networks "neta" and "netb" delivering to the given base URLs. */
