@@ -33,7 +33,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code presentation: relay | pool | single}, {@code pool: [...]}, {@code self: net:account}.
  */
 final class FakeNetworkProvider implements AdapterProvider<FakeNetworkProvider.Config> {
-  record Config(String presentation, List<String> pool, String self, boolean receipts, boolean receiptFirst) {}
+  record Config(
+      String presentation, List<String> pool, String self, boolean receipts, boolean receiptFirst, boolean media,
+      List<String> content) {}
 
   final Map<String, FakeAdapter> adapters = new ConcurrentHashMap<>();
 
@@ -49,7 +51,9 @@ final class FakeNetworkProvider implements AdapterProvider<FakeNetworkProvider.C
         view.stringList("pool", List.of()),
         view.string("self", null),
         view.bool("receipts", false),
-        view.bool("receiptFirst", false));
+        view.bool("receiptFirst", false),
+        view.bool("media", false),
+        view.stringList("content", List.of()));
   }
 
   @Override
@@ -99,7 +103,11 @@ final class FakeNetworkProvider implements AdapterProvider<FakeNetworkProvider.C
 
     @Override
     public Capabilities capabilities() {
-      return new Capabilities(Set.of(), 4096, Level.REJECTED, config.receipts() ? Level.FULL : Level.DROPPED, Level.FULL);
+      return new Capabilities(Set.of(), 4096, Level.REJECTED, config.receipts() ? Level.FULL : Level.DROPPED, Level.FULL)
+          .withConversations(
+              config.content().stream().map(k -> io.parlor.spi.envelope.ContentKind.fromWire(k).orElseThrow())
+                  .collect(java.util.stream.Collectors.toSet()),
+              Set.of());
     }
 
     @Override
@@ -130,6 +138,13 @@ final class FakeNetworkProvider implements AdapterProvider<FakeNetworkProvider.C
       if (type == io.parlor.spi.AdapterStats.class) {
         io.parlor.spi.AdapterStats stats = () -> Map.of("handed_over", delivered.size());
         return java.util.Optional.of(type.cast(stats));
+      }
+      if (type == io.parlor.spi.MediaSource.class && config.media()) {
+        // media held by this fake network: its reference is a URL only its "credentials" open
+        io.parlor.spi.MediaSource source = ref -> CompletableFuture.completedFuture(
+            new io.parlor.spi.MediaSource.MediaLocation(
+                java.net.URI.create(ref), Map.of("authorization", "Bearer fake-network-token"), null, null));
+        return java.util.Optional.of(type.cast(source));
       }
       return type == StatusReceiver.class ? java.util.Optional.of(type.cast(this)) : java.util.Optional.empty();
     }
