@@ -304,9 +304,18 @@ public final class Gateway implements AutoCloseable {
   }
 
   private void housekeep() {
+    housekeepNow();
+  }
+
+  /**
+   * One round of housekeeping (run every minute): purges what outlived its window — dedupe keys,
+   * references and other reply metadata, codes, sessions, idle threads, media links, safety
+   * events, snippets — and truncates the WAL. Completes when done; never fails.
+   */
+  CompletableFuture<Void> housekeepNow() {
     receipts.expire(clock.instant().minus(config.delivery().receiptWait()), clock.instant());
     snippets.purge();
-    store
+    return store
         .write(
             c ->
                 MessageTable.purgeDedupe(c, clock.instant().minus(config.delivery().dedupeWindow()))

@@ -85,8 +85,14 @@ final class TestNode implements AutoCloseable {
   }
 
   HttpResponse<String> send(String network, String secret, String json) throws IOException, InterruptedException {
+    return send(network, secret, json, Instant.now());
+  }
+
+  /** Signed at {@code at} (for nodes on a test clock). */
+  HttpResponse<String> send(String network, String secret, String json, Instant at)
+      throws IOException, InterruptedException {
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
-    return sendRaw(network, new Signatures(secret).sign(body, Instant.now()), body);
+    return sendRaw(network, new Signatures(secret).sign(body, at), body);
   }
 
   HttpResponse<String> sendRaw(String network, String signature, byte[] body)

@@ -1,0 +1,151 @@
+package io.parlor.core;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 10, the reference table's privacy: it holds party keys and ids only, for {@code
+ * policy.metadataRetention}; after that, and after forget-me, a reference is unknown (a reply
+ * arrives without {@code replyTo}, a reaction gets {@code unknown_reference}) and no row is left.
+ */
+class ReferenceRetentionIT {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  @TempDir Path dir;
+  WireMockServer netA;
+  WireMockServer netB;
+  TestNode node;
+  final TestClock clock = new TestClock();
+
+  @BeforeEach
+  void start() throws Exception {
+    netA = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
+    netB = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
+    for (WireMockServer w : List.of(netA, netB)) {
+      w.start();
+      w.stubFor(post(urlEqualTo("/messages")).willReturn(aResponse().withStatus(200)));
+      w.stubFor(post(urlEqualTo("/status")).willReturn(aResponse().withStatus(200)));
+    }
+    String yaml = TestNode.twoNetworks(dir, netA.baseUrl(), netB.baseUrl(),
+            "policy:\n  metadataRetention: P7D\n  threadTtl: P30D")
+        .replace("      expiry: true\n", "      expiry: true\n      content: [reaction]\n");
+    node = new TestNode(dir, yaml, clock);
+    assertEquals(200, node.admin("PUT", "/people/bob",
+        "{\"accounts\":[\"netb:bob\"],\"optIn\":true}").statusCode());
+    assertEquals(200, node.admin("PUT", "/people/alice", "{\"accounts\":[\"neta:alice\"],\"optIn\":true}").statusCode());
+  }
+
+  @AfterEach
+  void stop() {
+    if (node != null) {
+      node.close();
+    }
+    netA.stop();
+    netB.stop();
+  }
+
+  private static List<JsonNode> delivered(WireMockServer w) {
+    return w.findAll(postRequestedFor(urlEqualTo("/messages"))).stream()
+        .map(r -> TestNode.json(r.getBodyAsString())).collect(Collectors.toList());
+  }
+
+  private HttpResponse<String> send(String net, String secret, String json) throws Exception {
+    return node.send(net, secret, json, clock.instant());
+  }
+
+  private String reaction(String id, String from, String to, String target) {
+    ObjectNode n = (ObjectNode) TestNode.json(TestNode.text(id, from, to, "x"));
+    n.put("v", 2).put("sentAt", clock.instant().toString());
+    n.set("content", TestNode.JSON.createObjectNode().put("type", "reaction").put("target", target).put("emoji", "\uD83D\uDC4D"));
+    return n.toString();
+  }
+
+  private String text(String id, String from, String to, String text, String replyTo) {
+    ObjectNode n = (ObjectNode) TestNode.json(TestNode.text(id, from, to, text));
+    n.put("sentAt", clock.instant().toString());
+    if (replyTo != null) {
+      n.put("replyTo", replyTo);
+    }
+    return n.toString();
+  }
+
+  private long rows(String table) throws Exception {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("parlor.db"));
+        ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM " + table)) {
+      return rs.getLong(1);
+    }
+  }
+
+  @Test
+  void referencesArePurgedAfterTheRetentionWindow() throws Exception {
+    assertEquals(202, send("neta", TestNode.SECRET_A, text("m-1", "neta:alice", "netb:bob", "old news", null)).statusCode());
+    TestNode.await("delivery", WAIT, () -> delivered(netB).size() == 1);
+    JsonNode atBob = delivered(netB).get(0);
+    TestNode.await("the reference recorded", WAIT, () -> {
+      try {
+        return rows("delivery_refs") == 1;
+      } catch (Exception e) {
+        return false;
+      }
+    });
+    // within the window: a reply names alice's message
+    assertEquals(202, send("netb", TestNode.SECRET_B,
+        text("b-1", "netb:bob", atBob.get("from").asText(), "re", atBob.get("id").asText())).statusCode());
+    TestNode.await("reply", WAIT, () -> delivered(netA).size() == 1);
+    assertEquals("m-1", delivered(netA).get(0).get("replyTo").asText());
+
+    clock.advance(Duration.ofDays(7).plusHours(1));
+    node.gateway.housekeepNow().join();
+    assertEquals(0, rows("delivery_refs"), "references are gone after the window");
+    HttpResponse<String> r = send("netb", TestNode.SECRET_B,
+        reaction("b-2", "netb:bob", atBob.get("from").asText(), atBob.get("id").asText()));
+    assertEquals(422, r.statusCode(), r.body());
+    assertEquals("unknown_reference", TestNode.json(r.body()).get("error").get("code").asText());
+    assertEquals(202, send("netb", TestNode.SECRET_B,
+        text("b-3", "netb:bob", atBob.get("from").asText(), "re again", atBob.get("id").asText())).statusCode());
+    TestNode.await("second reply", WAIT, () -> delivered(netA).size() == 2);
+    assertFalse(delivered(netA).get(1).has("replyTo"), "an unknown reference is left out");
+  }
+
+  @Test
+  void forgetMeDeletesTheReferencesNamingThePerson() throws Exception {
+    assertEquals(202, send("neta", TestNode.SECRET_A, text("m-1", "neta:alice", "netb:bob", "hi", null)).statusCode());
+    TestNode.await("delivery", WAIT, () -> delivered(netB).size() == 1);
+    JsonNode atBob = delivered(netB).get(0);
+    assertEquals(202, send("netb", TestNode.SECRET_B,
+        reaction("b-1", "netb:bob", atBob.get("from").asText(), atBob.get("id").asText())).statusCode());
+    TestNode.await("reaction", WAIT, () -> delivered(netA).size() == 1);
+    TestNode.await("both legs recorded", WAIT, () -> {
+      try {
+        return rows("delivery_refs") == 2;
+      } catch (Exception e) {
+        return false;
+      }
+    });
+    assertEquals(204, node.admin("DELETE", "/people/alice", null).statusCode());
+    assertEquals(0, rows("delivery_refs"));
+    assertTrue(UserApiIT.rowsMentioning(dir.resolve("parlor.db"), List.of("person:alice", "neta:alice")).isEmpty());
+  }
+}
