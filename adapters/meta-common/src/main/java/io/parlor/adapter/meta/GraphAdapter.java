@@ -136,6 +136,16 @@ public abstract class GraphAdapter<S, P> implements Adapter {
     return done;
   }
 
+  /** The sender while the adapter is started, else empty (for features besides delivery). */
+  protected final Optional<S> startedSender() {
+    return Optional.ofNullable(sender);
+  }
+
+  /** An {@link AdapterUnavailableException} for use when {@link #startedSender()} is empty. */
+  protected final AdapterUnavailableException notStarted() {
+    return new AdapterUnavailableException("network " + context.networkId() + " is not started");
+  }
+
   @Override
   public final Health health() {
     return health;

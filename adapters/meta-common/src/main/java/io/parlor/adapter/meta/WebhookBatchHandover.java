@@ -1,7 +1,10 @@
 package io.parlor.adapter.meta;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parlor.spi.EventResult;
+import io.parlor.spi.EventSink;
 import io.parlor.spi.InboundSink;
+import io.parlor.spi.envelope.Event;
 import io.parlor.spi.IngressResult;
 import io.parlor.spi.envelope.Envelope;
 import io.parlor.spi.http.HttpResponse;
@@ -25,17 +28,62 @@ import org.slf4j.Logger;
  */
 public final class WebhookBatchHandover {
   private final InboundSink sink;
+  private final EventSink events;
   private final String network;
   private final Logger log;
 
   public WebhookBatchHandover(InboundSink sink, String network, Logger log) {
+    this(sink, EventSink.refusing(), network, log);
+  }
+
+  /** With {@code events}, where the batch's read receipts go. */
+  public WebhookBatchHandover(InboundSink sink, EventSink events, String network, Logger log) {
     this.sink = sink;
+    this.events = events;
     this.network = network;
     this.log = log;
   }
 
   /** Hands {@code messages} over; the answer completes once every stage has. */
   public CompletionStage<HttpResponse> handOver(List<Envelope> messages) {
+    return handOver(messages, List.of());
+  }
+
+  /**
+   * Hands {@code messages} and {@code batchEvents} (read receipts) over; the answer completes
+   * once every stage has. An event the core refuses (an id it does not know) is handled for good;
+   * one it could not record fails the batch like a message (503, the platform redelivers).
+   */
+  public CompletionStage<HttpResponse> handOver(List<Envelope> messages, List<? extends Event> batchEvents) {
+    List<CompletableFuture<?>> eventStages = new ArrayList<>(batchEvents.size());
+    for (Event ev : batchEvents) {
+      CompletableFuture<EventResult> f = new CompletableFuture<>();
+      try {
+        events.accept(ev).whenComplete((r, err) -> {
+          if (err != null) {
+            f.completeExceptionally(err);
+          } else {
+            f.complete(r);
+          }
+        });
+      } catch (RuntimeException err) {
+        f.completeExceptionally(err);
+      }
+      eventStages.add(f);
+    }
+    CompletableFuture<Void> allEvents = CompletableFuture.allOf(eventStages.toArray(new CompletableFuture<?>[0]));
+    return handOverMessages(messages).thenCombine(
+        allEvents.handle((v, err) -> err), (answer, eventError) -> {
+          if (eventError != null && answer.status() == 200) {
+            log.warn("{}: webhook read receipts not recorded ({}); answering 503 so the platform retries",
+                network, rootCause(eventError).getClass().getSimpleName());
+            return error(503, "unavailable", "events could not be recorded; retry later");
+          }
+          return answer;
+        });
+  }
+
+  private CompletionStage<HttpResponse> handOverMessages(List<Envelope> messages) {
     List<CompletableFuture<IngressResult>> stages = new ArrayList<>(messages.size());
     for (Envelope e : messages) {
       CompletableFuture<IngressResult> f = new CompletableFuture<>();

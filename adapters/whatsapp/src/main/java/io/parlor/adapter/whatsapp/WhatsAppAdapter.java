@@ -4,6 +4,15 @@ import io.parlor.adapter.meta.GraphAdapter;
 import io.parlor.adapter.meta.HubSignature;
 import io.parlor.adapter.meta.RateLimiter;
 import io.parlor.spi.AdapterContext;
+import io.parlor.spi.CodeDelivery;
+import io.parlor.spi.EventSender;
+import io.parlor.spi.MediaSource;
+import io.parlor.spi.StatusReceiver;
+import io.parlor.spi.StatusReport;
+import io.parlor.spi.envelope.ContentKind;
+import io.parlor.spi.envelope.EventKind;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import io.parlor.spi.Capabilities;
 import io.parlor.spi.DeliveryResult;
 import io.parlor.spi.DeliveryTarget;
@@ -30,13 +39,19 @@ import java.util.concurrent.CompletableFuture;
  * TransientDeliveryException} carrying the retry-after; nothing waits.
  *
  * <p>Capabilities: no end-to-end encryption (the business API hands plaintext to the business
- * endpoint), no disappearing timers, receipts and replies carried. The text limit leaves room for
- * the sender prefix (see {@link WhatsAppSender}).
+ * endpoint), no disappearing timers, receipts and replies carried, media, reactions and locations
+ * shown (edits and deletes are not: the Cloud API cannot edit or delete a sent message), read
+ * receipts and typing taken. The text limit leaves room for the sender prefix (see {@link
+ * WhatsAppSender}). Features: mark-as-read for read statuses ({@link StatusReceiver}), the
+ * typing indicator ({@link EventSender}), media ids resolved through the Graph API ({@link
+ * MediaSource}), one-time codes as the configured authentication template ({@link CodeDelivery}).
  */
-final class WhatsAppAdapter extends GraphAdapter<WhatsAppSender, WhatsAppSender.Prepared> {
+final class WhatsAppAdapter extends GraphAdapter<WhatsAppSender, WhatsAppSender.Prepared>
+    implements StatusReceiver, EventSender, MediaSource, CodeDelivery {
   private final WhatsAppConfig config;
   private final Capabilities capabilities;
   private final Address self;
+  private final ServiceWindows windows;
 
   WhatsAppAdapter(WhatsAppConfig config, AdapterContext context) {
     super(
@@ -50,18 +65,78 @@ final class WhatsAppAdapter extends GraphAdapter<WhatsAppSender, WhatsAppSender.
         "business number");
     this.config = config;
     this.self = Address.account(context.networkId(), config.phoneNumberId());
+    this.windows = new ServiceWindows(context.clock());
     this.capabilities =
         new Capabilities(
-            Set.of(),
-            WhatsAppSender.PLATFORM_MAX_TEXT - WhatsAppSender.MAX_PREFIX,
-            Level.REJECTED,
-            Level.FULL,
-            Level.FULL);
+                Set.of(),
+                WhatsAppSender.PLATFORM_MAX_TEXT - WhatsAppSender.MAX_PREFIX,
+                Level.REJECTED,
+                Level.FULL,
+                Level.FULL)
+            .withConversations(
+                Set.of(ContentKind.MEDIA, ContentKind.REACTION, ContentKind.LOCATION),
+                Set.of(EventKind.READ, EventKind.TYPING));
   }
 
   @Override
   protected WhatsAppSender newSender(HttpClient client) {
-    return new WhatsAppSender(client, config, context.networkId(), context.clock());
+    return new WhatsAppSender(client, config, context.networkId(), context.clock(), windows);
+  }
+
+  /** A read status for a message a WhatsApp user sent: mark it read (blue ticks). */
+  @Override
+  public CompletionStage<Void> reportStatus(StatusReport report) {
+    if (report.status() != StatusReport.Status.READ) {
+      return CompletableFuture.completedFuture(null); // the platform shows nothing else of ours
+    }
+    return startedSender()
+        .map(s -> (CompletionStage<Void>) s.markRead(report.id().value(), false, "read receipt"))
+        .orElseGet(() -> CompletableFuture.failedFuture(notStarted()));
+  }
+
+  /**
+   * The typing indicator, anchored to the person's latest message — which it also marks read, so
+   * only when the typist allows read receipts. Stopping needs nothing: WhatsApp hides it when the
+   * message comes, or after 25 seconds.
+   */
+  @Override
+  public CompletionStage<Void> typing(EventSender.TypingNotice notice) {
+    if (!notice.on() || !notice.alsoRead() || notice.lastReceived() == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return startedSender()
+        .map(s -> (CompletionStage<Void>) s.markRead(notice.lastReceived().value(), true, "typing indicator"))
+        .orElseGet(() -> CompletableFuture.failedFuture(notStarted()));
+  }
+
+  @Override
+  public CompletionStage<MediaSource.MediaLocation> locate(String source) {
+    return startedSender()
+        .map(s -> (CompletionStage<MediaSource.MediaLocation>) s.locate(source))
+        .orElseGet(() -> CompletableFuture.failedFuture(notStarted()));
+  }
+
+  @Override
+  public CompletionStage<DeliveryResult> deliverCode(
+      Address account, String code, java.time.Instant expiresAt, String idempotencyKey) {
+    Optional<WhatsAppSender> s = startedSender();
+    if (s.isEmpty()) {
+      return CompletableFuture.failedFuture(notStarted());
+    }
+    try {
+      return s.get().sendCode(account, code, "one-time code");
+    } catch (PermanentDeliveryException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  @Override
+  public <T> Optional<T> feature(Class<T> type) {
+    if (type == StatusReceiver.class || type == EventSender.class || type == MediaSource.class
+        || (type == CodeDelivery.class && config.codeTemplate().isPresent())) {
+      return Optional.of(type.cast(this));
+    }
+    return Optional.empty();
   }
 
   @Override
@@ -104,7 +179,9 @@ final class WhatsAppAdapter extends GraphAdapter<WhatsAppSender, WhatsAppSender.
             new WhatsAppNormalizer(context.networkId(), config.phoneNumberId()),
             context.inbound(),
             context.networkId().value(),
-            context.receipts());
+            context.receipts(),
+            context.events(),
+            windows::heard);
     String path = "/webhooks/" + context.networkId();
     return List.of(new HttpRoute("GET", path, ingress::verify), new HttpRoute("POST", path, ingress::receive));
   }

@@ -57,12 +57,46 @@ public final class WhatsAppAdapterProvider implements AdapterProvider<WhatsAppCo
         view.duration("pairInterval", DEFAULT_PAIR_INTERVAL, Duration.ofMillis(1), Duration.ofHours(1));
     Duration timeout =
         view.duration("requestTimeout", DEFAULT_TIMEOUT, Duration.ofMillis(100), Duration.ofMinutes(5));
+    java.util.Optional<WhatsAppConfig.Template> messageTemplate = java.util.Optional.empty();
+    java.util.Optional<WhatsAppConfig.Template> codeTemplate = java.util.Optional.empty();
+    var templates = view.child("templates");
+    if (templates.isPresent()) {
+      messageTemplate = template(templates.get(), "message", true);
+      codeTemplate = template(templates.get(), "code", false);
+      templates.get().reportUnknownKeys();
+    }
     if (view.problems().size() > before) {
       return null;
     }
     return new WhatsAppConfig(
         phoneNumberId, accessToken, appSecret, verifyToken, graphBaseUrl, graphVersion,
-        rate, pairBurst, pairInterval, timeout);
+        rate, pairBurst, pairInterval, timeout, messageTemplate, codeTemplate);
+  }
+
+  private static final Pattern TEMPLATE_NAME = Pattern.compile("[a-z0-9_]{1,512}");
+  private static final Pattern LANGUAGE = Pattern.compile("[a-z]{2,3}(_[A-Z]{2})?");
+
+  /** {@code templates.<key>}: {@code name}, {@code language} and (messages) {@code parameter}. */
+  private static java.util.Optional<WhatsAppConfig.Template> template(ConfigView templates, String key, boolean withParameter) {
+    var section = templates.child(key);
+    if (section.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    ConfigView t = section.get();
+    String name = t.string("name");
+    if (name != null && !TEMPLATE_NAME.matcher(name).matches()) {
+      t.problem("name", "\"" + name + "\"", "an approved template's name (lower-case letters, digits, _)");
+    }
+    String language = t.string("language", "en");
+    if (!LANGUAGE.matcher(language).matches()) {
+      t.problem("language", "\"" + language + "\"", "a template language code such as en or en_US");
+    }
+    String parameter = withParameter ? t.optString("parameter").orElse(null) : null;
+    if (parameter != null && !TEMPLATE_NAME.matcher(parameter).matches()) {
+      t.problem("parameter", "\"" + parameter + "\"", "the named body parameter (lower-case letters, digits, _), or none for {{1}}");
+    }
+    t.reportUnknownKeys();
+    return name == null ? java.util.Optional.empty() : java.util.Optional.of(new WhatsAppConfig.Template(name, language, parameter));
   }
 
   @Override
@@ -81,6 +115,14 @@ public final class WhatsAppAdapterProvider implements AdapterProvider<WhatsAppCo
         "  pairBurst: 45                 # optional: messages one recipient may get at once,",
         "  pairInterval: PT6S            #   then one per interval (WhatsApp pair rate limit)",
         "  requestTimeout: PT10S         # optional",
+        "  templates:                    # optional: approved templates for closed windows",
+        "    message:                    #   carries a message to someone who did not write in 24 h",
+        "      name: parlor_message",
+        "      language: en",
+        "      parameter: text           #   the named body parameter with the text (none: {{1}})",
+        "    code:                       #   an authentication template for one-time codes",
+        "      name: parlor_code",
+        "      language: en",
         "");
   }
 

@@ -24,7 +24,7 @@ import java.util.Set;
  *   <tr><td>131026</td><td>message undeliverable (not on WhatsApp, old app, terms)</td><td>permanent RECIPIENT_UNKNOWN</td></tr>
  *   <tr><td>131021</td><td>recipient is the sender itself</td><td>permanent RECIPIENT_UNKNOWN</td></tr>
  *   <tr><td>131030</td><td>recipient not in the test number's allowed list</td><td>permanent RECIPIENT_UNKNOWN</td></tr>
- *   <tr><td>131047</td><td>re-engagement: 24 h customer service window closed (needs a template)</td><td>permanent UNSUPPORTED</td></tr>
+ *   <tr><td>131047</td><td>re-engagement: 24 h customer service window closed (needs a template)</td><td>permanent WINDOW_CLOSED</td></tr>
  *   <tr><td>131051</td><td>unsupported message type</td><td>permanent UNSUPPORTED</td></tr>
  *   <tr><td>100, 131008, 131009</td><td>invalid / missing parameter</td><td>permanent CONTENT_REJECTED</td></tr>
  *   <tr><td>0, 190</td><td>access token invalid or expired</td><td>permanent AUTH (health AUTH_FAILED)</td></tr>
@@ -46,7 +46,7 @@ final class WhatsAppErrorMapper {
   private static final Set<Integer> TRANSIENT = Set.of(1, 2, 131000, 131016, 133004, 131057);
   private static final Set<Integer> RATE_LIMITS = Set.of(4, 17, 32, 613, 80007, 130429, 131048);
   private static final Set<Integer> RECIPIENT_UNKNOWN = Set.of(131026, 131021, 131030);
-  private static final Set<Integer> UNSUPPORTED = Set.of(131047, 131051);
+  private static final Set<Integer> UNSUPPORTED = Set.of(131051);
   private static final Set<Integer> CONTENT_REJECTED = Set.of(100, 131008, 131009);
   private static final Set<Integer> AUTH = Set.of(0, 190, 3, 10);
 
@@ -74,6 +74,9 @@ final class WhatsAppErrorMapper {
       if (c == 131056) {
         return new TransientDeliveryException(
             msg + " (pair rate limit)", retryAfter != null ? retryAfter : PAIR_RATE_RETRY_AFTER, null);
+      }
+      if (c == WhatsAppSender.REENGAGEMENT) {
+        return new PermanentDeliveryException(Reason.WINDOW_CLOSED, msg + " (customer-service window closed)");
       }
       if (RECIPIENT_UNKNOWN.contains(c)) {
         return new PermanentDeliveryException(Reason.RECIPIENT_UNKNOWN, msg);

@@ -43,24 +43,31 @@ final class WhatsAppIngress {
   private final WebhookBatchHandover handover;
   private final String network;
   private final AdapterContext.ReceiptSink receipts;
+  private final java.util.function.Consumer<io.parlor.spi.envelope.Envelope> windows;
 
   WhatsAppIngress(
       HubSignature signature, String verifyToken, WhatsAppNormalizer normalizer, InboundSink sink, String network) {
-    this(signature, verifyToken, normalizer, sink, network, r -> {});
+    this(signature, verifyToken, normalizer, sink, network, r -> {}, io.parlor.spi.EventSink.refusing(), m -> {});
   }
 
+  /**
+   * @param windows told of every message a person sent (the 24-hour customer-service window)
+   */
   WhatsAppIngress(
       HubSignature signature,
       String verifyToken,
       WhatsAppNormalizer normalizer,
       InboundSink sink,
       String network,
-      AdapterContext.ReceiptSink receipts) {
+      AdapterContext.ReceiptSink receipts,
+      io.parlor.spi.EventSink events,
+      java.util.function.Consumer<io.parlor.spi.envelope.Envelope> windows) {
     this.receipts = receipts;
     this.gate = new WebhookGate(signature, verifyToken, network, log);
     this.normalizer = normalizer;
-    this.handover = new WebhookBatchHandover(sink, network, log);
+    this.handover = new WebhookBatchHandover(sink, events, network, log);
     this.network = network;
+    this.windows = windows;
   }
 
   /** {@code GET /webhooks/{networkId}}: the subscription handshake. */
@@ -77,7 +84,8 @@ final class WhatsAppIngress {
     WhatsAppNormalizer.Batch batch = normalizer.normalize(opened.root());
     logBatch(batch);
     batch.statuses().forEach(this::report);
-    return handover.handOver(batch.messages());
+    batch.messages().forEach(windows);
+    return handover.handOver(batch.messages(), batch.reads());
   }
 
   /** Statuses of messages Parlor sent become receipts for the core (sent is not final). */
@@ -102,7 +110,7 @@ final class WhatsAppIngress {
   private void logBatch(WhatsAppNormalizer.Batch batch) {
     if (batch.skippedCount() > 0) {
       // Kinds are message types or reasons, never content or identifiers.
-      log.info("{}: webhook: {} text message(s); skipped {} (by kind: {})",
+      log.info("{}: webhook: {} message(s); skipped {} (by kind: {})",
           network, batch.messages().size(), batch.skippedCount(), batch.skipped());
     }
     if (!batch.statuses().isEmpty() && log.isDebugEnabled()) {

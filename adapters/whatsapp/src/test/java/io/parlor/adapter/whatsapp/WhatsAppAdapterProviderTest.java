@@ -131,7 +131,10 @@ class WhatsAppAdapterProviderTest {
         new AdapterContext(NetworkId.of("wa"), clock, e -> null, (n, h) -> {}));
     Capabilities c = adapter.capabilities();
     assertEquals(Set.of(), c.e2eeSchemes());
-    assertEquals(4096 - 35, c.maxTextLength());
+    assertEquals(4096 - io.parlor.adapter.meta.SenderLabel.MAX_PREFIX, c.maxTextLength());
+    assertEquals(Set.of(io.parlor.spi.envelope.ContentKind.MEDIA, io.parlor.spi.envelope.ContentKind.REACTION,
+        io.parlor.spi.envelope.ContentKind.LOCATION), c.content());
+    assertEquals(Set.of(io.parlor.spi.envelope.EventKind.READ, io.parlor.spi.envelope.EventKind.TYPING), c.events());
     assertEquals(Level.REJECTED, c.expiry());
     assertEquals(Level.FULL, c.deliveryReceipts());
     assertEquals(Level.FULL, c.replies());

@@ -109,15 +109,15 @@ class WhatsAppIngressTest {
   void batchedWebhookHandsOverEveryMessage() {
     HttpResponse r = now(ingress.receive(signedPost(PATH, fixture("whatsapp-webhook-batched.json"))));
     assertEquals(200, r.status());
-    assertEquals(3, sink.received.size());
+    assertEquals(4, sink.received.size(), "three texts and an image");
   }
 
   @Test
   void onlyStatusesOrUnsupportedAnswers200WithoutHandingOver() {
     byte[] statuses = fixture("whatsapp-webhook-status-sent-biz-opaque-pywa.json");
     assertEquals(200, now(ingress.receive(signedPost(PATH, statuses))).status());
-    byte[] reaction = fixture("whatsapp-webhook-reaction-removed-no-emoji-pywa.json");
-    assertEquals(200, now(ingress.receive(signedPost(PATH, reaction))).status());
+    byte[] unsupported = fixture("whatsapp-webhook-unsupported-with-type-pywa.json");
+    assertEquals(200, now(ingress.receive(signedPost(PATH, unsupported))).status());
     assertTrue(sink.received.isEmpty());
   }
 

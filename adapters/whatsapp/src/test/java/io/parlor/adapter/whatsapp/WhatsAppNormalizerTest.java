@@ -67,12 +67,11 @@ class WhatsAppNormalizerTest {
 
   @ParameterizedTest(name = "{0} is skipped as {2}")
   @CsvSource({
-    "whatsapp-webhook-location-no-name-bindambc.json, " + BINDAMBC_NUMBER_ID + ", location",
     "whatsapp-webhook-button-template-quick-reply-bindambc.json, " + BINDAMBC_NUMBER_ID + ", button",
     "whatsapp-webhook-unsupported-no-subtype-bindambc.json, " + BINDAMBC_NUMBER_ID + ", unsupported",
     "whatsapp-webhook-unsupported-with-type-pywa.json, " + PYWA_NUMBER_ID + ", unsupported",
-    "whatsapp-webhook-reaction-removed-empty-emoji-pywa.json, " + PYWA_NUMBER_ID + ", reaction",
-    "whatsapp-webhook-reaction-removed-no-emoji-pywa.json, " + PYWA_NUMBER_ID + ", reaction",
+    // a user's delete on a Cloud API number: it does not say which message, so nothing to map
+    "whatsapp-webhook-unsupported-131051-docs.json, " + BINDAMBC_NUMBER_ID + ", unsupported",
   })
   void otherMessageTypesAreSkippedAndCounted(String fixture, String numberId, String kind) throws IOException {
     WhatsAppNormalizer.Batch b = normalize(numberId, fixture);
@@ -113,12 +112,12 @@ class WhatsAppNormalizerTest {
     WhatsAppNormalizer.Batch b = normalize(PYWA_NUMBER_ID, "whatsapp-webhook-batched.json");
 
     assertEquals(
-        List.of("wamid.batch1", "wamid.batch2", "wamid.batch3"),
+        List.of("wamid.batch1", "wamid.batch-image", "wamid.batch2", "wamid.batch3"),
         b.messages().stream().map(e -> e.id().value()).toList());
     assertEquals(
-        List.of("whatsapp:+972987654321", "whatsapp:+447700900123", "whatsapp:+972987654321"),
+        List.of("whatsapp:+972987654321", "whatsapp:+972987654321", "whatsapp:+447700900123", "whatsapp:+972987654321"),
         b.messages().stream().map(e -> e.from().value()).toList());
-    assertEquals(Map.of("image", 1), b.skipped());
+    assertEquals(Map.of(), b.skipped());
     assertEquals(
         List.of(WhatsAppStatus.State.READ, WhatsAppStatus.State.DELIVERED),
         b.statuses().stream().map(WhatsAppStatus::state).toList());
@@ -203,5 +202,109 @@ class WhatsAppNormalizerTest {
     String text = MetaTestSupport.fixtureText("whatsapp-webhook-text-with-bsuid-pywa.json");
     assertTrue(text.contains(from), from);
     return text.replace(from, to);
+  }
+
+  // --- version 2 content (official examples from the Cloud API docs, and captures) -----------
+
+  private static final String DOCS_NUMBER_ID = "106540352242922";
+
+  private static Envelope only(String numberId, String fixture) throws IOException {
+    WhatsAppNormalizer.Batch b = normalize(numberId, fixture);
+    assertEquals(Map.of(), b.skipped(), fixture);
+    assertEquals(1, b.messages().size(), fixture);
+    return b.messages().get(0);
+  }
+
+  @Test
+  void imageBecomesMediaHeldByWhatsAppWithItsHashAsHex() throws IOException {
+    Envelope e = only(DOCS_NUMBER_ID, "whatsapp-webhook-image-docs.json");
+    Content.Media m = (Content.Media) e.content();
+    assertEquals(Content.MediaKind.IMAGE, m.mediaKind());
+    assertTrue(m.held());
+    assertEquals("1003383421387256", m.source(), "the media id, resolved through the Graph API when fetched");
+    assertNull(m.url(), "the webhook's lookaside URL expires in minutes and needs the token: not kept");
+    assertEquals("image/jpeg", m.mimeType());
+    assertEquals(java.util.HexFormat.of().formatHex(
+        java.util.Base64.getDecoder().decode("SfInY0gGKTsJlUWbwxC1k+FAD0FZHvzwfpvO0zX0GUI=")), m.sha256());
+    assertEquals("Taj Mahal", m.caption());
+    assertEquals(Address.of("whatsapp:+15550001111"), e.from());
+  }
+
+  @ParameterizedTest(name = "{0} → {1}")
+  @CsvSource({
+    "whatsapp-webhook-audio-voice-docs.json, VOICE, audio/ogg; codecs=opus, 1234567890987654321, , ",
+    "whatsapp-webhook-video-docs.json, VIDEO, video/mp4, 765756756, caption, ",
+    "whatsapp-webhook-document-docs.json, FILE, application/pdf, , , ",
+    "whatsapp-webhook-sticker-docs.json, STICKER, image/webp, , , ",
+  })
+  void everyMediaTypeIsMapped(String fixture, Content.MediaKind kind, String mime, String id, String caption, String x)
+      throws IOException {
+    JsonNode root = EnvelopeJson.mapper().readTree(fixture(fixture));
+    String numberId = root.path("entry").path(0).path("changes").path(0).path("value").path("metadata")
+        .path("phone_number_id").asText();
+    Content.Media m = (Content.Media) only(numberId, fixture).content();
+    assertEquals(kind, m.mediaKind());
+    assertTrue(m.mimeType().startsWith(mime), m.mimeType());
+    if (id != null) {
+      assertEquals(id, m.source());
+    }
+    if (caption != null) {
+      assertEquals(caption, m.caption());
+    }
+  }
+
+  @Test
+  void documentKeepsItsFileName() throws IOException {
+    JsonNode root = EnvelopeJson.mapper().readTree(fixture("whatsapp-webhook-document-docs.json"));
+    String expected = root.path("entry").path(0).path("changes").path(0).path("value").path("messages").path(0)
+        .path("document").path("filename").asText();
+    Content.Media m = (Content.Media) only(DOCS_NUMBER_ID, "whatsapp-webhook-document-docs.json").content();
+    assertEquals(expected, m.name());
+  }
+
+  @Test
+  void locationsReactionsEditsAndRevokesAreMapped() throws IOException {
+    assertEquals(new Content.Location(37.44221496582, -122.16165924072, "Philz Coffee"),
+        only(DOCS_NUMBER_ID, "whatsapp-webhook-location-docs.json").content());
+    Content.Location bare = (Content.Location) only(BINDAMBC_NUMBER_ID, "whatsapp-webhook-location-no-name-bindambc.json").content();
+    assertTrue(bare.latitude() != 0 || bare.longitude() != 0);
+
+    Content.Reaction r = (Content.Reaction) only(DOCS_NUMBER_ID, "whatsapp-webhook-reaction-docs.json").content();
+    assertEquals(MessageId.of("wamid.HBgLMTQxMjU1NTA4MjkVAgASGBQzQUNCNjk5RDUwNUZGMUZEM0VBRAA="), r.target());
+    assertEquals("\uD83D\uDC4D", r.emoji());
+    for (String removed : List.of("whatsapp-webhook-reaction-removed-docs.json")) {
+      assertTrue(((Content.Reaction) only(DOCS_NUMBER_ID, removed).content()).removal(), removed);
+    }
+    for (String removed : List.of("whatsapp-webhook-reaction-removed-empty-emoji-pywa.json",
+        "whatsapp-webhook-reaction-removed-no-emoji-pywa.json")) {
+      assertTrue(((Content.Reaction) only(PYWA_NUMBER_ID, removed).content()).removal(), removed);
+    }
+
+    Content.Edit edit = (Content.Edit) only(DOCS_NUMBER_ID, "whatsapp-webhook-edit-docs.json").content();
+    assertEquals(MessageId.of("wamid.HBgLMTQxMjU1NTA4MjkVAgASGBQzQUNCNjk5RDUwNUZGMUZEM0VBRAA="), edit.target());
+    assertEquals("Updated image caption", edit.text(), "a media message's edit is its new caption");
+    Content.Delete revoke = (Content.Delete) only(DOCS_NUMBER_ID, "whatsapp-webhook-revoke-docs.json").content();
+    assertEquals(MessageId.of("wamid.HBgLMTQxMjU1NTA4MjkVAgASGBQzQUNCNjk5RDUwNUZGMUZEM0VBRAA="), revoke.target());
+  }
+
+  @Test
+  void aReadStatusIsAlsoTheReadersReceipt() throws IOException {
+    WhatsAppNormalizer.Batch b = normalize(BINDAMBC_NUMBER_ID, "whatsapp-webhook-status-read-bindambc.json");
+    assertEquals(1, b.reads().size());
+    var read = b.reads().get(0);
+    assertEquals(Address.of("whatsapp:+" + b.reads().get(0).from().account().substring(1)), read.from());
+    assertEquals(List.of(MessageId.of("wamid.nBgN6TUyN2k5NzAzM5kzNhUCABI8FDNFQjAxQkE5REI4NEUzQ5Y5QTNgAA==")), read.ids());
+    assertEquals(Instant.ofEpochSecond(1673020317L), read.at());
+    assertTrue(normalize(BINDAMBC_NUMBER_ID, "whatsapp-webhook-status-delivered-bindambc.json").reads().isEmpty());
+  }
+
+  @Test
+  void mediaHashesFromBothPlacesComeOutAsHex() {
+    String hex = "72fd8a734216768565faf2b59cec266eea00a78dd039ce84356319fc8c4ad22e";
+    assertEquals(hex, WhatsAppNormalizer.sha256Hex(hex.toUpperCase()));
+    assertEquals(hex, WhatsAppNormalizer.sha256Hex(java.util.Base64.getEncoder().encodeToString(
+        java.util.HexFormat.of().parseHex(hex))));
+    assertNull(WhatsAppNormalizer.sha256Hex("a1b2c3d4e5f6..."), "a placeholder is no hash");
+    assertNull(WhatsAppNormalizer.sha256Hex(null));
   }
 }

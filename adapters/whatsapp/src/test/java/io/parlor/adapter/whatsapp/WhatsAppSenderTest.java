@@ -90,10 +90,11 @@ class WhatsAppSenderTest {
   void textThatDoesNotFitWithThePrefixIsTooLong() throws Exception {
     int declared = WhatsAppSender.PLATFORM_MAX_TEXT - WhatsAppSender.MAX_PREFIX;
     String relay = "~" + "a".repeat(32);
-    // The longest text the adapter declares fits even behind the longest handle.
-    sender.prepare(text(relay, "x".repeat(declared)), to("whatsapp:+447700900123"));
+    String name = "N".repeat(Envelope.MAX_NAME);
+    // The longest text the adapter declares fits even behind the longest name and handle.
+    sender.prepare(text(relay, "x".repeat(declared)).withFromName(name), to("whatsapp:+447700900123"));
     PermanentDeliveryException e = assertThrows(PermanentDeliveryException.class,
-        () -> sender.prepare(text(relay, "x".repeat(declared + 1)), to("whatsapp:+447700900123")));
+        () -> sender.prepare(text(relay, "x".repeat(declared + 1)).withFromName(name), to("whatsapp:+447700900123")));
     assertEquals(Reason.TOO_LONG, e.reason());
   }
 }
