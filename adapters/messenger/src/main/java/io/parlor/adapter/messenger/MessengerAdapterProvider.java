@@ -63,13 +63,20 @@ public final class MessengerAdapterProvider implements AdapterProvider<Messenger
         view.duration("pairInterval", DEFAULT_PAIR_INTERVAL, Duration.ofMillis(1), Duration.ofHours(1));
     Duration timeout =
         view.duration("requestTimeout", DEFAULT_TIMEOUT, Duration.ofMillis(100), Duration.ofMinutes(5));
+    java.util.Optional<String> tag = view.optString("messageTag");
+    if (tag.isPresent() && !MESSAGE_TAGS.contains(tag.get())) {
+      view.problem("messageTag", "\"" + tag.get() + "\"", "one of " + MESSAGE_TAGS + " (or none)");
+    }
     if (view.problems().size() > before) {
       return null;
     }
     return new MessengerConfig(
         platform, pageId, accessToken, appSecret, verifyToken, graphBaseUrl, graphVersion,
-        rate, pairBurst, pairInterval, timeout);
+        rate, pairBurst, pairInterval, timeout, tag);
   }
+
+  /** Message tags still accepted for sending outside the window (the update tags ended in 2026). */
+  static final java.util.List<String> MESSAGE_TAGS = java.util.List.of("HUMAN_AGENT");
 
   @Override
   public String exampleConfig() {
@@ -88,6 +95,7 @@ public final class MessengerAdapterProvider implements AdapterProvider<Messenger
         "  pairBurst: 10                 # optional: messages one recipient may get at once,",
         "  pairInterval: PT1S            #   then one per interval",
         "  requestTimeout: PT10S         # optional",
+        "  messageTag: HUMAN_AGENT       # optional: send outside the 24 h window with this tag (Meta's approval needed)",
         "");
   }
 

@@ -19,6 +19,9 @@ import java.util.Objects;
  * @param pairBurst messages one recipient may receive at once
  * @param pairInterval then one message to that recipient per interval
  * @param requestTimeout how long one Send API request may take
+ * @param messageTag the message tag a message is sent with when the 24-hour standard messaging
+ *     window is closed ({@code HUMAN_AGENT}, which needs Meta's approval), or empty: then such a
+ *     message fails with {@code window_closed}
  */
 public record MessengerConfig(
     Platform platform,
@@ -31,7 +34,25 @@ public record MessengerConfig(
     int rateLimitPerSecond,
     int pairBurst,
     Duration pairInterval,
-    Duration requestTimeout) {
+    Duration requestTimeout,
+    java.util.Optional<String> messageTag) {
+
+  /** Without a message tag. */
+  public MessengerConfig(
+      Platform platform,
+      String pageId,
+      String accessToken,
+      String appSecret,
+      String verifyToken,
+      URI graphBaseUrl,
+      String graphVersion,
+      int rateLimitPerSecond,
+      int pairBurst,
+      Duration pairInterval,
+      Duration requestTimeout) {
+    this(platform, pageId, accessToken, appSecret, verifyToken, graphBaseUrl, graphVersion, rateLimitPerSecond,
+        pairBurst, pairInterval, requestTimeout, java.util.Optional.empty());
+  }
 
   public MessengerConfig {
     Objects.requireNonNull(platform, "platform");
@@ -43,6 +64,7 @@ public record MessengerConfig(
     Objects.requireNonNull(graphVersion, "graphVersion");
     Objects.requireNonNull(pairInterval, "pairInterval");
     Objects.requireNonNull(requestTimeout, "requestTimeout");
+    Objects.requireNonNull(messageTag, "messageTag");
   }
 
   /** {@code {graphBaseUrl}/{graphVersion}/me/messages} (the page token names the page). */
@@ -64,6 +86,7 @@ public record MessengerConfig(
         + ", pairBurst=" + pairBurst
         + ", pairInterval=" + pairInterval
         + ", requestTimeout=" + requestTimeout
+        + ", messageTag=" + messageTag.orElse("none")
         + ", accessToken=<redacted>, appSecret=<redacted>, verifyToken=<redacted>]";
   }
 }

@@ -14,7 +14,7 @@ import java.util.Set;
  *
  * <table>
  *   <tr><th>Graph code / subcode</th><th>meaning</th><th>outcome</th></tr>
- *   <tr><td>any / 2018278, 2018065</td><td>sent outside the allowed messaging window</td><td>permanent UNSUPPORTED</td></tr>
+ *   <tr><td>any / 2018278, 2018065, 2534022</td><td>sent outside the allowed messaging window (Messenger, Instagram)</td><td>permanent WINDOW_CLOSED</td></tr>
  *   <tr><td>any / 1545041</td><td>this person isn't available right now</td><td>permanent RECIPIENT_UNKNOWN</td></tr>
  *   <tr><td>any / 2018108</td><td>this person isn't receiving messages from you right now</td><td>permanent RECIPIENT_UNKNOWN</td></tr>
  *   <tr><td>any / 2018001</td><td>no matching user found</td><td>permanent RECIPIENT_UNKNOWN</td></tr>
@@ -36,7 +36,7 @@ import java.util.Set;
  * token, the recipient or Graph's free-text message.
  */
 final class MessengerErrorMapper {
-  private static final Set<Integer> WINDOW_SUBCODES = Set.of(2018278, 2018065);
+  private static final Set<Integer> WINDOW_SUBCODES = Set.of(2018278, 2018065, 2534022);
   private static final Set<Integer> RECIPIENT_SUBCODES = Set.of(1545041, 2018108, 2018001);
   private static final Set<Integer> TRANSIENT = Set.of(1, 2, 1200);
   private static final Set<Integer> RATE_LIMITS = Set.of(4, 17, 32, 613);
@@ -59,7 +59,7 @@ final class MessengerErrorMapper {
         + (graphCode == null ? "" : ", error code " + graphCode)
         + (subcode == null ? "" : ", subcode " + subcode);
     if (subcode != null && WINDOW_SUBCODES.contains(subcode)) {
-      return new PermanentDeliveryException(Reason.UNSUPPORTED, msg + " (outside the messaging window)");
+      return new PermanentDeliveryException(Reason.WINDOW_CLOSED, msg + " (outside the messaging window)");
     }
     if (subcode != null && RECIPIENT_SUBCODES.contains(subcode)) {
       return new PermanentDeliveryException(Reason.RECIPIENT_UNKNOWN, msg);

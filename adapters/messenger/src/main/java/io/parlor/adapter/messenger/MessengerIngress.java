@@ -43,9 +43,16 @@ final class MessengerIngress {
 
   MessengerIngress(
       HubSignature signature, String verifyToken, MessengerNormalizer normalizer, InboundSink sink, String network) {
+    this(signature, verifyToken, normalizer, sink, io.parlor.spi.EventSink.refusing(), network);
+  }
+
+  /** With {@code events}, where read receipts go. */
+  MessengerIngress(
+      HubSignature signature, String verifyToken, MessengerNormalizer normalizer, InboundSink sink,
+      io.parlor.spi.EventSink events, String network) {
     this.gate = new WebhookGate(signature, verifyToken, network, log);
     this.normalizer = normalizer;
-    this.handover = new WebhookBatchHandover(sink, network, log);
+    this.handover = new WebhookBatchHandover(sink, events, network, log);
     this.network = network;
   }
 
@@ -62,13 +69,13 @@ final class MessengerIngress {
     }
     MessengerNormalizer.Batch batch = normalizer.normalize(opened.root());
     logBatch(batch);
-    return handover.handOver(batch.messages());
+    return handover.handOver(batch.messages(), batch.reads());
   }
 
   private void logBatch(MessengerNormalizer.Batch batch) {
     if (batch.skippedCount() > 0) {
       // Kinds are message types or reasons, never content or identifiers.
-      log.info("{}: webhook: {} text message(s); skipped {} (by kind: {})",
+      log.info("{}: webhook: {} message(s); skipped {} (by kind: {})",
           network, batch.messages().size(), batch.skippedCount(), batch.skipped());
     }
     if (!batch.statuses().isEmpty() && log.isDebugEnabled()) {

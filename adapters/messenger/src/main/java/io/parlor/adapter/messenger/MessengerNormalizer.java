@@ -5,6 +5,7 @@ import io.parlor.adapter.meta.GraphIds;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.Content;
 import io.parlor.spi.envelope.Envelope;
+import io.parlor.spi.envelope.Event;
 import io.parlor.spi.envelope.MessageId;
 import io.parlor.spi.envelope.NetworkId;
 import java.time.Instant;
@@ -20,19 +21,30 @@ import java.util.regex.Pattern;
  * Messenger Platform / Instagram webhook payload → envelopes and statuses. Pure: no I/O, no clock,
  * no logging; thread-safe.
  *
- * <p>Mapped: {@code entry[].messaging[]} events with a {@code message} that has {@code text}
- * become envelopes: {@code id} = {@code message.mid}, {@code from} = {@code <network>:<sender
- * id>} (PSID / IGSID), {@code to} = {@code <network>:<pageId>}, {@code sentAt} = {@code
- * timestamp} (milliseconds, a number), {@code replyTo} = {@code message.reply_to.mid}. Quick
- * replies are text too. {@code delivery} and {@code read} events become {@link MessengerStatus}es.
+ * <p>Mapped: {@code entry[].messaging[]} events become envelopes: {@code from} = {@code
+ * <network>:<sender id>} (PSID / IGSID), {@code to} = {@code <network>:<pageId>}, {@code sentAt} =
+ * {@code timestamp} (milliseconds, a number), {@code replyTo} = {@code message.reply_to.mid}:
+ *
+ * <table>
+ *   <tr><th>event</th><th>envelope id</th><th>content</th></tr>
+ *   <tr><td>{@code message} with {@code text} (quick replies too)</td><td>mid</td><td>text</td></tr>
+ *   <tr><td>{@code message} with an image, video, audio or file attachment (or a sticker)</td><td>mid</td>
+ *       <td>media held by the platform: source = the attachment URL (the platform's CDN, fetched by
+ *       the node on request), the caption from {@code text} if any</td></tr>
+ *   <tr><td>{@code message_edit}</td><td>{@code <mid>#edit<n>}</td><td>edit of mid to its new text</td></tr>
+ *   <tr><td>{@code message} with {@code is_deleted} (Instagram)</td><td>{@code <mid>#deleted}</td><td>delete of mid</td></tr>
+ *   <tr><td>{@code reaction}</td><td>{@code <mid>#reaction<timestamp>}</td><td>reaction to mid; {@code unreact} removes</td></tr>
+ * </table>
+ *
+ * <p>{@code read} events are read receipts ({@link Batch#reads()}: Messenger's watermark, or
+ * Instagram's mid); {@code delivery} and {@code read} also become {@link MessengerStatus}es.
  * Every entry and event of a batched webhook counts.
  *
  * <p>Skipped and counted by kind in {@link Batch#skipped()} (never with content or identifiers):
- * messages without text (by first attachment type: image, video, audio, file, location,
- * fallback, template, share, story_mention, ...), echoes of our own sends, deleted and
- * unsupported messages, other events (reaction, postback, referral, optin, ...), {@code standby}
- * events (handover protocol), Messenger entries for another page, other objects, and messages
- * that cannot be mapped.
+ * other attachments (location, fallback, template, share, story_mention, reels, ...), echoes of
+ * our own sends, unsupported messages, other events (postback, referral, optin, ...), {@code
+ * standby} events (handover protocol), Messenger entries for another page, other objects, and
+ * messages that cannot be mapped.
  *
  * <p>Instagram entries carry the Instagram account id, not the page id, so they are not filtered
  * by page.
@@ -53,7 +65,7 @@ final class MessengerNormalizer {
       Set.of("image", "video", "audio", "file", "location", "fallback", "template", "share",
           "story_mention", "ig_reel", "reel", "ig_post", "animated_image", "sticker");
   static final List<String> KNOWN_EVENTS =
-      List.of("reaction", "postback", "referral", "optin", "account_linking", "message_edit",
+      List.of("postback", "referral", "optin", "account_linking",
           "policy-enforcement", "pass_thread_control", "take_thread_control", "request_thread_control",
           "app_roles", "game_play", "read_receipt");
 
@@ -67,14 +79,16 @@ final class MessengerNormalizer {
   /**
    * What one webhook carried.
    *
-   * @param messages text messages, in payload order
+   * @param messages messages, in payload order
    * @param statuses delivery and read events, in payload order
+   * @param reads read receipts, in payload order
    * @param skipped how many events were skipped, by kind
    */
-  record Batch(List<Envelope> messages, List<MessengerStatus> statuses, Map<String, Integer> skipped) {
+  record Batch(List<Envelope> messages, List<MessengerStatus> statuses, List<Event.Read> reads, Map<String, Integer> skipped) {
     Batch {
       messages = List.copyOf(messages);
       statuses = List.copyOf(statuses);
+      reads = List.copyOf(reads);
       skipped = Map.copyOf(skipped);
     }
 
@@ -94,10 +108,11 @@ final class MessengerNormalizer {
   Batch normalize(JsonNode root) {
     List<Envelope> messages = new ArrayList<>();
     List<MessengerStatus> statuses = new ArrayList<>();
+    List<Event.Read> reads = new ArrayList<>();
     Map<String, Integer> skipped = new TreeMap<>();
     if (!platform.webhookObject().equals(root.path("object").asText())) {
       skipped.merge(SKIP_OTHER_OBJECT, 1, Integer::sum);
-      return new Batch(messages, statuses, skipped);
+      return new Batch(messages, statuses, reads, skipped);
     }
     for (JsonNode entry : root.path("entry")) {
       if (entry.has("standby")) {
@@ -110,22 +125,24 @@ final class MessengerNormalizer {
         continue;
       }
       for (JsonNode event : entry.path("messaging")) {
-        event(event, messages, statuses, skipped);
+        event(event, messages, statuses, reads, skipped);
       }
     }
-    return new Batch(messages, statuses, skipped);
+    return new Batch(messages, statuses, reads, skipped);
   }
 
   private void event(
-      JsonNode ev, List<Envelope> messages, List<MessengerStatus> statuses, Map<String, Integer> skipped) {
-    if (ev.has("message")) {
-      JsonNode m = ev.path("message");
-      Optional<String> skip = skipKind(m);
-      if (skip.isPresent()) {
-        skipped.merge(skip.get(), 1, Integer::sum);
-        return;
+      JsonNode ev, List<Envelope> messages, List<MessengerStatus> statuses, List<Event.Read> reads,
+      Map<String, Integer> skipped) {
+    if (ev.has("message") || ev.has("message_edit") || ev.has("reaction")) {
+      if (ev.has("message")) {
+        Optional<String> skip = skipKind(ev.path("message"));
+        if (skip.isPresent()) {
+          skipped.merge(skip.get(), 1, Integer::sum);
+          return;
+        }
       }
-      Optional<Envelope> e = text(ev, m);
+      Optional<Envelope> e = message(ev);
       if (e.isPresent()) {
         messages.add(e.get());
       } else {
@@ -135,6 +152,12 @@ final class MessengerNormalizer {
       Optional<MessengerStatus> s = status(ev);
       if (s.isPresent()) {
         statuses.add(s.get());
+        if (s.get().state() == MessengerStatus.State.READ) {
+          senderAddress(network, ev.path("sender").path("id").asText(null)).ifPresent(reader -> reads.add(
+              ev.path("read").has("watermark")
+                  ? new Event.Read(reader, null, List.of(), s.get().at(), s.get().at())
+                  : new Event.Read(reader, null, s.get().messageIds(), null, s.get().at())));
+        }
       } else {
         skipped.merge(SKIP_INVALID_STATUS, 1, Integer::sum);
       }
@@ -144,44 +167,116 @@ final class MessengerNormalizer {
     }
   }
 
-  /** Why a {@code message} is not a text message we map, or empty when it is one. */
+  /** Attachment types mapped to media. */
+  static final Map<String, Content.MediaKind> MEDIA_ATTACHMENTS =
+      Map.of("image", Content.MediaKind.IMAGE, "video", Content.MediaKind.VIDEO, "audio", Content.MediaKind.AUDIO,
+          "file", Content.MediaKind.FILE, "sticker", Content.MediaKind.STICKER);
+
+  /** Why a {@code message} is not one we map, or empty when it is one. */
   private static Optional<String> skipKind(JsonNode m) {
     if (m.path("is_echo").asBoolean(false)) {
       return Optional.of(SKIP_ECHO);
     }
     if (m.path("is_deleted").asBoolean(false)) {
-      return Optional.of(SKIP_DELETED);
+      return Optional.empty();
     }
     if (m.path("is_unsupported").asBoolean(false)) {
       return Optional.of(SKIP_UNSUPPORTED);
     }
-    if (m.path("text").isTextual()) {
-      return Optional.empty();
-    }
     JsonNode attachments = m.path("attachments");
     if (attachments.size() > 0) {
       String type = attachments.path(0).path("type").asText();
-      return Optional.of(KNOWN_ATTACHMENTS.contains(type) ? type : SKIP_ATTACHMENT);
+      if (MEDIA_ATTACHMENTS.containsKey(type) && attachments.path(0).path("payload").path("url").isTextual()) {
+        return Optional.empty();
+      }
+      if (!m.path("text").isTextual()) {
+        return Optional.of(KNOWN_ATTACHMENTS.contains(type) ? type : SKIP_ATTACHMENT);
+      }
+    }
+    if (m.path("text").isTextual()) {
+      return Optional.empty();
     }
     return Optional.of(SKIP_OTHER);
   }
 
-  private Optional<Envelope> text(JsonNode ev, JsonNode m) {
+  private Optional<Envelope> message(JsonNode ev) {
     try {
       Optional<Address> from = senderAddress(network, ev.path("sender").path("id").asText(null));
       if (from.isEmpty()) {
         return Optional.empty();
       }
-      MessageId id = messageId(m.path("mid").asText(null));
-      Instant sentAt = Instant.ofEpochMilli(epochMillis(ev.path("timestamp")));
-      Content content = new Content.Text(m.path("text").asText(""));
-      String reply = m.path("reply_to").path("mid").asText(null);
-      MessageId replyTo = reply == null || reply.isBlank() ? null : messageId(reply);
+      long millis = epochMillis(ev.path("timestamp"));
+      Instant sentAt = Instant.ofEpochMilli(millis);
+      MessageId id;
+      Content content;
+      MessageId replyTo = null;
+      if (ev.has("message_edit")) {
+        JsonNode edit = ev.path("message_edit");
+        String mid = edit.path("mid").asText(null);
+        id = messageId(mid + "#edit" + edit.path("num_edit").asInt(0));
+        content = new Content.Edit(messageId(mid), edit.path("text").asText(""));
+      } else if (ev.has("reaction")) {
+        JsonNode r = ev.path("reaction");
+        String mid = r.path("mid").asText(null);
+        id = messageId(mid + "#reaction" + millis);
+        boolean remove = "unreact".equals(r.path("action").asText());
+        content = new Content.Reaction(messageId(mid), remove ? "" : r.path("emoji").asText(""));
+      } else {
+        JsonNode m = ev.path("message");
+        String mid = m.path("mid").asText(null);
+        if (m.path("is_deleted").asBoolean(false)) {
+          id = messageId(mid + "#deleted");
+          content = new Content.Delete(messageId(mid));
+        } else {
+          id = messageId(mid);
+          content = content(m);
+          String reply = m.path("reply_to").path("mid").asText(null);
+          replyTo = reply == null || reply.isBlank() ? null : messageId(reply);
+        }
+      }
       return Optional.of(new Envelope(id, from.get(), self, sentAt, content, null, replyTo, null));
     } catch (RuntimeException e) {
       // EnvelopeException, missing id or timestamp: the message cannot be mapped.
       return Optional.empty();
     }
+  }
+
+  /**
+   * Text, or media held by the platform: the attachment's CDN URL is the source (it may be
+   * signed and expire; the node fetches it when the recipient asks). The webhook tells no type
+   * or size: the media type is the usual one of the attachment type, and the node passes on the
+   * one the CDN answers with.
+   */
+  private static Content content(JsonNode m) {
+    JsonNode a = m.path("attachments").path(0);
+    Content.MediaKind kind = MEDIA_ATTACHMENTS.get(a.path("type").asText(""));
+    if (kind == null) {
+      return new Content.Text(m.path("text").asText(""));
+    }
+    if (a.path("payload").has("sticker_id")) {
+      kind = Content.MediaKind.STICKER;
+    }
+    String mime;
+    switch (kind) {
+      case IMAGE:
+        mime = "image/jpeg";
+        break;
+      case STICKER:
+        mime = "image/png";
+        break;
+      case VIDEO:
+        mime = "video/mp4";
+        break;
+      case AUDIO:
+        mime = "audio/mp4";
+        break;
+      default:
+        mime = "application/octet-stream";
+        break;
+    }
+    Content.Media media = Content.Media.held(kind, a.path("payload").path("url").asText(), mime, null, null);
+    String caption = m.path("text").asText("");
+    return caption.isBlank() ? media : media.withCaption(caption);
   }
 
   private static Optional<MessengerStatus> status(JsonNode ev) {

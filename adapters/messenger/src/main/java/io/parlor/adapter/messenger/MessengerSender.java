@@ -3,6 +3,7 @@ package io.parlor.adapter.messenger;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.parlor.adapter.meta.GraphErrors;
+import io.parlor.adapter.meta.SenderLabel;
 import io.parlor.spi.DeliveryException;
 import io.parlor.spi.DeliveryResult;
 import io.parlor.spi.DeliveryTarget;
@@ -24,21 +25,27 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Envelope → {@code POST {graph}/{version}/me/messages} (a Send API text message in reply to the
- * person, {@code messaging_type: RESPONSE}), answer → {@link DeliveryResult} with the {@code
- * message_id}, or a {@link DeliveryException} from {@link MessengerErrorMapper}. Thread-safe;
- * never blocks the caller: the JDK client's asynchronous API runs on the adapter's executor.
+ * Envelope → {@code POST {graph}/{version}/me/messages} (Send API, {@code messaging_type:
+ * RESPONSE}), answer → {@link DeliveryResult} with the {@code message_id}, or a {@link
+ * DeliveryException} from {@link MessengerErrorMapper}. Thread-safe; never blocks the caller: the
+ * JDK client's asynchronous API runs on the adapter's executor.
  *
- * <p>The page (or Instagram account) is one sender for every counterpart, so the text is
- * prefixed with the sender's handle as the core presents it ({@code ~relay} or {@code @handle}):
- * {@code "~abcd1234: hello"}. An account address (which could be a phone number of another
- * network) is never shown: such an envelope is refused.
+ * <p>What each content becomes (the core graded it first): text; media as an attachment by URL,
+ * after a short text naming the sender and carrying the caption (attachments have no caption);
+ * a reaction as the {@code react} / {@code unreact} sender action on the message. The page (or
+ * Instagram account) is one sender for every counterpart, so the sender is shown as the core
+ * presents them ({@link SenderLabel}). Read receipts go out as {@code mark_seen}, typing as {@code
+ * typing_on} / {@code typing_off}.
+ *
+ * <p>Outside the platform's 24-hour window a send fails with code 10 (subcode 2018278, or 2534022
+ * on Instagram): with a configured message tag it is sent again with that tag, else it is a
+ * permanent {@code WINDOW_CLOSED} failure (the core then tries the person's next account).
  *
  * <p>The Send API has no idempotency key: a retry after a timeout may deliver twice.
  */
 final class MessengerSender {
-  /** Longest sender prefix: a 33-character handle or relay handle, a colon and a space. */
-  static final int MAX_PREFIX = 35;
+  /** Longest sender label with its separator. */
+  static final int MAX_PREFIX = SenderLabel.MAX_PREFIX;
 
   private final HttpClient client;
   private final URI messagesUri;
@@ -47,9 +54,16 @@ final class MessengerSender {
   private final Platform platform;
   private final Clock clock;
   private final Duration timeout;
+  private final Optional<String> messageTag;
 
-  /** A validated send, ready to go. */
-  record Prepared(String recipientId, byte[] body, String what) {}
+  /**
+   * A validated send, ready to go.
+   *
+   * @param preface a text to send first (the sender and caption of an attachment), or null
+   * @param body the message's request body
+   * @param taggable whether it may go again with the message tag when the window is closed
+   */
+  record Prepared(String recipientId, byte[] preface, byte[] body, String what, boolean taggable) {}
 
   MessengerSender(HttpClient client, MessengerConfig config, NetworkId network, Clock clock) {
     this.client = client;
@@ -59,10 +73,11 @@ final class MessengerSender {
     this.platform = config.platform();
     this.clock = clock;
     this.timeout = config.requestTimeout();
+    this.messageTag = config.messageTag();
   }
 
   /**
-   * Validates and builds the request body. Cheap and synchronous.
+   * Validates and builds the request bodies. Cheap and synchronous.
    *
    * @throws PermanentDeliveryException when the message can never be sent as it is
    */
@@ -71,21 +86,68 @@ final class MessengerSender {
     String recipient = recipientId(target.recipient(), network)
         .orElseThrow(() -> new PermanentDeliveryException(
             Reason.RECIPIENT_UNKNOWN, what + ": recipient is not a " + network + " scoped id"));
-    String text = prefixedText(envelope, platform, what);
-    return new Prepared(recipient, requestBody(recipient, text), what);
+    Content c = envelope.content();
+    switch (c.kind()) {
+      case TEXT:
+        return new Prepared(recipient, null, requestBody(recipient, prefixedText(envelope, platform, what)), what, true);
+      case MEDIA:
+        Content.Media m = (Content.Media) c;
+        if (m.url() == null || m.encryption() != null) {
+          throw new PermanentDeliveryException(Reason.UNSUPPORTED, what + ": media must come by URL, unencrypted");
+        }
+        String label = m.mediaKind().label() + (m.caption() == null ? "" : ": " + m.caption());
+        String text = fit(SenderLabel.prefixed(envelope, label, what));
+        return new Prepared(recipient, requestBody(recipient, text), attachmentBody(recipient, m), what, true);
+      case REACTION:
+        Content.Reaction r = (Content.Reaction) c;
+        return new Prepared(recipient, null, reactionBody(recipient, r), what, false);
+      default:
+        throw new PermanentDeliveryException(
+            Reason.UNSUPPORTED, what + ": " + platform.wire() + " business messages cannot carry " + c.kind().wire() + " content");
+    }
   }
 
-  /** Sends a prepared message. The stage completes on the adapter's executor. */
+  /** Sends a prepared message (its preface first). The stage completes on the adapter's executor. */
   CompletableFuture<DeliveryResult> send(Prepared p) {
+    return sendOnce(p, null).handle((r, err) -> {
+      if (err == null) {
+        return CompletableFuture.completedFuture(r);
+      }
+      Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+      if (cause instanceof PermanentDeliveryException pe && pe.reason() == Reason.WINDOW_CLOSED
+          && p.taggable() && messageTag.isPresent()) {
+        return sendOnce(p, messageTag.get());
+      }
+      return CompletableFuture.<DeliveryResult>failedFuture(cause);
+    }).thenCompose(x -> x);
+  }
+
+  private CompletableFuture<DeliveryResult> sendOnce(Prepared p, String tag) {
+    byte[] body = tag == null ? p.body() : tagged(p.body(), tag);
+    if (p.preface() == null) {
+      return post(body, p.what());
+    }
+    byte[] preface = tag == null ? p.preface() : tagged(p.preface(), tag);
+    return post(preface, p.what()).thenCompose(x -> post(body, p.what()));
+  }
+
+  /** A sender action ({@code mark_seen}, {@code typing_on}, {@code typing_off}) to a person. */
+  CompletableFuture<Void> senderAction(String recipientId, String action, String what) {
+    ObjectNode n = EnvelopeJson.mapper().createObjectNode();
+    n.putObject("recipient").put("id", recipientId);
+    n.put("sender_action", action);
+    return post(bytes(n), what).thenApply(r -> null);
+  }
+
+  private CompletableFuture<DeliveryResult> post(byte[] body, String what) {
     HttpRequest req =
         HttpRequest.newBuilder(messagesUri)
             .timeout(timeout)
             .header("Authorization", bearer)
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(p.body()))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
             .build();
-    return GraphErrors.post(
-        client, req, p.what(), "Send API", MessengerSender::success, resp -> failure(resp, p.what()));
+    return GraphErrors.post(client, req, what, "Send API", MessengerSender::success, resp -> failure(resp, what));
   }
 
   /** The JSON body of a text message (package-private for tests). */
@@ -94,10 +156,59 @@ final class MessengerSender {
     n.putObject("recipient").put("id", recipientId);
     n.put("messaging_type", "RESPONSE");
     n.putObject("message").put("text", text);
+    return bytes(n);
+  }
+
+  /** An attachment by URL: image, video, audio or file. */
+  static byte[] attachmentBody(String recipientId, Content.Media m) {
+    String type;
+    switch (m.mediaKind()) {
+      case IMAGE:
+      case STICKER:
+        type = "image";
+        break;
+      case VIDEO:
+        type = "video";
+        break;
+      case AUDIO:
+      case VOICE:
+        type = "audio";
+        break;
+      default:
+        type = "file";
+        break;
+    }
+    ObjectNode n = EnvelopeJson.mapper().createObjectNode();
+    n.putObject("recipient").put("id", recipientId);
+    n.put("messaging_type", "RESPONSE");
+    ObjectNode a = n.putObject("message").putObject("attachment");
+    a.put("type", type);
+    a.putObject("payload").put("url", m.url()).put("is_reusable", false);
+    return bytes(n);
+  }
+
+  /** {@code react} with the emoji on a message, or {@code unreact} to remove it. */
+  static byte[] reactionBody(String recipientId, Content.Reaction r) {
+    ObjectNode n = EnvelopeJson.mapper().createObjectNode();
+    n.putObject("recipient").put("id", recipientId);
+    n.put("sender_action", r.removal() ? "unreact" : "react");
+    ObjectNode payload = n.putObject("payload");
+    payload.put("message_id", r.target().value());
+    if (!r.removal()) {
+      payload.put("reaction", r.emoji());
+    }
+    return bytes(n);
+  }
+
+  /** The same message with {@code messaging_type: MESSAGE_TAG} and the tag. */
+  private static byte[] tagged(byte[] body, String tag) {
     try {
-      return EnvelopeJson.mapper().writeValueAsBytes(n);
+      ObjectNode n = (ObjectNode) EnvelopeJson.mapper().readTree(body);
+      n.put("messaging_type", "MESSAGE_TAG");
+      n.put("tag", tag);
+      return bytes(n);
     } catch (IOException e) {
-      throw new IllegalStateException("JSON serialisation failed", e);
+      throw new IllegalStateException(e);
     }
   }
 
@@ -107,18 +218,33 @@ final class MessengerSender {
       throw new PermanentDeliveryException(
           Reason.UNSUPPORTED, what + ": " + platform.wire() + " business messages carry plaintext only");
     }
-    Address from = envelope.from();
-    if (from.kind() == Address.Kind.ACCOUNT) {
-      throw new PermanentDeliveryException(
-          Reason.UNSUPPORTED, what + ": sender must be presented as a ~relay or @handle, not an account");
-    }
-    String text = from.value() + ": " + ((Content.Text) envelope.content()).text();
+    String text = SenderLabel.prefixed(envelope, ((Content.Text) envelope.content()).text(), what);
     if (!platform.fits(text)) {
       throw new PermanentDeliveryException(
           Reason.TOO_LONG,
           what + ": text with sender prefix exceeds " + platform.maxText() + " " + platform.unit());
     }
     return text;
+  }
+
+  /** A preface cut (by whole code points, with an ellipsis) to what the platform takes. */
+  private String fit(String text) {
+    if (platform.fits(text)) {
+      return text;
+    }
+    String t = text;
+    while (!t.isEmpty() && !platform.fits(t + "\u2026")) {
+      t = t.substring(0, t.offsetByCodePoints(t.length(), -1));
+    }
+    return t + "\u2026";
+  }
+
+  private static byte[] bytes(ObjectNode n) {
+    try {
+      return EnvelopeJson.mapper().writeValueAsBytes(n);
+    } catch (IOException e) {
+      throw new IllegalStateException("JSON serialisation failed", e);
+    }
   }
 
   /** The scoped id (PSID / IGSID) of a {@code <network>:<id>} recipient on this network. */

@@ -155,7 +155,7 @@ class MessengerAdapterIT {
 
     PermanentDeliveryException p = assertInstanceOf(PermanentDeliveryException.class,
         failure(adapter.deliver(text("~abcd1234", "hi"), target("messenger:" + PSID, "g-3"))));
-    assertEquals(Reason.UNSUPPORTED, p.reason());
+    assertEquals(Reason.WINDOW_CLOSED, p.reason());
     assertTrue(p.getMessage().contains("2018278"));
     assertFalse(p.getMessage().contains(PSID));
     assertEquals(HealthState.CONNECTED, adapter.health().state());

@@ -108,7 +108,9 @@ class MessengerAdapterProviderTest {
         new AdapterContext(NetworkId.of("messenger"), clock, e -> null, (n, h) -> {}));
     Capabilities c = fb.capabilities();
     assertEquals(Set.of(), c.e2eeSchemes());
-    assertEquals(2000 - 35, c.maxTextLength());
+    assertEquals(2000 - io.parlor.adapter.meta.SenderLabel.MAX_PREFIX, c.maxTextLength());
+    assertEquals(Set.of(io.parlor.spi.envelope.ContentKind.MEDIA, io.parlor.spi.envelope.ContentKind.REACTION), c.content());
+    assertEquals(Set.of(io.parlor.spi.envelope.EventKind.READ, io.parlor.spi.envelope.EventKind.TYPING), c.events());
     assertEquals(Level.REJECTED, c.expiry());
     assertEquals(Level.DROPPED, c.deliveryReceipts(), "delivery events are watermarks: hand-over is delivery");
     assertEquals(Level.FULL, c.replies());
@@ -120,7 +122,7 @@ class MessengerAdapterProviderTest {
     m.put("platform", "instagram");
     Adapter ig = provider.create(parse(m).config(),
         new AdapterContext(NetworkId.of("instagram"), clock, e -> null, (n, h) -> {}));
-    assertEquals(1000 - 35, ig.capabilities().maxTextLength());
+    assertEquals(1000 - io.parlor.adapter.meta.SenderLabel.MAX_PREFIX, ig.capabilities().maxTextLength());
     assertEquals(new SenderPresentation.SingleIdentity(Address.of("instagram:1122334455")), ig.senderPresentation());
   }
 }

@@ -26,8 +26,9 @@ class MessengerErrorMapperTest {
 
   @ParameterizedTest(name = "HTTP {0}, code {1}/{2} → permanent {3}")
   @CsvSource({
-    "400, 10, 2018278, UNSUPPORTED",
-    "400, 10, 2018065, UNSUPPORTED",
+    "400, 10, 2018278, WINDOW_CLOSED",
+    "400, 10, 2018065, WINDOW_CLOSED",
+    "403, 10, 2534022, WINDOW_CLOSED",
     "400, 10, , UNSUPPORTED",
     "400, 551, 1545041, RECIPIENT_UNKNOWN",
     "400, 551, , RECIPIENT_UNKNOWN",

@@ -81,9 +81,7 @@ class MessengerNormalizerTest {
 
   @ParameterizedTest(name = "{0} is skipped as {1}")
   @CsvSource({
-    "messenger-webhook-attachment-image.json, image",
     "messenger-webhook-echo.json, echo",
-    "messenger-webhook-reaction.json, reaction",
     "messenger-webhook-postback.json, postback",
   })
   void messengerNonTextIsSkippedAndCounted(String fixture, String kind) throws IOException {
@@ -108,11 +106,10 @@ class MessengerNormalizerTest {
   void batchedWebhookCountsEveryEntryAndEvent() throws IOException {
     MessengerNormalizer.Batch b = messenger("messenger-webhook-batched.json");
 
-    assertEquals(List.of("m_batch-1", "m_batch-3", "m_batch-4"),
+    assertEquals(List.of("m_batch-1", "m_batch-2", "m_batch-3", "m_batch-4"),
         b.messages().stream().map(e -> e.id().value()).toList());
-    assertEquals(List.of("messenger:6543210987654321", "messenger:6543210987650000", "messenger:6543210987654321"),
-        b.messages().stream().map(e -> e.from().value()).toList());
-    assertEquals(Map.of("file", 1), b.skipped());
+    assertEquals(Content.MediaKind.FILE, ((Content.Media) b.messages().get(1).content()).mediaKind());
+    assertEquals(Map.of(), b.skipped());
     assertEquals(2, b.statuses().size());
     assertEquals(List.of(MessageId.of("m_out-1"), MessageId.of("m_out-2")), b.statuses().get(0).messageIds());
     assertEquals(MessengerStatus.State.READ, b.statuses().get(1).state());
@@ -155,7 +152,6 @@ class MessengerNormalizerTest {
   @ParameterizedTest(name = "{0} is skipped as {1}")
   @CsvSource({
     "instagram-webhook-story-mention.json, story_mention",
-    "instagram-webhook-deleted.json, deleted",
   })
   void instagramNonTextIsSkipped(String fixture, String kind) throws IOException {
     MessengerNormalizer.Batch b = instagram(fixture);
@@ -190,5 +186,51 @@ class MessengerNormalizerTest {
       delimiter = '|')
   void scopedIdsAreDigits(String id, String expected) {
     assertEquals(Optional.ofNullable(expected), MessengerNormalizer.scopedId(id));
+  }
+
+  // --- version 2 content ---------------------------------------------------------------------
+
+  @Test
+  void attachmentsBecomeMediaHeldByThePlatform() throws IOException {
+    MessengerNormalizer.Batch b = messenger("messenger-webhook-attachment-image.json");
+    assertEquals(Map.of(), b.skipped());
+    Content.Media m = (Content.Media) b.messages().get(0).content();
+    assertEquals(Content.MediaKind.IMAGE, m.mediaKind());
+    assertEquals("https://scontent.xx.fbcdn.net/v/t1.15752-9/image.png", m.source(),
+        "the CDN URL is the source: only the node fetches it, on request");
+    assertNull(m.url());
+    assertEquals("image/jpeg", m.mimeType());
+  }
+
+  @Test
+  void editsReactionsAndDeletesAreMapped() throws IOException {
+    Envelope edit = messenger("messenger-webhook-message-edit-docs.json").messages().get(0);
+    assertEquals(new Content.Edit(MessageId.of("<MESSAGE_ID>"), "<TEXT>"), edit.content());
+    assertEquals(MessageId.of("<MESSAGE_ID>#edit1"), edit.id(), "each edit is its own message");
+
+    Envelope reaction = messenger("messenger-webhook-reaction.json").messages().get(0);
+    assertEquals(new Content.Reaction(MessageId.of(MID), "\u2764\uFE0F"), reaction.content());
+    assertEquals(Address.of("messenger:6543210987654321"), reaction.from());
+    String unreact = new String(fixture("messenger-webhook-reaction.json")).replace("\"react\"", "\"unreact\"");
+    Envelope removal = new MessengerNormalizer(MESSENGER, Platform.MESSENGER, "1122334455")
+        .normalize(EnvelopeJson.mapper().readTree(unreact)).messages().get(0);
+    assertTrue(((Content.Reaction) removal.content()).removal());
+
+    Envelope deleted = instagram("instagram-webhook-deleted.json").messages().get(0);
+    Content.Delete d = (Content.Delete) deleted.content();
+    assertEquals(GraphIdsForTest.id(IG_MID), d.target(), "the unsent message, in the same id form as deliveries");
+  }
+
+  @Test
+  void readEventsAreReadReceipts() throws IOException {
+    MessengerNormalizer.Batch b = messenger("messenger-webhook-read.json");
+    assertEquals(1, b.reads().size());
+    var read = b.reads().get(0);
+    assertEquals(Address.of("messenger:6543210987654321"), read.from());
+    assertTrue(read.ids().isEmpty());
+    assertEquals(read.at(), read.watermark(), "Messenger reports a watermark");
+    var ig = instagram("instagram-webhook-read.json").reads();
+    assertEquals(1, ig.size());
+    assertEquals(1, ig.get(0).ids().size(), "Instagram names the message read");
   }
 }

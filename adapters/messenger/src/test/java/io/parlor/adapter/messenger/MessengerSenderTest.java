@@ -67,9 +67,10 @@ class MessengerSenderTest {
     MessengerSender s = sender(Platform.MESSENGER, "messenger");
     String relay = "~" + "a".repeat(32);
     int declared = Platform.MESSENGER.maxText() - MessengerSender.MAX_PREFIX;
-    s.prepare(text(relay, "\u00e9".repeat(declared)), to("messenger:6543210987654321"));
+    String name = "N".repeat(Envelope.MAX_NAME);
+    s.prepare(text(relay, "\u00e9".repeat(declared)).withFromName(name), to("messenger:6543210987654321"));
     assertEquals(Reason.TOO_LONG, assertThrows(PermanentDeliveryException.class,
-        () -> s.prepare(text(relay, "x".repeat(declared + 1)), to("messenger:6543210987654321"))).reason());
+        () -> s.prepare(text(relay, "x".repeat(declared + 1)).withFromName(name), to("messenger:6543210987654321"))).reason());
   }
 
   @Test
@@ -77,9 +78,10 @@ class MessengerSenderTest {
     MessengerSender s = sender(Platform.INSTAGRAM, "instagram");
     String relay = "~" + "a".repeat(32);
     int declared = Platform.INSTAGRAM.maxText() - MessengerSender.MAX_PREFIX;
-    s.prepare(text(relay, "x".repeat(declared)), to("instagram:7400000000000012"));
+    String name = "N".repeat(Envelope.MAX_NAME);
+    s.prepare(text(relay, "x".repeat(declared)).withFromName(name), to("instagram:7400000000000012"));
     assertEquals(Reason.TOO_LONG, assertThrows(PermanentDeliveryException.class,
-        () -> s.prepare(text(relay, "x".repeat(declared + 1)), to("instagram:7400000000000012"))).reason());
+        () -> s.prepare(text(relay, "x".repeat(declared + 1)).withFromName(name), to("instagram:7400000000000012"))).reason());
     // 600 two-byte characters fit the character count but not Instagram's byte limit.
     assertEquals(Reason.TOO_LONG, assertThrows(PermanentDeliveryException.class,
         () -> s.prepare(text("~abcd1234", "\u00e9".repeat(600)), to("instagram:7400000000000012"))).reason());
