@@ -15,12 +15,19 @@ final class NodeProcess implements AutoCloseable {
   final Path config;
   final Path log;
   final int port;
+  final String maxHeap;
   Process process;
 
   NodeProcess(Path config, Path log, int port) {
+    this(config, log, port, "256m");
+  }
+
+  /** @param maxHeap the JVM's {@code -Xmx}, e.g. {@code 64m} */
+  NodeProcess(Path config, Path log, int port, String maxHeap) {
     this.config = config;
     this.log = log;
     this.port = port;
+    this.maxHeap = maxHeap;
   }
 
   static Path jar() {
@@ -42,7 +49,7 @@ final class NodeProcess implements AutoCloseable {
     ProcessBuilder pb =
         new ProcessBuilder(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xmx256m",
+            "-Xmx" + maxHeap,
             "-jar",
             jar().toString(),
             "serve",
