@@ -23,6 +23,7 @@ const WIREMOCK = wiremockArg.replace(/\/+$/, '');
 const SHOTS = path.resolve(shotArg);
 const CHROMIUM = process.env.PARLOR_TEST_CHROMIUM || '/usr/bin/chromium';
 const CHATAPP_SECRET = process.env.PARLOR_TEST_CHATAPP_SECRET;
+const TEXTNET_SECRET = process.env.PARLOR_TEST_TEXTNET_SECRET;
 const ALICE = 'chatapp:alice';
 const ALICE_TEXTNET = 'textnet:alice';
 const BOB = 'chatapp:bob';
@@ -341,6 +342,42 @@ async function main() {
     await page.getByRole('button', { name: 'Unblock chatapp:mallory' }).click();
     await page.locator('#blocks-empty').waitFor({ state: 'visible' });
     check(!((await me()).body.blocks || []).includes('chatapp:mallory'), 'the block is removed');
+
+    // 7b. Conversations: appear as @alice with a display name; no read receipts, no reaction fallbacks.
+    await page.getByLabel('As my public handle').check();
+    await page.getByLabel('Display name (optional)').fill('Alice A.');
+    await page.getByLabel('Send read receipts').uncheck();
+    await page.getByLabel('Show reactions as text where my app cannot show them').uncheck();
+    await page.getByRole('button', { name: 'Save conversation settings' }).click();
+    await waitStatus(/Conversation settings saved/, 'the conversation settings are saved');
+    const conv = (await me()).body;
+    check(conv.showAs === 'handle', `showAs stored (${conv.showAs})`);
+    check(conv.displayName === 'Alice A.', `displayName stored (${conv.displayName})`);
+    check(conv.sendReadReceipts === false, `sendReadReceipts stored (${conv.sendReadReceipts})`);
+    check(conv.reactionFallback === false, `reactionFallback stored (${conv.reactionFallback})`);
+    await page.reload();
+    await page.locator('#view-me').waitFor({ state: 'visible' });
+    check(await page.getByLabel('As my public handle').isChecked(), 'showAs shown after a reload');
+    check(!(await page.getByLabel('Send read receipts').isChecked()), 'read receipts shown off after a reload');
+    check((await page.getByLabel('Display name (optional)').inputValue()) === 'Alice A.', 'display name shown after a reload');
+    await shot('06b-conversations.png');
+    // See it applied: Alice answers Bob's relay handle from textnet; Bob sees @alice and her name.
+    // (chatapp's clients have no disappearing timers: her 2-hour default would refuse the answer)
+    await page.getByLabel('Disappearing messages in new conversations').selectOption('off');
+    await page.getByRole('button', { name: 'Save preferences' }).click();
+    await waitStatus(/Preferences saved/, 'the timer is off again');
+    check(TEXTNET_SECRET, 'PARLOR_TEST_TEXTNET_SECRET is set');
+    since = Date.now();
+    const answer = await sendSigned('textnet', TEXTNET_SECRET, {
+      id: `web-test-answer-${Date.now()}`, from: ALICE_TEXTNET, to: delivered.body.from, sentAt: new Date().toISOString(),
+      content: { type: 'text', text: 'hi Bob, it is Alice' },
+    });
+    check(answer.status === 202, `the answer is accepted with 202 (got ${answer.status} ${answer.text})`);
+    const atBob = await until('the answer at chatapp:bob', () =>
+      newestDeliveryTo(BOB, since, (b) => b.content && b.content.text === 'hi Bob, it is Alice'));
+    check(atBob.body.from === '@alice', `Bob sees her public handle (${atBob.body.from})`);
+    check(atBob.body.fromName === 'Alice A.', `and her display name (${atBob.body.fromName})`);
+    check(!JSON.stringify(atBob.body).includes('textnet:alice'), 'never her account');
 
     // 8. Unlink chatapp:alice, leaving textnet:alice as the only account.
     await page.getByRole('button', { name: `Unlink ${ALICE}` }).click();

@@ -20,6 +20,7 @@
     linkAddress: null,
     prefsDirty: false,
     handleDirty: false,
+    convDirty: false,
     statusTimer: null,
     statusPending: null
   };
@@ -352,6 +353,7 @@
     if (opts.force) {
       state.prefsDirty = false;
       state.handleDirty = false;
+      state.convDirty = false;
     }
     renderAccounts(me);
     if (!state.prefsDirty) {
@@ -360,7 +362,52 @@
     if (!state.handleDirty) {
       renderHandle(me);
     }
+    if (!state.convDirty) {
+      renderConversations(me);
+    }
     renderBlocks(me);
+  }
+
+  function renderConversations(me) {
+    var hasHandle = typeof me.handle === 'string' && me.handle !== '';
+    $('show-relay').checked = me.showAs !== 'handle';
+    $('show-handle').checked = me.showAs === 'handle';
+    $('show-handle').disabled = !hasHandle && me.showAs !== 'handle';
+    $('conv-name').value = typeof me.displayName === 'string' ? me.displayName : '';
+    markInvalid($('conv-name'), false);
+    $('conv-read').checked = me.sendReadReceipts !== false;
+    $('conv-reactions').checked = me.reactionFallback !== false;
+  }
+
+  function onConversationsSave() {
+    var shown = document.querySelector('input[name="showAs"]:checked');
+    var name = $('conv-name').value.trim();
+    if (name.length > 64) {
+      markInvalid($('conv-name'), true);
+      focusEl($('conv-name'));
+      setStatus('The display name can be at most 64 characters.', 'error');
+      return null;
+    }
+    var body = {
+      sendReadReceipts: $('conv-read').checked,
+      reactionFallback: $('conv-reactions').checked,
+      showAs: shown ? shown.value : 'relay',
+      displayName: name
+    };
+    return putPreferences(body).then(
+      function (me) {
+        state.convDirty = false;
+        render(me);
+        setStatus('Conversation settings saved. People see you as '
+          + (me.showAs === 'handle' ? me.handle : 'an anonymous handle')
+          + (me.displayName ? ' (' + me.displayName + ')' : '') + '.');
+      },
+      function (err) {
+        if (err.status === 400) {
+          markInvalid($('conv-name'), /displayName/.test(err.message || ''));
+        }
+        throw err;
+      });
   }
 
   function accountsOf(me) {
@@ -847,6 +894,14 @@
     on('handle-remove', 'click', guarded($('handle-remove'), function () {
       return saveHandle('');
     }));
+
+    on('conv-form', 'submit', guarded($('conv-save'), onConversationsSave));
+    on('conv-form', 'input', function () {
+      state.convDirty = true;
+    });
+    on('conv-form', 'change', function () {
+      state.convDirty = true;
+    });
 
     on('block-form', 'submit', guarded($('block-add'), onBlockAdd));
 

@@ -109,7 +109,7 @@ class WebPageIT {
     }
 
     String base = "http://127.0.0.1:" + node.port();
-    Run script = run(nodeDir, SCRIPT_TIMEOUT, Map.of("PARLOR_TEST_CHATAPP_SECRET", CHATAPP_SECRET),
+    Run script = run(nodeDir, SCRIPT_TIMEOUT, Map.of("PARLOR_TEST_CHATAPP_SECRET", CHATAPP_SECRET, "PARLOR_TEST_TEXTNET_SECRET", TEXTNET_SECRET),
         "node", "web-test.mjs", base, networks.baseUrl(), shots.toString());
     System.out.println(script.output);
     assertEquals(0, script.exit, "web-test.mjs failed (exit " + script.exit + "); screenshots in " + shots
@@ -130,7 +130,7 @@ class WebPageIT {
     assertTrue(new Signatures(TEXTNET_SECRET).verify(fromBob.getHeader(Signatures.HEADER), fromBob.getBody(),
         java.time.Instant.now()), "the delivery carries a valid Parlor-Signature for textnet");
     for (String png : List.of("01-signin.png", "02-signed-in.png", "03-linked.png", "04-preferences.png",
-        "05-mobile.png")) {
+        "05-mobile.png", "06b-conversations.png")) {
       assertTrue(Files.size(shots.resolve(png)) > 1000, "screenshot " + png + " was written");
     }
   }
