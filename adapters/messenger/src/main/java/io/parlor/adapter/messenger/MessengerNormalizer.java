@@ -152,12 +152,7 @@ final class MessengerNormalizer {
       Optional<MessengerStatus> s = status(ev);
       if (s.isPresent()) {
         statuses.add(s.get());
-        if (s.get().state() == MessengerStatus.State.READ) {
-          senderAddress(network, ev.path("sender").path("id").asText(null)).ifPresent(reader -> reads.add(
-              ev.path("read").has("watermark")
-                  ? new Event.Read(reader, null, List.of(), s.get().at(), s.get().at())
-                  : new Event.Read(reader, null, s.get().messageIds(), null, s.get().at())));
-        }
+        readReceipt(ev, s.get()).ifPresent(reads::add);
       } else {
         skipped.merge(SKIP_INVALID_STATUS, 1, Integer::sum);
       }
@@ -165,6 +160,24 @@ final class MessengerNormalizer {
       String kind = KNOWN_EVENTS.stream().filter(ev::has).findFirst().orElse(SKIP_OTHER);
       skipped.merge(kind, 1, Integer::sum);
     }
+  }
+
+  /**
+   * A {@code read} event as the reader's read receipt: Messenger's watermark, or Instagram's mid;
+   * empty for a read that names neither, or a reader that is no scoped id.
+   */
+  private Optional<Event.Read> readReceipt(JsonNode ev, MessengerStatus s) {
+    if (s.state() != MessengerStatus.State.READ) {
+      return Optional.empty();
+    }
+    boolean watermark = ev.path("read").has("watermark");
+    if (!watermark && (s.messageIds().isEmpty() || s.messageIds().size() > Event.Read.MAX_IDS)) {
+      return Optional.empty();
+    }
+    return senderAddress(network, ev.path("sender").path("id").asText(null))
+        .map(reader -> watermark
+            ? new Event.Read(reader, null, List.of(), s.at(), s.at())
+            : new Event.Read(reader, null, s.messageIds(), null, s.at()));
   }
 
   /** Attachment types mapped to media. */
