@@ -131,10 +131,24 @@ class NettyHttpServerIT {
 
   @Test
   void garbageAndHandlerBugsGetJsonErrors() throws Exception {
+    // the handler bug is logged as an error (with its stack trace): captured here, not printed
+    ch.qos.logback.classic.Logger handlerLog =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(RequestHandler.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logged.start();
+    handlerLog.addAppender(logged);
+    handlerLog.setAdditive(false);
     try (Socket s = new Socket("127.0.0.1", port)) {
       String r = exchange(s, "GET /boom HTTP/1.1\r\nHost: x\r\n\r\n", 1);
       assertTrue(r.startsWith("HTTP/1.1 500") && r.contains("\"code\":\"internal\""), r);
+    } finally {
+      handlerLog.setAdditive(true);
+      handlerLog.detachAppender(logged);
     }
+    assertTrue(logged.list.stream().anyMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.ERROR
+        && e.getThrowableProxy() != null && e.getThrowableProxy().getMessage().equals("handler bug")),
+        "the bug is logged with its cause");
     try (Socket s = new Socket("127.0.0.1", port)) {
       String r = exchange(s, "GET /%zz?a=%zz HTTP/1.1\r\nHost: x\r\n\r\n", 1);
       assertTrue(r.startsWith("HTTP/1.1 400"), r);
