@@ -268,6 +268,31 @@ class ConversationsIT {
     assertEquals("failed", dropped.get("status").asText());
     assertEquals("unsupported", dropped.get("reason").asText());
     assertEquals(sent, bodies(netC, "/messages").size());
+
+    // the quoted text was kept in memory only: neither it nor the message is in the node's files
+    TestNode.await("the queue drained", WAIT, () -> node.gateway.queueDepth() == 0);
+    Thread.sleep(1500); // deletions are checkpointed out of the WAL within about a second
+    node.close();
+    node = null;
+    byte[] quoted = "Shall we meet at the station".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    try (var files = java.nio.file.Files.list(dir)) {
+      for (Path f : files.filter(p -> p.getFileName().toString().startsWith("parlor.db")).toList()) {
+        assertEquals(-1, indexOf(java.nio.file.Files.readAllBytes(f), quoted), "quoted text found in " + f.getFileName());
+      }
+    }
+  }
+
+  private static int indexOf(byte[] hay, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= hay.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (hay[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 
   @Test

@@ -215,13 +215,17 @@ class MediaIT {
     String link = text.substring(text.indexOf("http://"));
     assertArrayEquals(photo, get(link).body(), "size and hash unknown: streamed as the source sends it");
 
-    // no file of the node holds the bytes (a 32-byte run of them is enough to tell)
+    // no file of the node holds the bytes (a 32-byte run of them is enough to tell), nor a
+    // capability token (only its hash is kept), nor the source's reference
     node.close(Duration.ofSeconds(1));
     node = null;
     byte[] probe = java.util.Arrays.copyOfRange(photo, 1000, 1032);
+    byte[] token = url.substring(url.lastIndexOf('/') + 1).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     try (var files = Files.walk(dir.resolve("data"))) {
       for (Path f : files.filter(Files::isRegularFile).collect(Collectors.toList())) {
-        assertEquals(-1, indexOf(Files.readAllBytes(f), probe), "media bytes found in " + f.getFileName());
+        byte[] bytes = Files.readAllBytes(f);
+        assertEquals(-1, indexOf(bytes, probe), "media bytes found in " + f.getFileName());
+        assertEquals(-1, indexOf(bytes, token), "a capability token found in " + f.getFileName());
       }
     }
   }
