@@ -32,11 +32,17 @@ import org.HdrHistogram.Recorder;
  * to end, including the queue draining), and ack latency percentiles (202 = durable).
  *
  * <p>Runs two configurations in the same run: the baseline with group commit disabled (one
- * message per commit, {@code maxBatch: 1}) and the default ({@code maxBatch: 256}).
+ * message per commit, {@code maxBatch: 1}) and the default ({@code maxBatch: 256}). With {@code
+ * -Dbench.content=variants} it runs instead, with group commit, the two version 2 paths of issue
+ * 10: media by URL to a network that does not show media (graded to a text fallback with the
+ * link), and reactions (each connection reacts to its own first message; the destination shows
+ * reactions, so the target is translated into the id it knows, on the store's writer).
  *
  * <pre>
  * bench/run                     # defaults: 32 connections, 60 s warm-up, 20 s measured
  * bench/run 64 60 30            # connections, warm-up seconds, measured seconds
+ * JAVA_OPTS=-Dbench.content=variants bench/run
+ * bench/compare REF             # this build against REF's, text, alternated (see the script)
  * </pre>
  */
 public final class ThroughputBench {
@@ -56,8 +62,13 @@ public final class ThroughputBench {
     System.out.printf("Parlor end-to-end benchmark: %d connections, %d s warm-up, %d s measured, %d cores%n",
         connections, warmup, measured, Runtime.getRuntime().availableProcessors());
     List<Result> results = new ArrayList<>();
-    results.add(run("baseline: one commit per message (maxBatch 1)", 1, connections, warmup, measured));
-    results.add(run("group commit (maxBatch 256, default)", 256, connections, warmup, measured));
+    if ("variants".equals(System.getProperty("bench.content"))) {
+      results.add(run("media by URL, graded to a text fallback (maxBatch 256)", 256, connections, warmup, measured, Kind.MEDIA));
+      results.add(run("reactions, native, target translated (maxBatch 256)", 256, connections, warmup, measured, Kind.REACTION));
+    } else {
+      results.add(run("baseline: one commit per message (maxBatch 1)", 1, connections, warmup, measured, Kind.TEXT));
+      results.add(run("group commit (maxBatch 256, default)", 256, connections, warmup, measured, Kind.TEXT));
+    }
     System.out.println();
     System.out.println("| configuration | accepted msg/s | delivered msg/s (e2e) | ack p50 ms | ack p95 ms | ack p99 ms | ack max ms |");
     System.out.println("|---|---:|---:|---:|---:|---:|---:|");
@@ -70,11 +81,43 @@ public final class ThroughputBench {
     System.exit(0);
   }
 
+  private static byte[] envelope(String id, int conn, int people, String content) {
+    // text stays a version 1 envelope, byte for byte what earlier builds were measured with
+    String v = content.equals(TEXT_CONTENT) ? "" : "\"v\":2,";
+    return ("{" + v + "\"id\":\"" + id + "\",\"from\":\"src:sender" + conn + "\",\"to\":\"dst:user"
+        + (conn % people) + "\",\"sentAt\":\"" + Instant.now() + "\",\"content\":" + content + "}")
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
   private static double ms(Histogram h, double p) {
     return h.getValueAtPercentile(p) / 1000.0;
   }
 
-  private static Result run(String name, int maxBatch, int connections, int warmup, int measured)
+  /** What the load sends. */
+  enum Kind {
+    TEXT,
+    MEDIA,
+    REACTION
+  }
+
+  private static final String TEXT_CONTENT =
+      "{\"type\":\"text\",\"text\":\"benchmark payload of a typical chat message length, about eighty bytes long\"}";
+  private static final String MEDIA_CONTENT =
+      "{\"type\":\"media\",\"kind\":\"image\",\"url\":\"https://media.example.org/p/photo-0001.jpg\","
+          + "\"mimeType\":\"image/jpeg\",\"size\":123456,\"sha256\":\"" + "ab".repeat(32) + "\",\"caption\":\"a photo\"}";
+
+  private static String content(Kind kind, int conn) {
+    switch (kind) {
+      case MEDIA:
+        return MEDIA_CONTENT;
+      case REACTION:
+        return "{\"type\":\"reaction\",\"target\":\"b-" + conn + "-first\",\"emoji\":\"\uD83D\uDC4D\"}";
+      default:
+        return TEXT_CONTENT;
+    }
+  }
+
+  private static Result run(String name, int maxBatch, int connections, int warmup, int measured, Kind kind)
       throws Exception {
     Path dir = Files.createTempDirectory("parlor-bench");
     AtomicLong sinkCount = new AtomicLong();
@@ -92,7 +135,8 @@ public final class ThroughputBench {
         "networks:",
         "  - id: src", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + base + "/src",
         "    statusUrl: " + base + "/status",
-        "  - id: dst", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + base + "/messages", ""));
+        "  - id: dst", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + base + "/messages",
+        kind == Kind.REACTION ? "    capabilities: {content: [reaction]}" : "", ""));
     ConfigLoader.Result cr = new ConfigLoader(Map.of(), List.of(new WebhookAdapterProvider())).load(file);
     if (!cr.ok()) {
       throw new IllegalStateException(cr.problems().toString());
@@ -119,12 +163,18 @@ public final class ThroughputBench {
         Thread t = new Thread(() -> {
           RawHttpClient client = new RawHttpClient("127.0.0.1", node.port());
           long i = 0;
+          if (kind == Kind.REACTION) {
+            // the message each connection's reactions are to
+            byte[] first = envelope("b-" + conn + "-first", conn, people, TEXT_CONTENT);
+            try {
+              client.post("/v1/networks/src/messages", "Parlor-Signature: " + sig.sign(first, Instant.now()) + "\r\n", first);
+            } catch (IOException e) {
+              throw new IllegalStateException(e);
+            }
+          }
           while (!stop.get()) {
             String id = "b-" + conn + "-" + (i++);
-            byte[] body = ("{\"id\":\"" + id + "\",\"from\":\"src:sender" + conn + "\",\"to\":\"dst:user"
-                + (conn % people) + "\",\"sentAt\":\"" + Instant.now() + "\",\"content\":{\"type\":\"text\",\"text\":\""
-                + "benchmark payload of a typical chat message length, about eighty bytes long\"}}")
-                .getBytes(StandardCharsets.UTF_8);
+            byte[] body = envelope(id, conn, people, content(kind, conn));
             long start = System.nanoTime();
             try {
               int code = client.post("/v1/networks/src/messages",

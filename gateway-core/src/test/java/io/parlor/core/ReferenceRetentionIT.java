@@ -115,6 +115,14 @@ class ReferenceRetentionIT {
         text("b-1", "netb:bob", atBob.get("from").asText(), "re", atBob.get("id").asText())).statusCode());
     TestNode.await("reply", WAIT, () -> delivered(netA).size() == 1);
     assertEquals("m-1", delivered(netA).get(0).get("replyTo").asText());
+    // the reply's own leg is recorded just after its hand-over: wait for it before moving time on
+    TestNode.await("the reply's reference recorded", WAIT, () -> {
+      try {
+        return rows("delivery_refs") == 2;
+      } catch (Exception e) {
+        return false;
+      }
+    });
 
     clock.advance(Duration.ofDays(7).plusHours(1));
     node.gateway.housekeepNow().join();

@@ -93,6 +93,8 @@ final class MediaRelay {
   private long limit;
   private int redirects;
   private ScheduledFuture<?> timeout;
+  /** Ends the relay when the client's connection closes; removed when the relay ends. */
+  private final io.netty.channel.ChannelFutureListener clientGone;
 
   MediaRelay(
       ChannelHandlerContext down,
@@ -112,7 +114,8 @@ final class MediaRelay {
     this.expectedSize = link.size() != null ? link.size() : location.size();
     this.expectedHash = link.sha256() != null ? link.sha256() : location.sha256();
     this.limit = expectedSize != null ? Math.min(expectedSize, settings.maxBytes()) : settings.maxBytes();
-    down.channel().closeFuture().addListener(f -> down.executor().execute(() -> end(Result.CLIENT_GONE)));
+    this.clientGone = f -> down.executor().execute(() -> end(Result.CLIENT_GONE));
+    down.channel().closeFuture().addListener(clientGone);
   }
 
   /** Starts with the source's URL. */
@@ -367,6 +370,7 @@ final class MediaRelay {
     if (timeout != null) {
       timeout.cancel(false);
     }
+    down.channel().closeFuture().removeListener(clientGone);
     closeUpstream();
     listener.ended(Result.OK, bytes);
     down.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(f -> {
@@ -387,6 +391,7 @@ final class MediaRelay {
     if (timeout != null) {
       timeout.cancel(false);
     }
+    down.channel().closeFuture().removeListener(clientGone);
     if (held != null) {
       held.release();
       held = null;
