@@ -66,7 +66,9 @@ public final class ThroughputBench {
       results.add(run("media by URL, graded to a text fallback (maxBatch 256)", 256, connections, warmup, measured, Kind.MEDIA));
       results.add(run("reactions, native, target translated (maxBatch 256)", 256, connections, warmup, measured, Kind.REACTION));
     } else {
-      results.add(run("baseline: one commit per message (maxBatch 1)", 1, connections, warmup, measured, Kind.TEXT));
+      if (!"groupcommit".equals(System.getProperty("bench.only"))) {
+        results.add(run("baseline: one commit per message (maxBatch 1)", 1, connections, warmup, measured, Kind.TEXT));
+      }
       results.add(run("group commit (maxBatch 256, default)", 256, connections, warmup, measured, Kind.TEXT));
     }
     System.out.println();

@@ -50,7 +50,7 @@ class ReferenceRetentionIT {
     }
     String yaml = TestNode.twoNetworks(dir, netA.baseUrl(), netB.baseUrl(),
             "policy:\n  metadataRetention: P7D\n  threadTtl: P30D")
-        .replace("      expiry: true\n", "      expiry: true\n      content: [reaction]\n");
+        .replace("      expiry: true\n", "      expiry: true\n      content: [reaction, edit]\n");
     node = new TestNode(dir, yaml, clock);
     assertEquals(200, node.admin("PUT", "/people/bob",
         "{\"accounts\":[\"netb:bob\"],\"optIn\":true}").statusCode());
@@ -105,7 +105,7 @@ class ReferenceRetentionIT {
     JsonNode atBob = delivered(netB).get(0);
     TestNode.await("the reference recorded", WAIT, () -> {
       try {
-        return rows("delivery_refs") == 1;
+        return rows("message_refs") == 1;
       } catch (Exception e) {
         return false;
       }
@@ -118,7 +118,7 @@ class ReferenceRetentionIT {
     // the reply's own leg is recorded just after its hand-over: wait for it before moving time on
     TestNode.await("the reply's reference recorded", WAIT, () -> {
       try {
-        return rows("delivery_refs") == 2;
+        return rows("message_refs") == 2;
       } catch (Exception e) {
         return false;
       }
@@ -126,7 +126,7 @@ class ReferenceRetentionIT {
 
     clock.advance(Duration.ofDays(7).plusHours(1));
     node.gateway.housekeepNow().join();
-    assertEquals(0, rows("delivery_refs"), "references are gone after the window");
+    assertEquals(0, rows("message_refs"), "references are gone after the window");
     HttpResponse<String> r = send("netb", TestNode.SECRET_B,
         reaction("b-2", "netb:bob", atBob.get("from").asText(), atBob.get("id").asText()));
     assertEquals(422, r.statusCode(), r.body());
@@ -135,6 +135,38 @@ class ReferenceRetentionIT {
         text("b-3", "netb:bob", atBob.get("from").asText(), "re again", atBob.get("id").asText())).statusCode());
     TestNode.await("second reply", WAIT, () -> delivered(netA).size() == 2);
     assertFalse(delivered(netA).get(1).has("replyTo"), "an unknown reference is left out");
+  }
+
+  @Test
+  void aSenderEditsTheirMessageAfterTheDedupeWindowUntilTheReferenceGoes() throws Exception {
+    assertEquals(202, send("neta", TestNode.SECRET_A, text("m-1", "neta:alice", "netb:bob", "see you at 6", null)).statusCode());
+    TestNode.await("delivery", WAIT, () -> delivered(netB).size() == 1);
+    String bobsId = delivered(netB).get(0).get("id").asText();
+    TestNode.await("the reference recorded", WAIT, () -> {
+      try {
+        return rows("message_refs") == 1;
+      } catch (Exception e) {
+        return false;
+      }
+    });
+    // past the dedupe window (1 day), within the retention (7 days): the dedupe key that leads
+    // from alice's id to the reference stays
+    clock.advance(Duration.ofDays(2));
+    node.gateway.housekeepNow().join();
+    assertEquals(1, rows("dedupe WHERE source_id = 'm-1'"));
+    ObjectNode edit = (ObjectNode) TestNode.json(TestNode.text("m-2", "neta:alice", "netb:bob", "x"));
+    edit.put("v", 2).put("sentAt", clock.instant().toString());
+    edit.set("content", TestNode.JSON.createObjectNode().put("type", "edit").put("target", "m-1").put("text", "see you at 7"));
+    HttpResponse<String> r = send("neta", TestNode.SECRET_A, edit.toString());
+    assertEquals(202, r.statusCode(), r.body());
+    TestNode.await("the edit", WAIT, () -> delivered(netB).size() == 2);
+    assertEquals(bobsId, delivered(netB).get(1).get("content").get("target").asText());
+
+    clock.advance(Duration.ofDays(7));
+    node.gateway.housekeepNow().join();
+    node.gateway.housekeepNow().join(); // the keys go in the round after their references
+    assertEquals(0, rows("message_refs"));
+    assertEquals(0, rows("dedupe"), "no dedupe key outlives its reference");
   }
 
   @Test
@@ -147,13 +179,13 @@ class ReferenceRetentionIT {
     TestNode.await("reaction", WAIT, () -> delivered(netA).size() == 1);
     TestNode.await("both legs recorded", WAIT, () -> {
       try {
-        return rows("delivery_refs") == 2;
+        return rows("message_refs") == 2;
       } catch (Exception e) {
         return false;
       }
     });
     assertEquals(204, node.admin("DELETE", "/people/alice", null).statusCode());
-    assertEquals(0, rows("delivery_refs"));
+    assertEquals(0, rows("message_refs"));
     assertTrue(UserApiIT.rowsMentioning(dir.resolve("parlor.db"), List.of("person:alice", "neta:alice")).isEmpty());
   }
 }

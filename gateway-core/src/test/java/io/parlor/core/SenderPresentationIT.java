@@ -44,12 +44,13 @@ class SenderPresentationIT {
         "  - id: chat", "    type: fake",
         "  - id: sms", "    type: fake", "    presentation: pool", "    pool: [\"sms:+15550001\", \"sms:+15550002\"]",
         "  - id: wa", "    type: fake", "    presentation: single", "    self: \"wa:+15559999\"",
+        "  - id: fb", "    type: fake", "    presentation: single", "    self: \"fb:page\"",
         ""));
     ConfigLoader.Result r = new ConfigLoader(Map.of(), List.of(fakes)).load(file);
     assertTrue(r.ok(), r.problems().toString());
     node = Gateway.start(r.config().orElseThrow(), Clock.systemUTC());
     put("pat", "{\"accounts\":[\"sms:+447700900001\"],\"optIn\":true,\"handle\":\"pat\"}");
-    put("quinn", "{\"accounts\":[\"wa:+447700900002\"],\"optIn\":true}");
+    put("quinn", "{\"accounts\":[\"wa:+447700900002\",\"fb:7000001\"],\"optIn\":true}");
   }
 
   @AfterEach
@@ -160,5 +161,21 @@ class SenderPresentationIT {
     Envelope toQuinn = awaitDelivery("wa", 6);
     assertEquals("wa:+447700900002", toQuinn.to().value());
     assertTrue(toQuinn.from().value().startsWith("~"));
+  }
+
+  @Test
+  void anAnswerFromAnotherLinkedAccountContinuesTheMostRecentConversation() throws Exception {
+    // alice's message reaches quinn on WhatsApp (his preferred account)...
+    send("chat", "chat:alice", "wa:+447700900002", "from alice", null);
+    awaitDelivery("wa", 1);
+    TestNode.await("its bookkeeping", Duration.ofSeconds(5), () -> fakes.adapters.get("chat").statuses.size() >= 1);
+    // ...and he answers from his Messenger account, without reply context: it reaches alice
+    assertInstanceOf(IngressResult.Accepted.class, send("fb", "fb:7000001", "fb:page", "answered from Messenger", null));
+    Envelope back = awaitDelivery("chat", 1);
+    assertEquals("chat:alice", back.to().value());
+    assertEquals("answered from Messenger", text(back));
+    // someone with no conversation at all gets the explanation, not a delivery
+    assertInstanceOf(IngressResult.Refused.class, send("fb", "fb:7000999", "fb:page", "hello?", null));
+    assertEquals("fb:7000999", awaitDelivery("fb", 1).to().value());
   }
 }

@@ -57,6 +57,12 @@ class StoreUpgradeIT {
       Files.copy(in, dir.resolve("parlor.db"));
     }
     assertEquals(0, userVersion(dir.resolve("parlor.db")), "the fixture is a version 0 store");
+    // the reply context a version 0 node kept for a single-identity network (WhatsApp answered
+    // "wamid.X" for alice's message "v0-9" to bob), as that build wrote it
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("parlor.db"))) {
+      c.createStatement().execute("INSERT INTO delivery_refs VALUES ('wa', 'wamid.X', 'person:bob', 'person:alice',"
+          + " 'neta', 'v0-9', " + WRITTEN.toEpochMilli() + ")");
+    }
     netA = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
     netB = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
     for (WireMockServer w : List.of(netA, netB)) {
@@ -98,6 +104,26 @@ class StoreUpgradeIT {
     node.close();
     node = null;
     assertTrue(userVersion(dir.resolve("parlor.db")) >= 1, "migrated");
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("parlor.db"));
+        ResultSet rs = c.createStatement().executeQuery(
+            "SELECT r.dest_network, r.dest_id, r.viewer, r.represents, r.platform, d.source_id"
+                + " FROM message_refs r JOIN dedupe d ON d.gid = r.gid WHERE r.dest_id = 'wamid.X'")) {
+      assertTrue(rs.next(), "the reply context moved to message_refs, its dedupe key naming it");
+      assertEquals("wa", rs.getString(1));
+      assertEquals("person:bob", rs.getString(3));
+      assertEquals("person:alice", rs.getString(4));
+      assertEquals(1, rs.getInt(5));
+      assertEquals("v0-9", rs.getString(6));
+    }
+    // a second start neither migrates again nor brings back version 0's table
+    node = new TestNode(dir, TestNode.twoNetworks(dir, netA.baseUrl(), netB.baseUrl(), ""), then);
+    node.close();
+    node = null;
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("parlor.db"));
+        ResultSet rs = c.createStatement().executeQuery(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'delivery_refs'")) {
+      assertEquals(0, rs.getInt(1), "delivery_refs is gone for good");
+    }
   }
 
   private static List<JsonNode> delivered(WireMockServer w) {

@@ -138,7 +138,7 @@ class WebPageIT {
   record Run(int exit, String output) {}
 
   /** Runs a command, collecting stdout and stderr; fails on timeout. */
-  private static Run run(Path dir, Duration timeout, Map<String, String> env, String... cmd) throws Exception {
+  static Run run(Path dir, Duration timeout, Map<String, String> env, String... cmd) throws Exception {
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
     pb.environment().putAll(env);
     Process p;

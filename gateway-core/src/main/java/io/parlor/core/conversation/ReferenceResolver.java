@@ -5,6 +5,9 @@ import io.parlor.core.routing.ReferenceTable;
 import io.parlor.core.store.MessageRefs;
 import io.parlor.core.store.MessageTable;
 import io.parlor.core.store.StoredMessage;
+import io.parlor.spi.IngressResult;
+import io.parlor.spi.envelope.Content;
+import io.parlor.spi.envelope.Envelope;
 import io.parlor.spi.envelope.MessageId;
 import io.parlor.spi.envelope.NetworkId;
 import java.sql.Connection;
@@ -67,4 +70,45 @@ public final class ReferenceResolver {
     }
     return new Unknown();
   }
+
+  /**
+   * The message's references in Parlor's terms, or why it is refused: an edit or delete only of
+   * the sender's own message ({@code not_sender}), a reaction, edit or delete only of a message
+   * of this conversation ({@code unknown_reference}); a {@code replyTo} Parlor does not know is
+   * left out.
+   *
+   * @param queuedTarget the still-queued message a delete takes back, or null
+   */
+  public record References(MessageRefs refs, IngressResult.Refused refusal, StoredMessage queuedTarget) {}
+
+  public static References forMessage(
+      Connection c, NetworkId source, Envelope e, PartyKey sender, PartyKey recipient)
+      throws SQLException {
+    MessageRefs.Ref replyTo = null;
+    if (e.replyTo() != null
+        && resolve(c, source, e.replyTo(), sender, recipient) instanceof Found f) {
+      replyTo = f.ref();
+    }
+    java.util.Optional<io.parlor.spi.envelope.MessageId> target = e.content().targetOpt();
+    if (target.isEmpty()) {
+      return new References(new MessageRefs(replyTo, null, false), null, null);
+    }
+    Resolution r = resolve(c, source, target.get(), sender, recipient);
+    boolean own = e.content() instanceof Content.Edit || e.content() instanceof Content.Delete;
+    if (!(r instanceof Found found)) {
+      return new References(null, own && r instanceof NotTheirs ? NOT_SENDER : UNKNOWN_REFERENCE, null);
+    }
+    if (own && found.ref().author() != MessageRefs.Author.SENDER) {
+      return new References(null, NOT_SENDER, null);
+    }
+    StoredMessage queued = e.content() instanceof Content.Delete ? found.queued().orElse(null) : null;
+    return new References(new MessageRefs(replyTo, found.ref(), queued != null), null, queued);
+  }
+
+  private static final IngressResult.Refused NOT_SENDER =
+      IngressResult.Refused.of(IngressResult.Refused.NOT_SENDER, "content.target: only its sender may edit or delete a message");
+  private static final IngressResult.Refused UNKNOWN_REFERENCE =
+      IngressResult.Refused.of(
+          IngressResult.Refused.UNKNOWN_REFERENCE, "content.target: no such message in this conversation (or it is too old)");
+
 }

@@ -15,21 +15,11 @@ import io.parlor.core.store.SqliteStore;
 import io.parlor.core.store.StatusOutbox;
 import io.parlor.core.store.StoredMessage;
 import io.parlor.core.conversation.Graded;
-import io.parlor.core.conversation.Grader;
 import io.parlor.core.conversation.Snippets;
-import io.parlor.core.linking.PeopleTable;
 import io.parlor.core.media.MediaLinks;
-import io.parlor.core.routing.ReferenceTable;
-import io.parlor.core.routing.ReplyTable;
-import io.parlor.core.store.MessageRefs;
 import io.parlor.spi.envelope.Address;
-import io.parlor.spi.envelope.Content;
-import io.parlor.spi.envelope.MessageId;
 import io.parlor.spi.DeliveryResult;
 import io.parlor.spi.DeliveryTarget;
-import io.parlor.spi.SenderPresentation;
-import io.parlor.spi.envelope.Envelope;
-import io.parlor.spi.envelope.NetworkId;
 import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.StatusReport;
 import io.parlor.spi.TransientDeliveryException;
@@ -104,6 +94,7 @@ public final class DeliveryScheduler implements AutoCloseable {
   }
 
   private final Deps deps;
+  private final Preparer preparer;
   private final ScheduledThreadPoolExecutor control;
   private final Map<String, ArrayDeque<Entry>> conversations = new HashMap<>();
   private final Map<String, Entry> byGid = new HashMap<>();
@@ -114,6 +105,7 @@ public final class DeliveryScheduler implements AutoCloseable {
 
   public DeliveryScheduler(Deps deps) {
     this.deps = deps;
+    this.preparer = new Preparer(deps.store(), deps.preparation(), deps.clock(), deps.router().networks());
     this.control =
         new ScheduledThreadPoolExecutor(
             1,
@@ -237,84 +229,9 @@ public final class DeliveryScheduler implements AutoCloseable {
                     new NoRouteException(e.permanentReason != null ? e.permanentReason : choice.reason()));
               }
               used[0] = choice.target();
-              return prepare(e.m, choice.target()).thenCompose(g -> send(e, choice.target(), g));
+              return preparer.prepare(e.m, choice.target()).thenCompose(g -> send(e, choice.target(), g));
             })
         .whenCompleteAsync((result, err) -> afterAttempt(e, used[0], result, err), control);
-  }
-
-  /**
-   * The message as the destination should get it: graded (native, fallback or not at all, see
-   * {@link Grader}), references translated into the ids the destination knows, held media
-   * replaced by a capability URL, its timer rounded down for the network, and the sender shown as
-   * the network can show them (for number masking, the pool number of this pair). Plain text
-   * needs none of the store's help.
-   */
-  private CompletionStage<Graded> prepare(StoredMessage m, Router.Target t) {
-    Envelope adapted = Router.adapt(m.envelope(), t.network());
-    SenderPresentation p = t.network().adapter().senderPresentation();
-    SenderPresentation.NumberPool pool = p instanceof SenderPresentation.NumberPool np ? np : null;
-    boolean held = adapted.content() instanceof Content.Media media && media.held();
-    boolean reaction = adapted.content() instanceof Content.Reaction;
-    if (!m.refs().needsLookup() && !held && !reaction && pool == null) {
-      return CompletableFuture.completedFuture(grade(m, adapted, t, null, null, true));
-    }
-    return deps.store()
-        .write(
-            c -> {
-              Envelope env = adapted;
-              if (pool != null) {
-                env = env.withFrom(
-                    ReplyTable.poolNumber(c, t.network().id(), m.recipient(), m.sender(), pool.pool(),
-                        deps.clock().instant()));
-              }
-              if (held) {
-                Content.Media media = (Content.Media) env.content();
-                env = env.withContent(media.withUrl(deps.preparation().media().mint(c, m.sourceNetwork(), media, m.sender())));
-              }
-              boolean reactionFallback =
-                  !reaction || !m.recipient().isPerson()
-                      || PeopleTable.find(c, m.recipient().personId())
-                          .map(x -> x.conversation().reactionFallback()).orElse(true);
-              return grade(m, env, t, translate(c, m.refs().replyTo(), m, t), translate(c, m.refs().target(), m, t),
-                  reactionFallback);
-            });
-  }
-
-  private Graded grade(
-      StoredMessage m, Envelope env, Router.Target t, MessageId replyTo, MessageId target, boolean reactionFallback) {
-    if (!m.refs().needsLookup()) {
-      replyTo = translateOwnless(m.refs().replyTo(), t);
-      target = translateOwnless(m.refs().target(), t);
-    }
-    MessageRefs.Ref tr = m.refs().target();
-    String quote = tr == null ? null : deps.preparation().snippets().get(tr.network(), tr.id());
-    return Grader.grade(
-        env, m.refs(), t.network().adapter().capabilities(),
-        new Grader.Context(replyTo, target, reactionFallback, quote));
-  }
-
-  /**
-   * The id the destination knows for a referenced message, or null when it knows none: a message
-   * the recipient wrote is known by its own id on the network it came from; one the sender wrote,
-   * by the leg it was delivered as to this recipient.
-   */
-  private static MessageId translate(java.sql.Connection c, MessageRefs.Ref ref, StoredMessage m, Router.Target t)
-      throws java.sql.SQLException {
-    if (ref == null || ref.author() == MessageRefs.Author.RECIPIENT) {
-      return translateOwnless(ref, t);
-    }
-    return ReferenceTable.sent(c, ref.network(), ref.id(), m.sender(), m.recipient())
-        .filter(leg -> leg.network().equals(t.network().id()))
-        .map(leg -> MessageId.of(leg.networkMessageId()))
-        .orElse(null);
-  }
-
-  /** A reference to a message the recipient wrote: known where they wrote it. */
-  private static MessageId translateOwnless(MessageRefs.Ref ref, Router.Target t) {
-    if (ref == null || ref.author() != MessageRefs.Author.RECIPIENT) {
-      return null;
-    }
-    return ref.network().equals(t.network().id()) ? ref.id() : null;
   }
 
   /** What one attempt produced: the adapter's result and the grade sent, or a skip. */
@@ -444,12 +361,6 @@ public final class DeliveryScheduler implements AutoCloseable {
     finish(e, o, null, null);
   }
 
-  /** Whether the network's people can refer to messages they got (reply, react, read...). */
-  private static boolean referable(Network network) {
-    io.parlor.spi.Capabilities caps = network.adapter().capabilities();
-    return caps.replies().carries() || !caps.content().isEmpty() || caps.takes(io.parlor.spi.envelope.EventKind.READ);
-  }
-
   private void finish(Entry e, Outcome o, Network network, DeliveryResult result) {
     if (e.finishing) {
       return;
@@ -481,7 +392,7 @@ public final class DeliveryScheduler implements AutoCloseable {
                 return null;
               }
               if (network != null && result != null) {
-                writeLeg(c, m, network, result, report.at());
+                preparer.writeLeg(c, m, network, result, report.at());
                 if (network.adapter().capabilities().deliveryReceipts() == io.parlor.spi.Level.FULL) {
                   ReceiptBook.await(c, m, network.id(), result.networkMessageId(), report.as(), report.at());
                   return null; // the status comes with the receipt
@@ -510,26 +421,13 @@ public final class DeliveryScheduler implements AutoCloseable {
     }
     deps.store()
         .write(c -> {
-          writeLeg(c, m, network, result, deps.clock().instant());
+          preparer.writeLeg(c, m, network, result, deps.clock().instant());
           return null;
         })
         .exceptionally(err -> {
           log.warn("could not record the reference of {}", m.gid(), err);
           return null;
         });
-  }
-
-  private static void writeLeg(java.sql.Connection c, StoredMessage m, Network network, DeliveryResult result, java.time.Instant at)
-      throws java.sql.SQLException {
-    if (referable(network)) {
-      // the destination knows the message by its own id when it gave one, else by Parlor's
-      String id = result.networkMessageId() != null ? result.networkMessageId() : m.gid();
-      ReferenceTable.record(
-          c, new ReferenceTable.Leg(network.id(), id, m.recipient(), m.sender(), m.sourceNetwork(), m.sourceId(), at, null));
-    }
-    if (network.adapter().senderPresentation() instanceof SenderPresentation.SingleIdentity) {
-      ReplyTable.touchRecent(c, network.id(), m.recipient(), m.sender(), at);
-    }
   }
 
   private void remove(Entry e) {

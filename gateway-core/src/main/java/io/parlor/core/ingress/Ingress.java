@@ -9,10 +9,9 @@ import io.parlor.core.routing.RelayTable;
 import io.parlor.core.routing.ReplyTable;
 import io.parlor.core.routing.ThreadTable;
 import io.parlor.core.safety.SafetyLog;
+import io.parlor.core.conversation.Presentation;
 import io.parlor.core.conversation.ReferenceResolver;
-import io.parlor.core.linking.ConversationPrefs;
 import io.parlor.core.linking.PeopleTable;
-import io.parlor.core.store.MessageRefs;
 import io.parlor.core.store.StatusOutbox;
 import io.parlor.spi.StatusReport;
 import java.util.ArrayList;
@@ -204,7 +203,7 @@ public final class Ingress {
               java.time.Duration.ofMinutes(10)),
           null);
     }
-    References refs = references(c, source, msg, a.sender(), a.recipient());
+    ReferenceResolver.References refs = ReferenceResolver.forMessage(c, source, msg, a.sender(), a.recipient());
     if (refs.refusal() != null) {
       return new Outcome(refs.refusal(), null);
     }
@@ -216,7 +215,7 @@ public final class Ingress {
     // (refs) and translated for the destination at delivery.
     Instant expiresAt = expiresAt(msg, now);
     Envelope outbound =
-        presented(c, msg.withFrom(handle), a.sender())
+        Presentation.presented(c, msg.withFrom(handle), a.sender())
             .withId(io.parlor.spi.envelope.MessageId.of(gid)).withReplyTo(null).withExpiresAt(expiresAt);
     if (singleIdentity.test(source)) {
       ReplyTable.touchRecent(c, source, a.sender(), a.recipient(), now);
@@ -239,63 +238,6 @@ public final class Ingress {
             a.recipient(), outbound, deadline, refs.refs());
     StoredMessage stored = MessageTable.insert(c, m, now);
     return new Outcome(new IngressResult.Accepted(gid), stored, removed, statuses);
-  }
-
-  /**
-   * The message's references in Parlor's terms, or why it is refused: an edit or delete only of
-   * the sender's own message ({@code not_sender}), a reaction, edit or delete only of a message
-   * of this conversation ({@code unknown_reference}); a {@code replyTo} Parlor does not know is
-   * left out.
-   *
-   * @param queuedTarget the still-queued message a delete takes back, or null
-   */
-  private record References(MessageRefs refs, IngressResult.Refused refusal, StoredMessage queuedTarget) {}
-
-  private static References references(
-      java.sql.Connection c, NetworkId source, Envelope e, PartyKey sender, PartyKey recipient)
-      throws java.sql.SQLException {
-    MessageRefs.Ref replyTo = null;
-    if (e.replyTo() != null
-        && ReferenceResolver.resolve(c, source, e.replyTo(), sender, recipient) instanceof ReferenceResolver.Found f) {
-      replyTo = f.ref();
-    }
-    java.util.Optional<io.parlor.spi.envelope.MessageId> target = e.content().targetOpt();
-    if (target.isEmpty()) {
-      return new References(new MessageRefs(replyTo, null, false), null, null);
-    }
-    ReferenceResolver.Resolution r = ReferenceResolver.resolve(c, source, target.get(), sender, recipient);
-    boolean own = e.content() instanceof Content.Edit || e.content() instanceof Content.Delete;
-    if (!(r instanceof ReferenceResolver.Found found)) {
-      return new References(null, own && r instanceof ReferenceResolver.NotTheirs ? NOT_SENDER : UNKNOWN_REFERENCE, null);
-    }
-    if (own && found.ref().author() != MessageRefs.Author.SENDER) {
-      return new References(null, NOT_SENDER, null);
-    }
-    StoredMessage queued = e.content() instanceof Content.Delete ? found.queued().orElse(null) : null;
-    return new References(new MessageRefs(replyTo, found.ref(), queued != null), null, queued);
-  }
-
-  private static final IngressResult.Refused NOT_SENDER =
-      IngressResult.Refused.of(IngressResult.Refused.NOT_SENDER, "content.target: only its sender may edit or delete a message");
-  private static final IngressResult.Refused UNKNOWN_REFERENCE =
-      IngressResult.Refused.of(
-          IngressResult.Refused.UNKNOWN_REFERENCE, "content.target: no such message in this conversation (or it is too old)");
-
-  /** {@code e} as its sender chose to appear: their public handle and display name, if they chose so. */
-  private static Envelope presented(java.sql.Connection c, Envelope e, PartyKey sender) throws java.sql.SQLException {
-    if (!sender.isPerson()) {
-      return e.withFromName(null);
-    }
-    java.util.Optional<Person> p = PeopleTable.find(c, sender.personId());
-    if (p.isEmpty()) {
-      return e.withFromName(null);
-    }
-    ConversationPrefs prefs = p.get().conversation();
-    Envelope out = e.withFromName(prefs.displayName());
-    if (prefs.showAs() == ConversationPrefs.ShowAs.HANDLE && p.get().handle() != null) {
-      out = out.withFrom(Address.of("@" + p.get().handle()));
-    }
-    return out;
   }
 
   /**
@@ -341,10 +283,15 @@ public final class Ingress {
     return at == null || at.isAfter(cap) ? cap : at;
   }
 
+  /**
+   * "g-", 12 hex digits of the clock's epoch milliseconds, 20 random hex digits: unguessable,
+   * and in time order, so that the tables keyed by it (messages, message_refs) append.
+   */
   private String newGatewayId() {
-    byte[] b = new byte[16];
+    byte[] b = new byte[10];
     random.nextBytes(b);
-    return "g-" + HexFormat.of().formatHex(b);
+    HexFormat hex = HexFormat.of();
+    return "g-" + hex.toHexDigits(clock.millis()).substring(4) + hex.formatHex(b);
   }
 
   private CompletionStage<IngressResult> refused(NetworkId source, IngressResult.Refused r) {

@@ -240,7 +240,7 @@ public final class PeopleTable {
         new String[] {
           "DELETE FROM relay_handles WHERE represents = ?1 OR viewer = ?1",
           "DELETE FROM pool_numbers WHERE represents = ?1 OR viewer = ?1",
-          "DELETE FROM delivery_refs WHERE represents = ?1 OR viewer = ?1",
+          "DELETE FROM message_refs WHERE represents = ?1 OR viewer = ?1",
           "DELETE FROM recent_conversations WHERE represents = ?1 OR viewer = ?1",
           "DELETE FROM media_links WHERE sender = ?1",
           "DELETE FROM threads WHERE substr(key, 1, length(?1) + 1) = ?1 || ' '"

@@ -66,20 +66,6 @@ public final class MessageTable {
     }
   }
 
-  /**
-   * Marks (network, id) as accepted without queuing a message (e.g. a delete whose work was done
-   * at ingress), so that the same id again is a duplicate.
-   */
-  public static void markSeen(Connection c, NetworkId network, MessageId id, Instant now) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement("INSERT OR IGNORE INTO dedupe(source_network, source_id, seen_at) VALUES (?,?,?)")) {
-      ps.setString(1, network.value());
-      ps.setString(2, id.value());
-      ps.setLong(3, now.toEpochMilli());
-      ps.executeUpdate();
-    }
-  }
-
   /** The message (network, id) if it is still queued. */
   public static java.util.Optional<StoredMessage> queued(Connection c, NetworkId network, MessageId id)
       throws SQLException {
@@ -149,13 +135,16 @@ public final class MessageTable {
   /**
    * Forgets dedupe keys older than {@code before}, except those of messages still queued (a
    * redelivery of a message that waits longer than the window stays a duplicate, and an edit or
-   * delete still finds it).
+   * delete still finds it) and those of delivered messages whose reference is still kept (an
+   * edit, delete or reply names the message by its source id: the key leads to the reference,
+   * and goes with it after {@code policy.metadataRetention}).
    */
   public static int purgeDedupe(Connection c, Instant before) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "DELETE FROM dedupe WHERE seen_at < ?"
-                + " AND (gid IS NULL OR NOT EXISTS (SELECT 1 FROM messages WHERE messages.gid = dedupe.gid))")) {
+                + " AND (gid IS NULL OR (NOT EXISTS (SELECT 1 FROM messages WHERE messages.gid = dedupe.gid)"
+                + " AND NOT EXISTS (SELECT 1 FROM message_refs WHERE message_refs.gid = dedupe.gid)))")) {
       ps.setLong(1, before.toEpochMilli());
       return ps.executeUpdate();
     }

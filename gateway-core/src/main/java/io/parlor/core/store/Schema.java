@@ -31,12 +31,33 @@ final class Schema {
       "ALTER TABLE people ADD COLUMN reaction_fallback INTEGER NOT NULL DEFAULT 1",
       "ALTER TABLE people ADD COLUMN show_as TEXT NOT NULL DEFAULT 'relay'",
       "ALTER TABLE people ADD COLUMN display_name TEXT",
-      // delivery_refs becomes the reference table of every delivered leg: how the destination
-      // network knows the message (network, network_message_id) and how its sender's network
-      // does (source_network, source_id); read_at once a read receipt was forwarded
-      "ALTER TABLE delivery_refs ADD COLUMN read_at INTEGER",
-      "CREATE INDEX delivery_refs_source ON delivery_refs(source_network, source_id)",
-      "CREATE INDEX delivery_refs_viewer ON delivery_refs(viewer, at)",
+      // the reference table: one row per delivered message, keyed by its (time-ordered) gateway
+      // id — how the destination network knows it (dest_id: its own id; null when it knows the
+      // gateway id) and how its sender's network does; read_at once a read receipt was
+      // forwarded. Written for every delivered message, so only appending indexes on every row;
+      // a sender's own message is found through its dedupe key (dedupe.gid)
+      "CREATE TABLE message_refs ("
+          + " gid TEXT PRIMARY KEY,"
+          + " dest_network TEXT NOT NULL,"
+          + " dest_id TEXT,"
+          + " viewer TEXT NOT NULL,"
+          + " represents TEXT NOT NULL,"
+          + " source_network TEXT NOT NULL,"
+          + " source_id TEXT NOT NULL,"
+          + " at INTEGER NOT NULL,"
+          + " read_at INTEGER,"
+          + " platform INTEGER NOT NULL) WITHOUT ROWID",
+      "CREATE INDEX message_refs_at ON message_refs(at)",
+      "CREATE INDEX message_refs_dest ON message_refs(dest_network, dest_id) WHERE dest_id IS NOT NULL",
+      "CREATE INDEX message_refs_viewer ON message_refs(viewer, at) WHERE platform = 1",
+      // version 0's delivery_refs (reply context of single-identity networks) moves over, under
+      // synthesized gateway ids that its dedupe keys now name
+      "INSERT INTO message_refs(gid, dest_network, dest_id, viewer, represents, source_network, source_id, at, platform)"
+          + " SELECT 'g-' || printf('%012x', at) || lower(hex(randomblob(10))), network, network_message_id,"
+          + " viewer, represents, source_network, source_id, at, 1 FROM delivery_refs",
+      "INSERT OR REPLACE INTO dedupe(source_network, source_id, seen_at, gid)"
+          + " SELECT source_network, source_id, at, gid FROM message_refs",
+      "DROP TABLE delivery_refs",
       // replies from any linked account: a person's most recent conversation on any network
       "CREATE INDEX recent_viewer ON recent_conversations(viewer, at)",
       // capability URLs for media held by a network: SHA-256 of the token only
@@ -60,9 +81,11 @@ final class Schema {
   static void createAndMigrate(java.sql.Connection c) throws SQLException {
     int version;
     try (Statement st = c.createStatement()) {
-      create(st);
       try (java.sql.ResultSet rs = st.executeQuery("PRAGMA user_version")) {
         version = rs.next() ? rs.getInt(1) : 0;
+      }
+      if (version == 0) {
+        create(st); // a later version has every table of version 0 (or dropped it on purpose)
       }
     }
     if (version > VERSION) {
@@ -153,6 +176,7 @@ final class Schema {
             + " UNIQUE (network, viewer, represents))");
     // Reply context for networks with one sender identity: the network's id of a delivered
     // message -> the conversation it belongs to. Metadata: purged after the retention window.
+    // (Replaced by message_refs in migration 1.)
     st.execute(
         "CREATE TABLE IF NOT EXISTS delivery_refs ("
             + " network TEXT NOT NULL,"

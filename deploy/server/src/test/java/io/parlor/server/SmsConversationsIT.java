@@ -1,0 +1,249 @@
+package io.parlor.server;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import io.parlor.adapter.webhook.Signatures;
+import io.parlor.core.Gateway;
+import io.parlor.core.config.ConfigLoader;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 10 on SMS, through a real node and the SMSC built on the npm {@code smpp} package
+ * (adapters/smpp/src/test/node/smsc.js): a version 2 chat network's user writes to a person on
+ * SMS; reactions, media, edits and locations reach the SMS as their text fallbacks, a delete
+ * cannot be done there, and the chat network learns each grade — after the SMSC's receipt, which
+ * carries it through.
+ */
+class SmsConversationsIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String SECRET = "chat-secret-0123456789";
+  private static final Duration WAIT = Duration.ofSeconds(15);
+
+  @TempDir Path dir;
+  Process smsc;
+  Writer smscIn;
+  final LinkedBlockingQueue<Map<String, String>> events = new LinkedBlockingQueue<>();
+  WireMockServer chat;
+  Gateway node;
+  final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  @BeforeEach
+  void start() throws Exception {
+    File smscDir = new File(System.getProperty("smpp.node.dir", "../../adapters/smpp/src/test/node"));
+    assertTrue(new File(smscDir, "smsc.js").isFile(), "missing " + smscDir + "/smsc.js");
+    if (!new File(smscDir, "node_modules/smpp").isDirectory()) {
+      WebPageIT.Run npm = WebPageIT.run(smscDir.toPath(), Duration.ofMinutes(3), Map.of(), "npm", "ci", "--no-audit", "--no-fund");
+      assertEquals(0, npm.exit(), "npm ci failed in " + smscDir + ":\n" + npm.output());
+    }
+    // never share this JVM's stdin with a child (surefire talks to the forked JVM over it)
+    smsc = new ProcessBuilder("node", "smsc.js", "0").directory(smscDir)
+        .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("smsc.log").toFile())).start();
+    smscIn = new OutputStreamWriter(smsc.getOutputStream(), StandardCharsets.UTF_8);
+    Thread reader = new Thread(this::readEvents, "node-smsc-stdout");
+    reader.setDaemon(true);
+    reader.start();
+    int port = Integer.parseInt(next("listening").get("port"));
+
+    chat = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
+    chat.start();
+    chat.stubFor(post(urlEqualTo("/messages")).willReturn(aResponse().withStatus(200)));
+    chat.stubFor(post(urlEqualTo("/status")).willReturn(aResponse().withStatus(200)));
+    Path file = dir.resolve("sms.yaml");
+    Files.writeString(file, String.join("\n",
+        "http:", "  port: 0",
+        "store:", "  path: " + dir.resolve("sms.db"),
+        "delivery:", "  initialBackoff: PT0.05S", "  maxBackoff: PT0.2S",
+        "networks:",
+        "  - id: chat", "    type: webhook", "    secret: " + SECRET,
+        "    deliveryUrl: " + chat.baseUrl() + "/messages", "    statusUrl: " + chat.baseUrl() + "/status",
+        "    capabilities:", "      content: [media, reaction, edit, delete, location]", "      events: [read]",
+        "  - id: sms", "    type: smpp", "    host: 127.0.0.1", "    port: " + port,
+        "    systemId: parlor", "    password: secret", "    numberPool: [\"+447700900001\"]",
+        ""));
+    ConfigLoader.Result r = new ConfigLoader(Map.of(), Main.providers()).load(file);
+    assertTrue(r.ok(), r.problems().toString());
+    node = Gateway.start(r.config().orElseThrow(), Clock.systemUTC());
+    next("bound");
+    HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/admin/v1/people/sam"))
+        .PUT(HttpRequest.BodyPublishers.ofString("{\"accounts\":[\"sms:+447700900123\"],\"optIn\":true,\"handle\":\"sam\"}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, put.statusCode(), put.body());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (node != null) {
+      node.close(Duration.ofSeconds(2));
+    }
+    if (chat != null) {
+      chat.stop();
+    }
+    if (smsc != null) {
+      smsc.destroy();
+      if (!smsc.waitFor(5, TimeUnit.SECONDS)) {
+        smsc.destroyForcibly();
+      }
+    }
+  }
+
+  private void readEvents() {
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(smsc.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line; (line = r.readLine()) != null; ) {
+        String[] a = line.trim().split(" ");
+        Map<String, String> fields = new HashMap<>();
+        fields.put("event", a[0]);
+        for (int i = 1; i < a.length; i++) {
+          int eq = a[i].indexOf('=');
+          if (eq > 0) {
+            fields.put(a[i].substring(0, eq), a[i].substring(eq + 1));
+          }
+        }
+        events.add(fields);
+      }
+    } catch (java.io.IOException e) {
+      // the SMSC ended
+    }
+  }
+
+  private Map<String, String> next(String name) throws InterruptedException {
+    long end = System.nanoTime() + WAIT.toNanos();
+    while (true) {
+      Map<String, String> e = events.poll(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+      if (e == null) {
+        fail("node SMSC sent no '" + name + "'" + (smsc.isAlive() ? "" : " (it exited)"));
+      }
+      if (e.get("event").equals(name)) {
+        return e;
+      }
+    }
+  }
+
+  /** The text of the next SMS the node submitted. */
+  private String nextSms() throws InterruptedException {
+    return new String(HexFormat.of().parseHex(next("submit").get("text")), StandardCharsets.UTF_8);
+  }
+
+  private HttpResponse<String> send(String id, ObjectNode content, String to) throws Exception {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("v", 2).put("id", id).put("from", "chat:alice").put("to", to).put("sentAt", Instant.now().toString());
+    n.set("content", content);
+    byte[] body = n.toString().getBytes(StandardCharsets.UTF_8);
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/v1/networks/chat/messages"))
+        .header("Parlor-Signature", new Signatures(SECRET).sign(body, Instant.now()))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private List<JsonNode> bodies(String path) {
+    return chat.findAll(postRequestedFor(urlEqualTo(path))).stream().map(r -> {
+      try {
+        return JSON.readTree(r.getBodyAsString());
+      } catch (java.io.IOException e) {
+        throw new AssertionError(e);
+      }
+    }).collect(Collectors.toList());
+  }
+
+  private JsonNode statusOf(String id) throws InterruptedException {
+    long end = System.nanoTime() + WAIT.toNanos();
+    while (System.nanoTime() < end) {
+      for (JsonNode s : bodies("/status")) {
+        if (s.get("id").asText().equals(id)) {
+          return s;
+        }
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("no status for " + id);
+  }
+
+  @Test
+  void everyKindReachesAnSmsAsItsFallbackAndTheSenderLearnsTheGrade() throws Exception {
+    assertEquals(202, send("m-1", JSON.createObjectNode().put("type", "text").put("text", "meet at noon?"), "@sam").statusCode());
+    assertEquals("meet at noon?", nextSms());
+
+    // sam answers the pool number: alice gets it on chat and reacts to it
+    smscIn.write("mo +447700900123 447700900001 0 " + HexFormat.of().formatHex(
+        "Yes, at the station by the north entrance, see you there".getBytes(StandardCharsets.UTF_8)) + "\n");
+    smscIn.flush();
+    long end = System.nanoTime() + WAIT.toNanos();
+    while (bodies("/messages").isEmpty() && System.nanoTime() < end) {
+      Thread.sleep(20);
+    }
+    JsonNode atAlice = bodies("/messages").get(0);
+    String samShown = atAlice.get("from").asText();
+    // the leg is recorded once alice's network has answered the POST, a moment after she sees it:
+    // until then the target is unknown (422, nothing kept), so the reaction is retried
+    int reacted = 0;
+    end = System.nanoTime() + WAIT.toNanos();
+    while (reacted != 202 && System.nanoTime() < end) {
+      reacted = send("m-2", JSON.createObjectNode().put("type", "reaction")
+          .put("target", atAlice.get("id").asText()).put("emoji", "\uD83D\uDC4D"), samShown).statusCode();
+      if (reacted != 202) {
+        assertEquals(422, reacted);
+        Thread.sleep(20);
+      }
+    }
+    assertEquals(202, reacted);
+    assertEquals("\uD83D\uDC4D to \"Yes, at the station by the north entranc\u2026\"", nextSms());
+
+    assertEquals(202, send("m-3", JSON.createObjectNode().put("type", "media").put("kind", "image")
+        .put("url", "https://media.example.org/p/1.jpg").put("mimeType", "image/jpeg").put("size", 2048)
+        .put("sha256", "a".repeat(64)), samShown).statusCode());
+    assertEquals("\uD83D\uDCF7 photo: https://media.example.org/p/1.jpg", nextSms());
+    HttpResponse<String> edited = send("m-4", JSON.createObjectNode().put("type", "edit").put("target", "m-1")
+        .put("text", "meet at one?"), samShown);
+    assertEquals(202, edited.statusCode(), edited.body() + " to " + samShown);
+    assertEquals("\u270F\uFE0F \"meet at one?\"", nextSms());
+    assertEquals(202, send("m-5", JSON.createObjectNode().put("type", "location")
+        .put("latitude", 51.5007).put("longitude", -0.1246), samShown).statusCode());
+    assertEquals("\uD83D\uDCCD geo:51.5007,-0.1246", nextSms());
+    assertEquals(202, send("m-6", JSON.createObjectNode().put("type", "delete").put("target", "m-3"), samShown).statusCode());
+
+    for (String id : List.of("m-2", "m-3", "m-4", "m-5")) {
+      JsonNode s = statusOf(id);
+      assertEquals("delivered", s.get("status").asText(), id);
+      assertEquals("fallback", s.get("as").asText(), id + ": the grade rides the SMSC's receipt");
+    }
+    assertEquals("delivered", statusOf("m-1").get("status").asText());
+    assertTrue(!statusOf("m-1").has("as"), "text has no grade");
+    JsonNode del = statusOf("m-6");
+    assertEquals("failed", del.get("status").asText());
+    assertEquals("delete_unsupported", del.get("reason").asText());
+  }
+}
