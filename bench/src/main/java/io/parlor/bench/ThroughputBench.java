@@ -202,10 +202,13 @@ public final class ThroughputBench {
       long sinkAtStart = sinkCount.get();
       measuring.set(true);
       long t0 = System.nanoTime();
+      long[] cpu0 = CpuShares.sample();
       Thread.sleep(measured * 1000L);
       measuring.set(false);
+      long[] cpu1 = CpuShares.sample();
       double seconds = (System.nanoTime() - t0) / 1e9;
       long delivered = sinkCount.get() - sinkAtStart;
+      CpuShares.print(cpu0, cpu1, delivered);
       stop.set(true);
       for (Thread t : threads) {
         t.join(5000);
@@ -221,7 +224,7 @@ public final class ThroughputBench {
       return new Result(name, accepted.get(), delivered, seconds, h);
     } finally {
       sink.close();
-      BenchFiles.deleteTree(dir);
+      if (System.getProperty("bench.keep") == null) BenchFiles.deleteTree(dir); else System.out.println("  kept " + dir);
     }
   }
 }

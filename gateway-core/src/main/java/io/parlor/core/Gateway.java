@@ -318,7 +318,9 @@ public final class Gateway implements AutoCloseable {
     return store
         .write(
             c ->
-                MessageTable.purgeDedupe(c, clock.instant().minus(config.delivery().dedupeWindow()))
+                // a dedupe key also leads from a sender's id to the message's reference: it is
+                // kept as long as the longer of the two windows
+                MessageTable.purgeDedupe(c, clock.instant().minus(longer(config.delivery().dedupeWindow(), config.metadataRetention())))
                     + ReplyTable.purge(c, clock.instant().minus(config.metadataRetention()))
                     + OneTimeCodes.purge(c, clock.instant())
                     + Sessions.purge(c, clock.instant())
@@ -331,6 +333,10 @@ public final class Gateway implements AutoCloseable {
               log.warn("housekeeping failed", e);
               return null;
             });
+  }
+
+  private static Duration longer(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
   }
 
   @Override

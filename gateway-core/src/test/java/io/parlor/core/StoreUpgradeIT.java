@@ -96,19 +96,32 @@ class StoreUpgradeIT {
     TestNode.await("four delivered statuses", Duration.ofSeconds(10),
         () -> netA.findAll(postRequestedFor(urlEqualTo("/status"))).size() == 4);
     assertEquals(0, node.gateway.queueDepth());
-    // the migrated store takes version 2 messages at once: bob can reply and react
+    // the migrated store takes version 2 messages at once: bob replies to the message queued
+    // before the upgrade (its gateway id was not time-ordered: its reference has a key of its
+    // acceptance time, and the id bob's network knows as dest_id)
     String handle = stranger.get("from").asText();
-    byte[] reply = TestNode.text("r-1", "netb:bob", handle, "got it").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    TestNode.await("the references of the four", Duration.ofSeconds(10), () -> count(
+        "SELECT count(*) FROM message_refs r JOIN dedupe d ON d.source_network = r.source_network"
+            + " AND d.source_id = r.source_id WHERE r.dest_id LIKE 'g-%'"
+            + " AND r.gid >= 'g-' || printf('%012x', d.seen_at) AND r.gid < 'g-' || printf('%012x', d.seen_at + 1)") == 4);
+    com.fasterxml.jackson.databind.node.ObjectNode answer =
+        (com.fasterxml.jackson.databind.node.ObjectNode) TestNode.json(TestNode.text("r-1", "netb:bob", handle, "got it"));
+    answer.put("replyTo", stranger.get("id").asText());
+    byte[] reply = answer.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
     String signed = new io.parlor.adapter.webhook.Signatures(TestNode.SECRET_B).sign(reply, then.instant());
     assertEquals(202, node.sendRaw("netb", signed, reply).statusCode(), "the node's clock is the fixture's");
+    TestNode.await("the answer at carl's", Duration.ofSeconds(10), () -> delivered(netA).size() == 4);
+    assertEquals("v1-4", delivered(netA).get(3).get("replyTo").asText(), "the reply names carl's message as he sent it");
     node.close();
     node = null;
     assertTrue(userVersion(dir.resolve("parlor.db")) >= 1, "migrated");
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("parlor.db"));
         ResultSet rs = c.createStatement().executeQuery(
             "SELECT r.dest_network, r.dest_id, r.viewer, r.represents, r.platform, d.source_id"
-                + " FROM message_refs r JOIN dedupe d ON d.gid = r.gid WHERE r.dest_id = 'wamid.X'")) {
-      assertTrue(rs.next(), "the reply context moved to message_refs, its dedupe key naming it");
+                + " FROM message_refs r JOIN dedupe d ON d.source_network = r.source_network AND d.source_id = r.source_id"
+                + " AND r.gid >= 'g-' || printf('%012x', d.seen_at) AND r.gid < 'g-' || printf('%012x', d.seen_at + 1)"
+                + " WHERE r.dest_id = 'wamid.X'")) {
+      assertTrue(rs.next(), "the reply context moved to message_refs, keyed by the time its dedupe key carries");
       assertEquals("wa", rs.getString(1));
       assertEquals("person:bob", rs.getString(3));
       assertEquals("person:alice", rs.getString(4));
@@ -129,6 +142,15 @@ class StoreUpgradeIT {
   private static List<JsonNode> delivered(WireMockServer w) {
     return w.findAll(postRequestedFor(urlEqualTo("/messages"))).stream()
         .map(r -> TestNode.json(r.getBodyAsString())).collect(Collectors.toList());
+  }
+
+  private long count(String sql) {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("parlor.db"));
+        ResultSet rs = c.createStatement().executeQuery(sql)) {
+      return rs.getLong(1);
+    } catch (java.sql.SQLException e) {
+      return -1;
+    }
   }
 
   private static int userVersion(Path db) throws Exception {

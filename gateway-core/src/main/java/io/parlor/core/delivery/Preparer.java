@@ -134,8 +134,9 @@ final class Preparer {
     if (referable(network) || (source != null && referable(source))) {
       // the destination knows the message by its own id when it gave one, else by Parlor's
       String id = result.networkMessageId() != null ? result.networkMessageId() : m.gid();
+      String key = ReferenceTable.keyOf(c, m.gid(), m.sourceNetwork(), m.sourceId(), at);
       ReferenceTable.record(
-          c, new ReferenceTable.Leg(m.gid(), network.id(), id, m.recipient(), m.sender(), m.sourceNetwork(), m.sourceId(),
+          c, new ReferenceTable.Leg(key, network.id(), id, m.recipient(), m.sender(), m.sourceNetwork(), m.sourceId(),
               at, null),
           singleIdentity(network) || (source != null && singleIdentity(source)));
     }

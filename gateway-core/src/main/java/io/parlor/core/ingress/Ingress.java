@@ -124,7 +124,7 @@ public final class Ingress {
           source,
           IngressResult.Refused.of(IngressResult.Refused.EXPIRED, "the message's timer has already run out"));
     }
-    String gid = newGatewayId(); // outside the store's single writer thread: SecureRandom may read /dev/urandom
+    String gid = newGatewayId(now); // outside the store's single writer thread: SecureRandom may read /dev/urandom
     return store
         .write(c -> decideAndStore(c, source, e, now, gid))
         .handle(
@@ -284,14 +284,14 @@ public final class Ingress {
   }
 
   /**
-   * "g-", 12 hex digits of the clock's epoch milliseconds, 20 random hex digits: unguessable,
-   * and in time order, so that the tables keyed by it (messages, message_refs) append.
+   * "g-", 12 hex digits of the acceptance time in epoch milliseconds (the dedupe key's {@code
+   * seen_at}), 20 random hex digits: unguessable, and in time order, so that the tables keyed by
+   * it append (see {@link MessageTable#gidRange}).
    */
-  private String newGatewayId() {
+  private String newGatewayId(Instant now) {
     byte[] b = new byte[10];
     random.nextBytes(b);
-    HexFormat hex = HexFormat.of();
-    return "g-" + hex.toHexDigits(clock.millis()).substring(4) + hex.formatHex(b);
+    return MessageTable.gidPrefix(now.toEpochMilli()) + HexFormat.of().formatHex(b);
   }
 
   private CompletionStage<IngressResult> refused(NetworkId source, IngressResult.Refused r) {

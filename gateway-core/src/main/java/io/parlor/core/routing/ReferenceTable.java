@@ -1,6 +1,7 @@
 package io.parlor.core.routing;
 
 import io.parlor.core.linking.PartyKey;
+import io.parlor.core.store.MessageTable;
 import io.parlor.spi.envelope.MessageId;
 import io.parlor.spi.envelope.NetworkId;
 import java.sql.Connection;
@@ -21,15 +22,16 @@ import java.util.Optional;
  * keys, as in the other reply metadata). Replies, reactions, edits, deletes, read receipts and
  * reply context are translated through it.
  *
- * <p>Written once per delivered message, so it is laid out for cheap appends: gateway ids are
- * time-ordered, and the only other indexes every row pays for are {@code at} (also
- * time-ordered). A sender's own message is found through its dedupe key, which names its gateway
- * id ({@link #sent}); a network's own ids and the per-viewer order only have (partial) indexes
- * where they exist: rows with a {@code dest_id}, and rows of single-identity networks ({@code
- * platform = 1}, the only ones that read by watermark or anchor a typing indicator).
+ * <p>Written for every delivered message, so a row costs no random page: gateway ids are
+ * time-ordered ({@link MessageTable#gidRange}), the key appends and the purge is a key range; a
+ * sender's own message is found through its dedupe key, whose {@code seen_at} is the time its
+ * gateway id starts with ({@link #sent}). Only rows that need them pay for the two other
+ * (partial) indexes: a network's own ids ({@code dest_id IS NOT NULL}) and the per-viewer order
+ * of single-identity networks ({@code platform = 1}: read watermarks, typing anchors).
  *
- * <p>Metadata: purged after {@code policy.metadataRetention} ({@link #purge}), deleted with
- * either party by forget-me. Called on a store connection; not thread-safe.
+ * <p>Metadata: purged {@code policy.metadataRetention} after the message was accepted ({@link
+ * #purge}), deleted with either party by forget-me. Called on a store connection; not
+ * thread-safe.
  */
 public final class ReferenceTable {
   private static final String COLUMNS =
@@ -40,7 +42,8 @@ public final class ReferenceTable {
   /**
    * A delivered message.
    *
-   * @param gid the gateway's id of the message
+   * @param gid the key: the message's gateway id (for a message queued before gateway ids were
+   *     time-ordered, one of its acceptance time, see {@link #keyOf})
    * @param network the destination network
    * @param networkMessageId how the destination network knows the message (its own id, else {@code gid})
    * @param viewer who received it
@@ -112,23 +115,59 @@ public final class ReferenceTable {
 
   /**
    * The delivered message {@code sender} sent as {@code sourceId} on {@code sourceNetwork} to
-   * {@code viewer}, found through its dedupe key (kept as long as the reference, see {@link
-   * io.parlor.core.store.MessageTable#purgeDedupe}).
+   * {@code viewer}, found through its dedupe key (kept as long as references are).
    */
   public static Optional<Leg> sent(
       Connection c, NetworkId sourceNetwork, MessageId sourceId, PartyKey sender, PartyKey viewer) throws SQLException {
+    java.util.OptionalLong seen = MessageTable.seenAt(c, sourceNetwork, sourceId);
+    if (seen.isEmpty()) {
+      return Optional.empty();
+    }
+    String[] range = MessageTable.gidRange(seen.getAsLong());
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT " + COLUMNS + " FROM message_refs WHERE gid ="
-                + " (SELECT gid FROM dedupe WHERE source_network = ? AND source_id = ?)"
-                + " AND represents = ? AND viewer = ?")) {
-      ps.setString(1, sourceNetwork.value());
-      ps.setString(2, sourceId.value());
-      ps.setString(3, sender.value());
-      ps.setString(4, viewer.value());
+            "SELECT " + COLUMNS + " FROM message_refs WHERE gid >= ? AND gid < ? AND source_network = ?"
+                + " AND source_id = ? AND represents = ? AND viewer = ?")) {
+      ps.setString(1, range[0]);
+      ps.setString(2, range[1]);
+      ps.setString(3, sourceNetwork.value());
+      ps.setString(4, sourceId.value());
+      ps.setString(5, sender.value());
+      ps.setString(6, viewer.value());
       return first(ps);
     }
   }
+
+  /**
+   * The key a delivered message's reference is recorded under: its gateway id — unless the id is
+   * not time-ordered (minted before issue 10 and queued over the upgrade), then one of the time
+   * its dedupe key says it was accepted (of {@code at} when that is gone), so that the key range
+   * of {@link #sent} and of {@link #purge} still finds it.
+   */
+  public static String keyOf(Connection c, String gid, NetworkId sourceNetwork, MessageId sourceId, Instant at)
+      throws SQLException {
+    long ms = at.toEpochMilli();
+    if (gid.length() == 34 && gid.startsWith("g-")) {
+      try {
+        long minted = Long.parseLong(gid.substring(2, 14), 16);
+        if (minted <= ms + DRIFT && minted >= ms - OLDEST) {
+          return gid;
+        }
+      } catch (NumberFormatException e) {
+        // not ours: a key of its own below
+      }
+    }
+    long accepted = MessageTable.seenAt(c, sourceNetwork, sourceId).orElse(ms);
+    byte[] b = new byte[10];
+    java.util.concurrent.ThreadLocalRandom.current().nextBytes(b);
+    return MessageTable.gidPrefix(accepted) + java.util.HexFormat.of().formatHex(b);
+  }
+
+  /** How far a delivery may seem to precede its acceptance (clock steps). */
+  private static final long DRIFT = java.time.Duration.ofDays(1).toMillis();
+
+  /** Longer than any message waits (delivery.maxAge is at most 30 days). */
+  private static final long OLDEST = java.time.Duration.ofDays(400).toMillis();
 
   /**
    * Messages {@code viewer} received on {@code network} until {@code watermark} and not yet read
@@ -182,10 +221,10 @@ public final class ReferenceTable {
     }
   }
 
-  /** Forgets messages delivered before {@code before}. */
+  /** Forgets the references of messages accepted before {@code before} (a key range). */
   public static int purge(Connection c, Instant before) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("DELETE FROM message_refs WHERE at < ?")) {
-      ps.setLong(1, before.toEpochMilli());
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM message_refs WHERE gid < ?")) {
+      ps.setString(1, MessageTable.gidPrefix(before.toEpochMilli()));
       return ps.executeUpdate();
     }
   }

@@ -38,11 +38,10 @@ public final class MessageTable {
   public static StoredMessage insert(Connection c, StoredMessage m, Instant now) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT INTO dedupe(source_network, source_id, seen_at, gid) VALUES (?,?,?,?)")) {
+            "INSERT INTO dedupe(source_network, source_id, seen_at) VALUES (?,?,?)")) {
       ps.setString(1, m.sourceNetwork().value());
       ps.setString(2, m.sourceId().value());
       ps.setLong(3, now.toEpochMilli());
-      ps.setString(4, m.gid());
       ps.executeUpdate();
     }
     try (PreparedStatement ps =
@@ -66,13 +65,49 @@ public final class MessageTable {
     }
   }
 
-  /** The message (network, id) if it is still queued. */
-  public static java.util.Optional<StoredMessage> queued(Connection c, NetworkId network, MessageId id)
-      throws SQLException {
+  /**
+   * When (network, id) was accepted, if its dedupe key is still kept: the time its gateway id
+   * starts with ({@link #gidRange}).
+   */
+  public static java.util.OptionalLong seenAt(Connection c, NetworkId network, MessageId id) throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement(SELECT + " WHERE gid = (SELECT gid FROM dedupe WHERE source_network = ? AND source_id = ?)")) {
+        c.prepareStatement("SELECT seen_at FROM dedupe WHERE source_network = ? AND source_id = ?")) {
       ps.setString(1, network.value());
       ps.setString(2, id.value());
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? java.util.OptionalLong.of(rs.getLong(1)) : java.util.OptionalLong.empty();
+      }
+    }
+  }
+
+  /**
+   * The gateway ids minted at {@code epochMillis}: {@code [from, to)}. A gateway id is "g-", 12
+   * hex digits of the epoch milliseconds it was accepted at (its dedupe key's {@code seen_at}),
+   * then 20 random hex digits; so ids sort by time, and the keys they index append.
+   */
+  public static String[] gidRange(long epochMillis) {
+    return new String[] {gidPrefix(epochMillis), gidPrefix(epochMillis + 1)};
+  }
+
+  /** "g-" and the 12 hex digits of {@code epochMillis}: every gateway id minted before it sorts below it. */
+  public static String gidPrefix(long epochMillis) {
+    return "g-" + java.util.HexFormat.of().toHexDigits(epochMillis).substring(4);
+  }
+
+  /** The message (network, id) if it is still queued (found through its dedupe key). */
+  public static java.util.Optional<StoredMessage> queued(Connection c, NetworkId network, MessageId id)
+      throws SQLException {
+    java.util.OptionalLong seen = seenAt(c, network, id);
+    if (seen.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    String[] range = gidRange(seen.getAsLong());
+    try (PreparedStatement ps =
+        c.prepareStatement(SELECT + " WHERE gid >= ? AND gid < ? AND source_network = ? AND source_id = ?")) {
+      ps.setString(1, range[0]);
+      ps.setString(2, range[1]);
+      ps.setString(3, network.value());
+      ps.setString(4, id.value());
       List<StoredMessage> out = new ArrayList<>();
       readRows(ps, out);
       return out.stream().findFirst();
@@ -135,16 +170,15 @@ public final class MessageTable {
   /**
    * Forgets dedupe keys older than {@code before}, except those of messages still queued (a
    * redelivery of a message that waits longer than the window stays a duplicate, and an edit or
-   * delete still finds it) and those of delivered messages whose reference is still kept (an
-   * edit, delete or reply names the message by its source id: the key leads to the reference,
-   * and goes with it after {@code policy.metadataRetention}).
+   * delete still finds it). The caller keeps keys as long as references (an edit, delete or
+   * reply names a delivered message by its sender's id: the key leads to the reference).
    */
   public static int purgeDedupe(Connection c, Instant before) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "DELETE FROM dedupe WHERE seen_at < ?"
-                + " AND (gid IS NULL OR (NOT EXISTS (SELECT 1 FROM messages WHERE messages.gid = dedupe.gid)"
-                + " AND NOT EXISTS (SELECT 1 FROM message_refs WHERE message_refs.gid = dedupe.gid)))")) {
+            "DELETE FROM dedupe WHERE seen_at < ? AND NOT EXISTS (SELECT 1 FROM messages m"
+                + " WHERE m.gid >= 'g-' || printf('%012x', dedupe.seen_at) AND m.gid < 'g-' || printf('%012x', dedupe.seen_at + 1)"
+                + " AND m.source_network = dedupe.source_network AND m.source_id = dedupe.source_id)")) {
       ps.setLong(1, before.toEpochMilli());
       return ps.executeUpdate();
     }

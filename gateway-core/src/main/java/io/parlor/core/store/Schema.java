@@ -25,17 +25,16 @@ final class Schema {
       "ALTER TABLE status_outbox ADD COLUMN grade TEXT",
       "ALTER TABLE status_outbox ADD COLUMN account TEXT",
       "ALTER TABLE receipt_waits ADD COLUMN grade TEXT",
-      // the queued message a dedupe key was accepted as (edits and deletes find queued copies)
-      "ALTER TABLE dedupe ADD COLUMN gid TEXT",
       "ALTER TABLE people ADD COLUMN read_receipts INTEGER NOT NULL DEFAULT 1",
       "ALTER TABLE people ADD COLUMN reaction_fallback INTEGER NOT NULL DEFAULT 1",
       "ALTER TABLE people ADD COLUMN show_as TEXT NOT NULL DEFAULT 'relay'",
       "ALTER TABLE people ADD COLUMN display_name TEXT",
-      // the reference table: one row per delivered message, keyed by its (time-ordered) gateway
-      // id — how the destination network knows it (dest_id: its own id; null when it knows the
-      // gateway id) and how its sender's network does; read_at once a read receipt was
-      // forwarded. Written for every delivered message, so only appending indexes on every row;
-      // a sender's own message is found through its dedupe key (dedupe.gid)
+      // the reference table: one row per delivered message, keyed by its gateway id — how the
+      // destination network knows it (dest_id: its own id; null when it knows the gateway id)
+      // and how its sender's network does; read_at once a read receipt was forwarded. Written
+      // for every delivered message, so nothing on it costs a random page per row: gateway ids
+      // are time-ordered (the key appends, the purge is a key range), and a message is found
+      // from its sender's id through its dedupe key, whose seen_at is the time in its gateway id
       "CREATE TABLE message_refs ("
           + " gid TEXT PRIMARY KEY,"
           + " dest_network TEXT NOT NULL,"
@@ -47,16 +46,15 @@ final class Schema {
           + " at INTEGER NOT NULL,"
           + " read_at INTEGER,"
           + " platform INTEGER NOT NULL) WITHOUT ROWID",
-      "CREATE INDEX message_refs_at ON message_refs(at)",
       "CREATE INDEX message_refs_dest ON message_refs(dest_network, dest_id) WHERE dest_id IS NOT NULL",
       "CREATE INDEX message_refs_viewer ON message_refs(viewer, at) WHERE platform = 1",
       // version 0's delivery_refs (reply context of single-identity networks) moves over, under
-      // synthesized gateway ids that its dedupe keys now name
+      // gateway ids of its delivery time, which its dedupe keys now carry
       "INSERT INTO message_refs(gid, dest_network, dest_id, viewer, represents, source_network, source_id, at, platform)"
           + " SELECT 'g-' || printf('%012x', at) || lower(hex(randomblob(10))), network, network_message_id,"
           + " viewer, represents, source_network, source_id, at, 1 FROM delivery_refs",
-      "INSERT OR REPLACE INTO dedupe(source_network, source_id, seen_at, gid)"
-          + " SELECT source_network, source_id, at, gid FROM message_refs",
+      "INSERT OR REPLACE INTO dedupe(source_network, source_id, seen_at)"
+          + " SELECT source_network, source_id, at FROM message_refs",
       "DROP TABLE delivery_refs",
       // replies from any linked account: a person's most recent conversation on any network
       "CREATE INDEX recent_viewer ON recent_conversations(viewer, at)",
