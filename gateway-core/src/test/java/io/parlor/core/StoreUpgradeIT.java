@@ -7,6 +7,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -47,13 +48,17 @@ class StoreUpgradeIT {
     if (node != null) {
       node.close();
     }
-    netA.stop();
-    netB.stop();
+    for (WireMockServer w : new WireMockServer[] {netA, netB}) {
+      if (w != null) {
+        w.stop();
+      }
+    }
   }
 
   @Test
   void messagesQueuedBeforeTheUpgradeAreDeliveredAfterIt() throws Exception {
     try (InputStream in = getClass().getResourceAsStream("/fixtures/store-before-v2.db")) {
+      assertNotNull(in, "fixtures/store-before-v2.db is on the test class path (committed, not ignored)");
       Files.copy(in, dir.resolve("parlor.db"));
     }
     assertEquals(0, userVersion(dir.resolve("parlor.db")), "the fixture is a version 0 store");
