@@ -31,6 +31,7 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -78,6 +79,8 @@ class LargeMediaIT {
   }
 
   @Test
+  // a node that stops streaming (holds the file) leaves the read blocked: fail, never hang
+  @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void aHundredMebibyteVideoStreamsThroughA64MebibyteHeap() throws Exception {
     MessageDigest expected = MessageDigest.getInstance("SHA-256");
     byte[] buf = new byte[1 << 16];
