@@ -201,7 +201,9 @@ public final class Gateway implements AutoCloseable {
 
     List<HttpRoute> routes = new ArrayList<>();
     nets.forEach(n -> routes.addAll(n.adapter().routes()));
-    Forgetter forgetter = new Forgetter(b.store, b.scheduler, b.statuses, clock, b.snippets);
+    io.parlor.core.groups.Groups groups =
+        new io.parlor.core.groups.Groups(router, relays, random, config.maxGroupSize(), config.delivery().maxAge());
+    Forgetter forgetter = new Forgetter(b.store, b.scheduler, b.statuses, clock, b.snippets, groups);
     AdminApi admin =
         new AdminApi(
             new AdminApi.Deps(config.adminToken(), b.store, b.networks, b.scheduler, b.statuses, clock, b.meters, forgetter));
@@ -213,7 +215,7 @@ public final class Gateway implements AutoCloseable {
                 new CodeSender(system, clock),
                 new SendLimiter(config.users().codesPerAccount(), CODE_WINDOW, clock),
                 new SendLimiter(config.users().codesPerClient(), CODE_WINDOW, clock),
-                b.scheduler, b.statuses, random, clock, forgetter));
+                b.scheduler, b.statuses, random, clock, forgetter, groups, system));
     io.parlor.core.keys.KeysApi keys =
         new io.parlor.core.keys.KeysApi(
             b.store, io.parlor.core.keys.KeysApi.verifiersOf(nets), io.parlor.core.keys.KeysApi.schemesOf(nets), clock);

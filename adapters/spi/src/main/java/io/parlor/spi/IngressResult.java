@@ -38,6 +38,8 @@ public sealed interface IngressResult {
     public static final String TOO_LONG = "too_long";
     /** An edit or delete of a message someone else sent (HTTP 403). */
     public static final String NOT_SENDER = "not_sender";
+    /** Written to a group the sender is not (or no longer) a member of (HTTP 403). */
+    public static final String NOT_A_MEMBER = "not_a_member";
     /** A reaction, edit or delete of a message Parlor does not know in this conversation. */
     public static final String UNKNOWN_REFERENCE = "unknown_reference";
 

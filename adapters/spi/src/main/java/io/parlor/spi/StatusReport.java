@@ -18,8 +18,20 @@ import java.util.Optional;
  *     or as a text {@link Grade#FALLBACK}); null when there was nothing to grade
  * @param account for a {@link Status#READ} status: the sender's account on this network, which
  *     platforms need to mark their thread read (Messenger's {@code mark_seen}); null otherwise
+ * @param members for a message to a group (contract part 2, section 5): how its legs to the
+ *     other members ended; null otherwise
  */
-public record StatusReport(MessageId id, Status status, String reason, Instant at, Grade as, Address account) {
+public record StatusReport(
+    MessageId id, Status status, String reason, Instant at, Grade as, Address account, Members members) {
+  /** How a group message's legs ended: delivered, failed (or expired), still pending. */
+  public record Members(int delivered, int failed, int pending) {
+    public Members {
+      if (delivered < 0 || failed < 0 || pending < 0) {
+        throw new IllegalArgumentException("member counts are never negative");
+      }
+    }
+  }
+
   /** Outcomes reported to the sender's network. */
   public enum Status {
     DELIVERED,
@@ -46,7 +58,16 @@ public record StatusReport(MessageId id, Status status, String reason, Instant a
 
   /** A status without grade or account. */
   public StatusReport(MessageId id, Status status, String reason, Instant at) {
-    this(id, status, reason, at, null, null);
+    this(id, status, reason, at, null, null, null);
+  }
+
+  /** A status of a message outside groups. */
+  public StatusReport(MessageId id, Status status, String reason, Instant at, Grade as, Address account) {
+    this(id, status, reason, at, as, account, null);
+  }
+
+  public Optional<Members> membersOpt() {
+    return Optional.ofNullable(members);
   }
 
   public Optional<Grade> asOpt() {

@@ -158,6 +158,7 @@ public final class ConfigLoader {
     }
     Duration threadTtl = policy.duration("threadTtl", Duration.ofDays(30), Duration.ofHours(1), Duration.ofDays(365));
     int maxNew = policy.integer("maxNewRecipientsPerHour", 200, 1, 1_000_000);
+    int maxGroupSize = policy.integer("maxGroupSize", 32, 2, 256);
     policy.reportUnknownKeys();
 
     ConfigView d = section(root, "delivery");
@@ -220,7 +221,7 @@ public final class ConfigLoader {
     root.reportUnknownKeys();
     return new GatewayConfig(
         nodeId, region, new GatewayConfig.Http(bind, port, readTimeout, idleTimeout, publicUrl), storePath, token,
-        retention, denied, threadTtl, maxNew, delivery, users, media, format, level, List.copyOf(networks));
+        retention, denied, threadTtl, maxNew, maxGroupSize, delivery, users, media, format, level, List.copyOf(networks));
   }
 
   /** A list of CIDR ranges, each checked. */

@@ -19,6 +19,7 @@ import java.util.Optional;
  * @param deniedRegions regions where sensitive data must not go
  * @param threadTtl relay handles and thread records unused this long are forgotten
  * @param maxNewRecipientsPerHour fan-out limit: new conversations one sender may start an hour
+ * @param maxGroupSize most members (and pending invitations) a group may have
  * @param delivery delivery policy settings
  * @param users the user API's settings
  * @param media capability URLs for media held by networks
@@ -36,6 +37,7 @@ public record GatewayConfig(
     List<String> deniedRegions,
     Duration threadTtl,
     int maxNewRecipientsPerHour,
+    int maxGroupSize,
     Delivery delivery,
     Users users,
     Media media,

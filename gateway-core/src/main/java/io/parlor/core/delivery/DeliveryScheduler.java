@@ -391,12 +391,19 @@ public final class DeliveryScheduler implements AutoCloseable {
               if (!MessageTable.delete(c, m.gid())) {
                 return null;
               }
+              boolean inGroup = io.parlor.core.groups.GroupLegs.groupOf(m).isPresent();
               if (network != null && result != null) {
                 preparer.writeLeg(c, m, network, result, report.at());
-                if (network.adapter().capabilities().deliveryReceipts() == io.parlor.spi.Level.FULL) {
+                if (!inGroup && network.adapter().capabilities().deliveryReceipts() == io.parlor.spi.Level.FULL) {
                   ReceiptBook.await(c, m, network.id(), result.networkMessageId(), report.as(), report.at());
                   return null; // the status comes with the receipt
                 }
+              }
+              if (inGroup) {
+                // a group leg ends in its message's tally: one status when the last leg ended
+                java.util.Optional<StatusReport> done = io.parlor.core.groups.GroupLegs.legEnded(
+                    c, m, report.status() == StatusReport.Status.DELIVERED, report.at());
+                return done.isPresent() ? StatusOutbox.add(c, m.sourceNetwork(), done.get()) : null;
               }
               return StatusOutbox.add(c, m.sourceNetwork(), report);
             })

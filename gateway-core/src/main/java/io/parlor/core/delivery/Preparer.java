@@ -141,7 +141,9 @@ final class Preparer {
           singleIdentity(network) || (source != null && singleIdentity(source)));
     }
     if (singleIdentity(network)) {
-      ReplyTable.touchRecent(c, network.id(), m.recipient(), m.sender(), at);
+      // a group's message: the member's replies without context go to the group
+      ReplyTable.touchRecent(c, network.id(), m.recipient(),
+          io.parlor.core.groups.GroupLegs.groupOf(m).orElse(m.sender()), at);
     }
   }
 }

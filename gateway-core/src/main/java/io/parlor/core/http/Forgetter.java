@@ -28,7 +28,10 @@ public final class Forgetter {
   private final Snippets snippets;
 
   /** @param snippets the in-memory snippets of messages, which forget the person's too */
-  public Forgetter(SqliteStore store, DeliveryScheduler scheduler, StatusDispatcher statuses, Clock clock, Snippets snippets) {
+  public Forgetter(
+      SqliteStore store, DeliveryScheduler scheduler, StatusDispatcher statuses, Clock clock, Snippets snippets,
+      io.parlor.core.groups.Groups groups) {
+    this.groups = groups;
     this.store = store;
     this.scheduler = scheduler;
     this.statuses = statuses;
@@ -36,7 +39,9 @@ public final class Forgetter {
     this.snippets = snippets;
   }
 
-  private record Forgotten(List<String> gids, List<StatusOutbox.Entry> statuses) {}
+  private final io.parlor.core.groups.Groups groups;
+
+  private record Forgotten(List<String> gids, List<StatusOutbox.Entry> statuses, List<StoredMessage> legs) {}
 
   /** Completes with false when there was no such person. */
   public CompletionStage<Boolean> forget(String personId) {
@@ -52,17 +57,28 @@ public final class Forgetter {
               for (StoredMessage m : MessageTable.forRecipient(c, key)) {
                 MessageTable.delete(c, m.gid());
                 gids.add(m.gid());
+                if (io.parlor.core.groups.GroupLegs.groupOf(m).isPresent()) {
+                  // a group leg ends in its message's tally
+                  java.util.Optional<StatusReport> done =
+                      io.parlor.core.groups.GroupLegs.legEnded(c, m, false, clock.instant());
+                  if (done.isPresent()) {
+                    out.add(StatusOutbox.add(c, m.sourceNetwork(), done.get()));
+                  }
+                  continue;
+                }
                 out.add(
                     StatusOutbox.add(
                         c, m.sourceNetwork(),
                         new StatusReport(m.sourceId(), StatusReport.Status.FAILED, "recipient_unreachable", clock.instant())));
               }
+              // leaves every group (announced as leaving; a group left empty is deleted)
+              List<StoredMessage> legs = groups.forget(c, personId, clock.instant());
               List<io.parlor.spi.envelope.Address> accounts = PeopleTable.accounts(c, personId);
               io.parlor.core.keys.KeyLog.forget(c, accounts);
               PeopleTable.delete(c, personId);
               snippets.forget(key);
               accounts.forEach(a -> snippets.forget(PartyKey.address(a)));
-              return new Forgotten(gids, out);
+              return new Forgotten(gids, out, legs);
             })
         .thenApply(
             f -> {
@@ -70,6 +86,7 @@ public final class Forgetter {
                 return false;
               }
               scheduler.drop(f.gids);
+              f.legs.forEach(scheduler::enqueue);
               f.statuses.forEach(statuses::dispatch);
               store.noteDeletion();
               return true;

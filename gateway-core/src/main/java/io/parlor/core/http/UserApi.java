@@ -55,14 +55,18 @@ public final class UserApi {
       StatusDispatcher statuses,
       SecureRandom random,
       Clock clock,
-      Forgetter forgetter) {}
+      Forgetter forgetter,
+      io.parlor.core.groups.Groups groups,
+      io.parlor.core.linking.SystemMessages system) {}
 
   private final Deps d;
   private final Forgetter forgetter;
+  private final GroupsApi groups;
 
   public UserApi(Deps deps) {
     this.d = deps;
     this.forgetter = deps.forgetter();
+    this.groups = new GroupsApi(deps.store(), deps.groups(), deps.scheduler(), deps.system(), deps.clock());
   }
 
   public CompletionStage<HttpResponse> handle(HttpRequest req) {
@@ -90,6 +94,9 @@ public final class UserApi {
         return m.equals("POST") ? withSession(req, (id, token) -> block(req, id, true)) : methodNotAllowed();
       default:
         break;
+    }
+    if (GroupsApi.owns(path)) {
+      return withSession(req, (id, token) -> groups.handle(req, id));
     }
     if (path.startsWith("/v1/me/accounts/") && m.equals("DELETE")) {
       String address = path.substring("/v1/me/accounts/".length());
@@ -365,7 +372,8 @@ public final class UserApi {
     return Json.ok(200, o);
   }
 
-  private static Optional<JsonNode> body(HttpRequest req) {
+  /** The request's body as a JSON object; empty when it is not one. */
+  static Optional<JsonNode> body(HttpRequest req) {
     try {
       JsonNode n = EnvelopeJson.mapper().readTree(req.body());
       return n != null && n.isObject() ? Optional.of(n) : Optional.empty();
@@ -394,7 +402,7 @@ public final class UserApi {
     return n;
   }
 
-  private static HttpResponse invalid(String message) {
+  static HttpResponse invalid(String message) {
     return Json.error(400, "invalid_request", message);
   }
 
@@ -402,11 +410,11 @@ public final class UserApi {
     return invalid("body: must be a JSON object");
   }
 
-  private static CompletionStage<HttpResponse> methodNotAllowed() {
+  static CompletionStage<HttpResponse> methodNotAllowed() {
     return done(Json.error(405, "method_not_allowed", "method not allowed here"));
   }
 
-  private static CompletionStage<HttpResponse> done(HttpResponse r) {
+  static CompletionStage<HttpResponse> done(HttpResponse r) {
     return CompletableFuture.completedFuture(r);
   }
 

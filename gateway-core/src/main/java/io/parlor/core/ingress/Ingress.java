@@ -20,6 +20,7 @@ import io.parlor.core.linking.Person;
 import io.parlor.spi.envelope.Content;
 import io.parlor.core.routing.Router;
 import io.parlor.core.store.MessageTable;
+import io.parlor.core.groups.GroupFanOut;
 import io.parlor.core.store.SqliteStore;
 import io.parlor.core.store.StoredMessage;
 import io.parlor.spi.InboundSink;
@@ -54,6 +55,7 @@ public final class Ingress {
   private final java.util.function.Predicate<NetworkId> singleIdentity;
   private final SafetyLog safety;
   private final Conversations conversations;
+  private final GroupFanOut groups;
   private volatile boolean open = true;
 
   /** Construction parameters. */
@@ -93,6 +95,7 @@ public final class Ingress {
     this.singleIdentity = d.singleIdentity();
     this.safety = d.safety();
     this.conversations = d.conversations();
+    this.groups = new GroupFanOut(d.router(), d.relays());
   }
 
   /** The sink handed to the adapter of {@code network}. */
@@ -147,9 +150,14 @@ public final class Ingress {
    * @param statuses statuses written in the same transaction, to dispatch after the commit
    */
   private record Outcome(
-      IngressResult result, StoredMessage stored, List<String> removed, List<StatusOutbox.Entry> statuses) {
+      IngressResult result, StoredMessage stored, List<String> removed, List<StatusOutbox.Entry> statuses,
+      List<StoredMessage> legs) {
     Outcome(IngressResult result, StoredMessage stored) {
-      this(result, stored, List.of(), List.of());
+      this(result, stored, List.of(), List.of(), List.of());
+    }
+
+    Outcome(IngressResult result, StoredMessage stored, List<String> removed, List<StatusOutbox.Entry> statuses) {
+      this(result, stored, removed, statuses, List.of());
     }
   }
 
@@ -158,6 +166,13 @@ public final class Ingress {
       scheduler.drop(r.removed());
     }
     r.statuses().forEach(conversations.statuses()::dispatch);
+    if (!r.legs().isEmpty() && e.content() instanceof Content.Text t) {
+      StoredMessage first = r.legs().get(0);
+      Instant until = now.plus(conversations.metadataRetention());
+      conversations.snippets().put(
+          source, e.id(), first.sender(), t.text(), first.deadline().isBefore(until) ? first.deadline() : until);
+    }
+    r.legs().forEach(scheduler::enqueue);
     if (r.stored() != null) {
       StoredMessage m = r.stored();
       if (m.envelope().content() instanceof Content.Text t) {
@@ -182,6 +197,9 @@ public final class Ingress {
     Router.Decision d = router.decide(c, e);
     if (d instanceof Router.Refuse r) {
       return new Outcome(r.refusal(), null);
+    }
+    if (d instanceof Router.GroupAccept g) {
+      return toGroup(c, source, e, g, now, gid);
     }
     Router.Accept a = (Router.Accept) d;
     Envelope msg = a.content() == null ? e : e.withContent(a.content());
@@ -241,6 +259,49 @@ public final class Ingress {
   }
 
   /**
+   * A message to a group: without its own timer it gets the group's default; then one leg per
+   * other member ({@link GroupFanOut}). Replies from a single-identity network continue the group.
+   */
+  private Outcome toGroup(java.sql.Connection c, NetworkId source, Envelope e, Router.GroupAccept g, Instant now, String gid)
+      throws java.sql.SQLException {
+    Envelope msg = e;
+    if (msg.timer() == null) {
+      Long t = io.parlor.core.groups.GroupTable.find(c, g.groupId())
+          .map(io.parlor.core.groups.GroupTable.Group::timerSeconds).orElse(null);
+      if (t != null) {
+        msg = msg.withTimer(new Timer(t, Timer.Start.SEND));
+      }
+    }
+    Instant deadline = deadline(msg, now);
+    if (!deadline.isAfter(now)) {
+      return new Outcome(IngressResult.Refused.of(IngressResult.Refused.EXPIRED, "the message's timer has already run out"), null);
+    }
+    GroupFanOut.Result r = groups.fromMember(c, source, msg, g.sender(), g.groupId(), gid, deadline, now);
+    if (!(r.result() instanceof IngressResult.Accepted)) {
+      return new Outcome(r.result(), null);
+    }
+    PartyKey group = PartyKey.group(g.groupId());
+    safety.record(c, source, g.sender(), group, msg.content().size(), now);
+    if (singleIdentity.test(source)) {
+      ReplyTable.touchRecent(c, source, g.sender(), group, now);
+    }
+    List<String> removed = new ArrayList<>();
+    List<StatusOutbox.Entry> statuses = new ArrayList<>();
+    if (r.status() != null) {
+      statuses.add(StatusOutbox.add(c, source, r.status()));
+    }
+    for (StoredMessage target : r.removed()) {
+      // a delete for everyone took a still-queued leg back: it ends as failed in its message's tally
+      removed.add(target.gid());
+      java.util.Optional<StatusReport> done = io.parlor.core.groups.GroupLegs.legEnded(c, target, false, now);
+      if (done.isPresent()) {
+        statuses.add(StatusOutbox.add(c, target.sourceNetwork(), done.get()));
+      }
+    }
+    return new Outcome(r.result(), null, removed, statuses, r.legs());
+  }
+
+  /**
    * A message without its own timer gets the thread's default: each person's default timer for
    * new threads, the shorter when both set one (a person who set none leaves it to the other).
    */
@@ -266,7 +327,7 @@ public final class Ingress {
   }
 
   /** When a send-started timer runs out, if any. Counted from sentAt, never from the future. */
-  static Instant expiresAt(Envelope e, Instant now) {
+  public static Instant expiresAt(Envelope e, Instant now) {
     Instant at = e.expiresAt();
     Timer t = e.timer();
     if (t != null && t.start() == Timer.Start.SEND) {

@@ -49,6 +49,12 @@ public final class Router {
    */
   public record Accept(PartyKey sender, PartyKey recipient, Content content) implements Decision {}
 
+  /**
+   * To a group, through {@code sender}'s own group address: the caller checks membership and fans
+   * the message out to the other members.
+   */
+  public record GroupAccept(PartyKey sender, String groupId) implements Decision {}
+
   /** Not deliverable. */
   public record Refuse(IngressResult.Refused refusal) implements Decision {}
 
@@ -72,6 +78,9 @@ public final class Router {
           return UNREACHABLE;
         }
         recipient = relay.get().represents();
+        if (recipient.isGroup()) {
+          return new GroupAccept(sender, recipient.groupId());
+        }
         if (!exists(c, recipient) || blocks(c, recipient, sender)) {
           return UNREACHABLE;
         }
@@ -90,6 +99,16 @@ public final class Router {
       return UNREACHABLE;
     }
     return new Accept(sender, recipient, null);
+  }
+
+  /**
+   * Whether {@code sender} may reach person {@code personId} at all (opted in, accepts this
+   * sender, no block): what a group invitation needs.
+   */
+  public boolean reachable(Connection c, String personId, PartyKey sender) throws SQLException {
+    Optional<Person> person = PeopleTable.find(c, personId);
+    return person.isPresent() && person.get().optIn() && accepts(c, person.get(), sender)
+        && !person.get().key().equals(sender) && !PeopleTable.blocked(c, person.get().id(), sender);
   }
 
   /** A first message to a person: only if they opted in and accept this sender. */
@@ -149,6 +168,10 @@ public final class Router {
     } else {
       return Optional.empty();
     }
+    if (target.isPresent() && target.get().isGroup()) {
+      // the most recent conversation of this sender on a single-identity network was a group's
+      return Optional.of(new GroupAccept(sender, target.get().groupId()));
+    }
     if (target.isEmpty() || !exists(c, target.get()) || target.get().equals(sender)
         || blocks(c, target.get(), sender)) {
       return Optional.of(UNREACHABLE);
@@ -165,7 +188,9 @@ public final class Router {
   public Optional<PartyKey> counterpart(Connection c, PartyKey sender, Address to) throws SQLException {
     switch (to.kind()) {
       case RELAY:
-        return relays.find(c, to).filter(r -> r.viewer().equals(sender)).map(RelayTable.Relay::represents);
+        // events to a group address (typing, read) are not carried yet
+        return relays.find(c, to).filter(r -> r.viewer().equals(sender)).map(RelayTable.Relay::represents)
+            .filter(p -> !p.isGroup());
       case HANDLE:
         return PeopleTable.personByHandle(c, to.value().substring(1)).map(PartyKey::person);
       case ACCOUNT:
@@ -178,7 +203,7 @@ public final class Router {
           }
           if (p instanceof SenderPresentation.SingleIdentity si && si.self().equals(to)) {
             Optional<PartyKey> recent = ReplyTable.recent(c, net.get().id(), sender);
-            return recent.isPresent() ? recent : ReplyTable.recentAnywhere(c, sender);
+            return (recent.isPresent() ? recent : ReplyTable.recentAnywhere(c, sender)).filter(x -> !x.isGroup());
           }
         }
         return PeopleTable.personOf(c, to).map(PartyKey::person);

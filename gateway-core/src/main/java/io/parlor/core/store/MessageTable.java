@@ -36,14 +36,24 @@ public final class MessageTable {
 
   /** Inserts the message and its dedupe key; returns it with its sequence number. */
   public static StoredMessage insert(Connection c, StoredMessage m, Instant now) throws SQLException {
+    remember(c, m.sourceNetwork(), m.sourceId(), now);
+    return insertLeg(c, m, now);
+  }
+
+  /** Inserts the dedupe key of an accepted message (a group message's, once for all its legs). */
+  public static void remember(Connection c, NetworkId network, MessageId id, Instant now) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "INSERT INTO dedupe(source_network, source_id, seen_at) VALUES (?,?,?)")) {
-      ps.setString(1, m.sourceNetwork().value());
-      ps.setString(2, m.sourceId().value());
+      ps.setString(1, network.value());
+      ps.setString(2, id.value());
       ps.setLong(3, now.toEpochMilli());
       ps.executeUpdate();
     }
+  }
+
+  /** Inserts one queued delivery without a dedupe key; returns it with its sequence number. */
+  public static StoredMessage insertLeg(Connection c, StoredMessage m, Instant now) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "INSERT INTO messages(gid, source_network, source_id, conversation, sender, recipient,"

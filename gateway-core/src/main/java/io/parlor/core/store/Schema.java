@@ -70,6 +70,35 @@ final class Schema {
           + " expires_at INTEGER NOT NULL) WITHOUT ROWID",
       "CREATE INDEX media_links_expiry ON media_links(expires_at)",
     },
+    // 2: small groups (contract part 2, section 5)
+    {
+      // a group lives as long as it has members; its default disappearing timer, if any
+      "CREATE TABLE groups ("
+          + " id TEXT PRIMARY KEY,"
+          + " name TEXT NOT NULL,"
+          + " timer_seconds INTEGER,"
+          + " created_at INTEGER NOT NULL) WITHOUT ROWID",
+      // members (state 'member') and pending invitations (state 'invited'); role admin or member
+      "CREATE TABLE group_members ("
+          + " group_id TEXT NOT NULL,"
+          + " person_id TEXT NOT NULL,"
+          + " role TEXT NOT NULL,"
+          + " state TEXT NOT NULL,"
+          + " at INTEGER NOT NULL,"
+          + " PRIMARY KEY (group_id, person_id)) WITHOUT ROWID",
+      "CREATE INDEX group_members_person ON group_members(person_id)",
+      // a group message's legs still under way, for the one status its sender gets; deleted
+      // with that status
+      "CREATE TABLE group_sends ("
+          + " source_network TEXT NOT NULL,"
+          + " source_id TEXT NOT NULL,"
+          + " group_id TEXT NOT NULL,"
+          + " pending INTEGER NOT NULL,"
+          + " delivered INTEGER NOT NULL,"
+          + " failed INTEGER NOT NULL,"
+          + " PRIMARY KEY (source_network, source_id)) WITHOUT ROWID",
+      "ALTER TABLE status_outbox ADD COLUMN members TEXT",
+    },
   };
 
   /** The schema version this build writes. */

@@ -25,8 +25,8 @@ public final class StatusOutbox {
   public static Entry add(Connection c, NetworkId network, StatusReport r) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT INTO status_outbox(network, source_id, status, reason, at, grade, account)"
-                + " VALUES (?,?,?,?,?,?,?)")) {
+            "INSERT INTO status_outbox(network, source_id, status, reason, at, grade, account, members)"
+                + " VALUES (?,?,?,?,?,?,?,?)")) {
       ps.setString(1, network.value());
       ps.setString(2, r.id().value());
       ps.setString(3, r.status().name());
@@ -34,9 +34,20 @@ public final class StatusOutbox {
       ps.setLong(5, r.at().toEpochMilli());
       ps.setString(6, r.as() == null ? null : r.as().name());
       ps.setString(7, r.account() == null ? null : r.account().value());
+      ps.setString(8, r.members() == null ? null
+          : r.members().delivered() + " " + r.members().failed() + " " + r.members().pending());
       ps.executeUpdate();
       return new Entry(Rowids.last(c), network, r);
     }
+  }
+
+  /** "delivered failed pending", as {@link #add} writes it. */
+  private static StatusReport.Members members(String s) {
+    if (s == null) {
+      return null;
+    }
+    String[] p = s.split(" ");
+    return new StatusReport.Members(Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2]));
   }
 
   public static void remove(Connection c, long id) throws SQLException {
@@ -51,7 +62,8 @@ public final class StatusOutbox {
     try (Statement st = c.createStatement();
         ResultSet rs =
             st.executeQuery(
-                "SELECT id, network, source_id, status, reason, at, grade, account FROM status_outbox ORDER BY id")) {
+                "SELECT id, network, source_id, status, reason, at, grade, account, members FROM status_outbox"
+                    + " ORDER BY id")) {
       while (rs.next()) {
         out.add(
             new Entry(
@@ -63,7 +75,8 @@ public final class StatusOutbox {
                     rs.getString(5),
                     Instant.ofEpochMilli(rs.getLong(6)),
                     rs.getString(7) == null ? null : StatusReport.Grade.valueOf(rs.getString(7)),
-                    rs.getString(8) == null ? null : io.parlor.spi.envelope.Address.of(rs.getString(8)))));
+                    rs.getString(8) == null ? null : io.parlor.spi.envelope.Address.of(rs.getString(8)),
+                    members(rs.getString(9)))));
       }
     }
     return out;

@@ -62,15 +62,19 @@ class MessengerSenderTest {
         () -> s.prepare(enc, to("messenger:6543210987654321"))).reason());
   }
 
+  /** The longest group label: the limits hold behind the longest group name, name and handle. */
+  private static final Envelope.Group GROUP =
+      new Envelope.Group(io.parlor.spi.envelope.Address.of("~gggggggggg"), "G".repeat(Envelope.MAX_NAME));
+
   @Test
   void messengerLimitIs2000CharactersWithPrefix() throws Exception {
     MessengerSender s = sender(Platform.MESSENGER, "messenger");
     String relay = "~" + "a".repeat(32);
     int declared = Platform.MESSENGER.maxText() - MessengerSender.MAX_PREFIX;
     String name = "N".repeat(Envelope.MAX_NAME);
-    s.prepare(text(relay, "\u00e9".repeat(declared)).withFromName(name), to("messenger:6543210987654321"));
+    s.prepare(text(relay, "\u00e9".repeat(declared)).withFromName(name).withGroup(GROUP), to("messenger:6543210987654321"));
     assertEquals(Reason.TOO_LONG, assertThrows(PermanentDeliveryException.class,
-        () -> s.prepare(text(relay, "x".repeat(declared + 1)).withFromName(name), to("messenger:6543210987654321"))).reason());
+        () -> s.prepare(text(relay, "x".repeat(declared + 1)).withFromName(name).withGroup(GROUP), to("messenger:6543210987654321"))).reason());
   }
 
   @Test
@@ -79,9 +83,9 @@ class MessengerSenderTest {
     String relay = "~" + "a".repeat(32);
     int declared = Platform.INSTAGRAM.maxText() - MessengerSender.MAX_PREFIX;
     String name = "N".repeat(Envelope.MAX_NAME);
-    s.prepare(text(relay, "x".repeat(declared)).withFromName(name), to("instagram:7400000000000012"));
+    s.prepare(text(relay, "x".repeat(declared)).withFromName(name).withGroup(GROUP), to("instagram:7400000000000012"));
     assertEquals(Reason.TOO_LONG, assertThrows(PermanentDeliveryException.class,
-        () -> s.prepare(text(relay, "x".repeat(declared + 1)).withFromName(name), to("instagram:7400000000000012"))).reason());
+        () -> s.prepare(text(relay, "x".repeat(declared + 1)).withFromName(name).withGroup(GROUP), to("instagram:7400000000000012"))).reason());
     // 600 two-byte characters fit the character count but not Instagram's byte limit.
     assertEquals(Reason.TOO_LONG, assertThrows(PermanentDeliveryException.class,
         () -> s.prepare(text("~abcd1234", "\u00e9".repeat(600)), to("instagram:7400000000000012"))).reason());

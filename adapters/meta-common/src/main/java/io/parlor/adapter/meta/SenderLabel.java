@@ -9,12 +9,16 @@ import io.parlor.spi.envelope.Envelope;
  * Who a message is from, as a single-identity network (a business number, a page) shows it: every
  * message comes from the same identity, so the text (or caption) starts with the sender as the
  * core presents them — a relay handle or public handle, after the display name they chose:
- * {@code "~k3j9x2m4pq: "} or {@code "Bob B. (@bob): "}. An account address (possibly a phone
- * number of another network) is never shown. Stateless, thread-safe.
+ * {@code "~k3j9x2m4pq: "} or {@code "Bob B. (@bob): "}, after the group's name in a group
+ * ({@code "[Climbing] @bob: "}). An account address (possibly a phone number of another network)
+ * is never shown. Stateless, thread-safe.
  */
 public final class SenderLabel {
-  /** Longest label with its separator: a 64-character name, " (", a 33-character handle, "): ". */
-  public static final int MAX_PREFIX = 64 + 2 + 33 + 3;
+  /**
+   * Longest label with its separator: "[", a 64-character group name, "] ", a 64-character name,
+   * " (", a 33-character handle, "): ".
+   */
+  public static final int MAX_PREFIX = 1 + 64 + 2 + 64 + 2 + 33 + 3;
 
   private SenderLabel() {}
 
@@ -29,7 +33,8 @@ public final class SenderLabel {
       throw new PermanentDeliveryException(
           Reason.UNSUPPORTED, what + ": sender must be presented as a ~relay or @handle, not an account");
     }
-    return envelope.fromName() == null ? from.value() : envelope.fromName() + " (" + from.value() + ")";
+    String label = envelope.fromName() == null ? from.value() : envelope.fromName() + " (" + from.value() + ")";
+    return envelope.group() == null ? label : "[" + envelope.group().name() + "] " + label;
   }
 
   /** {@code "<label>: <text>"}. */

@@ -25,7 +25,9 @@ import java.util.Locale;
  * field; malformed JSON, including byte sequences that are not valid UTF-8, is reported as field
  * {@code body}. Unknown fields are ignored so that senders may add fields in later versions.
  * Version 2 ({@code "v": 2}, contract part 2) adds the content kinds of {@link ContentJson} and
- * {@code fromName}; writing adds {@code "v": 2} exactly when an envelope uses them.
+ * {@code fromName}, and on deliveries {@code group} and {@code system} (section 5; ignored when a
+ * network sends them: a network addresses a group through {@code to}); writing adds {@code "v": 2}
+ * exactly when an envelope uses them.
  *
  * <pre>{@code
  * Envelope e = EnvelopeJson.read(bytes);
@@ -105,7 +107,17 @@ public final class EnvelopeJson {
         replyTo == null ? null : MessageId.parse("replyTo", replyTo),
         expiresAt == null ? null : instant("expiresAt", expiresAt),
         fallback != null && fallback.booleanValue(),
-        text(root, "fromName", false));
+        text(root, "fromName", false),
+        stored ? group(root.get("group")) : null,
+        stored && root.path("system").asBoolean(false));
+  }
+
+  /** A stored delivery's group (networks address a group through {@code to}; theirs is ignored). */
+  private static Envelope.Group group(JsonNode g) {
+    if (g == null || g.isNull()) {
+      return null;
+    }
+    return new Envelope.Group(Address.parse("group.id", text(g, "group.id", "id", true)), text(g, "group.name", "name", true));
   }
 
   /** {@code v}: absent means 1; else 1 or 2. */
@@ -174,6 +186,14 @@ public final class EnvelopeJson {
     }
     if (e.plaintextFallback()) {
       n.put("plaintextFallback", true);
+    }
+    if (e.group() != null) {
+      ObjectNode g = n.putObject("group");
+      g.put("id", e.group().id().value());
+      g.put("name", e.group().name());
+    }
+    if (e.system()) {
+      n.put("system", true);
     }
     return n;
   }

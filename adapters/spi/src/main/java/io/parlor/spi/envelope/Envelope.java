@@ -22,6 +22,10 @@ import java.util.Optional;
  *     in a thread that has been end-to-end encrypted (the recipient must allow it too)
  * @param fromName on messages the gateway delivers: the display name the sender chose to show
  *     (1-64 characters), or null
+ * @param group on messages the gateway delivers to a member of a group (contract part 2, section
+ *     5): the group as this member sees it, or null
+ * @param system on messages the gateway delivers: written by the node itself ({@code @parlor}),
+ *     e.g. a group's membership change
  */
 public record Envelope(
     MessageId id,
@@ -33,7 +37,39 @@ public record Envelope(
     MessageId replyTo,
     Instant expiresAt,
     boolean plaintextFallback,
-    String fromName) {
+    String fromName,
+    Group group,
+    boolean system) {
+
+  /**
+   * A group as one member sees it: {@code id} is the address this member's networks write to
+   * (a relay handle of their own), {@code name} the group's name (1-64 characters).
+   */
+  public record Group(Address id, String name) {
+    public Group {
+      if (id == null) {
+        throw new EnvelopeException("group.id", "is required");
+      }
+      if (!validName(name)) {
+        throw new EnvelopeException("group.name", "must be 1-" + MAX_NAME + " characters without control characters");
+      }
+    }
+  }
+
+  /** An envelope outside any group. */
+  public Envelope(
+      MessageId id,
+      Address from,
+      Address to,
+      Instant sentAt,
+      Content content,
+      Timer timer,
+      MessageId replyTo,
+      Instant expiresAt,
+      boolean plaintextFallback,
+      String fromName) {
+    this(id, from, to, sentAt, content, timer, replyTo, expiresAt, plaintextFallback, fromName, null, false);
+  }
 
   /** Longest display name. */
   public static final int MAX_NAME = 64;
@@ -94,9 +130,9 @@ public record Envelope(
     return name.chars().noneMatch(Character::isISOControl);
   }
 
-  /** 2 when the envelope uses anything of version 2 (a v2 content kind, a display name), else 1. */
+  /** 2 when the envelope uses anything of version 2 (a v2 content kind, a display name, a group), else 1. */
   public int version() {
-    return content.kind().v2() || fromName != null ? 2 : 1;
+    return content.kind().v2() || fromName != null || group != null || system ? 2 : 1;
   }
 
   /** A new envelope without timer, replyTo or expiry. */
@@ -117,35 +153,49 @@ public record Envelope(
   }
 
   public Envelope withId(MessageId newId) {
-    return new Envelope(newId, from, to, sentAt, content, timer, replyTo, expiresAt, plaintextFallback, fromName);
+    return new Envelope(newId, from, to, sentAt, content, timer, replyTo, expiresAt, plaintextFallback, fromName, group, system);
   }
 
   public Envelope withFrom(Address newFrom) {
-    return new Envelope(id, newFrom, to, sentAt, content, timer, replyTo, expiresAt, plaintextFallback, fromName);
+    return new Envelope(id, newFrom, to, sentAt, content, timer, replyTo, expiresAt, plaintextFallback, fromName, group, system);
   }
 
   public Envelope withTo(Address newTo) {
-    return new Envelope(id, from, newTo, sentAt, content, timer, replyTo, expiresAt, plaintextFallback, fromName);
+    return new Envelope(id, from, newTo, sentAt, content, timer, replyTo, expiresAt, plaintextFallback, fromName, group, system);
   }
 
   public Envelope withExpiresAt(Instant newExpiresAt) {
-    return new Envelope(id, from, to, sentAt, content, timer, replyTo, newExpiresAt, plaintextFallback, fromName);
+    return new Envelope(id, from, to, sentAt, content, timer, replyTo, newExpiresAt, plaintextFallback, fromName, group, system);
   }
 
   public Envelope withReplyTo(MessageId newReplyTo) {
-    return new Envelope(id, from, to, sentAt, content, timer, newReplyTo, expiresAt, plaintextFallback, fromName);
+    return new Envelope(id, from, to, sentAt, content, timer, newReplyTo, expiresAt, plaintextFallback, fromName, group, system);
   }
 
   public Envelope withContent(Content newContent) {
-    return new Envelope(id, from, to, sentAt, newContent, timer, replyTo, expiresAt, plaintextFallback, fromName);
+    return new Envelope(id, from, to, sentAt, newContent, timer, replyTo, expiresAt, plaintextFallback, fromName, group, system);
   }
 
   public Envelope withTimer(Timer newTimer) {
-    return new Envelope(id, from, to, sentAt, content, newTimer, replyTo, expiresAt, plaintextFallback, fromName);
+    return new Envelope(id, from, to, sentAt, content, newTimer, replyTo, expiresAt, plaintextFallback, fromName, group, system);
   }
 
   public Envelope withFromName(String newFromName) {
-    return new Envelope(id, from, to, sentAt, content, timer, replyTo, expiresAt, plaintextFallback, newFromName);
+    return new Envelope(id, from, to, sentAt, content, timer, replyTo, expiresAt, plaintextFallback, newFromName, group, system);
+  }
+
+  /** The envelope as delivered to a group member ({@code group}), or outside groups (null). */
+  public Envelope withGroup(Group newGroup) {
+    return new Envelope(id, from, to, sentAt, content, timer, replyTo, expiresAt, plaintextFallback, fromName, newGroup, system);
+  }
+
+  /** The envelope marked as written by the node itself, or not. */
+  public Envelope withSystem(boolean newSystem) {
+    return new Envelope(id, from, to, sentAt, content, timer, replyTo, expiresAt, plaintextFallback, fromName, group, newSystem);
+  }
+
+  public Optional<Group> groupOpt() {
+    return Optional.ofNullable(group);
   }
 
   public Optional<String> fromNameOpt() {

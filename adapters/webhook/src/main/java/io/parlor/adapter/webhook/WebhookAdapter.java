@@ -126,6 +126,12 @@ final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier, 
       n.put("reason", report.reason());
     }
     report.asOpt().ifPresent(g -> n.put("as", g.wire()));
+    report.membersOpt().ifPresent(mc -> {
+      com.fasterxml.jackson.databind.node.ObjectNode o = n.putObject("members");
+      o.put("delivered", mc.delivered());
+      o.put("failed", mc.failed());
+      o.put("pending", mc.pending());
+    });
     n.put("at", report.at().toString());
     return s.post(config.statusUrl(), n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8),
         null, "status of " + report.id());

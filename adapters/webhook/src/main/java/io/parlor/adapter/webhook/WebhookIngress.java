@@ -112,6 +112,7 @@ final class WebhookIngress {
       case IngressResult.Refused.INVALID_ENVELOPE:
         return error(400, refused.code(), refused.message());
       case IngressResult.Refused.NOT_SENDER:
+      case IngressResult.Refused.NOT_A_MEMBER:
         return error(403, refused.code(), refused.message());
       default:
         return error(422, refused.code(), refused.message());

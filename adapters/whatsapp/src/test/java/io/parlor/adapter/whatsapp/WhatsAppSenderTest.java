@@ -91,10 +91,12 @@ class WhatsAppSenderTest {
     int declared = WhatsAppSender.PLATFORM_MAX_TEXT - WhatsAppSender.MAX_PREFIX;
     String relay = "~" + "a".repeat(32);
     String name = "N".repeat(Envelope.MAX_NAME);
-    // The longest text the adapter declares fits even behind the longest name and handle.
-    sender.prepare(text(relay, "x".repeat(declared)).withFromName(name), to("whatsapp:+447700900123"));
+    Envelope.Group group = new Envelope.Group(io.parlor.spi.envelope.Address.of("~gggggggggg"), "G".repeat(Envelope.MAX_NAME));
+    // The longest text the adapter declares fits even behind the longest group name, name and handle.
+    sender.prepare(text(relay, "x".repeat(declared)).withFromName(name).withGroup(group), to("whatsapp:+447700900123"));
     PermanentDeliveryException e = assertThrows(PermanentDeliveryException.class,
-        () -> sender.prepare(text(relay, "x".repeat(declared + 1)).withFromName(name), to("whatsapp:+447700900123")));
+        () -> sender.prepare(text(relay, "x".repeat(declared + 1)).withFromName(name).withGroup(group),
+            to("whatsapp:+447700900123")));
     assertEquals(Reason.TOO_LONG, e.reason());
   }
 }

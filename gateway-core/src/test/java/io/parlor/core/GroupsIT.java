@@ -1,0 +1,359 @@
+package io.parlor.core;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 12 (small groups), through a real node and three webhook networks (WireMock): alice on
+ * {@code neta}, bob on {@code netb}, carol on {@code netc}; dave (on {@code netc}) accepts messages
+ * only from people he wrote to. Invitations, consent, fan-out with one status and member counts,
+ * each member's own group address, leaving, the size limit, non-members, forget-me.
+ */
+class GroupsIT {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+  private static final String SECRET_C = "secret-of-network-c-0003";
+
+  @TempDir Path dir;
+  WireMockServer netA;
+  WireMockServer netB;
+  WireMockServer netC;
+  TestNode node;
+
+  @BeforeEach
+  void start() throws Exception {
+    netA = wire();
+    netB = wire();
+    netC = wire();
+    String yaml = String.join("\n",
+        "http:", "  port: 0", "  readTimeout: PT2S",
+        "store:", "  path: " + dir.resolve("parlor.db"),
+        "admin:", "  token: admin-token-0123456789",
+        "policy:", "  maxGroupSize: 4",
+        "delivery:", "  initialBackoff: PT0.05S", "  maxBackoff: PT0.2S", "  breakerOpenFor: PT0.2S",
+        "networks:",
+        net("neta", TestNode.SECRET_A, netA),
+        net("netb", TestNode.SECRET_B, netB),
+        net("netc", SECRET_C, netC),
+        "");
+    node = new TestNode(dir, yaml);
+    person("alice", "neta:alice", "\"handle\":\"alice\"");
+    person("bob", "netb:bob", "\"handle\":\"bob\"");
+    person("carol", "netc:carol", "\"reachableBy\":\"everyone\"");
+    person("dave", "netc:dave", "\"reachableBy\":\"contacted\"");
+  }
+
+  private static WireMockServer wire() {
+    WireMockServer w = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
+    w.start();
+    w.stubFor(post(urlEqualTo("/messages")).willReturn(aResponse().withStatus(200)));
+    w.stubFor(post(urlEqualTo("/status")).willReturn(aResponse().withStatus(200)));
+    return w;
+  }
+
+  private static String net(String id, String secret, WireMockServer w) {
+    return String.join("\n",
+        "  - id: " + id, "    type: webhook", "    secret: " + secret,
+        "    deliveryUrl: " + w.baseUrl() + "/messages", "    statusUrl: " + w.baseUrl() + "/status",
+        "    capabilities:", "      expiry: true");
+  }
+
+  private void person(String id, String account, String extra) throws Exception {
+    HttpResponse<String> r = node.admin("PUT", "/people/" + id,
+        "{\"accounts\":[\"" + account + "\"],\"optIn\":true," + extra + "}");
+    assertEquals(200, r.statusCode(), r.body());
+  }
+
+  @AfterEach
+  void stop() {
+    if (node != null) {
+      node.close();
+    }
+    netA.stop();
+    netB.stop();
+    netC.stop();
+  }
+
+  // --- helpers -------------------------------------------------------------------------------
+
+  private static List<JsonNode> bodies(WireMockServer w, String path) {
+    return w.findAll(postRequestedFor(urlEqualTo(path))).stream()
+        .map(r -> TestNode.json(r.getBodyAsString()))
+        .collect(Collectors.toList());
+  }
+
+  /** Messages {@code account} got (the networks deliver to their own accounts' URLs alike). */
+  private static List<JsonNode> to(WireMockServer w, String account) {
+    return bodies(w, "/messages").stream()
+        .filter(b -> b.path("to").asText().equals(account) || b.path("recipient").asText().equals(account))
+        .collect(Collectors.toList());
+  }
+
+  private static List<JsonNode> groupMessages(WireMockServer w) {
+    return bodies(w, "/messages").stream().filter(b -> b.has("group")).collect(Collectors.toList());
+  }
+
+  private static JsonNode awaitGroupMessage(WireMockServer w, java.util.function.Predicate<JsonNode> p)
+      throws InterruptedException {
+    TestNode.await("a group message", WAIT, () -> groupMessages(w).stream().anyMatch(p));
+    return groupMessages(w).stream().filter(p).findFirst().orElseThrow();
+  }
+
+  private static boolean says(JsonNode b, String text) {
+    return b.path("content").path("text").asText().contains(text);
+  }
+
+  private WireMockServer wireOf(String address) {
+    return address.startsWith("netb:") ? netB : address.startsWith("netc:") ? netC : netA;
+  }
+
+  private String signIn(String address) throws Exception {
+    WireMockServer w = wireOf(address);
+    int before = bodies(w, "/messages").size();
+    node.http.send(HttpRequest.newBuilder(node.uri("/v1/auth/start"))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"address\":\"" + address + "\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    TestNode.await("the code", WAIT, () -> bodies(w, "/messages").size() > before);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b(\\d{6})\\b")
+        .matcher(bodies(w, "/messages").get(before).get("content").get("text").asText());
+    assertTrue(m.find());
+    HttpResponse<String> r = node.http.send(HttpRequest.newBuilder(node.uri("/v1/auth/verify"))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"address\":\"" + address + "\",\"code\":\"" + m.group(1) + "\"}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+    return TestNode.json(r.body()).get("token").asText();
+  }
+
+  private HttpResponse<String> api(String token, String method, String path, String json) throws Exception {
+    return node.http.send(HttpRequest.newBuilder(node.uri(path))
+        .header("authorization", "Bearer " + token)
+        .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json))
+        .build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private JsonNode show(String token, String id) throws Exception {
+    HttpResponse<String> r = api(token, "GET", "/v1/me/groups/" + id, null);
+    assertEquals(200, r.statusCode(), r.body());
+    return TestNode.json(r.body());
+  }
+
+  private static JsonNode statusOf(WireMockServer w, String id) throws InterruptedException {
+    TestNode.await("status of " + id, WAIT,
+        () -> bodies(w, "/status").stream().anyMatch(s -> s.get("id").asText().equals(id)));
+    return bodies(w, "/status").stream().filter(s -> s.get("id").asText().equals(id)).reduce((a, b) -> b).orElseThrow();
+  }
+
+  /** alice creates "Climbing", inviting bob and carol; both join. Returns the group's id. */
+  private String climbingGroup(String alice, String bob, String carol) throws Exception {
+    HttpResponse<String> created = api(alice, "POST", "/v1/me/groups",
+        "{\"name\":\"Climbing\",\"invite\":[\"@bob\",\"netc:carol\"]}");
+    assertEquals(201, created.statusCode(), created.body());
+    String id = TestNode.json(created.body()).get("id").asText();
+    assertEquals(200, api(bob, "POST", "/v1/me/groups/" + id + "/join", null).statusCode());
+    assertEquals(200, api(carol, "POST", "/v1/me/groups/" + id + "/join", null).statusCode());
+    return id;
+  }
+
+  // --- tests ---------------------------------------------------------------------------------
+
+  @Test
+  void invitedPeopleJoinAndAMessageReachesEveryOtherMemberWithOneStatus() throws Exception {
+    String alice = signIn("neta:alice");
+    String bob = signIn("netb:bob");
+    String carol = signIn("netc:carol");
+    HttpResponse<String> created = api(alice, "POST", "/v1/me/groups",
+        "{\"name\":\"Climbing\",\"invite\":[\"@bob\",\"netc:carol\"],\"timerSeconds\":2592000}");
+    assertEquals(201, created.statusCode(), created.body());
+    String id = TestNode.json(created.body()).get("id").asText();
+
+    // the invitation reaches bob through his network, from @parlor; nobody is a member yet
+    TestNode.await("bob's invitation", WAIT, () -> bodies(netB, "/messages").stream()
+        .anyMatch(b -> b.path("from").asText().equals("@parlor") && says(b, "Climbing")));
+    JsonNode invitation = bodies(netB, "/messages").stream().filter(b -> says(b, "Climbing")).findFirst().orElseThrow();
+    assertTrue(says(invitation, "@alice"), "the inviter as bob may see them: " + invitation);
+    JsonNode listed = TestNode.json(api(bob, "GET", "/v1/me/groups", null).body());
+    assertEquals("invited", listed.get("groups").get(0).get("state").asText());
+    assertEquals(1, show(alice, id).get("members").size(), "only alice until someone joins");
+
+    assertEquals(200, api(bob, "POST", "/v1/me/groups/" + id + "/join", null).statusCode());
+    assertEquals(200, api(carol, "POST", "/v1/me/groups/" + id + "/join", null).statusCode());
+    JsonNode asAlice = show(alice, id);
+    assertEquals("admin", asAlice.get("role").asText());
+    assertEquals(3, asAlice.get("members").size());
+    assertEquals(2592000, asAlice.get("timerSeconds").asLong());
+    String aliceAddress = asAlice.get("address").asText();
+    String bobAddress = show(bob, id).get("address").asText();
+    String carolAddress = show(carol, id).get("address").asText();
+    assertTrue(aliceAddress.startsWith("~"));
+    assertEquals(3, java.util.Set.of(aliceAddress, bobAddress, carolAddress).size(), "one address per member");
+    // bob joining was announced to alice as a system message
+    JsonNode joined = awaitGroupMessage(netA, b -> b.path("system").asBoolean() && says(b, "@bob joined"));
+    assertEquals("@parlor", joined.get("from").asText());
+    assertEquals(aliceAddress, joined.get("group").get("id").asText());
+
+    // alice writes to her group address: bob and carol get it, each at their own address
+    assertEquals(202, node.send("neta", TestNode.SECRET_A,
+        TestNode.text("g-1", "neta:alice", aliceAddress, "Saturday at the crag?")).statusCode());
+    JsonNode atBob = awaitGroupMessage(netB, b -> says(b, "Saturday at the crag?"));
+    JsonNode atCarol = awaitGroupMessage(netC, b -> says(b, "Saturday at the crag?"));
+    assertEquals(bobAddress, atBob.get("group").get("id").asText());
+    assertEquals("Climbing", atBob.get("group").get("name").asText());
+    assertEquals(carolAddress, atCarol.get("group").get("id").asText());
+    assertEquals("@alice", atBob.get("from").asText(), "a public handle where the sender has one");
+    assertEquals(2592000, atBob.get("timer").get("seconds").asLong(), "the group's default timer");
+    assertNotEquals(atBob.get("id").asText(), atCarol.get("id").asText(), "one leg, one id per member");
+    // one status for the message, with member counts
+    JsonNode status = statusOf(netA, "g-1");
+    assertEquals("delivered", status.get("status").asText());
+    assertEquals(2, status.get("members").get("delivered").asInt());
+    assertEquals(0, status.get("members").get("failed").asInt());
+    assertEquals(0, status.get("members").get("pending").asInt());
+
+    // carol (no public handle) answers; alice sees her as a relay handle of their own pair
+    assertEquals(202, node.send("netc", SECRET_C,
+        TestNode.text("c-1", "netc:carol", carolAddress, "I'm in")).statusCode());
+    JsonNode carolAtAlice = awaitGroupMessage(netA, b -> says(b, "I'm in"));
+    JsonNode carolAtBob = awaitGroupMessage(netB, b -> says(b, "I'm in"));
+    assertTrue(carolAtAlice.get("from").asText().startsWith("~"));
+    assertNotEquals(carolAtAlice.get("from").asText(), carolAtBob.get("from").asText(), "per viewer");
+    assertFalse(carolAtAlice.toString().contains("netc:carol"), "never her account");
+    assertEquals(aliceAddress, carolAtAlice.get("group").get("id").asText());
+  }
+
+  @Test
+  void aMemberWhoLeftGetsNothingAfterAndCanNoLongerWrite() throws Exception {
+    String alice = signIn("neta:alice");
+    String bob = signIn("netb:bob");
+    String carol = signIn("netc:carol");
+    String id = climbingGroup(alice, bob, carol);
+    String aliceAddress = show(alice, id).get("address").asText();
+    String carolAddress = show(carol, id).get("address").asText();
+
+    assertEquals(204, api(carol, "POST", "/v1/me/groups/" + id + "/leave", null).statusCode());
+    awaitGroupMessage(netA, b -> b.path("system").asBoolean() && says(b, "left the group"));
+    int carolHad = groupMessages(netC).size();
+    assertEquals(202, node.send("neta", TestNode.SECRET_A,
+        TestNode.text("g-2", "neta:alice", aliceAddress, "after carol left")).statusCode());
+    awaitGroupMessage(netB, b -> says(b, "after carol left"));
+    JsonNode status = statusOf(netA, "g-2");
+    assertEquals(1, status.get("members").get("delivered").asInt(), "bob only");
+    Thread.sleep(300);
+    assertEquals(carolHad, groupMessages(netC).size(), "nothing reaches carol after she left");
+
+    // carol's old address refuses her: 403 not_a_member
+    HttpResponse<String> refused = node.send("netc", SECRET_C, TestNode.text("c-9", "netc:carol", carolAddress, "hey"));
+    assertEquals(403, refused.statusCode(), refused.body());
+    assertEquals("not_a_member", TestNode.json(refused.body()).get("error").get("code").asText());
+    assertEquals(404, api(carol, "GET", "/v1/me/groups/" + id, null).statusCode());
+  }
+
+  @Test
+  void theSizeLimitAndConsentHold() throws Exception {
+    String alice = signIn("neta:alice");
+    String bob = signIn("netb:bob");
+    String carol = signIn("netc:carol");
+    String id = climbingGroup(alice, bob, carol);
+    // maxGroupSize 4: three members, two more asked for → 409 group_full (unknown ones count too)
+    HttpResponse<String> full = api(alice, "POST", "/v1/me/groups/" + id + "/invite",
+        "{\"invite\":[\"netc:dave\",\"netb:nobody\"]}");
+    assertEquals(409, full.statusCode(), full.body());
+    assertEquals("group_full", TestNode.json(full.body()).get("error").get("code").asText());
+
+    // dave accepts only people he wrote to: his invitation is answered like an unknown address's
+    // and nothing reaches him; he is not invited
+    int daveHad = to(netC, "netc:dave").size();
+    HttpResponse<String> dave = api(alice, "POST", "/v1/me/groups/" + id + "/invite", "{\"invite\":[\"netc:dave\"]}");
+    HttpResponse<String> unknown = api(alice, "POST", "/v1/me/groups/" + id + "/invite", "{\"invite\":[\"netc:zed\"]}");
+    assertEquals(202, dave.statusCode());
+    assertEquals(unknown.statusCode(), dave.statusCode());
+    assertEquals(unknown.body(), dave.body());
+    Thread.sleep(300);
+    assertEquals(daveHad, to(netC, "netc:dave").size(), "no invitation for dave");
+    assertEquals(0, show(alice, id).get("invited").asInt());
+    String daveToken = signIn("netc:dave");
+    assertEquals(404, api(daveToken, "POST", "/v1/me/groups/" + id + "/join", null).statusCode(),
+        "not invited: he cannot join");
+
+    // only admins remove members; alice removes bob, who then gets nothing
+    String bobAsAlice = "@bob";
+    assertEquals(403, api(carol, "DELETE", "/v1/me/groups/" + id + "/members/" + bobAsAlice, null).statusCode());
+    assertEquals(204, api(alice, "DELETE", "/v1/me/groups/" + id + "/members/" + bobAsAlice, null).statusCode());
+    assertEquals(2, show(alice, id).get("members").size());
+    assertEquals(403, api(carol, "PATCH", "/v1/me/groups/" + id, "{\"name\":\"Bouldering\"}").statusCode());
+    HttpResponse<String> renamed = api(alice, "PATCH", "/v1/me/groups/" + id, "{\"name\":\"Bouldering\"}");
+    assertEquals(200, renamed.statusCode(), renamed.body());
+    assertEquals("Bouldering", TestNode.json(renamed.body()).get("name").asText());
+    awaitGroupMessage(netC, b -> b.path("system").asBoolean() && says(b, "renamed the group to \"Bouldering\""));
+  }
+
+  @Test
+  void forgetMeLeavesEveryGroupAndTheLastOneOutDeletesIt() throws Exception {
+    String alice = signIn("neta:alice");
+    String bob = signIn("netb:bob");
+    String carol = signIn("netc:carol");
+    String id = climbingGroup(alice, bob, carol);
+
+    assertEquals(204, api(bob, "DELETE", "/v1/me", null).statusCode());
+    awaitGroupMessage(netA, b -> b.path("system").asBoolean() && says(b, "@bob left the group"));
+    assertEquals(2, show(alice, id).get("members").size());
+    assertEquals(0, count("SELECT COUNT(*) FROM group_members WHERE person_id = 'bob'"));
+
+    assertEquals(204, api(carol, "POST", "/v1/me/groups/" + id + "/leave", null).statusCode());
+    assertEquals(204, api(alice, "POST", "/v1/me/groups/" + id + "/leave", null).statusCode());
+    // an empty group goes with everything about it: its row, memberships, the members' addresses
+    assertEquals(0, count("SELECT COUNT(*) FROM groups"));
+    assertEquals(0, count("SELECT COUNT(*) FROM group_members"));
+    assertEquals(0, count("SELECT COUNT(*) FROM relay_handles WHERE represents LIKE 'group:%'"));
+    assertEquals(0, count("SELECT COUNT(*) FROM group_sends"));
+  }
+
+  @Test
+  void badRequestsNameTheField() throws Exception {
+    String alice = signIn("neta:alice");
+    List<String[]> cases = new ArrayList<>();
+    cases.add(new String[] {"{\"invite\":[]}", "name"});
+    cases.add(new String[] {"{\"name\":\"\"}", "name"});
+    cases.add(new String[] {"{\"name\":\"x\",\"invite\":\"@bob\"}", "invite"});
+    cases.add(new String[] {"{\"name\":\"x\",\"timerSeconds\":-1}", "timerSeconds"});
+    cases.add(new String[] {"[]", "body"});
+    for (String[] c : cases) {
+      HttpResponse<String> r = api(alice, "POST", "/v1/me/groups", c[0]);
+      assertEquals(400, r.statusCode(), c[0]);
+      assertTrue(TestNode.json(r.body()).get("error").get("message").asText().startsWith(c[1] + ":"), r.body());
+    }
+    assertEquals(401, node.http.send(HttpRequest.newBuilder(node.uri("/v1/me/groups")).GET().build(),
+        HttpResponse.BodyHandlers.ofString()).statusCode());
+    assertEquals(404, api(alice, "GET", "/v1/me/groups/gr-0000000000000000", null).statusCode());
+  }
+
+  private long count(String sql) throws Exception {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("parlor.db"));
+        ResultSet rs = c.createStatement().executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}
