@@ -292,8 +292,12 @@ class GroupsIT {
     assertEquals(unknown.body(), dave.body());
     Thread.sleep(300);
     assertEquals(daveHad, to(netC, "netc:dave").size(), "no invitation for dave");
-    assertEquals(0, show(alice, id).get("invited").asInt());
+    assertFalse(show(alice, id).has("invited"), "pending invitations are not shown");
+    // and, invited or not, the group is not full for alice: members count, invitations do not
+    assertEquals(202, api(alice, "POST", "/v1/me/groups/" + id + "/invite", "{\"invite\":[\"netc:zed\"]}").statusCode());
     String daveToken = signIn("netc:dave");
+    assertEquals(0, TestNode.json(api(daveToken, "GET", "/v1/me/groups", null).body()).get("groups").size(),
+        "dave has no invitation");
     assertEquals(404, api(daveToken, "POST", "/v1/me/groups/" + id + "/join", null).statusCode(),
         "not invited: he cannot join");
 

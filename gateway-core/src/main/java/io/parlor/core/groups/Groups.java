@@ -45,7 +45,7 @@ public final class Groups {
     this.maxAge = maxAge;
   }
 
-  /** The most members (and pending invitations) a group may have. */
+  /** The most members a group may have. */
   public int maxSize() {
     return maxSize;
   }
@@ -102,8 +102,10 @@ public final class Groups {
     if (g.isEmpty() || !isMember(c, groupId, personId)) {
       return g.isEmpty() ? NOT_FOUND : NOT_A_MEMBER;
     }
-    // every address asked for counts, known or not: the answer must not tell which exist
-    if (GroupTable.members(c, groupId).size() + distinct(invitees).size() > maxSize) {
+    // members and every address asked for count, known or not; pending invitations do not (the
+    // inviter would learn from a full group which of their invitees exist): joining checks again
+    long members = GroupTable.members(c, groupId).stream().filter(x -> x.state() == GroupTable.State.MEMBER).count();
+    if (members + distinct(invitees).size() > maxSize) {
       return full();
     }
     return Outcome.ok(groupId, invite(c, groupId, g.get().name(), personId, invitees, now), List.of());

@@ -201,11 +201,11 @@ final class GroupsApi {
     PartyKey viewer = PartyKey.person(personId);
     out.put("role", me.get().role().wire());
     out.put("address", groups.address(c, id, viewer, now).value());
+    // pending invitations are not shown: who accepted an invitation is nobody's business
+    // before they join (nor whether an invitee exists)
     ArrayNode members = out.putArray("members");
-    int invited = 0;
     for (GroupTable.Membership m : GroupTable.members(c, id)) {
       if (m.state() != GroupTable.State.MEMBER) {
-        invited++;
         continue;
       }
       ObjectNode o = members.addObject();
@@ -213,7 +213,6 @@ final class GroupsApi {
       o.put("handle", who.equals(viewer) ? "you" : groups.appearance(c, who, viewer, now).value());
       o.put("role", m.role().wire());
     }
-    out.put("invited", invited);
     out.put("maxSize", groups.maxSize());
     return Json.ok(200, out);
   }
