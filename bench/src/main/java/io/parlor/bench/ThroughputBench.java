@@ -42,6 +42,7 @@ import org.HdrHistogram.Recorder;
  * bench/run                     # defaults: 32 connections, 60 s warm-up, 20 s measured
  * bench/run 64 60 30            # connections, warm-up seconds, measured seconds
  * JAVA_OPTS=-Dbench.content=variants bench/run
+ * JAVA_OPTS=-Dbench.content=groups bench/run    # one-to-one deliveries vs a 32-member group's legs
  * bench/compare REF             # this build against REF's, text, alternated (see the script)
  * </pre>
  */
@@ -62,7 +63,11 @@ public final class ThroughputBench {
     System.out.printf("Parlor end-to-end benchmark: %d connections, %d s warm-up, %d s measured, %d cores%n",
         connections, warmup, measured, Runtime.getRuntime().availableProcessors());
     List<Result> results = new ArrayList<>();
-    if ("variants".equals(System.getProperty("bench.content"))) {
+    if ("groups".equals(System.getProperty("bench.content"))) {
+      // one-to-one deliveries against a 32-member group's legs, same node settings, same run
+      results.add(run("one-to-one text (maxBatch 256)", 256, connections, warmup, measured, Kind.TEXT));
+      results.add(run("32-member group: legs (maxBatch 256)", 256, connections, warmup, measured, Kind.GROUP));
+    } else if ("variants".equals(System.getProperty("bench.content"))) {
       results.add(run("media by URL, graded to a text fallback (maxBatch 256)", 256, connections, warmup, measured, Kind.MEDIA));
       results.add(run("reactions, native, target translated (maxBatch 256)", 256, connections, warmup, measured, Kind.REACTION));
     } else {
@@ -91,6 +96,71 @@ public final class ThroughputBench {
         .getBytes(StandardCharsets.UTF_8);
   }
 
+  private static final java.util.regex.Pattern CODE =
+      java.util.regex.Pattern.compile("\"to\":\"(dst:user\\d+)\".*?\\b(\\d{6})\\b");
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Sets up the group through the user API as people would: p0..p31 sign in with the codes sent
+   * to them, p0 creates the group inviting the others, each joins; returns each member's group
+   * address.
+   */
+  private static String[] group(HttpClient http, URI node, Map<String, String> codes) throws Exception {
+    String[] tokens = new String[GROUP_SIZE];
+    for (int p = 0; p < GROUP_SIZE; p++) {
+      String account = "dst:user" + p;
+      post(http, node, "/v1/auth/start", null, "{\"address\":\"" + account + "\"}");
+      long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (!codes.containsKey(account) && System.nanoTime() < until) {
+        Thread.sleep(5);
+      }
+      String verified = post(http, node, "/v1/auth/verify", null,
+          "{\"address\":\"" + account + "\",\"code\":\"" + codes.get(account) + "\"}");
+      tokens[p] = field(verified, "token");
+    }
+    StringBuilder invite = new StringBuilder();
+    for (int p = 1; p < GROUP_SIZE; p++) {
+      invite.append(p == 1 ? "" : ",").append("\"dst:user").append(p).append('"');
+    }
+    String id = field(post(http, node, "/v1/me/groups", tokens[0], "{\"name\":\"Bench\",\"invite\":[" + invite + "]}"), "id");
+    String[] addresses = new String[GROUP_SIZE];
+    for (int p = 0; p < GROUP_SIZE; p++) {
+      String shown = p == 0
+          ? http.send(HttpRequest.newBuilder(node.resolve("/v1/me/groups/" + id)).header("authorization", "Bearer " + tokens[0])
+              .GET().build(), HttpResponse.BodyHandlers.ofString()).body()
+          : post(http, node, "/v1/me/groups/" + id + "/join", tokens[p], "");
+      addresses[p] = field(shown, "address");
+    }
+    return addresses;
+  }
+
+  private static String post(HttpClient http, URI node, String path, String token, String json) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(node.resolve(path)).POST(HttpRequest.BodyPublishers.ofString(json));
+    if (token != null) {
+      b.header("authorization", "Bearer " + token);
+    }
+    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() >= 300) {
+      throw new IllegalStateException(path + ": " + r.statusCode() + " " + r.body());
+    }
+    return r.body();
+  }
+
+  private static String field(String json, String name) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\":\"([^\"]+)\"").matcher(json);
+    if (!m.find()) {
+      throw new IllegalStateException("no " + name + " in " + json);
+    }
+    return m.group(1);
+  }
+
   private static double ms(Histogram h, double p) {
     return h.getValueAtPercentile(p) / 1000.0;
   }
@@ -99,8 +169,14 @@ public final class ThroughputBench {
   enum Kind {
     TEXT,
     MEDIA,
-    REACTION
+    REACTION,
+    /** A 32-member group: each connection is a member writing to its group address. */
+    GROUP
   }
+
+  private static final int GROUP_SIZE = 32;
+  /** The group run offers load until this many legs wait: enough to keep delivery saturated. */
+  private static final int GROUP_BACKLOG = 20_000;
 
   private static final String TEXT_CONTENT =
       "{\"type\":\"text\",\"text\":\"benchmark payload of a typical chat message length, about eighty bytes long\"}";
@@ -123,9 +199,16 @@ public final class ThroughputBench {
       throws Exception {
     Path dir = Files.createTempDirectory("parlor-bench");
     AtomicLong sinkCount = new AtomicLong();
+    Map<String, String> codes = new java.util.concurrent.ConcurrentHashMap<>();
     RawHttpSink sink = new RawHttpSink((path, body) -> {
       if (path.equals("/messages")) {
         sinkCount.incrementAndGet();
+        if (kind == Kind.GROUP && codes.size() < GROUP_SIZE) {
+          java.util.regex.Matcher m = CODE.matcher(new String(body, StandardCharsets.UTF_8));
+          if (m.find()) {
+            codes.put(m.group(1), m.group(2)); // one-time codes of the members' sign-ins
+          }
+        }
       }
     });
     String base = "http://127.0.0.1:" + sink.port();
@@ -134,6 +217,7 @@ public final class ThroughputBench {
         "http:", "  port: 0",
         "store:", "  path: " + dir.resolve("bench.db"),
         "delivery:", "  maxBatch: " + maxBatch,
+        "users:", "  codesPerClient: 1000",
         "networks:",
         "  - id: src", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + base + "/src",
         "    statusUrl: " + base + "/status",
@@ -151,9 +235,11 @@ public final class ThroughputBench {
       int people = 64;
       for (int p = 0; p < people; p++) {
         http.send(HttpRequest.newBuilder(nodeUri.resolve("/admin/v1/people/p" + p))
-            .PUT(HttpRequest.BodyPublishers.ofString("{\"accounts\":[\"dst:user" + p + "\"],\"optIn\":true}")).build(),
+            .PUT(HttpRequest.BodyPublishers.ofString("{\"accounts\":[\"dst:user" + p + "\""
+                + (kind == Kind.GROUP && p < GROUP_SIZE ? ",\"src:sender" + p + "\"" : "") + "],\"optIn\":true}")).build(),
             HttpResponse.BodyHandlers.discarding());
       }
+      String[] groupAddress = kind == Kind.GROUP ? group(http, nodeUri, codes) : null;
       Recorder recorder = new Recorder(3);
       AtomicLong accepted = new AtomicLong();
       AtomicBoolean stop = new AtomicBoolean();
@@ -176,7 +262,17 @@ public final class ThroughputBench {
           }
           while (!stop.get()) {
             String id = "b-" + conn + "-" + (i++);
-            byte[] body = envelope(id, conn, people, content(kind, conn));
+            byte[] body;
+            if (kind == Kind.GROUP) {
+              while (node.queueDepth() > GROUP_BACKLOG && !stop.get()) {
+                sleep(1);
+              }
+              int member = conn % GROUP_SIZE;
+              body = ("{\"id\":\"" + id + "\",\"from\":\"src:sender" + member + "\",\"to\":\"" + groupAddress[member]
+                  + "\",\"sentAt\":\"" + Instant.now() + "\",\"content\":" + TEXT_CONTENT + "}").getBytes(StandardCharsets.UTF_8);
+            } else {
+              body = envelope(id, conn, people, content(kind, conn));
+            }
             long start = System.nanoTime();
             try {
               int code = client.post("/v1/networks/src/messages",

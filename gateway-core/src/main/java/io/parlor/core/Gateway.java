@@ -202,7 +202,8 @@ public final class Gateway implements AutoCloseable {
     List<HttpRoute> routes = new ArrayList<>();
     nets.forEach(n -> routes.addAll(n.adapter().routes()));
     io.parlor.core.groups.Groups groups =
-        new io.parlor.core.groups.Groups(router, relays, random, config.maxGroupSize(), config.delivery().maxAge());
+        new io.parlor.core.groups.Groups(
+            router, relays, random, config.maxGroupSize(), config.delivery().maxAge(), b.safety);
     Forgetter forgetter = new Forgetter(b.store, b.scheduler, b.statuses, clock, b.snippets, groups);
     AdminApi admin =
         new AdminApi(

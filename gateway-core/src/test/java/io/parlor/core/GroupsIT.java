@@ -52,7 +52,7 @@ class GroupsIT {
         "http:", "  port: 0", "  readTimeout: PT2S",
         "store:", "  path: " + dir.resolve("parlor.db"),
         "admin:", "  token: admin-token-0123456789",
-        "policy:", "  maxGroupSize: 4",
+        "policy:", "  maxGroupSize: 4", "  maxNewRecipientsPerHour: 2",
         "delivery:", "  initialBackoff: PT0.05S", "  maxBackoff: PT0.2S", "  breakerOpenFor: PT0.2S",
         "networks:",
         net("neta", TestNode.SECRET_A, netA),
@@ -64,6 +64,7 @@ class GroupsIT {
     person("bob", "netb:bob", "\"handle\":\"bob\"");
     person("carol", "netc:carol", "\"reachableBy\":\"everyone\"");
     person("dave", "netc:dave", "\"reachableBy\":\"contacted\"");
+    person("erin", "netb:erin", "\"reachableBy\":\"everyone\"");
   }
 
   private static WireMockServer wire() {
@@ -311,6 +312,22 @@ class GroupsIT {
     assertEquals(200, renamed.statusCode(), renamed.body());
     assertEquals("Bouldering", TestNode.json(renamed.body()).get("name").asText());
     awaitGroupMessage(netC, b -> b.path("system").asBoolean() && says(b, "renamed the group to \"Bouldering\""));
+  }
+
+  @Test
+  void invitationsCountAgainstTheInvitersFanOutLimit() throws Exception {
+    String alice = signIn("neta:alice");
+    String bob = signIn("netb:bob");
+    String carol = signIn("netc:carol");
+    // maxNewRecipientsPerHour 2: bob and carol were alice's two new people this hour
+    String id = climbingGroup(alice, bob, carol);
+    int erinHad = to(netB, "netb:erin").size();
+    HttpResponse<String> r = api(alice, "POST", "/v1/me/groups/" + id + "/invite", "{\"invite\":[\"netb:erin\"]}");
+    assertEquals(202, r.statusCode(), "the same answer as for anyone: " + r.body());
+    Thread.sleep(300);
+    assertEquals(erinHad, to(netB, "netb:erin").size(), "no invitation beyond the limit");
+    String erin = signIn("netb:erin");
+    assertEquals(0, TestNode.json(api(erin, "GET", "/v1/me/groups", null).body()).get("groups").size());
   }
 
   @Test

@@ -35,8 +35,11 @@ public final class Groups {
   private final SecureRandom random;
   private final int maxSize;
   private final Duration maxAge;
+  private final io.parlor.core.safety.SafetyLog safety;
 
-  public Groups(Router router, RelayTable relays, SecureRandom random, int maxSize, Duration maxAge) {
+  public Groups(Router router, RelayTable relays, SecureRandom random, int maxSize, Duration maxAge,
+      io.parlor.core.safety.SafetyLog safety) {
+    this.safety = safety;
     this.router = router;
     this.relays = relays;
     this.fanOut = new GroupFanOut(router, relays);
@@ -121,9 +124,16 @@ public final class Groups {
           || GroupTable.membership(c, groupId, person.get()).isPresent()) {
         continue; // unknown, not accepting the inviter, or already in: the same answer
       }
+      PartyKey invitee = PartyKey.person(person.get());
+      // an invitation starts a conversation like a first message: it counts against the
+      // inviter's fan-out limit; beyond it invitations are dropped without a word (a refusal
+      // would tell the inviter that this invitee exists)
+      if (!relays.exists(c, invitee, inviter) && safety.fanOutExceeded(c, inviter, invitee, now)) {
+        continue;
+      }
+      safety.record(c, GroupFanOut.SYSTEM_NETWORK, inviter, invitee, 0, now);
       GroupTable.put(c, new GroupTable.Membership(groupId, person.get(), GroupTable.Role.MEMBER,
           GroupTable.State.INVITED, now.toEpochMilli()));
-      PartyKey invitee = PartyKey.person(person.get());
       Optional<Router.Target> at = router.currentAccount(c, invitee);
       if (at.isPresent()) {
         out.add(new Invitation(at.get().account(),
