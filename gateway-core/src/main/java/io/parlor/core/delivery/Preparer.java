@@ -138,7 +138,8 @@ final class Preparer {
       ReferenceTable.record(
           c, new ReferenceTable.Leg(key, network.id(), id, m.recipient(), m.sender(), m.sourceNetwork(), m.sourceId(),
               at, null),
-          singleIdentity(network) || (source != null && singleIdentity(source)));
+          singleIdentity(network) || (source != null && singleIdentity(source)),
+          io.parlor.core.groups.GroupLegs.groupOf(m).map(io.parlor.core.linking.PartyKey::groupId).orElse(null));
     }
     if (singleIdentity(network)) {
       // a group's message: the member's replies without context go to the group

@@ -71,10 +71,15 @@ public final class ReferenceTable {
    *     (its rows are indexed per viewer, for watermarks and typing anchors)
    */
   public static void record(Connection c, Leg leg, boolean platform) throws SQLException {
+    record(c, leg, platform, null);
+  }
+
+  /** As {@link #record(Connection, Leg, boolean)}, for a leg of a group's message ({@code groupId}, or null). */
+  public static void record(Connection c, Leg leg, boolean platform, String groupId) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "INSERT OR REPLACE INTO message_refs(gid, dest_network, dest_id, viewer, represents,"
-                + " source_network, source_id, at, platform) VALUES (?,?,?,?,?,?,?,?,?)")) {
+                + " source_network, source_id, at, platform, group_id) VALUES (?,?,?,?,?,?,?,?,?,?)")) {
       ps.setString(1, leg.gid());
       ps.setString(2, leg.network().value());
       ps.setString(3, leg.networkMessageId().equals(leg.gid()) ? null : leg.networkMessageId());
@@ -84,7 +89,18 @@ public final class ReferenceTable {
       ps.setString(7, leg.sourceId().value());
       ps.setLong(8, leg.at().toEpochMilli());
       ps.setInt(9, platform ? 1 : 0);
+      ps.setString(10, groupId);
       ps.executeUpdate();
+    }
+  }
+
+  /** The group whose message a delivered leg was, if any. */
+  public static Optional<String> groupOf(Connection c, String gid) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT group_id FROM message_refs WHERE gid = ?")) {
+      ps.setString(1, gid);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+      }
     }
   }
 

@@ -155,8 +155,13 @@ public final class Router {
       Optional<io.parlor.spi.envelope.MessageId> ref =
           e.replyToOpt().or(() -> e.content().targetOpt());
       if (ref.isPresent()) {
-        target = ReferenceTable.received(c, net.get().id(), ref.get().value(), sender)
-            .map(ReferenceTable.Leg::represents);
+        Optional<ReferenceTable.Leg> leg = ReferenceTable.received(c, net.get().id(), ref.get().value(), sender);
+        Optional<String> group = leg.isPresent() ? ReferenceTable.groupOf(c, leg.get().gid()) : Optional.empty();
+        if (group.isPresent()) {
+          // the message answered was a group's: the reply goes to the group
+          return Optional.of(new GroupAccept(sender, group.get()));
+        }
+        target = leg.map(ReferenceTable.Leg::represents);
       }
       if (target.isEmpty()) {
         target = ReplyTable.recent(c, net.get().id(), sender);

@@ -98,6 +98,9 @@ final class Schema {
           + " failed INTEGER NOT NULL,"
           + " PRIMARY KEY (source_network, source_id)) WITHOUT ROWID",
       "ALTER TABLE status_outbox ADD COLUMN members TEXT",
+      // the group a delivered leg belongs to (null outside groups: one byte a row): a reply by
+      // a single-identity network's reply context goes back to the group
+      "ALTER TABLE message_refs ADD COLUMN group_id TEXT",
     },
   };
 
