@@ -379,6 +379,43 @@ async function main() {
     check(atBob.body.fromName === 'Alice A.', `and her display name (${atBob.body.fromName})`);
     check(!JSON.stringify(atBob.body).includes('textnet:alice'), 'never her account');
 
+    // 7c. Groups: Bob (signed in through the API) invites @alice; she joins on the page, then
+    // creates a group of her own and leaves it (the last one out deletes it).
+    since = Date.now();
+    check((await fetch(`${BASE}/v1/auth/start`, { method: 'POST', body: JSON.stringify({ address: BOB }) })).status === 202,
+      'Bob asks for a code');
+    const bobCode = await codeFor(BOB, since);
+    const bobSession = await (await fetch(`${BASE}/v1/auth/verify`, {
+      method: 'POST', body: JSON.stringify({ address: BOB, code: bobCode }) })).json();
+    check(bobSession.token, 'Bob is signed in');
+    const created = await fetch(`${BASE}/v1/me/groups`, {
+      method: 'POST', headers: { Authorization: `Bearer ${bobSession.token}` },
+      body: JSON.stringify({ name: 'Climbing', invite: ['@alice'] }) });
+    check(created.status === 201, `Bob creates a group (got ${created.status})`);
+    const invitation = await until('the invitation at textnet:alice', () => newestDeliveryTo(ALICE_TEXTNET, since,
+      (b) => b.from === '@parlor' && b.content && /Climbing/.test(b.content.text || '')));
+    log(`invitation: ${invitation.body.content.text}`);
+    await page.reload();
+    await page.locator('#view-me').waitFor({ state: 'visible' });
+    const climbing = page.locator('#groups-list li', { hasText: 'Climbing' });
+    await climbing.filter({ hasText: 'you are invited' }).waitFor();
+    await page.getByRole('button', { name: 'Join Climbing' }).click();
+    await waitStatus(/You joined Climbing/, 'alice joined');
+    await climbing.filter({ hasText: '2 members; write to ~' }).waitFor();
+    await page.getByLabel("New group's name").fill('Book club');
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await waitStatus(/Group Book club created/, 'the group is created');
+    await page.locator('#groups-list li', { hasText: 'Book club — 1 member' }).waitFor();
+    await shot('06c-groups.png');
+    await page.getByRole('button', { name: 'Leave Book club' }).click();
+    await page.locator('#groups-list li', { hasText: 'Book club' }).waitFor({ state: 'detached' });
+    const groups = await page.evaluate(async () => {
+      const s = JSON.parse(sessionStorage.getItem('parlor.session'));
+      return (await fetch('/v1/me/groups', { headers: { Authorization: `Bearer ${s.token}` } })).json();
+    });
+    check(groups.groups.length === 1 && groups.groups[0].name === 'Climbing' && groups.groups[0].state === 'member',
+      `alice is in Climbing only (${JSON.stringify(groups)})`);
+
     // 8. Unlink chatapp:alice, leaving textnet:alice as the only account.
     await page.getByRole('button', { name: `Unlink ${ALICE}` }).click();
     await page.locator(`#accounts-list li[data-address="${ALICE}"]`).waitFor({ state: 'detached' });

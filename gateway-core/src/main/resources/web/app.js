@@ -523,12 +523,89 @@
     $('blocks-empty').hidden = blocks.length > 0;
   }
 
+  // ---------------------------------------------------------------- groups
+
+  /** Lists the groups the person is in or invited to; members see their group address. */
+  function loadGroups() {
+    return meApi('GET', 'v1/me/groups').then(function (data) {
+      var groups = (data && Array.isArray(data.groups)) ? data.groups : [];
+      return Promise.all(groups.map(function (g) {
+        return g.state === 'member'
+          ? meApi('GET', 'v1/me/groups/' + encodeURIComponent(g.id)).then(function (d) {
+            g.address = d.address;
+            g.members = Array.isArray(d.members) ? d.members.length : 0;
+            return g;
+          })
+          : Promise.resolve(g);
+      })).then(renderGroups);
+    });
+  }
+
+  function renderGroups(groups) {
+    var list = $('groups-list');
+    list.textContent = '';
+    groups.forEach(function (g) {
+      var li = el('li');
+      li.setAttribute('data-group', g.id);
+      var text = g.state === 'member'
+        ? g.name + ' — ' + g.members + (g.members === 1 ? ' member' : ' members') + '; write to ' + g.address
+        : g.name + ' — you are invited';
+      li.appendChild(el('span', 'acct', text));
+      if (g.state === 'invited') {
+        var join = rowButton('Join', g.name, 'primary');
+        join.addEventListener('click', guarded(join, function () {
+          return groupAction(g, 'join', 'You joined ' + g.name + '.');
+        }));
+        li.appendChild(join);
+      }
+      var leave = rowButton(g.state === 'invited' ? 'Decline' : 'Leave', g.name, 'quiet');
+      leave.addEventListener('click', guarded(leave, function () {
+        return groupAction(g, 'leave', g.state === 'invited' ? 'Invitation declined.' : 'You left ' + g.name + '.');
+      }));
+      li.appendChild(leave);
+      list.appendChild(li);
+    });
+    $('groups-empty').hidden = groups.length > 0;
+  }
+
+  function groupAction(g, action, done) {
+    return meApi('POST', 'v1/me/groups/' + encodeURIComponent(g.id) + '/' + action).then(function () {
+      setStatus(done);
+      return loadGroups();
+    });
+  }
+
+  function onGroupCreate() {
+    var name = $('group-name');
+    var value = name.value.trim();
+    if (!value || value.length > 64) {
+      markInvalid(name, true);
+      focusEl(name);
+      setStatus('Give the group a name of 1 to 64 characters.', 'error');
+      return null;
+    }
+    markInvalid(name, false);
+    var invite = $('group-invite').value.split(',').map(function (x) {
+      x = x.trim();
+      return x.charAt(0) === '@' ? x.toLowerCase() : normalizeAddress(x);
+    }).filter(function (x) {
+      return x;
+    });
+    return meApi('POST', 'v1/me/groups', { name: value, invite: invite }).then(function () {
+      name.value = '';
+      $('group-invite').value = '';
+      setStatus('Group ' + value + ' created' + (invite.length ? '; invitations sent.' : '.'));
+      return loadGroups();
+    });
+  }
+
   // ---------------------------------------------------------------- loading the person
 
   function loadMe(focusHeading) {
     return meApi('GET', 'v1/me').then(function (me) {
       render(me, { force: true });
       showMe(focusHeading);
+      loadGroups().catch(showError);
       return me;
     });
   }
@@ -904,6 +981,7 @@
     });
 
     on('block-form', 'submit', guarded($('block-add'), onBlockAdd));
+    on('group-form', 'submit', guarded($('group-create'), onGroupCreate));
 
     on('forget-start', 'click', askForget);
     on('forget-no', 'click', cancelForget);

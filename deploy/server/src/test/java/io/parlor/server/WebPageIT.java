@@ -41,7 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
  * package (src/test/node/web-test.mjs). The script signs in as chatapp:alice with the one-time code
  * read from WireMock's journal, links textnet:alice the same way, opts in, makes textnet:alice
  * preferred, sends a signed chatapp message to chatapp:alice and sees it delivered to
- * textnet:alice, checks the phone layout, CSP, handle, timer, blocks, and forget-me. Screenshots
+ * textnet:alice, checks the phone layout, CSP, handle, timer, blocks, groups (Bob invites her, she
+ * joins on the page, creates a group and leaves it), and forget-me. Screenshots
  * of each step land in target/web-screenshots/. Fails, never skips, when Chromium or Node is
  * missing.
  */
@@ -130,7 +131,7 @@ class WebPageIT {
     assertTrue(new Signatures(TEXTNET_SECRET).verify(fromBob.getHeader(Signatures.HEADER), fromBob.getBody(),
         java.time.Instant.now()), "the delivery carries a valid Parlor-Signature for textnet");
     for (String png : List.of("01-signin.png", "02-signed-in.png", "03-linked.png", "04-preferences.png",
-        "05-mobile.png", "06b-conversations.png")) {
+        "05-mobile.png", "06b-conversations.png", "06c-groups.png")) {
       assertTrue(Files.size(shots.resolve(png)) > 1000, "screenshot " + png + " was written");
     }
   }
