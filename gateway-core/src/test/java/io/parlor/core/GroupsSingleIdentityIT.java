@@ -36,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * group from {@code wa}, where every message comes from one number. Group messages carry the
  * group; quinn's reply by the platform's reply context to a group message goes to the group,
  * even when her most recent conversation is with someone else; without context it goes to her
- * most recent conversation.
+ * most recent conversation. On SMS with a number pool each of a member's groups has a number of
+ * its own, and an SMS to it goes to that group.
  */
 class GroupsSingleIdentityIT {
   private static final Pattern CODE = Pattern.compile("\\b(\\d{6})\\b");
@@ -56,6 +57,7 @@ class GroupsSingleIdentityIT {
         "networks:",
         "  - id: chat", "    type: fake",
         "  - id: wa", "    type: fake", "    presentation: single", "    self: \"wa:+15559999\"",
+        "  - id: sms", "    type: fake", "    presentation: pool", "    pool: [\"sms:+15550001\", \"sms:+15550002\"]",
         ""));
     ConfigLoader.Result r = new ConfigLoader(Map.of(), List.of(fakes)).load(file);
     assertTrue(r.ok(), r.problems().toString());
@@ -63,6 +65,7 @@ class GroupsSingleIdentityIT {
     put("alice", "{\"accounts\":[\"chat:alice\"],\"optIn\":true,\"handle\":\"alice\"}");
     put("bob", "{\"accounts\":[\"chat:bob\"],\"optIn\":true,\"handle\":\"bob\"}");
     put("quinn", "{\"accounts\":[\"wa:+447700900002\"],\"optIn\":true}");
+    put("pat", "{\"accounts\":[\"sms:+447700900001\"],\"optIn\":true}");
   }
 
   @AfterEach
@@ -163,5 +166,37 @@ class GroupsSingleIdentityIT {
     assertTrue(atAlice.from().value().startsWith("~"), "quinn as a relay handle, never her number");
     assertEquals("t-1", atAlice.replyTo() == null ? null : atAlice.replyTo().value(),
         "alice sees which of her messages it answers");
+  }
+
+  @Test
+  void onSmsWithANumberPoolEachGroupHasItsOwnNumber() throws Exception {
+    String alice = signIn("chat", "chat:alice");
+    String pat = signIn("sms", "sms:+447700900001");
+    String[] ids = new String[2];
+    String[] names = {"Climbing", "Book club"};
+    for (int g = 0; g < 2; g++) {
+      HttpResponse<String> created = call("POST", "/v1/me/groups", alice,
+          "{\"name\":\"" + names[g] + "\",\"invite\":[\"sms:+447700900001\"]}");
+      assertEquals(201, created.statusCode(), created.body());
+      ids[g] = TestNode.json(created.body()).get("id").asText();
+      assertEquals(200, call("POST", "/v1/me/groups/" + ids[g] + "/join", pat, null).statusCode());
+    }
+    String[] numbers = new String[2];
+    for (int g = 0; g < 2; g++) {
+      String address = TestNode.json(call("GET", "/v1/me/groups/" + ids[g], alice, null).body()).get("address").asText();
+      assertInstanceOf(IngressResult.Accepted.class, send("chat", "chat:alice", address, "hello " + names[g], null));
+      Envelope atPat = fakes.adapters.get("sms").delivered.get(awaitText("sms", "hello " + names[g]));
+      assertEquals("[" + names[g] + "] @alice: hello " + names[g], ((Content.Text) atPat.content()).text(),
+          "the text names the group and the sender");
+      numbers[g] = atPat.from().value();
+      assertTrue(numbers[g].startsWith("sms:+1555000"), "a pool number: " + numbers[g]);
+    }
+    assertTrue(!numbers[0].equals(numbers[1]), "one number per group");
+    // pat texts the Climbing number: alice gets it in Climbing
+    assertInstanceOf(IngressResult.Accepted.class, send("sms", "sms:+447700900001", numbers[0], "I'm in", null));
+    var chat = fakes.adapters.get("chat");
+    TestNode.await("pat's answer in Climbing", Duration.ofSeconds(5), () -> chat.delivered.stream()
+        .anyMatch(e -> e.content() instanceof Content.Text t && t.text().equals("I'm in")
+            && e.group() != null && e.group().name().equals("Climbing")));
   }
 }

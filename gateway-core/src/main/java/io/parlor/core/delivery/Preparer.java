@@ -62,9 +62,17 @@ final class Preparer {
             c -> {
               Envelope env = adapted;
               if (pool != null) {
+                if (env.group() != null && env.content() instanceof Content.Text text) {
+                  // the group's number stands for everyone in it: the text names the group and
+                  // the sender (as presented) before the number replaces them
+                  env = env.withContent(new Content.Text(
+                      "[" + env.group().name() + "] " + env.from().value() + ": " + text.text())).withGroup(null);
+                }
+                // one number per (recipient, counterpart): for a group's message the group, so
+                // that an SMS back to it goes to the group
                 env = env.withFrom(
-                    ReplyTable.poolNumber(c, t.network().id(), m.recipient(), m.sender(), pool.pool(),
-                        clock.instant()));
+                    ReplyTable.poolNumber(c, t.network().id(), m.recipient(),
+                        io.parlor.core.groups.GroupLegs.groupOf(m).orElse(m.sender()), pool.pool(), clock.instant()));
               }
               if (held) {
                 Content.Media media = (Content.Media) env.content();

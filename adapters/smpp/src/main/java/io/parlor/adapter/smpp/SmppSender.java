@@ -79,6 +79,18 @@ final class SmppSender {
             config.source().address(), (byte) config.source().ton(), (byte) config.source().npi());
   }
 
+  /**
+   * The SMS text: in a group, where one number stands for everyone in it, the group and the
+   * sender as the core presents them come first ({@code "[Climbing] @alice: text"}).
+   */
+  static String textOf(Envelope envelope) {
+    String text = ((Content.Text) envelope.content()).text();
+    if (envelope.group() == null) {
+      return text;
+    }
+    return "[" + envelope.group().name() + "] " + envelope.from().value() + ": " + text;
+  }
+
   CompletableFuture<DeliveryResult> deliver(Envelope envelope, DeliveryTarget target) {
     String what = "delivery of " + target.idempotencyKey();
     if (!(envelope.content() instanceof Content.Text)) {
@@ -91,7 +103,7 @@ final class SmppSender {
     }
     Concatenation.Split split;
     try {
-      split = Concatenation.split(((Content.Text) envelope.content()).text(), config.maxParts(), ref.incrementAndGet());
+      split = Concatenation.split(textOf(envelope), config.maxParts(), ref.incrementAndGet());
     } catch (Concatenation.TooLongException e) {
       return failed(new PermanentDeliveryException(Reason.TOO_LONG, what + ": " + e.getMessage()));
     }
