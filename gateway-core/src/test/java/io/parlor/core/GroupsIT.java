@@ -370,6 +370,46 @@ class GroupsIT {
     assertEquals(404, api(alice, "GET", "/v1/me/groups/gr-0000000000000000", null).statusCode());
   }
 
+  @Test
+  void hostileRequestsGetA4xxAndLoseNothing() throws Exception {
+    String alice = signIn("neta:alice");
+    String bob = signIn("netb:bob");
+    String carol = signIn("netc:carol");
+    String id = climbingGroup(alice, bob, carol);
+    String[] bodies = {
+      "", "null", "[]", "{}", "{\"name\":null}", "{\"name\":12}", "{\"name\":\"" + "x".repeat(65) + "\"}",
+      "{\"name\":\"a\\u0000b\"}", "{\"name\":\"ok\",\"invite\":[1,2]}", "{\"name\":\"ok\",\"invite\":[\"\"]}",
+      "{\"name\":\"ok\",\"invite\":[\"" + "@a".repeat(200) + "\"]}", "{\"name\":\"ok\",\"timerSeconds\":1e99}",
+      "{\"name\":\"ok\",\"timerSeconds\":\"60\"}", "{\"invite\":{\"a\":1}}", "{\"name\":\"ok\",\"invite\":[\"~nope\"]}",
+      "{\"timerSeconds\":0}", "{\"name\":\"\\ud800\"}", "{", "\u0000",
+    };
+    String[][] endpoints = {
+      {"POST", "/v1/me/groups"}, {"PATCH", "/v1/me/groups/" + id}, {"POST", "/v1/me/groups/" + id + "/invite"},
+      {"POST", "/v1/me/groups/" + id + "/join"}, {"DELETE", "/v1/me/groups/" + id + "/members/%40nobody"},
+      {"DELETE", "/v1/me/groups/" + id + "/members/~unknown"}, {"GET", "/v1/me/groups/" + "x".repeat(65)},
+      {"PUT", "/v1/me/groups/" + id}, {"POST", "/v1/me/groups/" + id + "/nonsense"},
+    };
+    int requests = 0;
+    for (String[] ep : endpoints) {
+      for (String body : bodies) {
+        HttpResponse<String> r = api(carol, ep[0], ep[1], ep[0].equals("GET") || ep[0].equals("DELETE") ? null : body);
+        assertTrue(r.statusCode() >= 200 && r.statusCode() < 500, ep[0] + " " + ep[1] + " " + body + " → " + r.statusCode());
+        if (r.statusCode() >= 400) {
+          assertTrue(TestNode.json(r.body()).get("error").has("message"), "every reject says why: " + r.body());
+        }
+        requests++;
+      }
+    }
+    assertTrue(requests > 150);
+    // nothing was lost: the group is as it was, and still carries messages
+    JsonNode asAlice = show(alice, id);
+    assertEquals("Climbing", asAlice.get("name").asText());
+    assertEquals(3, asAlice.get("members").size());
+    assertEquals(202, node.send("neta", TestNode.SECRET_A,
+        TestNode.text("g-h", "neta:alice", asAlice.get("address").asText(), "still here")).statusCode());
+    awaitGroupMessage(netC, b -> says(b, "still here"));
+  }
+
   private long count(String sql) throws Exception {
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("parlor.db"));
         ResultSet rs = c.createStatement().executeQuery(sql)) {

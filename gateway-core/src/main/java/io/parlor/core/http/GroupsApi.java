@@ -85,7 +85,12 @@ final class GroupsApi {
       if (!m.equals("DELETE")) {
         return methodNotAllowed();
       }
-      String member = java.net.URLDecoder.decode(mm.group(2), java.nio.charset.StandardCharsets.UTF_8);
+      String member;
+      try {
+        member = java.net.URLDecoder.decode(mm.group(2), java.nio.charset.StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException e) {
+        return done(invalid("member: not a valid percent-encoded @handle or ~relay handle"));
+      }
       return run(c -> groups.remove(c, personId, mm.group(1), member, clock.instant()), c -> noContent());
     }
     Matcher one = ONE.matcher(path);
