@@ -52,7 +52,7 @@ class GroupsIT {
         "http:", "  port: 0", "  readTimeout: PT2S",
         "store:", "  path: " + dir.resolve("parlor.db"),
         "admin:", "  token: admin-token-0123456789",
-        "policy:", "  maxGroupSize: 4", "  maxNewRecipientsPerHour: 2",
+        "policy:", "  maxGroupSize: 4", "  maxNewRecipientsPerHour: 3",
         "delivery:", "  initialBackoff: PT0.05S", "  maxBackoff: PT0.2S", "  breakerOpenFor: PT0.2S",
         "networks:",
         net("neta", TestNode.SECRET_A, netA),
@@ -65,6 +65,7 @@ class GroupsIT {
     person("carol", "netc:carol", "\"reachableBy\":\"everyone\"");
     person("dave", "netc:dave", "\"reachableBy\":\"contacted\"");
     person("erin", "netb:erin", "\"reachableBy\":\"everyone\"");
+    person("fay", "netb:fay", "\"reachableBy\":\"everyone\"");
   }
 
   private static WireMockServer wire() {
@@ -319,15 +320,18 @@ class GroupsIT {
     String alice = signIn("neta:alice");
     String bob = signIn("netb:bob");
     String carol = signIn("netc:carol");
-    // maxNewRecipientsPerHour 2: bob and carol were alice's two new people this hour
+    // maxNewRecipientsPerHour 3: bob and carol are alice's first two new people this hour
     String id = climbingGroup(alice, bob, carol);
-    int erinHad = to(netB, "netb:erin").size();
-    HttpResponse<String> r = api(alice, "POST", "/v1/me/groups/" + id + "/invite", "{\"invite\":[\"netb:erin\"]}");
+    assertEquals(202, api(alice, "POST", "/v1/me/groups/" + id + "/invite", "{\"invite\":[\"netb:erin\"]}").statusCode());
+    TestNode.await("erin's invitation (the third)", WAIT, () -> to(netB, "netb:erin").stream()
+        .anyMatch(b -> says(b, "Climbing")));
+    int fayHad = to(netB, "netb:fay").size();
+    HttpResponse<String> r = api(alice, "POST", "/v1/me/groups/" + id + "/invite", "{\"invite\":[\"netb:fay\"]}");
     assertEquals(202, r.statusCode(), "the same answer as for anyone: " + r.body());
     Thread.sleep(300);
-    assertEquals(erinHad, to(netB, "netb:erin").size(), "no invitation beyond the limit");
-    String erin = signIn("netb:erin");
-    assertEquals(0, TestNode.json(api(erin, "GET", "/v1/me/groups", null).body()).get("groups").size());
+    assertEquals(fayHad, to(netB, "netb:fay").size(), "no invitation beyond the limit");
+    String fay = signIn("netb:fay");
+    assertEquals(0, TestNode.json(api(fay, "GET", "/v1/me/groups", null).body()).get("groups").size());
   }
 
   @Test

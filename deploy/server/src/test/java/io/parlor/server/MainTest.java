@@ -42,6 +42,7 @@ class MainTest {
         "colour: blue",
         "policy:",
         "  metadataRetention: P90D",
+        "  maxGroupSize: 1000",
         "networks:",
         "  - id: chat",
         "    type: webhook",
@@ -50,13 +51,18 @@ class MainTest {
         "    surprise: 1",
         "  - id: Bad!",
         "    type: carrier-pigeon",
+        "  - id: parlor",
+        "    type: webhook",
+        "    secret: a-long-enough-secret-0001",
+        "    deliveryUrl: http://127.0.0.1:9/x",
         ""));
     Run r = run("check-config", f.toString());
     assertEquals(2, r.code);
     for (String expected : new String[] {
         "http.port: got 99999", "colour: got <unknown key>", "policy.metadataRetention: got P90D",
         "networks[0].secret: got <redacted>", "networks[0].deliveryUrl", "networks[0].surprise: got <unknown key>",
-        "networks[1].id", "networks[1].type", "admin.token: got <missing>"}) {
+        "networks[1].id", "networks[1].type", "admin.token: got <missing>",
+        "networks[2].id: got \"parlor\"", "policy.maxGroupSize: got 1000"}) {
       assertTrue(r.err.contains(expected), "missing '" + expected + "' in:\n" + r.err);
     }
     assertTrue(!r.err.contains("short"), "secrets are never printed");

@@ -205,6 +205,9 @@ public final class ConfigLoader {
       } else if (id != null && !ids.add(id)) {
         n.problem("id", "\"" + id + "\"", "a network id not used by another network");
         id = null;
+      } else if ("parlor".equals(id)) {
+        n.problem("id", "\"parlor\"", "a network id other than parlor (the node's own messages use it)");
+        id = null;
       }
       String type = n.string("type");
       String netRegion = n.string("region", region);

@@ -103,10 +103,11 @@ public final class GroupFanOut {
         removed.add(refs.queuedTarget());
       }
       Address from = appearance(c, sender, to, now);
+      Address address = groupAddress(c, groupId, to, now);
       Envelope leg = presented(c, e, sender)
           .withFrom(from)
-          .withTo(groupAddress(c, groupId, to, now))
-          .withGroup(new Envelope.Group(groupAddress(c, groupId, to, now), group.get().name()))
+          .withTo(address)
+          .withGroup(new Envelope.Group(address, group.get().name()))
           .withId(MessageId.of(legGid(gid, to)))
           .withReplyTo(null)
           .withExpiresAt(io.parlor.core.ingress.Ingress.expiresAt(e, now));
