@@ -329,6 +329,8 @@ public final class Gateway implements AutoCloseable {
                     + Sessions.purge(c, clock.instant())
                     + ThreadTable.expireIdle(c, clock.instant().minus(config.threadTtl()))
                     + MediaLinks.purge(c, clock.instant())
+                    + io.parlor.core.groups.GroupTable.expireInvitations(
+                        c, clock.instant().minus(io.parlor.core.groups.GroupTable.INVITATION_TTL))
                     + safety.purge(c, clock.instant()))
         .thenCompose(n -> store.checkpoint())
         .exceptionally(

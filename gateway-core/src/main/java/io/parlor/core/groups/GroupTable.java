@@ -167,6 +167,18 @@ public final class GroupTable {
     }
   }
 
+  /** How long an invitation waits for its answer. */
+  public static final java.time.Duration INVITATION_TTL = java.time.Duration.ofDays(7);
+
+  /** Deletes invitations older than {@code before} (nobody answered them); returns how many. */
+  public static int expireInvitations(Connection c, Instant before) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("DELETE FROM group_members WHERE state = 'INVITED' AND at < ?")) {
+      ps.setLong(1, before.toEpochMilli());
+      return ps.executeUpdate();
+    }
+  }
+
   // --- the tally of a group message's legs -----------------------------------------------------
 
   /** Starts the tally of a group message: {@code pending} legs under way, {@code failed} refused. */

@@ -51,7 +51,11 @@ public final class ThreadTable {
   public static int expireIdle(Connection c, Instant before) throws SQLException {
     int n = 0;
     for (String sql :
-        new String[] {"DELETE FROM threads WHERE last_used_at < ?", "DELETE FROM relay_handles WHERE last_used_at < ?"}) {
+        new String[] {"DELETE FROM threads WHERE last_used_at < ?",
+            // a group's addresses live as long as the group (they are deleted with it), however
+            // quiet it is: a member's app keeps writing to the one it was given
+            "DELETE FROM relay_handles WHERE last_used_at < ?"
+                + " AND represents NOT IN (SELECT 'group:' || id FROM groups)"}) {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         ps.setLong(1, before.toEpochMilli());
         n += ps.executeUpdate();
