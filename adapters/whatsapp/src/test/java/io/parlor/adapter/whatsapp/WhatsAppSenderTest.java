@@ -61,6 +61,14 @@ class WhatsAppSenderTest {
   }
 
   @Test
+  void aGroupsMessageNamesTheGroupBeforeTheSender() throws Exception {
+    Envelope e = text("@alice", "Saturday?").withFromName("Alice A.")
+        .withGroup(new Envelope.Group(io.parlor.spi.envelope.Address.of("~k3j9x2m4pq"), "Climbing"));
+    JsonNode body = EnvelopeJson.mapper().readTree(sender.prepare(e, to("whatsapp:+447700900123")).body());
+    assertEquals("[Climbing] Alice A. (@alice): Saturday?", body.path("text").path("body").asText());
+  }
+
+  @Test
   void senderAccountAddressesAreNeverShown() {
     PermanentDeliveryException e = assertThrows(PermanentDeliveryException.class,
         () -> sender.prepare(text("sms:+447700900999", "hi"), to("whatsapp:+447700900123")));
