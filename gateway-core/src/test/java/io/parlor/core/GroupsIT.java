@@ -73,6 +73,7 @@ class GroupsIT {
     w.start();
     w.stubFor(post(urlEqualTo("/messages")).willReturn(aResponse().withStatus(200)));
     w.stubFor(post(urlEqualTo("/status")).willReturn(aResponse().withStatus(200)));
+    w.stubFor(post(urlEqualTo("/events")).willReturn(aResponse().withStatus(200)));
     return w;
   }
 
@@ -80,7 +81,8 @@ class GroupsIT {
     return String.join("\n",
         "  - id: " + id, "    type: webhook", "    secret: " + secret,
         "    deliveryUrl: " + w.baseUrl() + "/messages", "    statusUrl: " + w.baseUrl() + "/status",
-        "    capabilities:", "      expiry: true");
+        "    eventsUrl: " + w.baseUrl() + "/events",
+        "    capabilities:", "      expiry: true", "      events: [read]");
   }
 
   private void person(String id, String account, String extra) throws Exception {
@@ -243,6 +245,62 @@ class GroupsIT {
     assertNotEquals(carolAtAlice.get("from").asText(), carolAtBob.get("from").asText(), "per viewer");
     assertFalse(carolAtAlice.toString().contains("netc:carol"), "never her account");
     assertEquals(aliceAddress, carolAtAlice.get("group").get("id").asText());
+  }
+
+  private HttpResponse<String> readEvent(String network, String secret, String from, String to, String id)
+      throws Exception {
+    byte[] body = ("{\"type\":\"read\",\"from\":\"" + from + "\",\"to\":\"" + to + "\",\"ids\":[\"" + id + "\"]}")
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return node.http.send(HttpRequest.newBuilder(node.uri("/v1/networks/" + network + "/events"))
+        .header("Parlor-Signature", new io.parlor.adapter.webhook.Signatures(secret).sign(body, java.time.Instant.now()))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Sends a read event until accepted (a leg's reference is recorded just after its hand-over). */
+  private void reads(String network, String secret, String from, String to, String id) throws Exception {
+    long until = System.nanoTime() + WAIT.toNanos();
+    HttpResponse<String> r;
+    while ((r = readEvent(network, secret, from, to, id)).statusCode() == 422 && System.nanoTime() < until) {
+      Thread.sleep(20);
+    }
+    assertEquals(202, r.statusCode(), r.body());
+  }
+
+  private List<Integer> readCounts() {
+    return bodies(netA, "/status").stream().filter(st -> st.path("status").asText().equals("read"))
+        .map(st -> st.path("members").path("read").asInt()).collect(Collectors.toList());
+  }
+
+  @Test
+  void readReceiptsInAGroupCountMembersAndNeverSayWho() throws Exception {
+    String alice = signIn("neta:alice");
+    String bob = signIn("netb:bob");
+    String carol = signIn("netc:carol");
+    String id = climbingGroup(alice, bob, carol);
+    String aliceAddress = show(alice, id).get("address").asText();
+    assertEquals(202, node.send("neta", TestNode.SECRET_A,
+        TestNode.text("g-r", "neta:alice", aliceAddress, "read me")).statusCode());
+    JsonNode atBob = awaitGroupMessage(netB, b -> says(b, "read me"));
+    JsonNode atCarol = awaitGroupMessage(netC, b -> says(b, "read me"));
+    String bobRead = atBob.get("id").asText();
+    String carolRead = atCarol.get("id").asText();
+    // carol sends no read receipts: her read is neither reported nor counted in bob's
+    assertEquals(200, api(carol, "PUT", "/v1/me/preferences", "{\"sendReadReceipts\":false}").statusCode());
+    reads("netc", SECRET_C, "netc:carol", atCarol.get("group").get("id").asText(), carolRead);
+    reads("netb", TestNode.SECRET_B, "netb:bob", atBob.get("group").get("id").asText(), bobRead);
+    TestNode.await("bob's read status", WAIT, () -> readCounts().size() == 1);
+    assertEquals(List.of(1), readCounts(), "bob's read counts bob only");
+    // carol allows receipts again and reads it: now two have read it
+    assertEquals(200, api(carol, "PUT", "/v1/me/preferences", "{\"sendReadReceipts\":true}").statusCode());
+    reads("netc", SECRET_C, "netc:carol", atCarol.get("group").get("id").asText(), carolRead);
+    TestNode.await("carol's read status", WAIT, () -> readCounts().size() == 2);
+    assertEquals(List.of(1, 2), readCounts(), "how many have read it");
+    List<JsonNode> reads = bodies(netA, "/status").stream()
+        .filter(st -> st.path("status").asText().equals("read")).collect(Collectors.toList());
+    for (JsonNode s : reads) {
+      String json = s.toString();
+      assertFalse(json.contains("bob") || json.contains("carol") || json.contains("~"), "never who: " + json);
+    }
   }
 
   @Test

@@ -23,12 +23,25 @@ import java.util.Optional;
  */
 public record StatusReport(
     MessageId id, Status status, String reason, Instant at, Grade as, Address account, Members members) {
-  /** How a group message's legs ended: delivered, failed (or expired), still pending. */
-  public record Members(int delivered, int failed, int pending) {
+  /**
+   * How a group message's legs ended: delivered, failed (or expired), still pending; on a {@link
+   * Status#READ} status, how many members have read it ({@code read}; never who).
+   */
+  public record Members(int delivered, int failed, int pending, int read) {
     public Members {
-      if (delivered < 0 || failed < 0 || pending < 0) {
+      if (delivered < 0 || failed < 0 || pending < 0 || read < 0) {
         throw new IllegalArgumentException("member counts are never negative");
       }
+    }
+
+    /** The counts of a group message's legs when they ended. */
+    public Members(int delivered, int failed, int pending) {
+      this(delivered, failed, pending, 0);
+    }
+
+    /** The count on a read status. */
+    public static Members read(int read) {
+      return new Members(0, 0, 0, read);
     }
   }
 

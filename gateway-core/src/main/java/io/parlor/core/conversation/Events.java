@@ -88,8 +88,13 @@ public final class Events {
 
   private ReadOutcome recordRead(Connection c, NetworkId source, Event.Read e) throws SQLException {
     PartyKey reader = d.router().partyOf(c, e.from());
-    Optional<PartyKey> counterpart =
-        e.toOpt().filter(a -> a.kind() == Address.Kind.RELAY).map(a -> counterpartOrNobody(c, reader, a));
+    // reads of a group's messages name the reader's own group address
+    Optional<String> group = e.toOpt().filter(a -> a.kind() == Address.Kind.RELAY).isEmpty()
+        ? Optional.empty()
+        : d.relays().find(c, e.toOpt().get()).filter(r -> r.viewer().equals(reader) && r.represents().isGroup())
+            .map(r -> r.represents().groupId());
+    Optional<PartyKey> counterpart = group.isPresent() ? Optional.empty()
+        : e.toOpt().filter(a -> a.kind() == Address.Kind.RELAY).map(a -> counterpartOrNobody(c, reader, a));
     List<ReferenceTable.Leg> legs = new ArrayList<>();
     List<String> unknown = new ArrayList<>();
     if (e.watermark() != null) {
@@ -97,7 +102,8 @@ public final class Events {
     }
     for (MessageId id : e.ids()) {
       Optional<ReferenceTable.Leg> leg = ReferenceTable.received(c, source, id.value(), reader);
-      if (leg.isPresent() && counterpart.map(p -> p.equals(leg.get().represents())).orElse(true)) {
+      if (leg.isPresent() && counterpart.map(p -> p.equals(leg.get().represents())).orElse(true)
+          && (group.isEmpty() || group.equals(ReferenceTable.groupOf(c, leg.get().gid())))) {
         legs.add(leg.get());
       } else {
         unknown.add(id.value());
@@ -111,14 +117,20 @@ public final class Events {
         || PeopleTable.find(c, reader.personId()).map(p -> p.conversation().sendReadReceipts()).orElse(true);
     List<StatusOutbox.Entry> statuses = new ArrayList<>();
     for (ReferenceTable.Leg leg : legs) {
+      boolean inGroup = ReferenceTable.groupOf(c, leg.gid()).isPresent();
+      if (inGroup && !receipts) {
+        continue; // not even marked: a later member's read status counts only those who tell
+      }
       if (!ReferenceTable.markRead(c, leg, e.at()) || !receipts || !takesReads(leg.sourceNetwork())) {
         continue;
       }
       Address account = accountOf(c, leg.represents(), leg.sourceNetwork()).orElse(null);
+      // in a group, the sender learns how many members have read it, never who
+      StatusReport.Members members = inGroup ? StatusReport.Members.read(ReferenceTable.readsOf(c, leg)) : null;
       statuses.add(
           StatusOutbox.add(
               c, leg.sourceNetwork(),
-              new StatusReport(leg.sourceId(), StatusReport.Status.READ, "", e.at(), null, account)));
+              new StatusReport(leg.sourceId(), StatusReport.Status.READ, "", e.at(), null, account, members)));
     }
     return new ReadOutcome(EventResult.accepted(unknown), statuses);
   }

@@ -94,6 +94,28 @@ public final class ReferenceTable {
     }
   }
 
+  /**
+   * How many legs of the message {@code leg} belongs to were read: its legs share its gateway
+   * id's time prefix (one millisecond of the key) and its source.
+   */
+  public static int readsOf(Connection c, Leg leg) throws SQLException {
+    String prefix = leg.gid().substring(0, io.parlor.core.store.MessageTable.gidPrefix(0).length());
+    long ms = Long.parseLong(prefix.substring(2), 16);
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT count(*) FROM message_refs WHERE gid >= ? AND gid < ? AND source_network = ?"
+                + " AND source_id = ? AND read_at IS NOT NULL")) {
+      ps.setString(1, prefix);
+      ps.setString(2, io.parlor.core.store.MessageTable.gidPrefix(ms + 1));
+      ps.setString(3, leg.sourceNetwork().value());
+      ps.setString(4, leg.sourceId().value());
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    }
+  }
+
   /** The group whose message a delivered leg was, if any. */
   public static Optional<String> groupOf(Connection c, String gid) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT group_id FROM message_refs WHERE gid = ?")) {

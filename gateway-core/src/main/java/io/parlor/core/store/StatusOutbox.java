@@ -35,19 +35,20 @@ public final class StatusOutbox {
       ps.setString(6, r.as() == null ? null : r.as().name());
       ps.setString(7, r.account() == null ? null : r.account().value());
       ps.setString(8, r.members() == null ? null
-          : r.members().delivered() + " " + r.members().failed() + " " + r.members().pending());
+          : r.members().delivered() + " " + r.members().failed() + " " + r.members().pending() + " " + r.members().read());
       ps.executeUpdate();
       return new Entry(Rowids.last(c), network, r);
     }
   }
 
-  /** "delivered failed pending", as {@link #add} writes it. */
+  /** "delivered failed pending read", as {@link #add} writes it. */
   private static StatusReport.Members members(String s) {
     if (s == null) {
       return null;
     }
     String[] p = s.split(" ");
-    return new StatusReport.Members(Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2]));
+    return new StatusReport.Members(Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2]),
+        p.length > 3 ? Integer.parseInt(p[3]) : 0);
   }
 
   public static void remove(Connection c, long id) throws SQLException {

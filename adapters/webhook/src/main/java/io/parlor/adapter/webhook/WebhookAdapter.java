@@ -128,9 +128,13 @@ final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier, 
     report.asOpt().ifPresent(g -> n.put("as", g.wire()));
     report.membersOpt().ifPresent(mc -> {
       com.fasterxml.jackson.databind.node.ObjectNode o = n.putObject("members");
-      o.put("delivered", mc.delivered());
-      o.put("failed", mc.failed());
-      o.put("pending", mc.pending());
+      if (report.status() == StatusReport.Status.READ) {
+        o.put("read", mc.read());
+      } else {
+        o.put("delivered", mc.delivered());
+        o.put("failed", mc.failed());
+        o.put("pending", mc.pending());
+      }
     });
     n.put("at", report.at().toString());
     return s.post(config.statusUrl(), n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8),
