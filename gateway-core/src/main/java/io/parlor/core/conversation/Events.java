@@ -88,13 +88,13 @@ public final class Events {
 
   private ReadOutcome recordRead(Connection c, NetworkId source, Event.Read e) throws SQLException {
     PartyKey reader = d.router().partyOf(c, e.from());
+    Optional<Address> relay = e.toOpt().filter(a -> a.kind() == Address.Kind.RELAY);
     // reads of a group's messages name the reader's own group address
-    Optional<String> group = e.toOpt().filter(a -> a.kind() == Address.Kind.RELAY).isEmpty()
-        ? Optional.empty()
-        : d.relays().find(c, e.toOpt().get()).filter(r -> r.viewer().equals(reader) && r.represents().isGroup())
+    Optional<String> group = relay.isEmpty() ? Optional.empty()
+        : d.relays().find(c, relay.get()).filter(r -> r.viewer().equals(reader) && r.represents().isGroup())
             .map(r -> r.represents().groupId());
     Optional<PartyKey> counterpart = group.isPresent() ? Optional.empty()
-        : e.toOpt().filter(a -> a.kind() == Address.Kind.RELAY).map(a -> counterpartOrNobody(c, reader, a));
+        : relay.map(a -> counterpartOrNobody(c, reader, a));
     List<ReferenceTable.Leg> legs = new ArrayList<>();
     List<String> unknown = new ArrayList<>();
     if (e.watermark() != null) {
@@ -103,7 +103,7 @@ public final class Events {
     for (MessageId id : e.ids()) {
       Optional<ReferenceTable.Leg> leg = ReferenceTable.received(c, source, id.value(), reader);
       if (leg.isPresent() && counterpart.map(p -> p.equals(leg.get().represents())).orElse(true)
-          && (group.isEmpty() || group.equals(ReferenceTable.groupOf(c, leg.get().gid())))) {
+          && (group.isEmpty() || group.get().equals(leg.get().groupId()))) {
         legs.add(leg.get());
       } else {
         unknown.add(id.value());
@@ -117,7 +117,7 @@ public final class Events {
         || PeopleTable.find(c, reader.personId()).map(p -> p.conversation().sendReadReceipts()).orElse(true);
     List<StatusOutbox.Entry> statuses = new ArrayList<>();
     for (ReferenceTable.Leg leg : legs) {
-      boolean inGroup = ReferenceTable.groupOf(c, leg.gid()).isPresent();
+      boolean inGroup = leg.groupId() != null;
       if (inGroup && !receipts) {
         continue; // not even marked: a later member's read status counts only those who tell
       }

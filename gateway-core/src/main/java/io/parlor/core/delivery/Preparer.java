@@ -65,8 +65,8 @@ final class Preparer {
                 if (env.group() != null && env.content() instanceof Content.Text text) {
                   // the group's number stands for everyone in it: the text names the group and
                   // the sender (as presented) before the number replaces them
-                  env = env.withContent(new Content.Text(
-                      "[" + env.group().name() + "] " + env.from().value() + ": " + text.text())).withGroup(null);
+                  env = env.withContent(new Content.Text(env.group().label(env.from().value()) + ": " + text.text()))
+                      .withGroup(null);
                 }
                 // one number per (recipient, counterpart): for a group's message the group, so
                 // that an SMS back to it goes to the group
@@ -145,9 +145,8 @@ final class Preparer {
       String key = ReferenceTable.keyOf(c, m.gid(), m.sourceNetwork(), m.sourceId(), at);
       ReferenceTable.record(
           c, new ReferenceTable.Leg(key, network.id(), id, m.recipient(), m.sender(), m.sourceNetwork(), m.sourceId(),
-              at, null),
-          singleIdentity(network) || (source != null && singleIdentity(source)),
-          io.parlor.core.groups.GroupLegs.groupOf(m).map(io.parlor.core.linking.PartyKey::groupId).orElse(null));
+              at, null, io.parlor.core.groups.GroupLegs.groupOf(m).map(io.parlor.core.linking.PartyKey::groupId).orElse(null)),
+          singleIdentity(network) || (source != null && singleIdentity(source)));
     }
     if (singleIdentity(network)) {
       // a group's message: the member's replies without context go to the group

@@ -1,8 +1,6 @@
 package io.parlor.core.groups;
 
 import io.parlor.core.conversation.ReferenceResolver;
-
-
 import io.parlor.core.linking.PartyKey;
 import io.parlor.core.linking.PeopleTable;
 import io.parlor.core.linking.Person;
@@ -63,18 +61,20 @@ public final class GroupFanOut {
    * failed in the sender's status.
    */
   public Result fromMember(
-      Connection c, NetworkId source, Envelope e, PartyKey sender, String groupId, String gid, Instant deadline,
+      Connection c, NetworkId source, Envelope e, PartyKey sender, GroupTable.Group group, String gid, Instant deadline,
       Instant now) throws SQLException {
-    Optional<GroupTable.Group> group = GroupTable.find(c, groupId);
-    if (group.isEmpty() || !sender.isPerson()
-        || GroupTable.membership(c, groupId, sender.personId())
-            .filter(m -> m.state() == GroupTable.State.MEMBER).isEmpty()) {
-      return refused(IngressResult.Refused.of(IngressResult.Refused.NOT_A_MEMBER, "to: you are not a member of this group"));
+    String groupId = group.id();
+    if (!sender.isPerson() || !Groups.isMember(c, groupId, sender.personId())) {
+      return refused(NOT_A_MEMBER);
     }
     if (e.content() instanceof Content.Encrypted) {
       return refused(IngressResult.Refused.of(IngressResult.Refused.ENCRYPTION_DOWNGRADE,
           "content: an encrypted group message needs one ciphertext per member, which this node does not take yet"));
     }
+    // the sender as every member sees them: their display name; their public handle, else a
+    // relay handle of each pair (minted per member below)
+    Envelope presented = presented(c, e, sender);
+    Address publicHandle = publicHandle(c, sender);
     List<StoredMessage> legs = new ArrayList<>();
     List<StoredMessage> removed = new ArrayList<>();
     int failed = 0;
@@ -102,16 +102,17 @@ public final class GroupFanOut {
         MessageTable.delete(c, refs.queuedTarget().gid());
         removed.add(refs.queuedTarget());
       }
-      Address from = appearance(c, sender, to, now);
+      Address from = publicHandle != null ? publicHandle : relays.handleFor(c, sender, to, relays.shown(c, sender, to), now);
       Address address = groupAddress(c, groupId, to, now);
-      Envelope leg = presented(c, e, sender)
+      String legGid = legGid(gid, to);
+      Envelope leg = presented
           .withFrom(from)
           .withTo(address)
-          .withGroup(new Envelope.Group(address, group.get().name()))
-          .withId(MessageId.of(legGid(gid, to)))
+          .withGroup(new Envelope.Group(address, group.name()))
+          .withId(MessageId.of(legGid))
           .withReplyTo(null)
           .withExpiresAt(io.parlor.core.ingress.Ingress.expiresAt(e, now));
-      legs.add(new StoredMessage(legGid(gid, to), 0, source, e.id(), conversation(groupId, to), sender, to, leg,
+      legs.add(new StoredMessage(legGid, 0, source, e.id(), conversation(groupId, to), sender, to, leg,
           deadline, refs.refs()));
     }
     if (legs.isEmpty() && firstRefusal != null) {
@@ -157,10 +158,11 @@ public final class GroupFanOut {
       }
       PartyKey to = PartyKey.person(member.personId());
       Address address = groupAddress(c, groupId, to, now);
-      Envelope e = new Envelope(MessageId.of(legGid(gid, to)), SystemMessages.SYSTEM, address, now,
+      String legGid = legGid(gid, to);
+      Envelope e = new Envelope(MessageId.of(legGid), SystemMessages.SYSTEM, address, now,
           new Content.Text(text.text(to)), null, null, deadline, false, null,
           new Envelope.Group(address, group.get().name()), true);
-      out.add(MessageTable.insertLeg(c, new StoredMessage(legGid(gid, to), 0, SYSTEM_NETWORK, MessageId.of(gid),
+      out.add(MessageTable.insertLeg(c, new StoredMessage(legGid, 0, SYSTEM_NETWORK, MessageId.of(gid),
           conversation(groupId, to), self, to, e, deadline, MessageRefs.NONE), now));
     }
     return out;
@@ -168,13 +170,17 @@ public final class GroupFanOut {
 
   /** How {@code sender} appears in a group to {@code viewer}: their public handle, else a relay handle of this pair. */
   public Address appearance(Connection c, PartyKey sender, PartyKey viewer, Instant now) throws SQLException {
-    if (sender.isPerson()) {
-      Optional<Person> p = PeopleTable.find(c, sender.personId());
-      if (p.isPresent() && p.get().handle() != null) {
-        return Address.of("@" + p.get().handle());
-      }
+    Address handle = publicHandle(c, sender);
+    return handle != null ? handle : relays.handleFor(c, sender, viewer, relays.shown(c, sender, viewer), now);
+  }
+
+  /** {@code @handle} of a person who published one, else null. */
+  private static Address publicHandle(Connection c, PartyKey party) throws SQLException {
+    if (!party.isPerson()) {
+      return null;
     }
-    return relays.handleFor(c, sender, viewer, relays.shown(c, sender, viewer), now);
+    Optional<Person> p = PeopleTable.find(c, party.personId());
+    return p.isPresent() && p.get().handle() != null ? Address.of("@" + p.get().handle()) : null;
   }
 
   /** {@code member}'s address of the group: a relay handle of their own, minted when first needed. */
@@ -213,6 +219,10 @@ public final class GroupFanOut {
       throw new IllegalStateException("SHA-256 is part of every JDK", e);
     }
   }
+
+  /** Anyone writing to a group address who is not (or no longer) a member of its group. */
+  public static final IngressResult.Refused NOT_A_MEMBER =
+      IngressResult.Refused.of(IngressResult.Refused.NOT_A_MEMBER, "to: you are not a member of this group");
 
   private static Result refused(IngressResult.Refused r) {
     return new Result(r, List.of(), List.of(), null);

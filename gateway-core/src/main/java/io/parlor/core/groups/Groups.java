@@ -107,7 +107,7 @@ public final class Groups {
     }
     // members and every address asked for count, known or not; pending invitations do not (the
     // inviter would learn from a full group which of their invitees exist): joining checks again
-    long members = GroupTable.members(c, groupId).stream().filter(x -> x.state() == GroupTable.State.MEMBER).count();
+    long members = memberCount(c, groupId);
     if (members + distinct(invitees).size() > maxSize) {
       return full();
     }
@@ -153,7 +153,7 @@ public final class Groups {
     if (m.get().state() == GroupTable.State.MEMBER) {
       return Outcome.ok(groupId, List.of(), List.of());
     }
-    long members = GroupTable.members(c, groupId).stream().filter(x -> x.state() == GroupTable.State.MEMBER).count();
+    long members = memberCount(c, groupId);
     if (members >= maxSize) {
       return full();
     }
@@ -265,6 +265,10 @@ public final class Groups {
     return fanOut.announce(c, groupId,
         viewer -> (viewer.equals(about) ? "You" : fanOut.appearance(c, about, viewer, now).value()) + what,
         gid, now.plus(maxAge), now);
+  }
+
+  private static long memberCount(Connection c, String groupId) throws SQLException {
+    return GroupTable.members(c, groupId).stream().filter(x -> x.state() == GroupTable.State.MEMBER).count();
   }
 
   /** Whether the person is a member (not only invited). */

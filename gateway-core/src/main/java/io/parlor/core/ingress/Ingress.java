@@ -166,21 +166,16 @@ public final class Ingress {
       scheduler.drop(r.removed());
     }
     r.statuses().forEach(conversations.statuses()::dispatch);
-    if (!r.legs().isEmpty() && e.content() instanceof Content.Text t) {
-      StoredMessage first = r.legs().get(0);
+    // the message, or the first of its legs to a group's members: what reaction fallbacks quote
+    StoredMessage m = r.stored() != null ? r.stored() : r.legs().isEmpty() ? null : r.legs().get(0);
+    if (m != null && m.envelope().content() instanceof Content.Text t) {
       Instant until = now.plus(conversations.metadataRetention());
       conversations.snippets().put(
-          source, e.id(), first.sender(), t.text(), first.deadline().isBefore(until) ? first.deadline() : until);
+          source, e.id(), m.sender(), t.text(), m.deadline().isBefore(until) ? m.deadline() : until);
     }
     r.legs().forEach(scheduler::enqueue);
     if (r.stored() != null) {
-      StoredMessage m = r.stored();
-      if (m.envelope().content() instanceof Content.Text t) {
-        Instant until = now.plus(conversations.metadataRetention());
-        conversations.snippets().put(
-            source, e.id(), m.sender(), t.text(), m.deadline().isBefore(until) ? m.deadline() : until);
-      }
-      scheduler.enqueue(m);
+      scheduler.enqueue(r.stored());
     }
     if (r.result() instanceof IngressResult.Refused refused
         && refused.code().equals(IngressResult.Refused.RECIPIENT_UNREACHABLE)
@@ -264,26 +259,26 @@ public final class Ingress {
    */
   private Outcome toGroup(java.sql.Connection c, NetworkId source, Envelope e, Router.GroupAccept g, Instant now, String gid)
       throws java.sql.SQLException {
+    java.util.Optional<io.parlor.core.groups.GroupTable.Group> group = io.parlor.core.groups.GroupTable.find(c, g.groupId());
+    if (group.isEmpty()) {
+      return new Outcome(GroupFanOut.NOT_A_MEMBER, null);
+    }
     Envelope msg = e;
-    if (msg.timer() == null) {
-      Long t = io.parlor.core.groups.GroupTable.find(c, g.groupId())
-          .map(io.parlor.core.groups.GroupTable.Group::timerSeconds).orElse(null);
-      if (t != null) {
-        msg = msg.withTimer(new Timer(t, Timer.Start.SEND));
-      }
+    if (msg.timer() == null && group.get().timerSeconds() != null) {
+      msg = msg.withTimer(new Timer(group.get().timerSeconds(), Timer.Start.SEND));
     }
     Instant deadline = deadline(msg, now);
     if (!deadline.isAfter(now)) {
       return new Outcome(IngressResult.Refused.of(IngressResult.Refused.EXPIRED, "the message's timer has already run out"), null);
     }
-    GroupFanOut.Result r = groups.fromMember(c, source, msg, g.sender(), g.groupId(), gid, deadline, now);
+    GroupFanOut.Result r = groups.fromMember(c, source, msg, g.sender(), group.get(), gid, deadline, now);
     if (!(r.result() instanceof IngressResult.Accepted)) {
       return new Outcome(r.result(), null);
     }
-    PartyKey group = PartyKey.group(g.groupId());
-    safety.record(c, source, g.sender(), group, msg.content().size(), now);
+    PartyKey party = PartyKey.group(g.groupId());
+    safety.record(c, source, g.sender(), party, msg.content().size(), now);
     if (singleIdentity.test(source)) {
-      ReplyTable.touchRecent(c, source, g.sender(), group, now);
+      ReplyTable.touchRecent(c, source, g.sender(), party, now);
     }
     List<String> removed = new ArrayList<>();
     List<StatusOutbox.Entry> statuses = new ArrayList<>();

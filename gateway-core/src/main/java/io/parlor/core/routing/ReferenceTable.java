@@ -35,7 +35,7 @@ import java.util.Optional;
  */
 public final class ReferenceTable {
   private static final String COLUMNS =
-      "gid, dest_network, dest_id, viewer, represents, source_network, source_id, at, read_at";
+      "gid, dest_network, dest_id, viewer, represents, source_network, source_id, at, read_at, group_id";
 
   private ReferenceTable() {}
 
@@ -52,6 +52,7 @@ public final class ReferenceTable {
    * @param sourceId how the sender's network knows it
    * @param at when it was delivered
    * @param readAt when a read receipt for it was forwarded, else null
+   * @param groupId the group whose message it was, else null
    */
   public record Leg(
       String gid,
@@ -62,7 +63,8 @@ public final class ReferenceTable {
       NetworkId sourceNetwork,
       MessageId sourceId,
       Instant at,
-      Instant readAt) {}
+      Instant readAt,
+      String groupId) {}
 
   /**
    * Records a delivered message (a later delivery of the same message replaces the earlier one).
@@ -71,11 +73,6 @@ public final class ReferenceTable {
    *     (its rows are indexed per viewer, for watermarks and typing anchors)
    */
   public static void record(Connection c, Leg leg, boolean platform) throws SQLException {
-    record(c, leg, platform, null);
-  }
-
-  /** As {@link #record(Connection, Leg, boolean)}, for a leg of a group's message ({@code groupId}, or null). */
-  public static void record(Connection c, Leg leg, boolean platform, String groupId) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "INSERT OR REPLACE INTO message_refs(gid, dest_network, dest_id, viewer, represents,"
@@ -89,7 +86,7 @@ public final class ReferenceTable {
       ps.setString(7, leg.sourceId().value());
       ps.setLong(8, leg.at().toEpochMilli());
       ps.setInt(9, platform ? 1 : 0);
-      ps.setString(10, groupId);
+      ps.setString(10, leg.groupId());
       ps.executeUpdate();
     }
   }
@@ -99,29 +96,18 @@ public final class ReferenceTable {
    * id's time prefix (one millisecond of the key) and its source.
    */
   public static int readsOf(Connection c, Leg leg) throws SQLException {
-    String prefix = leg.gid().substring(0, io.parlor.core.store.MessageTable.gidPrefix(0).length());
-    long ms = Long.parseLong(prefix.substring(2), 16);
+    String[] range = MessageTable.gidRange(MessageTable.mintedAt(leg.gid()));
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT count(*) FROM message_refs WHERE gid >= ? AND gid < ? AND source_network = ?"
                 + " AND source_id = ? AND read_at IS NOT NULL")) {
-      ps.setString(1, prefix);
-      ps.setString(2, io.parlor.core.store.MessageTable.gidPrefix(ms + 1));
+      ps.setString(1, range[0]);
+      ps.setString(2, range[1]);
       ps.setString(3, leg.sourceNetwork().value());
       ps.setString(4, leg.sourceId().value());
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         return rs.getInt(1);
-      }
-    }
-  }
-
-  /** The group whose message a delivered leg was, if any. */
-  public static Optional<String> groupOf(Connection c, String gid) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT group_id FROM message_refs WHERE gid = ?")) {
-      ps.setString(1, gid);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
       }
     }
   }
@@ -187,7 +173,7 @@ public final class ReferenceTable {
     long ms = at.toEpochMilli();
     if (gid.length() == 34 && gid.startsWith("g-")) {
       try {
-        long minted = Long.parseLong(gid.substring(2, 14), 16);
+        long minted = MessageTable.mintedAt(gid);
         if (minted <= ms + DRIFT && minted >= ms - OLDEST) {
           return gid;
         }
@@ -281,6 +267,6 @@ public final class ReferenceTable {
     return new Leg(
         gid, NetworkId.of(rs.getString(2)), destId == null ? gid : destId, new PartyKey(rs.getString(4)),
         new PartyKey(rs.getString(5)), NetworkId.of(rs.getString(6)), MessageId.of(rs.getString(7)),
-        Instant.ofEpochMilli(rs.getLong(8)), readAt);
+        Instant.ofEpochMilli(rs.getLong(8)), readAt, rs.getString(10));
   }
 }

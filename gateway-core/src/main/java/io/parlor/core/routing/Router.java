@@ -114,15 +114,10 @@ public final class Router {
   /** A first message to a person: only if they opted in and accept this sender. */
   private Decision reachable(Connection c, Envelope e, PartyKey sender, Optional<String> personId, Content content)
       throws SQLException {
-    if (personId.isEmpty()) {
+    if (personId.isEmpty() || !reachable(c, personId.get(), sender)) {
       return UNREACHABLE;
     }
-    Optional<Person> person = PeopleTable.find(c, personId.get());
-    if (person.isEmpty() || !person.get().optIn() || !accepts(c, person.get(), sender)
-        || person.get().key().equals(sender) || PeopleTable.blocked(c, person.get().id(), sender)) {
-      return UNREACHABLE;
-    }
-    return new Accept(sender, person.get().key(), content);
+    return new Accept(sender, PartyKey.person(personId.get()), content);
   }
 
   /**
@@ -156,10 +151,9 @@ public final class Router {
           e.replyToOpt().or(() -> e.content().targetOpt());
       if (ref.isPresent()) {
         Optional<ReferenceTable.Leg> leg = ReferenceTable.received(c, net.get().id(), ref.get().value(), sender);
-        Optional<String> group = leg.isPresent() ? ReferenceTable.groupOf(c, leg.get().gid()) : Optional.empty();
-        if (group.isPresent()) {
+        if (leg.isPresent() && leg.get().groupId() != null) {
           // the message answered was a group's: the reply goes to the group
-          return Optional.of(new GroupAccept(sender, group.get()));
+          return Optional.of(new GroupAccept(sender, leg.get().groupId()));
         }
         target = leg.map(ReferenceTable.Leg::represents);
       }

@@ -99,6 +99,15 @@ public final class MessageTable {
     return new String[] {gidPrefix(epochMillis), gidPrefix(epochMillis + 1)};
   }
 
+  /**
+   * The epoch milliseconds a time-ordered gateway id was minted at (see {@link #gidRange}).
+   *
+   * @throws NumberFormatException when {@code gid} does not carry a time
+   */
+  public static long mintedAt(String gid) {
+    return Long.parseLong(gid.substring(2, 14), 16);
+  }
+
   /** "g-" and the 12 hex digits of {@code epochMillis}: every gateway id minted before it sorts below it. */
   public static String gidPrefix(long epochMillis) {
     return "g-" + java.util.HexFormat.of().toHexDigits(epochMillis).substring(4);

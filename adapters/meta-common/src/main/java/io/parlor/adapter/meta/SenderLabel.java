@@ -34,7 +34,7 @@ public final class SenderLabel {
           Reason.UNSUPPORTED, what + ": sender must be presented as a ~relay or @handle, not an account");
     }
     String label = envelope.fromName() == null ? from.value() : envelope.fromName() + " (" + from.value() + ")";
-    return envelope.group() == null ? label : "[" + envelope.group().name() + "] " + label;
+    return envelope.group() == null ? label : envelope.group().label(label);
   }
 
   /** {@code "<label>: <text>"}. */

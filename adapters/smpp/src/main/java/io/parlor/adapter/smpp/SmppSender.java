@@ -88,7 +88,7 @@ final class SmppSender {
     if (envelope.group() == null) {
       return text;
     }
-    return "[" + envelope.group().name() + "] " + envelope.from().value() + ": " + text;
+    return envelope.group().label(envelope.from().value()) + ": " + text;
   }
 
   CompletableFuture<DeliveryResult> deliver(Envelope envelope, DeliveryTarget target) {

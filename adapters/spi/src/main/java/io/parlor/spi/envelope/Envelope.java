@@ -54,6 +54,14 @@ public record Envelope(
         throw new EnvelopeException("group.name", "must be 1-" + MAX_NAME + " characters without control characters");
       }
     }
+
+    /**
+     * How networks that show one identity for everyone write who said it in this group: {@code
+     * "[Climbing] " + sender}.
+     */
+    public String label(String sender) {
+      return "[" + name + "] " + sender;
+    }
   }
 
   /** An envelope outside any group. */
