@@ -15,6 +15,8 @@ import java.security.spec.NamedParameterSpec;
 import java.security.spec.XECPublicKeySpec;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Map;
+import java.util.TreeMap;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.KeyAgreement;
@@ -100,6 +102,22 @@ public final class E2eeClient {
     } finally {
       Arrays.fill(pt, (byte) 0);
     }
+  }
+
+  /**
+   * Encrypts UTF-8 {@code text} once per group member (client-side fan-out): {@code memberKeys}
+   * maps each member's handle to their base64 public key, as Parlor's key directory answers for
+   * the group address ({@code members[].member}, {@code members[].publicKey}). Answers the
+   * envelope's {@code content.perMember}: handle to base64 ciphertext, each with its own
+   * ephemeral key, so no member can read another's copy or tell it from a fresh message.
+   */
+  public Map<String, String> encryptForMembers(Map<String, String> memberKeys, String text)
+      throws GeneralSecurityException {
+    Map<String, String> out = new TreeMap<>();
+    for (Map.Entry<String, String> m : memberKeys.entrySet()) {
+      out.put(m.getKey(), encryptText(m.getValue(), text));
+    }
+    return out;
   }
 
   /** Decrypts a base64 ciphertext made for this client's public key to UTF-8 text. */

@@ -267,6 +267,179 @@ class E2eeEndToEndIT {
     scan("log output", captured.toByteArray(), needles);
   }
 
+  /**
+   * Issue 12: an encrypted group message is fanned out by the client (one ciphertext per member,
+   * keys from the directory by each member's handle in the group); each member reads only their
+   * own copy, a non-member nothing; a member who could not read it makes the whole message 422.
+   */
+  @Test
+  void encryptedGroupMessageIsReadableByItsMembersOnly() throws Exception {
+    E2eeClient alice = E2eeClient.generate();
+    E2eeClient bob = E2eeClient.generate();
+    E2eeClient carol = E2eeClient.generate();
+    E2eeClient eve = E2eeClient.generate();
+    ok(publish("neta", "neta:alice", alice.publicKeyBase64()));
+    ok(publish("netb", "netb:bob", bob.publicKeyBase64()));
+    ok(publish("netb", "netb:carol", carol.publicKeyBase64()));
+    person("eve", "{\"accounts\":[\"netb:eve\"],\"optIn\":true,\"reachableBy\":\"everyone\"}");
+    ok(publish("netb", "netb:eve", eve.publicKeyBase64()));
+    person("frank", "{\"accounts\":[\"netc:frank\"],\"optIn\":true,\"reachableBy\":\"everyone\"}");
+
+    String aliceSession = signIn("neta", "neta:alice");
+    HttpResponse<String> created = api(aliceSession, "POST", "/v1/me/groups",
+        "{\"name\":\"Vault\",\"invite\":[\"@bob\",\"netb:carol\"]}");
+    assertEquals(201, created.statusCode(), created.body());
+    String group = JSON.readTree(created.body()).get("id").asText();
+    for (String[] who : List.of(new String[] {"netb", "netb:bob"}, new String[] {"netb", "netb:carol"})) {
+      HttpResponse<String> joined = api(signIn(who[0], who[1]), "POST", "/v1/me/groups/" + group + "/join", null);
+      assertEquals(200, joined.statusCode(), joined.body());
+    }
+    JsonNode shown = JSON.readTree(api(aliceSession, "GET", "/v1/me/groups/" + group, null).body());
+    String address = shown.get("address").asText();
+
+    // --- alice's network asks the directory for the group: every other member's key, by handle
+    JsonNode keys = ok(fetch("neta", address));
+    assertEquals(0, keys.get("missing").asInt());
+    Map<String, String> memberKeys = new LinkedHashMap<>();
+    keys.get("members").forEach(m -> memberKeys.put(m.get("member").asText(), m.get("publicKey").asText()));
+    java.util.Set<String> handles = new java.util.TreeSet<>();
+    shown.get("members").forEach(m -> handles.add(m.get("handle").asText()));
+    handles.remove("you");
+    assertEquals(handles, memberKeys.keySet(), "the directory names members as the group shows them");
+    assertEquals(bob.publicKeyBase64(), memberKeys.get("@bob"));
+    assertTrue(memberKeys.containsValue(carol.publicKeyBase64()));
+    assertFalse(keys.toString().contains("netb:"), "no member's account: " + keys);
+    // only the address's own member, through their own network
+    assertError(404, "recipient_unreachable", "", fetch("netb", address));
+
+    // --- one ciphertext per member; each member reads their own copy, nobody else reads any
+    String secretText = "Group vault code " + UUID.randomUUID();
+    Map<String, String> perMember = alice.encryptForMembers(memberKeys, secretText);
+    HttpResponse<String> sent = signed("neta", "POST", "/v1/networks/neta/messages",
+        groupEnvelope("g-1", "neta:alice", address, perMember));
+    assertEquals(202, sent.statusCode(), sent.body());
+    await("both legs", () -> netbGroupDeliveries().size() == 2);
+    Map<String, String> delivered = new LinkedHashMap<>();
+    for (JsonNode d : netbGroupDeliveries()) {
+      assertEquals("encrypted", d.get("content").get("type").asText());
+      assertFalse(d.get("content").has("perMember"), "a member gets their own ciphertext only: " + d);
+      delivered.put(d.get("to").asText(), d.get("content").get("ciphertext").asText());
+    }
+    assertEquals(secretText, bob.decryptText(delivered.get("netb:bob")));
+    assertEquals(secretText, carol.decryptText(delivered.get("netb:carol")));
+    assertThrows(AEADBadTagException.class, () -> bob.decryptText(delivered.get("netb:carol")));
+    for (String copy : delivered.values()) {
+      assertThrows(AEADBadTagException.class, () -> eve.decryptText(copy));
+    }
+    JsonNode status = awaitStatusOf("/neta/status", "g-1");
+    assertEquals("delivered", status.get("status").asText());
+    assertEquals(2, status.get("members").get("delivered").asInt());
+
+    // --- never a partial message: a missing ciphertext refuses it whole, counting, never naming
+    Map<String, String> onlyBob = Map.of("@bob", perMember.get("@bob"));
+    HttpResponse<String> partial = signed("neta", "POST", "/v1/networks/neta/messages",
+        groupEnvelope("g-2", "neta:alice", address, onlyBob));
+    assertError(422, "encryption_downgrade", "1 member", partial);
+    assertEquals(1, JSON.readTree(partial.body()).get("error").get("members").asInt());
+    // frank reads on a plaintext-only network: the directory counts him missing, and a
+    // ciphertext for him is refused too (no route of his carries the scheme)
+    assertEquals(202, api(aliceSession, "POST", "/v1/me/groups/" + group + "/invite",
+        "{\"invite\":[\"netc:frank\"]}").statusCode());
+    assertEquals(200, api(signIn("netc", "netc:frank"), "POST", "/v1/me/groups/" + group + "/join", null).statusCode());
+    assertEquals(1, ok(fetch("neta", address)).get("missing").asInt());
+    assertError(422, "encryption_downgrade", "1 member", signed("neta", "POST", "/v1/networks/neta/messages",
+        groupEnvelope("g-3", "neta:alice", address, perMember)));
+    Map<String, String> withFrank = new LinkedHashMap<>(perMember);
+    JsonNode nowShown = JSON.readTree(api(aliceSession, "GET", "/v1/me/groups/" + group, null).body());
+    nowShown.get("members").forEach(m -> {
+      if (!m.get("handle").asText().equals("you") && !perMember.containsKey(m.get("handle").asText())) {
+        withFrank.put(m.get("handle").asText(), perMember.get("@bob"));
+      }
+    });
+    assertEquals(3, withFrank.size());
+    assertError(422, "encryption_downgrade", "1 member", signed("neta", "POST", "/v1/networks/neta/messages",
+        groupEnvelope("g-4", "neta:alice", address, withFrank)));
+    assertEquals(2, netbGroupDeliveries().size(), "nothing of a refused message was delivered");
+
+    // --- the shapes that do not fit name the field
+    assertError(400, "invalid_envelope", "content.perMember", signed("neta", "POST", "/v1/networks/neta/messages",
+        envelope("g-5", "neta:alice", address, perMember.get("@bob"))));
+    assertError(400, "invalid_envelope", "content.perMember", signed("neta", "POST", "/v1/networks/neta/messages",
+        groupEnvelope("d-1", "neta:alice", "netb:bob", onlyBob)));
+
+    // --- the plaintext is nowhere on disk
+    scanDataDir(needles(List.of(secretText), List.of(alice, bob, carol, eve)));
+  }
+
+  private List<JsonNode> netbGroupDeliveries() {
+    return networks.findAll(postRequestedFor(urlEqualTo("/netb/messages"))).stream()
+        .map(r -> readTree(r.getBodyAsString()))
+        .filter(b -> b.has("group") && !b.path("system").asBoolean())
+        .toList();
+  }
+
+  private static JsonNode readTree(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (java.io.IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private JsonNode awaitStatusOf(String path, String id) throws Exception {
+    await("status of " + id, () -> networks.findAll(postRequestedFor(urlEqualTo(path))).stream()
+        .anyMatch(r -> r.getBodyAsString().contains("\"" + id + "\"") && !r.getBodyAsString().contains("\"accepted\"")));
+    for (LoggedRequest r : networks.findAll(postRequestedFor(urlEqualTo(path)))) {
+      JsonNode b = JSON.readTree(r.getBodyAsString());
+      if (b.path("id").asText().equals(id) && !b.path("status").asText().equals("accepted")) {
+        return b;
+      }
+    }
+    throw new AssertionError("no status for " + id);
+  }
+
+  /** Signs in through the one-time code Parlor sends to {@code account} on its network; the session token. */
+  private String signIn(String network, String account) throws Exception {
+    String path = "/" + network + "/messages";
+    java.util.function.Supplier<List<String>> codes = () -> networks.findAll(postRequestedFor(urlEqualTo(path))).stream()
+        .map(r -> readTree(r.getBodyAsString()))
+        .filter(b -> b.path("to").asText().equals(account))
+        .map(b -> java.util.regex.Pattern.compile("\\b(\\d{6})\\b").matcher(b.path("content").path("text").asText()))
+        .filter(java.util.regex.Matcher::find)
+        .map(m -> m.group(1))
+        .toList();
+    int before = codes.get().size();
+    HttpResponse<String> started = send("POST", "/v1/auth/start", "{\"address\":\"" + account + "\"}", null);
+    assertEquals(202, started.statusCode(), started.body());
+    await("the code for " + account, () -> codes.get().size() > before);
+    String code = codes.get().get(codes.get().size() - 1);
+    HttpResponse<String> verified = send("POST", "/v1/auth/verify",
+        "{\"address\":\"" + account + "\",\"code\":\"" + code + "\"}", null);
+    assertEquals(200, verified.statusCode(), verified.body());
+    return JSON.readTree(verified.body()).get("token").asText();
+  }
+
+  private HttpResponse<String> api(String token, String method, String path, String json) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri(path))
+        .header("authorization", "Bearer " + token)
+        .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json))
+        .build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String groupEnvelope(String id, String from, String to, Map<String, String> perMember) {
+    ObjectNode e = JSON.createObjectNode();
+    e.put("id", id);
+    e.put("from", from);
+    e.put("to", to);
+    e.put("sentAt", Instant.now().toString());
+    ObjectNode c = e.putObject("content");
+    c.put("type", "encrypted");
+    c.put("scheme", SCHEME);
+    ObjectNode per = c.putObject("perMember");
+    perMember.forEach(per::put);
+    return e.toString();
+  }
+
   // --- the leak scan
 
   /** Plaintexts and every encoding of every private key: raw, PKCS#8 DER, base64 and hex of both. */

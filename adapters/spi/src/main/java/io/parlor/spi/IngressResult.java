@@ -26,8 +26,10 @@ public sealed interface IngressResult {
    * @param code stable machine-readable code ({@link #RECIPIENT_UNREACHABLE}, ...)
    * @param message human-readable detail that never reveals more than the code does
    * @param retryAfter for {@link #RATE_LIMITED}, when to try again; otherwise null
+   * @param members for a group message refused because of some of its members, how many (never
+   *     who); otherwise null
    */
-  record Refused(String code, String message, Duration retryAfter) implements IngressResult {
+  record Refused(String code, String message, Duration retryAfter, Integer members) implements IngressResult {
     public static final String RECIPIENT_UNREACHABLE = "recipient_unreachable";
     public static final String ENCRYPTION_DOWNGRADE = "encryption_downgrade";
     public static final String EXPIRED = "expired";
@@ -48,8 +50,17 @@ public sealed interface IngressResult {
       Objects.requireNonNull(message);
     }
 
+    public Refused(String code, String message, Duration retryAfter) {
+      this(code, message, retryAfter, null);
+    }
+
     public static Refused of(String code, String message) {
-      return new Refused(code, message, null);
+      return new Refused(code, message, null, null);
+    }
+
+    /** This refusal, naming how many of a group's members it is about. */
+    public Refused withMembers(int count) {
+      return new Refused(code, message, retryAfter, count);
     }
   }
 }

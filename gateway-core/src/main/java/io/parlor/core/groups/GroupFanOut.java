@@ -67,9 +67,10 @@ public final class GroupFanOut {
     if (!sender.isPerson() || !Groups.isMember(c, groupId, sender.personId())) {
       return refused(NOT_A_MEMBER);
     }
-    if (e.content() instanceof Content.Encrypted) {
-      return refused(IngressResult.Refused.of(IngressResult.Refused.ENCRYPTION_DOWNGRADE,
-          "content: an encrypted group message needs one ciphertext per member, which this node does not take yet"));
+    Content.Encrypted enc = e.content() instanceof Content.Encrypted x ? x : null;
+    if (enc != null && !enc.isPerMember()) {
+      return refused(IngressResult.Refused.of(IngressResult.Refused.INVALID_ENVELOPE,
+          "content.perMember: an encrypted group message carries one ciphertext per member, keyed by their handles"));
     }
     // the sender as every member sees them: their display name; their public handle, else a
     // relay handle of each pair (minted per member below)
@@ -78,18 +79,31 @@ public final class GroupFanOut {
     List<StoredMessage> legs = new ArrayList<>();
     List<StoredMessage> removed = new ArrayList<>();
     int failed = 0;
+    int unreadable = 0;
     IngressResult.Refused firstRefusal = null;
     for (GroupTable.Membership member : GroupTable.members(c, groupId)) {
       PartyKey to = PartyKey.person(member.personId());
       if (member.state() != GroupTable.State.MEMBER || to.equals(sender)) {
         continue;
       }
+      Envelope own = e;
+      if (enc != null) {
+        // this member's own ciphertext, by their handle as the sender sees it; checked before
+        // blocks, so that which ciphertexts a message needs never tells who blocked the sender
+        Optional<byte[]> ct = enc.forMember(appearance(c, to, sender, now).value());
+        own = ct.isEmpty() ? null : e.withContent(new Content.Encrypted(enc.scheme(), ct.get()));
+        if (own == null || router.refusal(c, own, sender, to)
+            .filter(r -> r.code().equals(IngressResult.Refused.ENCRYPTION_DOWNGRADE)).isPresent()) {
+          unreadable++;
+          continue;
+        }
+      }
       if (PeopleTable.blocked(c, member.personId(), sender)) {
         failed++;
         continue;
       }
-      Optional<IngressResult.Refused> refusal = router.refusal(c, e, sender, to);
-      ReferenceResolver.References refs = refusal.isPresent() ? null : ReferenceResolver.forMessage(c, source, e, sender, to);
+      Optional<IngressResult.Refused> refusal = router.refusal(c, own, sender, to);
+      ReferenceResolver.References refs = refusal.isPresent() ? null : ReferenceResolver.forMessage(c, source, own, sender, to);
       if (refusal.isEmpty() && refs.refusal() != null) {
         refusal = Optional.of(refs.refusal());
       }
@@ -106,6 +120,7 @@ public final class GroupFanOut {
       Address address = groupAddress(c, groupId, to, now);
       String legGid = legGid(gid, to);
       Envelope leg = presented
+          .withContent(own.content())
           .withFrom(from)
           .withTo(address)
           .withGroup(new Envelope.Group(address, group.name()))
@@ -114,6 +129,13 @@ public final class GroupFanOut {
           .withExpiresAt(io.parlor.core.ingress.Ingress.expiresAt(e, now));
       legs.add(new StoredMessage(legGid, 0, source, e.id(), conversation(groupId, to), sender, to, leg,
           deadline, refs.refs()));
+    }
+    if (unreadable > 0) {
+      // never a partial plaintext leg, nor a partial encrypted message: the sender fixes it whole
+      return refused(IngressResult.Refused.of(IngressResult.Refused.ENCRYPTION_DOWNGRADE,
+          unreadable + (unreadable == 1 ? " member" : " members")
+              + " cannot read this message: no ciphertext for them in content.perMember, or no route carries the scheme")
+          .withMembers(unreadable));
     }
     if (legs.isEmpty() && firstRefusal != null) {
       return refused(firstRefusal);
@@ -170,6 +192,12 @@ public final class GroupFanOut {
 
   /** How {@code sender} appears in a group to {@code viewer}: their public handle, else a relay handle of this pair. */
   public Address appearance(Connection c, PartyKey sender, PartyKey viewer, Instant now) throws SQLException {
+    return appearance(c, relays, sender, viewer, now);
+  }
+
+  /** As {@link #appearance(Connection, PartyKey, PartyKey, Instant)}, with the relay table to mint from. */
+  public static Address appearance(Connection c, RelayTable relays, PartyKey sender, PartyKey viewer, Instant now)
+      throws SQLException {
     Address handle = publicHandle(c, sender);
     return handle != null ? handle : relays.handleFor(c, sender, viewer, relays.shown(c, sender, viewer), now);
   }

@@ -197,6 +197,10 @@ public final class Ingress {
       return toGroup(c, source, e, g, now, gid);
     }
     Router.Accept a = (Router.Accept) d;
+    if (e.content() instanceof Content.Encrypted enc && enc.isPerMember()) {
+      return new Outcome(IngressResult.Refused.of(IngressResult.Refused.INVALID_ENVELOPE,
+          "content.perMember: only for a message to a group address; one recipient takes content.ciphertext"), null);
+    }
     Envelope msg = a.content() == null ? e : e.withContent(a.content());
     msg = withThreadDefaultTimer(c, msg, a.sender(), a.recipient());
     Instant deadline = deadline(msg, now);

@@ -3,6 +3,9 @@ package io.parlor.core.keys;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parlor.core.groups.GroupFanOut;
+import io.parlor.core.groups.GroupTable;
+import io.parlor.core.groups.Groups;
 import io.parlor.core.http.Json;
 import io.parlor.core.linking.PartyKey;
 import io.parlor.core.linking.PeopleTable;
@@ -227,6 +230,56 @@ public final class KeysApi {
     if (!PublicKeys.SCHEMES.contains(scheme)) {
       return done(invalid("scheme: must be one of " + PublicKeys.SCHEMES));
     }
+    if (to.kind() == Address.Kind.RELAY) {
+      // a group address answers every other member's key; minting how a member appears to the
+      // caller's person is a write, so only group addresses take the writer
+      return store
+          .read(c -> relays.find(c, to).filter(r -> r.represents().isGroup()).isPresent())
+          .thenCompose(group -> group ? store.write(c -> groupKeys(c, caller, to, scheme)) : single(caller, to, scheme))
+          .exceptionally(KeysApi::storeFailure);
+    }
+    return single(caller, to, scheme);
+  }
+
+  /**
+   * Every other member's key for the group behind {@code to} — a group address of the caller's
+   * member — each named by the member's handle as that member sees them (the key of the sender's
+   * {@code content.perMember}), and how many members have no key for the scheme; 404 for anyone
+   * who is not a member (answered like an unknown address).
+   */
+  private HttpResponse groupKeys(Connection c, NetworkId caller, Address to, String scheme) throws SQLException {
+    Optional<RelayTable.Relay> relay = relays.find(c, to);
+    if (relay.isEmpty() || !relay.get().viewer().isPerson() || !seenOn(c, relay.get().viewer(), caller)
+        || !Groups.isMember(c, relay.get().represents().groupId(), relay.get().viewer().personId())) {
+      return Json.error(404, "recipient_unreachable", "recipient is not reachable");
+    }
+    PartyKey viewer = relay.get().viewer();
+    String groupId = relay.get().represents().groupId();
+    ObjectNode o = Json.object();
+    o.put("scheme", scheme);
+    ArrayNode members = o.putArray("members");
+    int missing = 0;
+    for (GroupTable.Membership m : GroupTable.members(c, groupId)) {
+      PartyKey member = PartyKey.person(m.personId());
+      if (m.state() != GroupTable.State.MEMBER || member.equals(viewer)) {
+        continue;
+      }
+      Optional<KeyLog.Entry> key = keyOf(c, m.personId(), scheme);
+      if (key.isEmpty()) {
+        missing++;
+        continue;
+      }
+      ObjectNode x = members.addObject();
+      x.put("member", GroupFanOut.appearance(c, relays, member, viewer, clock.instant()).value());
+      x.put("publicKey", Base64.getEncoder().encodeToString(key.get().publicKey()));
+      x.put("keyId", HexFormat.of().formatHex(key.get().entryHash()));
+      x.put("seq", key.get().seq());
+    }
+    o.put("missing", missing);
+    return Json.ok(200, o);
+  }
+
+  private CompletionStage<HttpResponse> single(NetworkId caller, Address to, String scheme) {
     return store
         .read(c -> resolve(c, caller, to, scheme))
         .thenApply(
@@ -278,7 +331,12 @@ public final class KeysApi {
     if (person.isEmpty() || !person.get().optIn() || person.get().reachableBy() == ReachableBy.NOBODY) {
       return Optional.empty();
     }
-    for (Address a : person.get().accounts()) {
+    return keyOf(c, person.get().id(), scheme);
+  }
+
+  /** The current key at the first of a person's accounts whose network declares {@code scheme}. */
+  private Optional<KeyLog.Entry> keyOf(Connection c, String personId, String scheme) throws SQLException {
+    for (Address a : PeopleTable.accounts(c, personId)) {
       if (schemes.apply(a.network().orElseThrow()).contains(scheme)) {
         return KeyLog.current(c, a, scheme);
       }

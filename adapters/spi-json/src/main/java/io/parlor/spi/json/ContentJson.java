@@ -7,6 +7,8 @@ import io.parlor.spi.envelope.ContentKind;
 import io.parlor.spi.envelope.EnvelopeException;
 import io.parlor.spi.envelope.MessageId;
 import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -40,8 +42,7 @@ final class ContentJson {
       case TEXT:
         return new Content.Text(EnvelopeJson.text(c, "content.text", "text", true));
       case ENCRYPTED:
-        return new Content.Encrypted(
-            EnvelopeJson.text(c, "content.scheme", "scheme", true), base64(c, "ciphertext", "content.ciphertext"));
+        return encrypted(c);
       case MEDIA:
         return media(c, stored);
       case REACTION:
@@ -55,6 +56,36 @@ final class ContentJson {
         return new Content.Location(
             number(c, "latitude"), number(c, "longitude"), EnvelopeJson.text(c, "content.name", "name", false));
     }
+  }
+
+  private static Content.Encrypted encrypted(JsonNode c) {
+    String scheme = EnvelopeJson.text(c, "content.scheme", "scheme", true);
+    JsonNode per = c.get("perMember");
+    if (per == null || per.isNull()) {
+      return new Content.Encrypted(scheme, base64(c, "ciphertext", "content.ciphertext"));
+    }
+    if (!per.isObject() || per.isEmpty()) {
+      throw new EnvelopeException("content.perMember", "must be a non-empty object of member handle to base64 ciphertext");
+    }
+    JsonNode single = c.get("ciphertext");
+    if (single != null && !single.isNull()) {
+      throw new EnvelopeException("content.perMember", "must not be given with content.ciphertext (one or the other)");
+    }
+    if (per.size() > Content.Encrypted.MAX_MEMBERS) {
+      throw new EnvelopeException("content.perMember", "must not name more than " + Content.Encrypted.MAX_MEMBERS + " members");
+    }
+    Map<String, byte[]> ciphertexts = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonNode> m : per.properties()) {
+      if (!m.getValue().isTextual()) {
+        throw new EnvelopeException("content.perMember", "every member's ciphertext must be a base64 string");
+      }
+      try {
+        ciphertexts.put(m.getKey(), Base64.getDecoder().decode(m.getValue().textValue()));
+      } catch (IllegalArgumentException ex) {
+        throw new EnvelopeException("content.perMember", "every member's ciphertext must be standard base64");
+      }
+    }
+    return new Content.Encrypted(scheme, null, ciphertexts);
   }
 
   private static Content.Media media(JsonNode c, boolean stored) {
@@ -101,7 +132,12 @@ final class ContentJson {
       case ENCRYPTED:
         Content.Encrypted x = (Content.Encrypted) content;
         c.put("scheme", x.scheme());
-        c.put("ciphertext", x.ciphertextBase64());
+        if (x.isPerMember()) {
+          ObjectNode per = c.putObject("perMember");
+          x.perMember().forEach((k, v) -> per.put(k, Base64.getEncoder().encodeToString(v)));
+        } else {
+          c.put("ciphertext", x.ciphertextBase64());
+        }
         break;
       case MEDIA:
         writeMedia(c, (Content.Media) content, stored);

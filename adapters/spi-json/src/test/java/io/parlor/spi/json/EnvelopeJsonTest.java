@@ -39,6 +39,38 @@ class EnvelopeJsonTest {
     assertEquals(x, EnvelopeJson.read(EnvelopeJson.write(x)));
   }
 
+  @Test
+  void roundTripsOneCiphertextPerGroupMember() {
+    String group = OK.replace("{\"type\":\"text\",\"text\":\"hello\"}",
+        "{\"type\":\"encrypted\",\"scheme\":\"x25519-aesgcm-v1\",\"perMember\":{\"@bob\":\"AAECAwQ=\",\"~k3x9m2qa\":\"BAUG\"}}");
+    Envelope e = EnvelopeJson.read(group.getBytes(StandardCharsets.UTF_8));
+    Content.Encrypted enc = (Content.Encrypted) e.content();
+    assertEquals(true, enc.isPerMember());
+    assertEquals(null, enc.ciphertext());
+    assertEquals(8, enc.size());
+    assertEquals(3, enc.forMember("~k3x9m2qa").orElseThrow().length);
+    assertEquals(e, EnvelopeJson.read(EnvelopeJson.write(e)));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "both shapes|\"perMember\":{\"@bob\":\"AAEC\"},\"ciphertext\":\"AAEC\"",
+        "empty|\"perMember\":{}",
+        "not an object|\"perMember\":[\"AAEC\"]",
+        "account key|\"perMember\":{\"netb:bob\":\"AAEC\"}",
+        "not base64|\"perMember\":{\"@bob\":\"***\"}",
+        "empty ciphertext|\"perMember\":{\"@bob\":\"\"}",
+        "number|\"perMember\":{\"@bob\":7}",
+      })
+  void perMemberCiphertextsNameTheField(String name, String content) {
+    byte[] json = OK.replace("{\"type\":\"text\",\"text\":\"hello\"}",
+        "{\"type\":\"encrypted\",\"scheme\":\"x25519-aesgcm-v1\"," + content + "}").getBytes(StandardCharsets.UTF_8);
+    EnvelopeException e = assertThrows(EnvelopeException.class, () -> EnvelopeJson.read(json));
+    assertEquals("content.perMember", e.field(), e.getMessage());
+  }
+
   @ParameterizedTest(name = "{0}")
   @CsvSource(
       delimiter = '|',

@@ -12,6 +12,7 @@ public final class ParsersPropertyTestSeeds {
   public static final List<String> ENVELOPES = List.of(
       HEAD + "{\"type\":\"text\",\"text\":\"hello\"}}",
       HEAD + "{\"type\":\"encrypted\",\"scheme\":\"x25519-aesgcm-v1\",\"ciphertext\":\"AAECAw==\"}}",
+      HEAD + "{\"type\":\"encrypted\",\"scheme\":\"x25519-aesgcm-v1\",\"perMember\":{\"@bob\":\"AAECAw==\",\"~k3x9m2qa\":\"BAUG\"}}}",
       HEAD + "{\"type\":\"media\",\"kind\":\"image\",\"url\":\"https://example.org/a.jpg\",\"mimeType\":\"image/jpeg\","
           + "\"size\":1234,\"sha256\":\"" + "ab".repeat(32) + "\",\"name\":\"a.jpg\",\"caption\":\"a caption\","
           + "\"encryption\":{\"alg\":\"aes-256-gcm\",\"key\":\"" + "A".repeat(43) + "=\",\"nonce\":\"AAAAAAAAAAAAAAAA\"}}}",

@@ -3,9 +3,12 @@ package io.parlor.spi.envelope;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
@@ -49,36 +52,94 @@ public sealed interface Content
   }
 
   /**
-   * End-to-end encrypted payload, opaque to Parlor.
+   * End-to-end encrypted payload, opaque to Parlor: one ciphertext, or — for a group — one per
+   * member ({@code perMember}, client-side fan-out), keyed by each member's handle as the sender
+   * sees it in the group. Exactly one of the two is present.
    *
    * @param scheme the encryption scheme, e.g. {@code x25519-aesgcm-v1}
-   * @param ciphertext the payload bytes (base64 on the wire); never inspected
+   * @param ciphertext the payload bytes (base64 on the wire); never inspected; null with {@code perMember}
+   * @param perMember member handle to that member's ciphertext; empty without it
    */
-  record Encrypted(String scheme, byte[] ciphertext) implements Content {
+  record Encrypted(String scheme, byte[] ciphertext, Map<String, byte[]> perMember) implements Content {
     private static final Pattern SCHEME = Pattern.compile("[a-z0-9][a-z0-9.-]{0,63}");
+    /** Most ciphertexts one message may carry (the largest group a policy allows). */
+    public static final int MAX_MEMBERS = 256;
 
     public Encrypted {
       if (scheme == null || !SCHEME.matcher(scheme).matches()) {
         throw new EnvelopeException("content.scheme", "must match [a-z0-9][a-z0-9.-]{0,63}");
       }
-      if (ciphertext == null || ciphertext.length == 0) {
+      perMember = perMember == null ? Map.of() : perMember;
+      if (ciphertext != null && !perMember.isEmpty()) {
+        throw new EnvelopeException("content.perMember", "must not be given with content.ciphertext (one or the other)");
+      }
+      if (ciphertext == null && perMember.isEmpty()) {
         throw new EnvelopeException("content.ciphertext", "is required and must not be empty");
       }
-      ciphertext = ciphertext.clone();
+      if (ciphertext != null && ciphertext.length == 0) {
+        throw new EnvelopeException("content.ciphertext", "is required and must not be empty");
+      }
+      if (perMember.size() > MAX_MEMBERS) {
+        throw new EnvelopeException("content.perMember", "must not name more than " + MAX_MEMBERS + " members");
+      }
+      Map<String, byte[]> copy = new TreeMap<>();
+      for (Map.Entry<String, byte[]> m : perMember.entrySet()) {
+        String k = m.getKey();
+        if (k == null || !Address.isValid(k)
+            || (Address.of(k).kind() != Address.Kind.HANDLE && Address.of(k).kind() != Address.Kind.RELAY)) {
+          throw new EnvelopeException("content.perMember", "keys must be members' handles (@name or ~relay)");
+        }
+        if (m.getValue() == null || m.getValue().length == 0) {
+          throw new EnvelopeException("content.perMember", "every member's ciphertext must be non-empty base64");
+        }
+        copy.put(k, m.getValue().clone());
+      }
+      perMember = Collections.unmodifiableMap(copy);
+      ciphertext = ciphertext == null ? null : ciphertext.clone();
+    }
+
+    /** One ciphertext, for one recipient. */
+    public Encrypted(String scheme, byte[] ciphertext) {
+      this(scheme, ciphertext, Map.of());
+    }
+
+    /** Whether this carries one ciphertext per group member. */
+    public boolean isPerMember() {
+      return !perMember.isEmpty();
     }
 
     @Override
     public byte[] ciphertext() {
-      return ciphertext.clone();
+      return ciphertext == null ? null : ciphertext.clone();
+    }
+
+    /** The ciphertext of the member known to the sender as {@code handle}, if the message has one. */
+    public Optional<byte[]> forMember(String handle) {
+      byte[] b = perMember.get(handle);
+      return b == null ? Optional.empty() : Optional.of(b.clone());
+    }
+
+    @Override
+    public Map<String, byte[]> perMember() {
+      Map<String, byte[]> copy = new TreeMap<>();
+      perMember.forEach((k, v) -> copy.put(k, v.clone()));
+      return copy;
     }
 
     public String ciphertextBase64() {
-      return Base64.getEncoder().encodeToString(ciphertext);
+      return ciphertext == null ? null : Base64.getEncoder().encodeToString(ciphertext);
     }
 
     @Override
     public int size() {
-      return ciphertext.length;
+      if (ciphertext != null) {
+        return ciphertext.length;
+      }
+      int n = 0;
+      for (byte[] b : perMember.values()) {
+        n += b.length;
+      }
+      return n;
     }
 
     @Override
@@ -88,17 +149,31 @@ public sealed interface Content
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof Encrypted e && e.scheme.equals(scheme) && Arrays.equals(e.ciphertext, ciphertext);
+      if (!(o instanceof Encrypted e) || !e.scheme.equals(scheme) || !Arrays.equals(e.ciphertext, ciphertext)
+          || !e.perMember.keySet().equals(perMember.keySet())) {
+        return false;
+      }
+      for (Map.Entry<String, byte[]> m : perMember.entrySet()) {
+        if (!Arrays.equals(m.getValue(), e.perMember.get(m.getKey()))) {
+          return false;
+        }
+      }
+      return true;
     }
 
     @Override
     public int hashCode() {
-      return scheme.hashCode() * 31 + Arrays.hashCode(ciphertext);
+      int h = scheme.hashCode() * 31 + Arrays.hashCode(ciphertext);
+      for (Map.Entry<String, byte[]> m : perMember.entrySet()) {
+        h = h * 31 + m.getKey().hashCode() + Arrays.hashCode(m.getValue());
+      }
+      return h;
     }
 
     @Override
     public String toString() {
-      return "Encrypted[scheme=" + scheme + ", bytes=" + ciphertext.length + "]";
+      return "Encrypted[scheme=" + scheme + ", bytes=" + size()
+          + (perMember.isEmpty() ? "" : ", members=" + perMember.size()) + "]";
     }
   }
 

@@ -115,6 +115,14 @@ final class WebhookIngress {
       case IngressResult.Refused.NOT_A_MEMBER:
         return error(403, refused.code(), refused.message());
       default:
+        if (refused.members() != null) {
+          ObjectNode n = EnvelopeJson.mapper().createObjectNode();
+          ObjectNode e = n.putObject("error");
+          e.put("code", refused.code());
+          e.put("message", refused.message());
+          e.put("members", refused.members());
+          return HttpResponse.json(422, n.toString());
+        }
         return error(422, refused.code(), refused.message());
     }
   }
