@@ -7,7 +7,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,11 +15,6 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import io.parlor.adapter.webhook.Signatures;
 import io.parlor.core.Gateway;
 import io.parlor.core.config.ConfigLoader;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,12 +25,8 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -56,29 +46,15 @@ class SmsConversationsIT {
   private static final Duration WAIT = Duration.ofSeconds(15);
 
   @TempDir Path dir;
-  Process smsc;
-  Writer smscIn;
-  final LinkedBlockingQueue<Map<String, String>> events = new LinkedBlockingQueue<>();
+  NodeSmsc smsc;
   WireMockServer chat;
   Gateway node;
   final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @BeforeEach
   void start() throws Exception {
-    File smscDir = new File(System.getProperty("smpp.node.dir", "../../adapters/smpp/src/test/node"));
-    assertTrue(new File(smscDir, "smsc.js").isFile(), "missing " + smscDir + "/smsc.js");
-    if (!new File(smscDir, "node_modules/smpp").isDirectory()) {
-      WebPageIT.Run npm = WebPageIT.run(smscDir.toPath(), Duration.ofMinutes(3), Map.of(), "npm", "ci", "--no-audit", "--no-fund");
-      assertEquals(0, npm.exit(), "npm ci failed in " + smscDir + ":\n" + npm.output());
-    }
-    // never share this JVM's stdin with a child (surefire talks to the forked JVM over it)
-    smsc = new ProcessBuilder("node", "smsc.js", "0").directory(smscDir)
-        .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("smsc.log").toFile())).start();
-    smscIn = new OutputStreamWriter(smsc.getOutputStream(), StandardCharsets.UTF_8);
-    Thread reader = new Thread(this::readEvents, "node-smsc-stdout");
-    reader.setDaemon(true);
-    reader.start();
-    int port = Integer.parseInt(next("listening").get("port"));
+    smsc = new NodeSmsc(dir, WAIT);
+    int port = smsc.port;
 
     chat = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
     chat.start();
@@ -99,7 +75,7 @@ class SmsConversationsIT {
     ConfigLoader.Result r = new ConfigLoader(Map.of(), Main.providers()).load(file);
     assertTrue(r.ok(), r.problems().toString());
     node = Gateway.start(r.config().orElseThrow(), Clock.systemUTC());
-    next("bound");
+    smsc.next("bound");
     HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/admin/v1/people/sam"))
         .PUT(HttpRequest.BodyPublishers.ofString("{\"accounts\":[\"sms:+447700900123\"],\"optIn\":true,\"handle\":\"sam\"}"))
         .build(), HttpResponse.BodyHandlers.ofString());
@@ -115,48 +91,13 @@ class SmsConversationsIT {
       chat.stop();
     }
     if (smsc != null) {
-      smsc.destroy();
-      if (!smsc.waitFor(5, TimeUnit.SECONDS)) {
-        smsc.destroyForcibly();
-      }
-    }
-  }
-
-  private void readEvents() {
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(smsc.getInputStream(), StandardCharsets.UTF_8))) {
-      for (String line; (line = r.readLine()) != null; ) {
-        String[] a = line.trim().split(" ");
-        Map<String, String> fields = new HashMap<>();
-        fields.put("event", a[0]);
-        for (int i = 1; i < a.length; i++) {
-          int eq = a[i].indexOf('=');
-          if (eq > 0) {
-            fields.put(a[i].substring(0, eq), a[i].substring(eq + 1));
-          }
-        }
-        events.add(fields);
-      }
-    } catch (java.io.IOException e) {
-      // the SMSC ended
-    }
-  }
-
-  private Map<String, String> next(String name) throws InterruptedException {
-    long end = System.nanoTime() + WAIT.toNanos();
-    while (true) {
-      Map<String, String> e = events.poll(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS);
-      if (e == null) {
-        fail("node SMSC sent no '" + name + "'" + (smsc.isAlive() ? "" : " (it exited)"));
-      }
-      if (e.get("event").equals(name)) {
-        return e;
-      }
+      smsc.close();
     }
   }
 
   /** The text of the next SMS the node submitted. */
   private String nextSms() throws InterruptedException {
-    return new String(HexFormat.of().parseHex(next("submit").get("text")), StandardCharsets.UTF_8);
+    return smsc.nextSms().text();
   }
 
   private HttpResponse<String> send(String id, ObjectNode content, String to) throws Exception {
@@ -198,9 +139,7 @@ class SmsConversationsIT {
     assertEquals("meet at noon?", nextSms());
 
     // sam answers the pool number: alice gets it on chat and reacts to it
-    smscIn.write("mo +447700900123 447700900001 0 " + HexFormat.of().formatHex(
-        "Yes, at the station by the north entrance, see you there".getBytes(StandardCharsets.UTF_8)) + "\n");
-    smscIn.flush();
+    smsc.mo("+447700900123", "447700900001", "Yes, at the station by the north entrance, see you there");
     long end = System.nanoTime() + WAIT.toNanos();
     while (bodies("/messages").isEmpty() && System.nanoTime() < end) {
       Thread.sleep(20);
