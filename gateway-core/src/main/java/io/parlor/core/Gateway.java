@@ -203,7 +203,7 @@ public final class Gateway implements AutoCloseable {
     nets.forEach(n -> routes.addAll(n.adapter().routes()));
     io.parlor.core.groups.Groups groups =
         new io.parlor.core.groups.Groups(
-            router, relays, random, config.maxGroupSize(), config.delivery().maxAge(), b.safety);
+            router, relays, random, config.maxGroupSize(), config.delivery().maxAge(), b.safety, b.meters);
     Forgetter forgetter = new Forgetter(b.store, b.scheduler, b.statuses, clock, b.snippets, groups);
     AdminApi admin =
         new AdminApi(
@@ -330,7 +330,8 @@ public final class Gateway implements AutoCloseable {
                     + ThreadTable.expireIdle(c, clock.instant().minus(config.threadTtl()))
                     + MediaLinks.purge(c, clock.instant())
                     + io.parlor.core.groups.GroupTable.expireInvitations(
-                        c, clock.instant().minus(io.parlor.core.groups.GroupTable.INVITATION_TTL))
+                        c, clock.instant().minus(io.parlor.core.groups.GroupTable.INVITATION_TTL),
+                        clock.instant().minus(config.metadataRetention()), clock.instant())
                     + safety.purge(c, clock.instant()))
         .thenCompose(n -> store.checkpoint())
         .exceptionally(

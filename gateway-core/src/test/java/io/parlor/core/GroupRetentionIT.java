@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 12, on a test clock: an unanswered invitation is gone after a week, while the members'
  * group addresses keep working however quiet the group is (idle relay handles of one-to-one
- * conversations expire after {@code policy.threadTtl}; a group's live as long as the group).
+ * conversations expire after {@code policy.threadTtl}; a group's live as long as the group);
+ * leaving and blocking a group; a group whose invitations are mostly ignored or refused is held.
  */
 class GroupRetentionIT {
   private static final Pattern CODE = Pattern.compile("\\b(\\d{6})\\b");
@@ -63,15 +64,18 @@ class GroupRetentionIT {
   private String signIn(String account) throws Exception {
     int before = delivered().size();
     assertEquals(202, api(null, "POST", "/v1/auth/start", "{\"address\":\"" + account + "\"}").statusCode());
-    TestNode.await("the code", Duration.ofSeconds(10), () -> delivered().size() > before);
-    String code = null;
-    for (JsonNode m : delivered().subList(before, delivered().size())) {
-      Matcher x = CODE.matcher(m.path("content").path("text").asText());
-      if (m.path("to").asText().equals(account) && x.find()) {
-        code = x.group(1);
+    String[] code = new String[1];
+    TestNode.await("the code", Duration.ofSeconds(10), () -> {
+      List<JsonNode> all = delivered();
+      for (JsonNode m : all.subList(Math.min(before, all.size()), all.size())) {
+        Matcher x = CODE.matcher(m.path("content").path("text").asText());
+        if (m.path("to").asText().equals(account) && x.find()) {
+          code[0] = x.group(1);
+        }
       }
-    }
-    HttpResponse<String> r = api(null, "POST", "/v1/auth/verify", "{\"address\":\"" + account + "\",\"code\":\"" + code + "\"}");
+      return code[0] != null;
+    });
+    HttpResponse<String> r = api(null, "POST", "/v1/auth/verify", "{\"address\":\"" + account + "\",\"code\":\"" + code[0] + "\"}");
     assertEquals(200, r.statusCode(), r.body());
     return TestNode.json(r.body()).get("token").asText();
   }
@@ -83,16 +87,98 @@ class GroupRetentionIT {
     return n.toString();
   }
 
-  @Test
-  void unansweredInvitationsExpireWhileAQuietGroupsAddressesLast() throws Exception {
+  private void start(String... people) throws Exception {
     net = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
     net.start();
     net.stubFor(post(urlEqualTo("/messages")).willReturn(aResponse().withStatus(200)));
     net.stubFor(post(urlEqualTo("/status")).willReturn(aResponse().withStatus(200)));
     node = new TestNode(dir, TestNode.twoNetworks(dir, net.baseUrl(), net.baseUrl(), ""), clock);
-    for (String p : new String[] {"alice", "bob", "carol"}) {
-      assertEquals(200, node.admin("PUT", "/people/" + p, "{\"accounts\":[\"neta:" + p + "\"],\"optIn\":true}").statusCode());
+    for (String p : people) {
+      assertEquals(200, node.admin("PUT", "/people/" + p,
+          "{\"accounts\":[\"neta:" + p + "\"],\"optIn\":true,\"reachableBy\":\"everyone\"}").statusCode());
     }
+  }
+
+  /** Invitations that reached {@code account} (from @parlor, naming a group). */
+  private long invitations(String account) {
+    return delivered().stream().filter(m -> m.path("to").asText().equals(account)
+        && m.path("content").path("text").asText().contains("invites you to the group")).count();
+  }
+
+  private String create(String token, String name, String... invitees) throws Exception {
+    HttpResponse<String> created = api(token, "POST", "/v1/me/groups",
+        "{\"name\":\"" + name + "\",\"invite\":[\"" + String.join("\",\"", invitees) + "\"]}");
+    assertEquals(201, created.statusCode(), created.body());
+    return TestNode.json(created.body()).get("id").asText();
+  }
+
+  private void awaitInvitations(String account, long n) throws InterruptedException {
+    TestNode.await(n + " invitations to " + account, Duration.ofSeconds(10), () -> invitations(account) >= n);
+  }
+
+  @Test
+  void aMemberLeavesAndBlocksTheGroupAndNoInvitationOfItReachesThemUntilTheyUnblock() throws Exception {
+    start("alice", "bob", "carol");
+    String alice = signIn("neta:alice");
+    String bob = signIn("neta:bob");
+    String carol = signIn("neta:carol");
+    String id = create(alice, "Climbing", "neta:bob", "neta:carol");
+    awaitInvitations("neta:bob", 1);
+    // bob declines and blocks the group: invited again, he hears nothing, and cannot be joined in
+    assertEquals(400, api(bob, "POST", "/v1/me/groups/" + id + "/leave", "{\"block\":\"yes\"}").statusCode());
+    assertEquals(204, api(bob, "POST", "/v1/me/groups/" + id + "/leave", "{\"block\":true}").statusCode());
+    JsonNode bobs = TestNode.json(api(bob, "GET", "/v1/me/groups", null).body()).get("groups");
+    assertEquals("blocked", bobs.get(0).get("state").asText(), bobs.toString());
+    assertEquals(404, api(bob, "POST", "/v1/me/groups/" + id + "/join", null).statusCode());
+    // carol is a member, then leaves and blocks it: the others hear she left; invitations stop
+    assertEquals(200, api(carol, "POST", "/v1/me/groups/" + id + "/join", null).statusCode());
+    assertEquals(204, api(carol, "POST", "/v1/me/groups/" + id + "/leave", "{\"block\":true}").statusCode());
+    TestNode.await("alice hears carol left", Duration.ofSeconds(10), () -> delivered().stream()
+        .anyMatch(m -> m.path("to").asText().equals("neta:alice") && m.path("content").path("text").asText().endsWith(" left the group")));
+    HttpResponse<String> again = api(alice, "POST", "/v1/me/groups/" + id + "/invite", "{\"invite\":[\"neta:bob\",\"neta:carol\"]}");
+    assertEquals(202, again.statusCode(), again.body()); // the inviter cannot tell
+    Thread.sleep(300);
+    assertEquals(1, invitations("neta:bob"), "no invitation reaches someone who blocked the group");
+    assertEquals(1, invitations("neta:carol"));
+    // its owner lifts the block
+    assertEquals(204, api(bob, "DELETE", "/v1/me/groups/" + id + "/block", null).statusCode());
+    assertEquals(404, api(bob, "DELETE", "/v1/me/groups/" + id + "/block", null).statusCode());
+    assertEquals(202, api(alice, "POST", "/v1/me/groups/" + id + "/invite", "{\"invite\":[\"neta:bob\"]}").statusCode());
+    awaitInvitations("neta:bob", 2);
+    assertEquals(200, api(bob, "POST", "/v1/me/groups/" + id + "/join", null).statusCode());
+  }
+
+  @Test
+  void aGroupWhoseInvitationsAreMostlyIgnoredOrRefusedIsHeldLikeAFanOutSpammer() throws Exception {
+    start("mallory", "alice", "p1", "p2", "p3", "p4", "p5", "zed", "yan");
+    String mallory = signIn("neta:mallory");
+    String alice = signIn("neta:alice");
+    String spam = create(mallory, "Free coins", "neta:p1", "neta:p2", "neta:p3", "neta:p4", "neta:p5");
+    awaitInvitations("neta:p5", 1);
+    // a group whose invitations people mostly accept is not held
+    String climbing = create(alice, "Climbing", "neta:p1", "neta:p2", "neta:p3", "neta:p4", "neta:p5");
+    awaitInvitations("neta:p5", 2);
+    for (String p : List.of("p1", "p2", "p3", "p4")) {
+      assertEquals(200, api(signIn("neta:" + p), "POST", "/v1/me/groups/" + climbing + "/join", null).statusCode());
+    }
+    assertEquals(204, api(signIn("neta:p5"), "POST", "/v1/me/groups/" + climbing + "/leave", null).statusCode());
+    // nobody answers the spammer's five invitations: a week later they expire, all refusals
+    clock.advance(Duration.ofDays(8));
+    node.gateway.housekeepNow().join();
+    mallory = signIn("neta:mallory"); // sessions last a week
+    alice = signIn("neta:alice");
+    assertEquals(202, api(mallory, "POST", "/v1/me/groups/" + spam + "/invite", "{\"invite\":[\"neta:zed\"]}").statusCode());
+    assertEquals(202, api(alice, "POST", "/v1/me/groups/" + climbing + "/invite", "{\"invite\":[\"neta:yan\"]}").statusCode());
+    awaitInvitations("neta:yan", 1);
+    Thread.sleep(300);
+    assertEquals(0, invitations("neta:zed"), "the spammer's invitation was held, with the usual answer");
+    assertTrue(node.gateway.meters().scrape().matches(
+        "(?s).*parlor_group_invitations_total\\{[^}]*outcome=\"held\"[^}]*\\} 1\\.0.*"), "counted as held");
+  }
+
+  @Test
+  void unansweredInvitationsExpireWhileAQuietGroupsAddressesLast() throws Exception {
+    start("alice", "bob", "carol");
     String alice = signIn("neta:alice");
     String carol = signIn("neta:carol");
     HttpResponse<String> created = api(alice, "POST", "/v1/me/groups",

@@ -27,10 +27,11 @@ public final class GroupTable {
     }
   }
 
-  /** Whether a person is in the group or invited to it. */
+  /** Whether a person is in the group, invited to it, or blocked it (left, and takes no more invitations). */
   public enum State {
     MEMBER,
-    INVITED;
+    INVITED,
+    BLOCKED;
 
     public String wire() {
       return name().toLowerCase(java.util.Locale.ROOT);
@@ -167,11 +168,69 @@ public final class GroupTable {
     }
   }
 
+  // --- how a group's invitations were answered (the group-spammer rule) -------------------------
+
+  /** Answers to a group's invitations since {@code since}: all of them, and those refused. */
+  public record Answers(int answered, int refused, long since) {}
+
+  /**
+   * Counts answers to a group's invitations ({@code refused} of {@code answered}); counts older
+   * than {@code windowStart} start again from zero.
+   */
+  public static void answered(Connection c, String groupId, int answered, int refused, Instant windowStart, Instant now)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE groups SET"
+                + " invites_answered = CASE WHEN invites_since < ?1 THEN ?2 ELSE invites_answered + ?2 END,"
+                + " invites_refused = CASE WHEN invites_since < ?1 THEN ?3 ELSE invites_refused + ?3 END,"
+                + " invites_since = CASE WHEN invites_since < ?1 THEN ?4 ELSE invites_since END"
+                + " WHERE id = ?5")) {
+      ps.setLong(1, windowStart.toEpochMilli());
+      ps.setInt(2, answered);
+      ps.setInt(3, refused);
+      ps.setLong(4, now.toEpochMilli());
+      ps.setString(5, groupId);
+      ps.executeUpdate();
+    }
+  }
+
+  /** The answers counted since {@code windowStart} (none when the counts are older). */
+  public static Answers answers(Connection c, String groupId, Instant windowStart) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT invites_answered, invites_refused, invites_since FROM groups WHERE id = ?")) {
+      ps.setString(1, groupId);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next() || rs.getLong(3) < windowStart.toEpochMilli()) {
+          return new Answers(0, 0, windowStart.toEpochMilli());
+        }
+        return new Answers(rs.getInt(1), rs.getInt(2), rs.getLong(3));
+      }
+    }
+  }
+
   /** How long an invitation waits for its answer. */
   public static final java.time.Duration INVITATION_TTL = java.time.Duration.ofDays(7);
 
-  /** Deletes invitations older than {@code before} (nobody answered them); returns how many. */
-  public static int expireInvitations(Connection c, Instant before) throws SQLException {
+  /**
+   * Deletes invitations older than {@code before} (nobody answered them: each counts as a refused
+   * answer of its group, see {@link #answered}); returns how many.
+   */
+  public static int expireInvitations(Connection c, Instant before, Instant windowStart, Instant now)
+      throws SQLException {
+    List<String> groups = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT group_id FROM group_members WHERE state = 'INVITED' AND at < ?")) {
+      ps.setLong(1, before.toEpochMilli());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          groups.add(rs.getString(1));
+        }
+      }
+    }
+    for (String g : groups) {
+      answered(c, g, 1, 1, windowStart, now);
+    }
     try (PreparedStatement ps =
         c.prepareStatement("DELETE FROM group_members WHERE state = 'INVITED' AND at < ?")) {
       ps.setLong(1, before.toEpochMilli());

@@ -37,15 +37,37 @@ public final class Groups {
   private final Duration maxAge;
   private final io.parlor.core.safety.SafetyLog safety;
 
+  private final io.micrometer.core.instrument.Counter sent;
+  private final io.micrometer.core.instrument.Counter dropped;
+  private final io.micrometer.core.instrument.Counter held;
+
+  /**
+   * The group-spammer rule: once a group's invitations got at least this many answers in the
+   * window ({@code policy.metadataRetention}) ...
+   */
+  public static final int HELD_AFTER_ANSWERS = 5;
+  /** ... and at least this share of them (percent) were refusals — declined, ignored until they expired, or blocked — its invitations are held. */
+  public static final int HELD_REFUSED_PERCENT = 80;
+
   public Groups(Router router, RelayTable relays, SecureRandom random, int maxSize, Duration maxAge,
-      io.parlor.core.safety.SafetyLog safety) {
+      io.parlor.core.safety.SafetyLog safety, io.micrometer.core.instrument.MeterRegistry meters) {
     this.safety = safety;
+    this.sent = invitations(meters, "sent");
+    this.dropped = invitations(meters, "dropped");
+    this.held = invitations(meters, "held");
     this.router = router;
     this.relays = relays;
     this.fanOut = new GroupFanOut(router, relays);
     this.random = random;
     this.maxSize = maxSize;
     this.maxAge = maxAge;
+  }
+
+  private static io.micrometer.core.instrument.Counter invitations(io.micrometer.core.instrument.MeterRegistry m, String outcome) {
+    return io.micrometer.core.instrument.Counter.builder(io.parlor.core.metrics.MetricNames.GROUP_INVITATIONS)
+        .description("group invitations by outcome (held: the group's earlier invitations were mostly refused)")
+        .tag(io.parlor.core.metrics.MetricNames.TAG_OUTCOME, outcome)
+        .register(m);
   }
 
   /** The most members a group may have. */
@@ -118,19 +140,28 @@ public final class Groups {
       Instant now) throws SQLException {
     PartyKey inviter = PartyKey.person(inviterId);
     List<Invitation> out = new ArrayList<>();
+    if (held(c, groupId, now)) {
+      // treated like a fan-out spammer: its invitations are dropped with the usual answer (the
+      // inviter learns nothing), until the window's answers age out
+      held.increment(distinct(invitees).size());
+      return out;
+    }
     for (String raw : distinct(invitees)) {
       Optional<String> person = personOf(c, raw);
       if (person.isEmpty() || !router.reachable(c, person.get(), inviter)
           || GroupTable.membership(c, groupId, person.get()).isPresent()) {
-        continue; // unknown, not accepting the inviter, or already in: the same answer
+        dropped.increment();
+        continue; // unknown, not accepting the inviter, already in, or blocked the group: the same answer
       }
       PartyKey invitee = PartyKey.person(person.get());
       // an invitation starts a conversation like a first message: it counts against the
       // inviter's fan-out limit; beyond it invitations are dropped without a word (a refusal
       // would tell the inviter that this invitee exists)
       if (!relays.exists(c, invitee, inviter) && safety.fanOutExceeded(c, inviter, invitee, now)) {
+        dropped.increment();
         continue;
       }
+      sent.increment();
       safety.record(c, GroupFanOut.SYSTEM_NETWORK, inviter, invitee, 0, now);
       GroupTable.put(c, new GroupTable.Membership(groupId, person.get(), GroupTable.Role.MEMBER,
           GroupTable.State.INVITED, now.toEpochMilli()));
@@ -144,10 +175,23 @@ public final class Groups {
     return out;
   }
 
+  /**
+   * Whether the group's invitations are held: enough answers in the window, and most of them
+   * refusals.
+   */
+  boolean held(Connection c, String groupId, Instant now) throws SQLException {
+    GroupTable.Answers a = GroupTable.answers(c, groupId, windowStart(now));
+    return a.answered() >= HELD_AFTER_ANSWERS && a.refused() * 100 >= a.answered() * HELD_REFUSED_PERCENT;
+  }
+
+  private Instant windowStart(Instant now) {
+    return now.minus(safety.retention());
+  }
+
   /** Accepts an invitation; 409 {@code group_full} when the group filled meanwhile. */
   public Outcome join(Connection c, String personId, String groupId, Instant now) throws SQLException {
     Optional<GroupTable.Membership> m = GroupTable.membership(c, groupId, personId);
-    if (m.isEmpty()) {
+    if (m.isEmpty() || m.get().state() == GroupTable.State.BLOCKED) {
       return NOT_FOUND; // not invited looks like no such group
     }
     if (m.get().state() == GroupTable.State.MEMBER) {
@@ -159,31 +203,59 @@ public final class Groups {
     }
     GroupTable.put(c, new GroupTable.Membership(groupId, personId, GroupTable.Role.MEMBER, GroupTable.State.MEMBER,
         now.toEpochMilli()));
+    GroupTable.answered(c, groupId, 1, 0, windowStart(now), now);
     PartyKey joiner = PartyKey.person(personId);
     fanOut.groupAddress(c, groupId, joiner, now);
     return Outcome.ok(groupId, List.of(), announce(c, groupId, joiner, " joined the group", now));
   }
 
-  /** Leaves the group (or declines an invitation); the last member leaving deletes it. */
-  public Outcome leave(Connection c, String personId, String groupId, Instant now) throws SQLException {
+  /**
+   * Leaves the group (or declines an invitation); the last member leaving deletes it. With
+   * {@code block}, the group can invite the person no more (their invitations are dropped like
+   * an unknown invitee's) until they unblock it. A declined invitation, and a member leaving with
+   * a block, count as refusals towards the group-spammer rule.
+   */
+  public Outcome leave(Connection c, String personId, String groupId, boolean block, Instant now) throws SQLException {
     Optional<GroupTable.Membership> m = GroupTable.membership(c, groupId, personId);
     if (m.isEmpty()) {
       return NOT_FOUND;
     }
-    return Outcome.ok(groupId, List.of(), drop(c, groupId, m.get(), " left the group", now));
+    if (m.get().state() == GroupTable.State.BLOCKED) {
+      return Outcome.ok(groupId, List.of(), List.of());
+    }
+    if (m.get().state() == GroupTable.State.INVITED || block) {
+      GroupTable.answered(c, groupId, 1, 1, windowStart(now), now);
+    }
+    List<StoredMessage> legs = drop(c, groupId, m.get(), " left the group", now);
+    if (block && GroupTable.find(c, groupId).isPresent()) {
+      GroupTable.put(c, new GroupTable.Membership(groupId, personId, GroupTable.Role.MEMBER, GroupTable.State.BLOCKED,
+          now.toEpochMilli()));
+    }
+    return Outcome.ok(groupId, List.of(), legs);
+  }
+
+  /** Lifts the person's block of a group; 404 when there is none. */
+  public Outcome unblock(Connection c, String personId, String groupId) throws SQLException {
+    Optional<GroupTable.Membership> m = GroupTable.membership(c, groupId, personId);
+    if (m.isEmpty() || m.get().state() != GroupTable.State.BLOCKED) {
+      return NOT_FOUND;
+    }
+    GroupTable.remove(c, groupId, personId);
+    return Outcome.ok(groupId, List.of(), List.of());
   }
 
   /** An admin removes a member (named as the admin sees them: {@code @handle} or {@code ~relay}). */
   public Outcome remove(Connection c, String personId, String groupId, String shown, Instant now) throws SQLException {
     Optional<GroupTable.Membership> me = GroupTable.membership(c, groupId, personId);
     if (me.isEmpty() || me.get().state() != GroupTable.State.MEMBER) {
-      return me.isEmpty() ? NOT_FOUND : NOT_A_MEMBER;
+      return me.isEmpty() || me.get().state() == GroupTable.State.BLOCKED ? NOT_FOUND : NOT_A_MEMBER;
     }
     if (me.get().role() != GroupTable.Role.ADMIN) {
       return NOT_ADMIN;
     }
     Optional<String> who = shownAs(c, shown, PartyKey.person(personId));
-    Optional<GroupTable.Membership> them = who.isEmpty() ? Optional.empty() : GroupTable.membership(c, groupId, who.get());
+    Optional<GroupTable.Membership> them = who.isEmpty() ? Optional.empty() : GroupTable.membership(c, groupId, who.get())
+        .filter(x -> x.state() != GroupTable.State.BLOCKED); // a block is its owner's, no admin's to lift
     if (them.isEmpty()) {
       return Outcome.error(404, "not_found", "member: nobody of that name is in this group");
     }
@@ -195,7 +267,7 @@ public final class Groups {
       throws SQLException {
     Optional<GroupTable.Group> g = GroupTable.find(c, groupId);
     Optional<GroupTable.Membership> me = GroupTable.membership(c, groupId, personId);
-    if (g.isEmpty() || me.isEmpty()) {
+    if (g.isEmpty() || me.isEmpty() || me.get().state() == GroupTable.State.BLOCKED) {
       return NOT_FOUND;
     }
     if (me.get().state() != GroupTable.State.MEMBER) {

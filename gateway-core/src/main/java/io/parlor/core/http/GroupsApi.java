@@ -33,6 +33,7 @@ import java.util.regex.Pattern;
 final class GroupsApi {
   private static final Pattern ONE = Pattern.compile("/v1/me/groups/([A-Za-z0-9-]{1,64})");
   private static final Pattern ACTION = Pattern.compile("/v1/me/groups/([A-Za-z0-9-]{1,64})/(invite|join|leave)");
+  private static final Pattern BLOCK = Pattern.compile("/v1/me/groups/([A-Za-z0-9-]{1,64})/block");
   private static final Pattern MEMBER = Pattern.compile("/v1/me/groups/([A-Za-z0-9-]{1,64})/members/([^/]{1,80})");
   private static final Duration INVITATION_TTL = Duration.ofDays(1);
   private static final int MAX_INVITEES = 256;
@@ -77,8 +78,15 @@ final class GroupsApi {
         case "join":
           return run(c -> groups.join(c, personId, id, clock.instant()), c -> show(c, personId, id));
         default:
-          return run(c -> groups.leave(c, personId, id, clock.instant()), c -> noContent());
+          return leave(req, personId, id);
       }
+    }
+    Matcher b = BLOCK.matcher(path);
+    if (b.matches()) {
+      if (!m.equals("DELETE")) {
+        return methodNotAllowed();
+      }
+      return run(c -> groups.unblock(c, personId, b.group(1)), c -> noContent());
     }
     Matcher mm = MEMBER.matcher(path);
     if (mm.matches()) {
@@ -142,6 +150,20 @@ final class GroupsApi {
       out.put("status", "sent");
       return Json.ok(202, out);
     });
+  }
+
+  /** {@code POST .../leave}, with an optional body {@code {"block": true}}. */
+  private CompletionStage<HttpResponse> leave(HttpRequest req, String personId, String id) {
+    boolean block = false;
+    if (req.body().length > 0) {
+      Optional<JsonNode> body = body(req);
+      if (body.isEmpty() || (body.get().has("block") && !body.get().get("block").isBoolean())) {
+        return done(invalid("block: must be true or false (the body is optional)"));
+      }
+      block = body.get().path("block").asBoolean(false);
+    }
+    boolean blocking = block;
+    return run(c -> groups.leave(c, personId, id, blocking, clock.instant()), c -> noContent());
   }
 
   private CompletionStage<HttpResponse> update(HttpRequest req, String personId, String id) {

@@ -23,6 +23,8 @@ public final class MetricNames {
   public static final String EVENTS = "parlor.events";
   public static final String MEDIA_FETCHES = "parlor.media.fetches";
   public static final String MEDIA_BYTES = "parlor.media.bytes";
+  /** Group invitations by outcome: sent, dropped (unknown, not accepting, limit), held (the group-spammer rule). */
+  public static final String GROUP_INVITATIONS = "parlor.group.invitations";
 
   public static final String TAG_NETWORK = "network";
   public static final String TAG_OUTCOME = "outcome";

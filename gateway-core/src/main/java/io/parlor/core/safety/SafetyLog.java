@@ -37,6 +37,11 @@ public final class SafetyLog {
   private long cachedEpoch = Long.MIN_VALUE;
   private byte[] cachedKey;
 
+  /** How long safety metadata is kept ({@code policy.metadataRetention}): the window of every safety count. */
+  public Duration retention() {
+    return retention;
+  }
+
   public SafetyLog(Duration retention, int maxNewRecipientsPerHour, SecureRandom random) {
     this.retention = retention;
     this.maxNewRecipientsPerHour = maxNewRecipientsPerHour;

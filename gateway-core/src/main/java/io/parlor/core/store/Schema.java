@@ -102,6 +102,14 @@ final class Schema {
       // a single-identity network's reply context goes back to the group
       "ALTER TABLE message_refs ADD COLUMN group_id TEXT",
     },
+    // 3: group safety. A person's block of a group is a group_members row in state 'blocked'
+    // (no schema change); a group keeps how its invitations were answered in the current
+    // window (policy.metadataRetention) — counts only, no one named
+    {
+      "ALTER TABLE groups ADD COLUMN invites_answered INTEGER NOT NULL DEFAULT 0",
+      "ALTER TABLE groups ADD COLUMN invites_refused INTEGER NOT NULL DEFAULT 0",
+      "ALTER TABLE groups ADD COLUMN invites_since INTEGER NOT NULL DEFAULT 0",
+    },
   };
 
   /** The schema version this build writes. */
