@@ -82,7 +82,7 @@ class GroupsIT {
         "  - id: " + id, "    type: webhook", "    secret: " + secret,
         "    deliveryUrl: " + w.baseUrl() + "/messages", "    statusUrl: " + w.baseUrl() + "/status",
         "    eventsUrl: " + w.baseUrl() + "/events",
-        "    capabilities:", "      expiry: true", "      events: [read]");
+        "    capabilities:", "      expiry: true", "      events: [read, typing]");
   }
 
   private void person(String id, String account, String extra) throws Exception {
@@ -254,6 +254,47 @@ class GroupsIT {
     return node.http.send(HttpRequest.newBuilder(node.uri("/v1/networks/" + network + "/events"))
         .header("Parlor-Signature", new io.parlor.adapter.webhook.Signatures(secret).sign(body, java.time.Instant.now()))
         .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> typingEvent(String network, String secret, String from, String to) throws Exception {
+    byte[] body = ("{\"type\":\"typing\",\"from\":\"" + from + "\",\"to\":\"" + to + "\",\"state\":\"on\"}")
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return node.http.send(HttpRequest.newBuilder(node.uri("/v1/networks/" + network + "/events"))
+        .header("Parlor-Signature", new io.parlor.adapter.webhook.Signatures(secret).sign(body, java.time.Instant.now()))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static List<JsonNode> typings(WireMockServer w) {
+    return bodies(w, "/events").stream().filter(b -> b.path("type").asText().equals("typing")).collect(Collectors.toList());
+  }
+
+  @Test
+  void typingInAGroupReachesTheOtherMembersAtTheirOwnAddress() throws Exception {
+    String alice = signIn("neta:alice");
+    String bob = signIn("netb:bob");
+    String carol = signIn("netc:carol");
+    String id = climbingGroup(alice, bob, carol);
+    String carolAddress = show(carol, id).get("address").asText();
+    String bobAddress = show(bob, id).get("address").asText();
+    String aliceAddress = show(alice, id).get("address").asText();
+    // carol's first message shows her to the others; then she types
+    assertEquals(202, node.send("netc", SECRET_C, TestNode.text("c-1", "netc:carol", carolAddress, "hi")).statusCode());
+    JsonNode carolAtBob = awaitGroupMessage(netB, b -> says(b, "hi"));
+    awaitGroupMessage(netA, b -> says(b, "hi"));
+    assertEquals(202, typingEvent("netc", SECRET_C, "netc:carol", carolAddress).statusCode());
+    TestNode.await("typing at bob and alice", WAIT, () -> typings(netB).size() == 1 && typings(netA).size() == 1);
+    JsonNode atBob = typings(netB).get(0);
+    assertEquals("netb:bob", atBob.get("to").asText());
+    assertEquals(bobAddress, atBob.get("group").get("id").asText());
+    assertEquals(carolAtBob.get("from").asText(), atBob.get("from").asText(), "carol as bob sees her in the group");
+    assertEquals(aliceAddress, typings(netA).get(0).get("group").get("id").asText());
+    assertTrue(typings(netC).isEmpty(), "not back to the typist");
+    // someone else using carol's address, or a member after leaving, is told there is no conversation
+    assertEquals(422, typingEvent("netc", SECRET_C, "netc:dave", carolAddress).statusCode());
+    assertEquals(204, api(carol, "POST", "/v1/me/groups/" + id + "/leave", null).statusCode());
+    assertEquals(422, typingEvent("netc", SECRET_C, "netc:carol", carolAddress).statusCode());
+    Thread.sleep(200);
+    assertEquals(1, typings(netB).size());
   }
 
   /** Sends a read event until accepted (a leg's reference is recorded just after its hand-over). */

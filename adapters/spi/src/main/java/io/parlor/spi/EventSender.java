@@ -30,11 +30,20 @@ public interface EventSender {
    *     network knows it, or null (a platform that anchors typing to a message needs it)
    * @param alsoRead the typist allows read receipts: a platform whose typing indicator also marks
    *     {@code lastReceived} read (WhatsApp) may show it; otherwise it must not
+   * @param group inside a group, the group as this recipient addresses it (their own group
+   *     address), else null; the core sends group typing only to networks that show many
+   *     identities (never to a single business identity or a number pool)
    */
-  record TypingNotice(Address recipient, Address from, boolean on, MessageId lastReceived, boolean alsoRead) {
+  record TypingNotice(Address recipient, Address from, boolean on, MessageId lastReceived, boolean alsoRead,
+      Address group) {
     public TypingNotice {
       Objects.requireNonNull(recipient, "recipient");
       Objects.requireNonNull(from, "from");
+    }
+
+    /** A typing indicator of a one-to-one conversation. */
+    public TypingNotice(Address recipient, Address from, boolean on, MessageId lastReceived, boolean alsoRead) {
+      this(recipient, from, on, lastReceived, alsoRead, null);
     }
   }
 }

@@ -159,8 +159,13 @@ public final class Events {
 
   // --- typing --------------------------------------------------------------------------------
 
-  /** A typing indicator ready to go, or why not. */
-  private record TypingPlan(EventSender sender, EventSender.TypingNotice notice, EventResult refusal) {}
+  /** One typing indicator ready to go. */
+  private record Notice(EventSender sender, EventSender.TypingNotice notice) {}
+
+  /** The typing indicators to send (none: not shown anywhere), or why not. */
+  private record TypingPlan(List<Notice> notices, EventResult refusal) {
+    static final TypingPlan NONE = new TypingPlan(List.of(), null);
+  }
 
   private CompletionStage<EventResult> typing(NetworkId source, Event.Typing e) {
     return d.store()
@@ -170,47 +175,101 @@ public final class Events {
               if (plan.refusal() != null) {
                 return CompletableFuture.completedFuture(plan.refusal());
               }
-              if (plan.sender() == null) {
-                return CompletableFuture.completedFuture(EventResult.accepted()); // dropped: not shown there
+              for (Notice n : plan.notices()) {
+                CompletionStage<Void> sent;
+                try {
+                  sent = n.sender().typing(n.notice());
+                } catch (RuntimeException ex) {
+                  sent = CompletableFuture.failedFuture(ex);
+                }
+                // best effort: the answer does not wait for the destination
+                sent.exceptionally(err -> null);
               }
-              CompletionStage<Void> sent;
-              try {
-                sent = plan.sender().typing(plan.notice());
-              } catch (RuntimeException ex) {
-                sent = CompletableFuture.failedFuture(ex);
-              }
-              // best effort: the answer does not wait for the destination
-              sent.exceptionally(err -> null);
               return CompletableFuture.completedFuture(EventResult.accepted());
             });
   }
 
+  private static final EventResult NO_CONVERSATION =
+      EventResult.refused(EventResult.RECIPIENT_UNREACHABLE, "to: no conversation with this address");
+
   private TypingPlan plan(Connection c, Event.Typing e) throws SQLException {
     PartyKey typist = d.router().partyOf(c, e.from());
     Optional<PartyKey> other = d.router().counterpart(c, typist, e.to());
+    if (other.isPresent() && other.get().isGroup()) {
+      return groupPlan(c, e, typist, other.get().groupId());
+    }
     if (other.isEmpty() || other.get().equals(typist) || !d.router().talking(c, typist, other.get())
         || Router.blocked(c, other.get(), typist)) {
-      return new TypingPlan(null, null,
-          EventResult.refused(EventResult.RECIPIENT_UNREACHABLE, "to: no conversation with this address"));
+      return new TypingPlan(List.of(), NO_CONVERSATION);
     }
-    Optional<Router.Target> where = d.router().currentAccount(c, other.get());
-    if (where.isEmpty() || !where.get().network().adapter().capabilities().takes(EventKind.TYPING)) {
-      return new TypingPlan(null, null, null);
+    Optional<Target> where = typingTarget(c, other.get(), false);
+    if (where.isEmpty()) {
+      return TypingPlan.NONE;
     }
-    Optional<EventSender> sender = where.get().network().adapter().feature(EventSender.class);
-    if (sender.isEmpty()) {
-      return new TypingPlan(null, null, null);
-    }
-    NetworkId net = where.get().network().id();
+    NetworkId net = where.get().target().network().id();
     Optional<Address> shownAs = shown(c, typist, other.get());
     if (shownAs.isEmpty()) {
-      return new TypingPlan(null, null, null); // the typist never wrote to them: nothing to show it as
+      return TypingPlan.NONE; // the typist never wrote to them: nothing to show it as
     }
     boolean receipts = !typist.isPerson()
         || PeopleTable.find(c, typist.personId()).map(p -> p.conversation().sendReadReceipts()).orElse(true);
     MessageId last = ReferenceTable.latestFrom(c, net, other.get(), typist).orElse(null);
-    return new TypingPlan(
-        sender.get(), new EventSender.TypingNotice(where.get().account(), shownAs.get(), e.on(), last, receipts), null);
+    return new TypingPlan(List.of(new Notice(where.get().sender(),
+        new EventSender.TypingNotice(where.get().target().account(), shownAs.get(), e.on(), last, receipts))), null);
+  }
+
+  /** Where a party sees typing: their current account, if its network takes typing events. */
+  private record Target(Router.Target target, EventSender sender) {}
+
+  private Optional<Target> typingTarget(Connection c, PartyKey party, boolean manyIdentitiesOnly) throws SQLException {
+    Optional<Router.Target> where = d.router().currentAccount(c, party);
+    if (where.isEmpty() || !where.get().network().adapter().capabilities().takes(EventKind.TYPING)) {
+      return Optional.empty();
+    }
+    if (manyIdentitiesOnly && !(where.get().network().adapter().senderPresentation()
+        instanceof io.parlor.spi.SenderPresentation.RelayAddress)) {
+      return Optional.empty();
+    }
+    return where.get().network().adapter().feature(EventSender.class).map(s -> new Target(where.get(), s));
+  }
+
+  /**
+   * Typing in a group: shown to every other member whose current network takes typing events and
+   * shows many identities (on a single business identity or a pool number it would look like the
+   * group's address typing), as the typist appears to them, at their own group address; never to
+   * a member who blocked the typist. Only members may type; anyone else is told there is no
+   * conversation.
+   */
+  private TypingPlan groupPlan(Connection c, Event.Typing e, PartyKey typist, String groupId) throws SQLException {
+    if (!typist.isPerson() || !io.parlor.core.groups.Groups.isMember(c, groupId, typist.personId())) {
+      return new TypingPlan(List.of(), NO_CONVERSATION);
+    }
+    PartyKey group = PartyKey.group(groupId);
+    List<Notice> out = new ArrayList<>();
+    for (io.parlor.core.groups.GroupTable.Membership m : io.parlor.core.groups.GroupTable.members(c, groupId)) {
+      PartyKey member = PartyKey.person(m.personId());
+      if (m.state() != io.parlor.core.groups.GroupTable.State.MEMBER || member.equals(typist)
+          || PeopleTable.blocked(c, m.personId(), typist)) {
+        continue;
+      }
+      Optional<Target> where = typingTarget(c, member, true);
+      Optional<Address> shownAs = groupAppearance(c, typist, member);
+      Optional<Address> address = d.relays().shown(c, group, member).map(RelayTable.Shown::handle);
+      if (where.isPresent() && shownAs.isPresent() && address.isPresent()) {
+        out.add(new Notice(where.get().sender(), new EventSender.TypingNotice(
+            where.get().target().account(), shownAs.get(), e.on(), null, false, address.get())));
+      }
+    }
+    return new TypingPlan(out, null);
+  }
+
+  /** How a member appears to another in a group (read only: absent before the first group message minted it). */
+  private Optional<Address> groupAppearance(Connection c, PartyKey typist, PartyKey viewer) throws SQLException {
+    Optional<Person> p = PeopleTable.find(c, typist.personId());
+    if (p.isPresent() && p.get().handle() != null) {
+      return Optional.of(Address.of("@" + p.get().handle()));
+    }
+    return d.relays().shown(c, typist, viewer).map(RelayTable.Shown::handle);
   }
 
   /** How {@code typist} appears to {@code viewer}: their public handle if they chose so, else their relay handle. */

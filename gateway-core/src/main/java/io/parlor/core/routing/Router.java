@@ -187,9 +187,8 @@ public final class Router {
   public Optional<PartyKey> counterpart(Connection c, PartyKey sender, Address to) throws SQLException {
     switch (to.kind()) {
       case RELAY:
-        // events to a group address (typing, read) are not carried yet
-        return relays.find(c, to).filter(r -> r.viewer().equals(sender)).map(RelayTable.Relay::represents)
-            .filter(p -> !p.isGroup());
+        // a group address stands for the group (the caller checks membership)
+        return relays.find(c, to).filter(r -> r.viewer().equals(sender)).map(RelayTable.Relay::represents);
       case HANDLE:
         return PeopleTable.personByHandle(c, to.value().substring(1)).map(PartyKey::person);
       case ACCOUNT:

@@ -141,7 +141,7 @@ final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier, 
         null, "status of " + report.id());
   }
 
-  /** {@code POST {eventsUrl}} {@code {"type": "typing", "from", "to", "state"}}, signed; never retried. */
+  /** {@code POST {eventsUrl}} {@code {"type": "typing", "from", "to", "state", "group"?}}, signed; never retried. */
   @Override
   public CompletionStage<Void> typing(EventSender.TypingNotice notice) {
     WebhookSender s = sender;
@@ -157,6 +157,9 @@ final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier, 
     n.put("from", notice.from().value());
     n.put("to", notice.recipient().value());
     n.put("state", notice.on() ? "on" : "off");
+    if (notice.group() != null) {
+      n.putObject("group").put("id", notice.group().value());
+    }
     n.put("at", context.clock().instant().toString());
     return s.post(config.eventsUrl(), n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), null, "typing");
   }
