@@ -525,7 +525,7 @@
 
   // ---------------------------------------------------------------- groups
 
-  /** Lists the groups the person is in or invited to; members see their group address. */
+  /** Lists the groups the person is in, is invited to, or blocked; members see their group address. */
   function loadGroups() {
     return meApi('GET', 'v1/me/groups').then(function (data) {
       var groups = (data && Array.isArray(data.groups)) ? data.groups : [];
@@ -533,7 +533,10 @@
         return g.state === 'member'
           ? meApi('GET', 'v1/me/groups/' + encodeURIComponent(g.id)).then(function (d) {
             g.address = d.address;
-            g.members = Array.isArray(d.members) ? d.members.length : 0;
+            g.role = d.role;
+            g.timerSeconds = d.timerSeconds;
+            g.memberList = Array.isArray(d.members) ? d.members : [];
+            g.members = g.memberList.length;
             return g;
           })
           : Promise.resolve(g);
@@ -541,16 +544,35 @@
     });
   }
 
+  var GROUP_TIMERS = [
+    ['off', 'Off'], ['3600', 'After an hour'], ['86400', 'After a day'], ['604800', 'After a week'],
+    ['2592000', 'After a month (30 days)'], ['31536000', 'After a year']];
+
+  /** Which groups' "Manage" panels are open, kept across re-renders. */
+  var openGroups = {};
+
   function renderGroups(groups) {
     var list = $('groups-list');
     list.textContent = '';
-    groups.forEach(function (g) {
+    groups.forEach(function (g, i) {
       var li = el('li');
       li.setAttribute('data-group', g.id);
       var text = g.state === 'member'
         ? g.name + ' — ' + g.members + (g.members === 1 ? ' member' : ' members') + '; write to ' + g.address
-        : g.name + ' — you are invited';
+        : g.state === 'blocked' ? g.name + ' — you blocked this group' : g.name + ' — you are invited';
       li.appendChild(el('span', 'acct', text));
+      if (g.state === 'blocked') {
+        var unblock = rowButton('Unblock', g.name, 'quiet');
+        unblock.addEventListener('click', guarded(unblock, function () {
+          return meApi('DELETE', 'v1/me/groups/' + encodeURIComponent(g.id) + '/block').then(function () {
+            setStatus(g.name + ' may invite you again.');
+            return loadGroups();
+          });
+        }));
+        li.appendChild(unblock);
+        list.appendChild(li);
+        return;
+      }
       if (g.state === 'invited') {
         var join = rowButton('Join', g.name, 'primary');
         join.addEventListener('click', guarded(join, function () {
@@ -563,9 +585,141 @@
         return groupAction(g, 'leave', g.state === 'invited' ? 'Invitation declined.' : 'You left ' + g.name + '.');
       }));
       li.appendChild(leave);
+      var block = rowButton(g.state === 'invited' ? 'Decline and block' : 'Leave and block', g.name, 'quiet');
+      block.addEventListener('click', guarded(block, function () {
+        return meApi('POST', 'v1/me/groups/' + encodeURIComponent(g.id) + '/leave', { block: true }).then(function () {
+          setStatus(g.name + ' blocked: it cannot invite you again.');
+          return loadGroups();
+        });
+      }));
+      li.appendChild(block);
+      if (g.state === 'member') {
+        li.appendChild(groupPanel(g, i));
+      }
       list.appendChild(li);
     });
     $('groups-empty').hidden = groups.length > 0;
+  }
+
+  /** A member's "Manage" panel: the members (admins remove them), invite, and for admins rename and the timer. */
+  function groupPanel(g, i) {
+    var admin = g.role === 'admin';
+    var panel = el('details', 'group-manage');
+    panel.open = !!openGroups[g.id];
+    panel.addEventListener('toggle', function () {
+      openGroups[g.id] = panel.open;
+    });
+    var summary = el('summary', null, 'Manage');
+    summary.appendChild(el('span', 'vh', ' ' + g.name));
+    panel.appendChild(summary);
+
+    var members = el('ul', 'blocks');
+    members.setAttribute('aria-label', 'Members of ' + g.name);
+    g.memberList.forEach(function (m) {
+      var row = el('li');
+      row.appendChild(el('span', 'acct', (m.handle === 'you' ? 'You' : m.handle) + (m.role === 'admin' ? ' (admin)' : '')));
+      if (admin && m.handle !== 'you') {
+        var remove = rowButton('Remove', m.handle + ' from ' + g.name, 'quiet');
+        remove.addEventListener('click', guarded(remove, function () {
+          return meApi('DELETE', 'v1/me/groups/' + encodeURIComponent(g.id) + '/members/' + encodeURIComponent(m.handle))
+            .then(function () {
+              setStatus(m.handle + ' was removed from ' + g.name + '.');
+              return loadGroups();
+            });
+        }));
+        row.appendChild(remove);
+      }
+      members.appendChild(row);
+    });
+    panel.appendChild(members);
+
+    var invite = field(panel, 'g-invite-' + i, 'Invite to ' + g.name, 'input');
+    invite.type = 'text';
+    invite.setAttribute('autocapitalize', 'none');
+    invite.spellcheck = false;
+    var inviteButton = rowButton('Invite', 'to ' + g.name);
+    inviteButton.addEventListener('click', guarded(inviteButton, function () {
+      var who = invite.value.split(',').map(function (x) {
+        x = x.trim();
+        return x.charAt(0) === '@' ? x.toLowerCase() : normalizeAddress(x);
+      }).filter(function (x) {
+        return x;
+      });
+      if (!who.length) {
+        focusEl(invite);
+        setStatus('Name someone to invite: a public handle or an account.', 'error');
+        return null;
+      }
+      return meApi('POST', 'v1/me/groups/' + encodeURIComponent(g.id) + '/invite', { invite: who }).then(function () {
+        invite.value = '';
+        setStatus('Invitations to ' + g.name + ' sent.');
+      });
+    }));
+    panel.appendChild(inviteButton);
+
+    if (admin) {
+      var name = field(panel, 'g-name-' + i, 'Name of ' + g.name, 'input');
+      name.type = 'text';
+      name.maxLength = 64;
+      name.value = g.name;
+      var rename = rowButton('Rename', g.name);
+      rename.addEventListener('click', guarded(rename, function () {
+        var value = name.value.trim();
+        if (!value || value.length > 64) {
+          markInvalid(name, true);
+          focusEl(name);
+          setStatus('Give the group a name of 1 to 64 characters.', 'error');
+          return null;
+        }
+        markInvalid(name, false);
+        return meApi('PATCH', 'v1/me/groups/' + encodeURIComponent(g.id), { name: value }).then(function () {
+          setStatus(g.name + ' is now called ' + value + '.');
+          return loadGroups();
+        });
+      }));
+      panel.appendChild(rename);
+
+      var timer = field(panel, 'g-timer-' + i, 'Disappearing messages in ' + g.name, 'select');
+      var current = g.timerSeconds === null || g.timerSeconds === undefined ? 'off' : String(g.timerSeconds);
+      var known = false;
+      GROUP_TIMERS.forEach(function (t) {
+        var o = el('option', null, t[1]);
+        o.value = t[0];
+        known = known || t[0] === current;
+        timer.appendChild(o);
+      });
+      if (!known) {
+        var other = el('option', null, describeSeconds(g.timerSeconds));
+        other.value = current;
+        timer.appendChild(other);
+      }
+      timer.value = current;
+      var setTimer = rowButton('Set timer', 'of ' + g.name);
+      setTimer.addEventListener('click', guarded(setTimer, function () {
+        var v = timer.value;
+        return meApi('PATCH', 'v1/me/groups/' + encodeURIComponent(g.id),
+          { timerSeconds: v === 'off' ? null : Number(v) }).then(function () {
+          setStatus(v === 'off' ? 'Messages in ' + g.name + ' no longer disappear.'
+            : 'Messages in ' + g.name + ' disappear ' + describeSeconds(Number(v)) + ' after sending.');
+          return loadGroups();
+        });
+      }));
+      panel.appendChild(setTimer);
+    }
+    return panel;
+  }
+
+  /** A labelled control inside {@code parent}: a div.field with its label, answering the control. */
+  function field(parent, id, label, tag) {
+    var wrap = el('div', 'field');
+    var l = el('label', null, label);
+    l.setAttribute('for', id);
+    var control = el(tag);
+    control.id = id;
+    wrap.appendChild(l);
+    wrap.appendChild(control);
+    parent.appendChild(wrap);
+    return control;
   }
 
   function groupAction(g, action, done) {

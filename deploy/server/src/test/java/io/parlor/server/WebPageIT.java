@@ -42,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * read from WireMock's journal, links textnet:alice the same way, opts in, makes textnet:alice
  * preferred, sends a signed chatapp message to chatapp:alice and sees it delivered to
  * textnet:alice, checks the phone layout, CSP, handle, timer, blocks, groups (Bob invites her, she
- * joins on the page, creates a group and leaves it), and forget-me. Screenshots
+ * joins on the page; creates a group, invites Bob, renames it, sets its timer, removes him and
+ * leaves it; leaves Bob's group with a block and lifts it), and forget-me. Screenshots
  * of each step land in target/web-screenshots/. Fails, never skips, when Chromium or Node is
  * missing.
  */
