@@ -297,6 +297,48 @@ class GroupsIT {
     assertEquals(1, typings(netB).size());
   }
 
+  @Test
+  void deletingAQueuedGroupMessageTakesBackEveryMembersLeg() throws Exception {
+    String alice = signIn("neta:alice");
+    String id = climbingGroup(alice, signIn("netb:bob"), signIn("netc:carol"));
+    String aliceAddress = show(alice, id).get("address").asText();
+    // the join announcements are out first (legs of one member keep their order)
+    TestNode.await("an empty queue", WAIT, () -> {
+      try {
+        return count("SELECT COUNT(*) FROM messages") == 0;
+      } catch (Exception e) {
+        return false;
+      }
+    });
+    // bob's and carol's networks are down: both legs wait in the queue
+    for (WireMockServer w : List.of(netB, netC)) {
+      w.stubFor(post(urlEqualTo("/messages")).willReturn(aResponse().withStatus(503)));
+    }
+    assertEquals(202, node.send("neta", TestNode.SECRET_A,
+        TestNode.text("g-9", "neta:alice", aliceAddress, "sent to the wrong group")).statusCode());
+    java.util.function.Function<WireMockServer, Long> attempts = w -> bodies(w, "/messages").stream()
+        .filter(b -> says(b, "sent to the wrong group")).count();
+    TestNode.await("both legs tried", WAIT, () -> attempts.apply(netB) > 0 && attempts.apply(netC) > 0);
+    String delete = "{\"v\":2,\"id\":\"g-10\",\"from\":\"neta:alice\",\"to\":\"" + aliceAddress
+        + "\",\"sentAt\":\"" + java.time.Instant.now() + "\",\"content\":{\"type\":\"delete\",\"target\":\"g-9\"}}";
+    HttpResponse<String> deleted = node.send("neta", TestNode.SECRET_A, delete);
+    assertEquals(202, deleted.statusCode(), deleted.body());
+    long bobTries = attempts.apply(netB);
+    long carolTries = attempts.apply(netC);
+    for (WireMockServer w : List.of(netB, netC)) {
+      w.stubFor(post(urlEqualTo("/messages")).willReturn(aResponse().withStatus(200)));
+    }
+    // a later message to the group: each member's legs keep their order, so once it arrived, any
+    // leg of the deleted message still queued would have arrived before it
+    assertEquals(202, node.send("neta", TestNode.SECRET_A,
+        TestNode.text("g-11", "neta:alice", aliceAddress, "this one is right")).statusCode());
+    awaitGroupMessage(netB, b -> says(b, "this one is right"));
+    awaitGroupMessage(netC, b -> says(b, "this one is right"));
+    assertEquals(bobTries, attempts.apply(netB), "bob's leg was taken back");
+    assertEquals(carolTries, attempts.apply(netC), "carol's leg was taken back");
+    assertEquals(0, count("SELECT COUNT(*) FROM messages WHERE source_id = 'g-9'"));
+  }
+
   /** Sends a read event until accepted (a leg's reference is recorded just after its hand-over). */
   private void reads(String network, String secret, String from, String to, String id) throws Exception {
     long until = System.nanoTime() + WAIT.toNanos();

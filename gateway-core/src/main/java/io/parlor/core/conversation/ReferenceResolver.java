@@ -12,6 +12,7 @@ import io.parlor.spi.envelope.MessageId;
 import io.parlor.spi.envelope.NetworkId;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -60,13 +61,18 @@ public final class ReferenceResolver {
     if (ReferenceTable.sent(c, network, id, sender, recipient).isPresent()) {
       return new Found(own, Optional.empty());
     }
-    Optional<StoredMessage> queued = MessageTable.queued(c, network, id);
-    if (queued.isPresent()) {
-      StoredMessage q = queued.get();
-      if (!q.sender().equals(sender)) {
+    // a group message has one queued leg per member still waiting: the one to this recipient
+    List<StoredMessage> queued = MessageTable.queued(c, network, id);
+    if (!queued.isEmpty()) {
+      if (!queued.get(0).sender().equals(sender)) {
         return new NotTheirs();
       }
-      return q.recipient().equals(recipient) ? new Found(own, queued) : new Unknown();
+      for (StoredMessage q : queued) {
+        if (q.recipient().equals(recipient)) {
+          return new Found(own, Optional.of(q));
+        }
+      }
+      return new Unknown();
     }
     return new Unknown();
   }

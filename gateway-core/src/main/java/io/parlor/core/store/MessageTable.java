@@ -113,12 +113,12 @@ public final class MessageTable {
     return "g-" + java.util.HexFormat.of().toHexDigits(epochMillis).substring(4);
   }
 
-  /** The message (network, id) if it is still queued (found through its dedupe key). */
-  public static java.util.Optional<StoredMessage> queued(Connection c, NetworkId network, MessageId id)
+  /** The messages (network, id) still queued — one, or a group message's legs not yet delivered — found through its dedupe key. */
+  public static List<StoredMessage> queued(Connection c, NetworkId network, MessageId id)
       throws SQLException {
     java.util.OptionalLong seen = seenAt(c, network, id);
     if (seen.isEmpty()) {
-      return java.util.Optional.empty();
+      return List.of();
     }
     String[] range = gidRange(seen.getAsLong());
     try (PreparedStatement ps =
@@ -129,7 +129,7 @@ public final class MessageTable {
       ps.setString(4, id.value());
       List<StoredMessage> out = new ArrayList<>();
       readRows(ps, out);
-      return out.stream().findFirst();
+      return out;
     }
   }
 
