@@ -82,7 +82,7 @@ class GroupsIT {
         "  - id: " + id, "    type: webhook", "    secret: " + secret,
         "    deliveryUrl: " + w.baseUrl() + "/messages", "    statusUrl: " + w.baseUrl() + "/status",
         "    eventsUrl: " + w.baseUrl() + "/events",
-        "    capabilities:", "      expiry: true", "      events: [read, typing]");
+        "    capabilities:", "      expiry: true", "      events: [read, typing]", "      content: [reaction, edit, delete]");
   }
 
   private void person(String id, String account, String extra) throws Exception {
@@ -295,6 +295,47 @@ class GroupsIT {
     assertEquals(422, typingEvent("netc", SECRET_C, "netc:carol", carolAddress).statusCode());
     Thread.sleep(200);
     assertEquals(1, typings(netB).size());
+  }
+
+  @Test
+  void aMemberReactsAndRepliesToAnotherMembersMessageAndEachMemberSeesItOnTheirOwnCopy() throws Exception {
+    String alice = signIn("neta:alice");
+    String bob = signIn("netb:bob");
+    String id = climbingGroup(alice, bob, signIn("netc:carol"));
+    String aliceAddress = show(alice, id).get("address").asText();
+    String bobAddress = show(bob, id).get("address").asText();
+    assertEquals(202, node.send("neta", TestNode.SECRET_A,
+        TestNode.text("a-1", "neta:alice", aliceAddress, "Saturday at the crag?")).statusCode());
+    String atBob = awaitGroupMessage(netB, b -> says(b, "Saturday at the crag?")).get("id").asText();
+    String atCarol = awaitGroupMessage(netC, b -> says(b, "Saturday at the crag?")).get("id").asText();
+
+    // bob reacts to alice's message by the id his network was given (retried until its reference is recorded)
+    String reaction = "{\"v\":2,\"id\":\"b-1\",\"from\":\"netb:bob\",\"to\":\"" + bobAddress + "\",\"sentAt\":\""
+        + java.time.Instant.now() + "\",\"content\":{\"type\":\"reaction\",\"target\":\"" + atBob + "\",\"emoji\":\"\uD83D\uDC4D\"}}";
+    long until = System.nanoTime() + WAIT.toNanos();
+    HttpResponse<String> r;
+    while ((r = node.send("netb", TestNode.SECRET_B, reaction)).statusCode() == 422 && System.nanoTime() < until) {
+      Thread.sleep(20);
+    }
+    assertEquals(202, r.statusCode(), r.body());
+    java.util.function.Predicate<JsonNode> isReaction = b -> b.path("content").path("type").asText().equals("reaction");
+    JsonNode atAlice = awaitGroupMessage(netA, isReaction);
+    assertEquals("a-1", atAlice.get("content").get("target").asText(), "alice's own message, by her own id");
+    JsonNode carolSees = awaitGroupMessage(netC, isReaction);
+    assertEquals(atCarol, carolSees.get("content").get("target").asText(), "carol's copy of alice's message");
+
+    // and answers it: the reply points at each member's own copy
+    assertEquals(202, node.send("netb", TestNode.SECRET_B, "{\"v\":2,\"id\":\"b-2\",\"from\":\"netb:bob\",\"to\":\""
+        + bobAddress + "\",\"sentAt\":\"" + java.time.Instant.now() + "\",\"replyTo\":\"" + atBob
+        + "\",\"content\":{\"type\":\"text\",\"text\":\"yes, at 9\"}}").statusCode());
+    assertEquals("a-1", awaitGroupMessage(netA, b -> says(b, "yes, at 9")).path("replyTo").asText());
+    assertEquals(atCarol, awaitGroupMessage(netC, b -> says(b, "yes, at 9")).path("replyTo").asText());
+    // nobody but the author may edit it
+    String edit = "{\"v\":2,\"id\":\"b-3\",\"from\":\"netb:bob\",\"to\":\"" + bobAddress + "\",\"sentAt\":\""
+        + java.time.Instant.now() + "\",\"content\":{\"type\":\"edit\",\"target\":\"" + atBob + "\",\"text\":\"Sunday\"}}";
+    HttpResponse<String> refused = node.send("netb", TestNode.SECRET_B, edit);
+    assertEquals(403, refused.statusCode(), refused.body());
+    assertTrue(refused.body().contains("not_sender"), refused.body());
   }
 
   @Test

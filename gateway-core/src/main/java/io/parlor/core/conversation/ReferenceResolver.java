@@ -49,10 +49,25 @@ public final class ReferenceResolver {
    */
   public static Resolution resolve(Connection c, NetworkId network, MessageId id, PartyKey sender, PartyKey recipient)
       throws SQLException {
+    return resolve(c, network, id, sender, recipient, null);
+  }
+
+  /**
+   * As {@link #resolve(Connection, NetworkId, MessageId, PartyKey, PartyKey)}, inside group
+   * {@code groupId} (null outside groups): there a message another member wrote to the group is
+   * found too, as {@link MessageRefs.Author#MEMBER}.
+   */
+  public static Resolution resolve(
+      Connection c, NetworkId network, MessageId id, PartyKey sender, PartyKey recipient, String groupId)
+      throws SQLException {
     Optional<ReferenceTable.Leg> received = ReferenceTable.received(c, network, id.value(), sender);
     if (received.isPresent()) {
       ReferenceTable.Leg leg = received.get();
       if (!leg.represents().equals(recipient)) {
+        if (groupId != null && groupId.equals(leg.groupId())) {
+          return new Found(new MessageRefs.Ref(leg.sourceNetwork(), leg.sourceId(), MessageRefs.Author.MEMBER),
+              Optional.empty());
+        }
         return new NotTheirs();
       }
       return new Found(new MessageRefs.Ref(leg.sourceNetwork(), leg.sourceId(), MessageRefs.Author.RECIPIENT), Optional.empty());
@@ -90,16 +105,23 @@ public final class ReferenceResolver {
   public static References forMessage(
       Connection c, NetworkId source, Envelope e, PartyKey sender, PartyKey recipient)
       throws SQLException {
+    return forMessage(c, source, e, sender, recipient, null);
+  }
+
+  /** As {@link #forMessage(Connection, NetworkId, Envelope, PartyKey, PartyKey)}, for one leg of a message to group {@code groupId}. */
+  public static References forMessage(
+      Connection c, NetworkId source, Envelope e, PartyKey sender, PartyKey recipient, String groupId)
+      throws SQLException {
     MessageRefs.Ref replyTo = null;
     if (e.replyTo() != null
-        && resolve(c, source, e.replyTo(), sender, recipient) instanceof Found f) {
+        && resolve(c, source, e.replyTo(), sender, recipient, groupId) instanceof Found f) {
       replyTo = f.ref();
     }
     java.util.Optional<io.parlor.spi.envelope.MessageId> target = e.content().targetOpt();
     if (target.isEmpty()) {
       return new References(new MessageRefs(replyTo, null, false), null, null);
     }
-    Resolution r = resolve(c, source, target.get(), sender, recipient);
+    Resolution r = resolve(c, source, target.get(), sender, recipient, groupId);
     boolean own = e.content() instanceof Content.Edit || e.content() instanceof Content.Delete;
     if (!(r instanceof Found found)) {
       return new References(null, own && r instanceof NotTheirs ? NOT_SENDER : UNKNOWN_REFERENCE, null);

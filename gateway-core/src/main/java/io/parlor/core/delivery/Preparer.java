@@ -99,15 +99,17 @@ final class Preparer {
 
   /**
    * The id the destination knows for a referenced message, or null when it knows none: a message
-   * the recipient wrote is known by its own id on the network it came from; one the sender wrote,
-   * by the leg it was delivered as to this recipient.
+   * the recipient wrote is known by its own id on the network it came from; one the sender (or,
+   * in a group, another member) wrote, by the leg it was delivered as to this recipient.
    */
   private static MessageId translate(java.sql.Connection c, MessageRefs.Ref ref, StoredMessage m, Router.Target t)
       throws java.sql.SQLException {
     if (ref == null || ref.author() == MessageRefs.Author.RECIPIENT) {
       return translateOwnless(ref, t);
     }
-    return ReferenceTable.sent(c, ref.network(), ref.id(), m.sender(), m.recipient())
+    // another group member's message: by the leg it was delivered as to this recipient
+    io.parlor.core.linking.PartyKey author = ref.author() == MessageRefs.Author.MEMBER ? null : m.sender();
+    return ReferenceTable.sent(c, ref.network(), ref.id(), author, m.recipient())
         .filter(leg -> leg.network().equals(t.network().id()))
         .map(leg -> MessageId.of(leg.networkMessageId()))
         .orElse(null);

@@ -103,7 +103,7 @@ public final class GroupFanOut {
         continue;
       }
       Optional<IngressResult.Refused> refusal = router.refusal(c, own, sender, to);
-      ReferenceResolver.References refs = refusal.isPresent() ? null : ReferenceResolver.forMessage(c, source, own, sender, to);
+      ReferenceResolver.References refs = refusal.isPresent() ? null : ReferenceResolver.forMessage(c, source, own, sender, to, groupId);
       if (refusal.isEmpty() && refs.refusal() != null) {
         refusal = Optional.of(refs.refusal());
       }

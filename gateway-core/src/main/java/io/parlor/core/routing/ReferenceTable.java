@@ -139,7 +139,8 @@ public final class ReferenceTable {
 
   /**
    * The delivered message {@code sender} sent as {@code sourceId} on {@code sourceNetwork} to
-   * {@code viewer}, found through its dedupe key (kept as long as references are).
+   * {@code viewer}, found through its dedupe key (kept as long as references are); {@code sender}
+   * null: whoever sent it (a source id names one message of its network).
    */
   public static Optional<Leg> sent(
       Connection c, NetworkId sourceNetwork, MessageId sourceId, PartyKey sender, PartyKey viewer) throws SQLException {
@@ -151,13 +152,15 @@ public final class ReferenceTable {
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT " + COLUMNS + " FROM message_refs WHERE gid >= ? AND gid < ? AND source_network = ?"
-                + " AND source_id = ? AND represents = ? AND viewer = ?")) {
+                + " AND source_id = ? AND viewer = ?" + (sender == null ? "" : " AND represents = ?"))) {
       ps.setString(1, range[0]);
       ps.setString(2, range[1]);
       ps.setString(3, sourceNetwork.value());
       ps.setString(4, sourceId.value());
-      ps.setString(5, sender.value());
-      ps.setString(6, viewer.value());
+      ps.setString(5, viewer.value());
+      if (sender != null) {
+        ps.setString(6, sender.value());
+      }
       return first(ps);
     }
   }

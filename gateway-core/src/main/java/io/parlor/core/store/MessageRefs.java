@@ -24,7 +24,9 @@ public record MessageRefs(Ref replyTo, Ref target, boolean targetRemoved) {
   /** Who wrote the referenced message, seen from the message that refers to it. */
   public enum Author {
     SENDER,
-    RECIPIENT
+    RECIPIENT,
+    /** In a group: another member wrote it (neither this message's sender nor its recipient). */
+    MEMBER
   }
 
   /** A referenced message: {@code id} on {@code network}, the network of its author. */
@@ -42,10 +44,10 @@ public record MessageRefs(Ref replyTo, Ref target, boolean targetRemoved) {
     return replyTo == null && target == null;
   }
 
-  /** Whether translating needs the store (a reference to a message the sender wrote). */
+  /** Whether translating needs the store (a reference to a message the sender, or another group member, wrote). */
   public boolean needsLookup() {
-    return (replyTo != null && replyTo.author() == Author.SENDER)
-        || (target != null && target.author() == Author.SENDER && !targetRemoved);
+    return (replyTo != null && replyTo.author() != Author.RECIPIENT)
+        || (target != null && target.author() != Author.RECIPIENT && !targetRemoved);
   }
 
   String toJson() {
@@ -81,7 +83,7 @@ public record MessageRefs(Ref replyTo, Ref target, boolean targetRemoved) {
     ObjectNode o = EnvelopeJson.mapper().createObjectNode();
     o.put("n", r.network().value());
     o.put("i", r.id().value());
-    o.put("a", r.author() == Author.SENDER ? "s" : "r");
+    o.put("a", r.author() == Author.SENDER ? "s" : r.author() == Author.MEMBER ? "m" : "r");
     return o;
   }
 
@@ -91,6 +93,10 @@ public record MessageRefs(Ref replyTo, Ref target, boolean targetRemoved) {
     }
     return new Ref(
         NetworkId.of(o.get("n").asText()), MessageId.of(o.get("i").asText()),
-        "s".equals(o.get("a").asText()) ? Author.SENDER : Author.RECIPIENT);
+        switch (o.get("a").asText()) {
+          case "s" -> Author.SENDER;
+          case "m" -> Author.MEMBER;
+          default -> Author.RECIPIENT;
+        });
   }
 }
