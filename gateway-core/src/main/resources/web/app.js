@@ -639,12 +639,7 @@
     invite.spellcheck = false;
     var inviteButton = rowButton('Invite', 'to ' + g.name);
     inviteButton.addEventListener('click', guarded(inviteButton, function () {
-      var who = invite.value.split(',').map(function (x) {
-        x = x.trim();
-        return x.charAt(0) === '@' ? x.toLowerCase() : normalizeAddress(x);
-      }).filter(function (x) {
-        return x;
-      });
+      var who = invitees(invite.value);
       if (!who.length) {
         focusEl(invite);
         setStatus('Name someone to invite: a public handle or an account.', 'error');
@@ -664,14 +659,10 @@
       name.value = g.name;
       var rename = rowButton('Rename', g.name);
       rename.addEventListener('click', guarded(rename, function () {
-        var value = name.value.trim();
-        if (!value || value.length > 64) {
-          markInvalid(name, true);
-          focusEl(name);
-          setStatus('Give the group a name of 1 to 64 characters.', 'error');
+        var value = groupName(name);
+        if (value === null) {
           return null;
         }
-        markInvalid(name, false);
         return meApi('PATCH', 'v1/me/groups/' + encodeURIComponent(g.id), { name: value }).then(function () {
           setStatus(g.name + ' is now called ' + value + '.');
           return loadGroups();
@@ -729,22 +720,36 @@
     });
   }
 
-  function onGroupCreate() {
-    var name = $('group-name');
-    var value = name.value.trim();
+  /** The group name typed in {@code input}, or null (and the field marked) when it is not 1-64 characters. */
+  function groupName(input) {
+    var value = input.value.trim();
     if (!value || value.length > 64) {
-      markInvalid(name, true);
-      focusEl(name);
+      markInvalid(input, true);
+      focusEl(input);
       setStatus('Give the group a name of 1 to 64 characters.', 'error');
       return null;
     }
-    markInvalid(name, false);
-    var invite = $('group-invite').value.split(',').map(function (x) {
+    markInvalid(input, false);
+    return value;
+  }
+
+  /** Invitees typed as a comma-separated list: handles lower-cased, accounts normalized. */
+  function invitees(text) {
+    return text.split(',').map(function (x) {
       x = x.trim();
       return x.charAt(0) === '@' ? x.toLowerCase() : normalizeAddress(x);
     }).filter(function (x) {
       return x;
     });
+  }
+
+  function onGroupCreate() {
+    var name = $('group-name');
+    var value = groupName(name);
+    if (value === null) {
+      return null;
+    }
+    var invite = invitees($('group-invite').value);
     return meApi('POST', 'v1/me/groups', { name: value, invite: invite }).then(function () {
       name.value = '';
       $('group-invite').value = '';

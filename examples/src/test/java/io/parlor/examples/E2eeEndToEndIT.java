@@ -427,15 +427,8 @@ class E2eeEndToEndIT {
   }
 
   private static String groupEnvelope(String id, String from, String to, Map<String, String> perMember) {
-    ObjectNode e = JSON.createObjectNode();
-    e.put("id", id);
-    e.put("from", from);
-    e.put("to", to);
-    e.put("sentAt", Instant.now().toString());
-    ObjectNode c = e.putObject("content");
-    c.put("type", "encrypted");
-    c.put("scheme", SCHEME);
-    ObjectNode per = c.putObject("perMember");
+    ObjectNode e = encryptedEnvelope(id, from, to);
+    ObjectNode per = ((ObjectNode) e.get("content")).putObject("perMember");
     perMember.forEach(per::put);
     return e.toString();
   }
@@ -542,6 +535,13 @@ class E2eeEndToEndIT {
   }
 
   private static String envelope(String id, String from, String to, String ciphertext) {
+    ObjectNode e = encryptedEnvelope(id, from, to);
+    ((ObjectNode) e.get("content")).put("ciphertext", ciphertext);
+    return e.toString();
+  }
+
+  /** An envelope whose content is {@code {"type": "encrypted", "scheme"}}, for the caller to finish. */
+  private static ObjectNode encryptedEnvelope(String id, String from, String to) {
     ObjectNode e = JSON.createObjectNode();
     e.put("id", id);
     e.put("from", from);
@@ -550,8 +550,7 @@ class E2eeEndToEndIT {
     ObjectNode c = e.putObject("content");
     c.put("type", "encrypted");
     c.put("scheme", SCHEME);
-    c.put("ciphertext", ciphertext);
-    return e.toString();
+    return e;
   }
 
   private static JsonNode ok(HttpResponse<String> r) throws Exception {

@@ -278,9 +278,9 @@ class GroupsIT {
     String bobAddress = show(bob, id).get("address").asText();
     String aliceAddress = show(alice, id).get("address").asText();
     // carol's first message shows her to the others; then she types
-    assertEquals(202, node.send("netc", SECRET_C, TestNode.text("c-1", "netc:carol", carolAddress, "hi")).statusCode());
-    JsonNode carolAtBob = awaitGroupMessage(netB, b -> says(b, "hi"));
-    awaitGroupMessage(netA, b -> says(b, "hi"));
+    assertEquals(202, node.send("netc", SECRET_C, TestNode.text("c-1", "netc:carol", carolAddress, "carol here")).statusCode());
+    JsonNode carolAtBob = awaitGroupMessage(netB, b -> says(b, "carol here"));
+    awaitGroupMessage(netA, b -> says(b, "carol here"));
     assertEquals(202, typingEvent("netc", SECRET_C, "netc:carol", carolAddress).statusCode());
     TestNode.await("typing at bob and alice", WAIT, () -> typings(netB).size() == 1 && typings(netA).size() == 1);
     JsonNode atBob = typings(netB).get(0);
