@@ -332,6 +332,7 @@ public final class Gateway implements AutoCloseable {
                     + io.parlor.core.groups.GroupTable.expireInvitations(
                         c, clock.instant().minus(io.parlor.core.groups.GroupTable.INVITATION_TTL),
                         clock.instant().minus(config.metadataRetention()), clock.instant())
+                    + io.parlor.core.groups.GroupTable.forgetOldAnswers(c, clock.instant().minus(config.metadataRetention()))
                     + safety.purge(c, clock.instant()))
         .thenCompose(n -> store.checkpoint())
         .exceptionally(

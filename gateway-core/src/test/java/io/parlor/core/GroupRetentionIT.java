@@ -6,6 +6,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -129,6 +130,12 @@ class GroupRetentionIT {
     assertEquals(204, api(bob, "POST", "/v1/me/groups/" + id + "/leave", "{\"block\":true}").statusCode());
     JsonNode bobs = TestNode.json(api(bob, "GET", "/v1/me/groups", null).body()).get("groups");
     assertEquals("blocked", bobs.get(0).get("state").asText(), bobs.toString());
+    // he sees it as it was when he blocked it, nothing of what it does after
+    assertEquals(200, api(alice, "PATCH", "/v1/me/groups/" + id, "{\"name\":\"Bouldering\",\"timerSeconds\":3600}").statusCode());
+    JsonNode blocked = TestNode.json(api(bob, "GET", "/v1/me/groups/" + id, null).body());
+    assertEquals("Climbing", blocked.get("name").asText(), blocked.toString());
+    assertFalse(blocked.has("timerSeconds"), blocked.toString());
+    assertEquals("Climbing", TestNode.json(api(bob, "GET", "/v1/me/groups", null).body()).get("groups").get(0).get("name").asText());
     assertEquals(404, api(bob, "POST", "/v1/me/groups/" + id + "/join", null).statusCode());
     // carol is a member, then leaves and blocks it: the others hear she left; invitations stop
     assertEquals(200, api(carol, "POST", "/v1/me/groups/" + id + "/join", null).statusCode());
@@ -150,7 +157,7 @@ class GroupRetentionIT {
 
   @Test
   void aGroupWhoseInvitationsAreMostlyIgnoredOrRefusedIsHeldLikeAFanOutSpammer() throws Exception {
-    start("mallory", "alice", "p1", "p2", "p3", "p4", "p5", "zed", "yan");
+    start("mallory", "alice", "p1", "p2", "p3", "p4", "p5", "zed", "yan", "ned");
     String mallory = signIn("neta:mallory");
     String alice = signIn("neta:alice");
     String spam = create(mallory, "Free coins", "neta:p1", "neta:p2", "neta:p3", "neta:p4", "neta:p5");
@@ -174,6 +181,19 @@ class GroupRetentionIT {
     assertEquals(0, invitations("neta:zed"), "the spammer's invitation was held, with the usual answer");
     assertTrue(node.gateway.meters().scrape().matches(
         "(?s).*parlor_group_invitations_total\\{[^}]*outcome=\"held\"[^}]*\\} 1\\.0.*"), "counted as held");
+    // a fresh group of the same admin is held too
+    HttpResponse<String> fresh = api(mallory, "POST", "/v1/me/groups", "{\"name\":\"More coins\",\"invite\":[\"neta:ned\"]}");
+    assertEquals(201, fresh.statusCode(), fresh.body());
+    Thread.sleep(300);
+    assertEquals(0, invitations("neta:ned"), "the admin of a held group cannot start afresh");
+    // the counts go once the window has passed
+    clock.advance(Duration.ofDays(8));
+    node.gateway.housekeepNow().join();
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("parlor.db"));
+        java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT invites_answered FROM groups WHERE name = 'Free coins'")) {
+      rs.next();
+      assertEquals(0, rs.getInt(1), "the spam group's answers are not kept past policy.metadataRetention");
+    }
   }
 
   @Test

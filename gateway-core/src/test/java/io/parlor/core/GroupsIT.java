@@ -140,10 +140,17 @@ class GroupsIT {
     node.http.send(HttpRequest.newBuilder(node.uri("/v1/auth/start"))
         .POST(HttpRequest.BodyPublishers.ofString("{\"address\":\"" + address + "\"}")).build(),
         HttpResponse.BodyHandlers.ofString());
-    TestNode.await("the code", WAIT, () -> bodies(w, "/messages").size() > before);
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b(\\d{6})\\b")
-        .matcher(bodies(w, "/messages").get(before).get("content").get("text").asText());
-    assertTrue(m.find());
+    java.util.regex.Pattern code = java.util.regex.Pattern.compile("\\b(\\d{6})\\b");
+    java.util.function.Supplier<java.util.Optional<java.util.regex.Matcher>> found = () -> {
+      List<JsonNode> all = bodies(w, "/messages");
+      return all.subList(Math.min(before, all.size()), all.size()).stream()
+          .filter(b -> b.path("to").asText().equals(address) && !b.has("group"))
+          .map(b -> code.matcher(b.path("content").path("text").asText()))
+          .filter(java.util.regex.Matcher::find)
+          .findFirst();
+    };
+    TestNode.await("the code", WAIT, () -> found.get().isPresent());
+    java.util.regex.Matcher m = found.get().orElseThrow();
     HttpResponse<String> r = node.http.send(HttpRequest.newBuilder(node.uri("/v1/auth/verify"))
         .POST(HttpRequest.BodyPublishers.ofString("{\"address\":\"" + address + "\",\"code\":\"" + m.group(1) + "\"}"))
         .build(), HttpResponse.BodyHandlers.ofString());
@@ -201,6 +208,10 @@ class GroupsIT {
     JsonNode listed = TestNode.json(api(bob, "GET", "/v1/me/groups", null).body());
     assertEquals("invited", listed.get("groups").get(0).get("state").asText());
     assertEquals(1, show(alice, id).get("members").size(), "only alice until someone joins");
+    // an invitation is nobody's business: removing an invitee answers like removing nobody
+    HttpResponse<String> invitee = api(alice, "DELETE", "/v1/me/groups/" + id + "/members/%40bob", null);
+    assertEquals(404, invitee.statusCode(), invitee.body());
+    assertEquals(invitee.body(), api(alice, "DELETE", "/v1/me/groups/" + id + "/members/%40nobody", null).body());
 
     assertEquals(200, api(bob, "POST", "/v1/me/groups/" + id + "/join", null).statusCode());
     assertEquals(200, api(carol, "POST", "/v1/me/groups/" + id + "/join", null).statusCode());
@@ -323,6 +334,16 @@ class GroupsIT {
     assertEquals("a-1", atAlice.get("content").get("target").asText(), "alice's own message, by her own id");
     JsonNode carolSees = awaitGroupMessage(netC, isReaction);
     assertEquals(atCarol, carolSees.get("content").get("target").asText(), "carol's copy of alice's message");
+
+    // erin joins after alice's message: the reaction reaches her without its text
+    assertEquals(202, api(bob, "POST", "/v1/me/groups/" + id + "/invite", "{\"invite\":[\"netb:erin\"]}").statusCode());
+    assertEquals(200, api(signIn("netb:erin"), "POST", "/v1/me/groups/" + id + "/join", null).statusCode());
+    String reaction2 = reaction.replace("\"b-1\"", "\"b-1b\"").replace("\uD83D\uDC4D", "\uD83D\uDE00");
+    assertEquals(202, node.send("netb", TestNode.SECRET_B, reaction2).statusCode());
+    JsonNode atErin = awaitGroupMessage(netB, b -> b.path("to").asText().equals("netb:erin")
+        && b.path("content").path("text").asText().startsWith("\uD83D\uDE00"));
+    assertEquals("\uD83D\uDE00 to a message", atErin.get("content").get("text").asText(),
+        "never the text of a message she did not get");
 
     // and answers it: the reply points at each member's own copy
     assertEquals(202, node.send("netb", TestNode.SECRET_B, "{\"v\":2,\"id\":\"b-2\",\"from\":\"netb:bob\",\"to\":\""

@@ -55,7 +55,7 @@ final class Preparer {
     boolean reaction = adapted.content() instanceof Content.Reaction;
     if (!m.refs().needsLookup() && !held && !reaction && pool == null) {
       return CompletableFuture.completedFuture(
-          grade(m, adapted, t, translateOwnless(m.refs().replyTo(), t), translateOwnless(m.refs().target(), t), true));
+          grade(m, adapted, t, translateOwnless(m.refs().replyTo(), t), translateOwnless(m.refs().target(), t), true, true));
     }
     return store
         .write(
@@ -82,16 +82,22 @@ final class Preparer {
                   !reaction || !m.recipient().isPerson()
                       || PeopleTable.find(c, m.recipient().personId())
                           .map(x -> x.conversation().reactionFallback()).orElse(true);
+              // another member's message is quoted only to a member who received it (one who
+              // joined later, or blocked its author, never sees its text through a reaction)
+              MessageRefs.Ref tr = m.refs().target();
+              boolean quotable = tr == null || tr.author() != MessageRefs.Author.MEMBER
+                  || ReferenceTable.sent(c, tr.network(), tr.id(), null, m.recipient()).isPresent();
               return grade(m, env, t, translate(c, m.refs().replyTo(), m, t), translate(c, m.refs().target(), m, t),
-                  reactionFallback);
+                  reactionFallback, quotable);
             });
   }
 
   /** Grades the message with its references as the destination knows them (null: unknown there). */
   private Graded grade(
-      StoredMessage m, Envelope env, Router.Target t, MessageId replyTo, MessageId target, boolean reactionFallback) {
+      StoredMessage m, Envelope env, Router.Target t, MessageId replyTo, MessageId target, boolean reactionFallback,
+      boolean quotable) {
     MessageRefs.Ref tr = m.refs().target();
-    String quote = tr == null ? null : preparation.snippets().get(tr.network(), tr.id());
+    String quote = tr == null || !quotable ? null : preparation.snippets().get(tr.network(), tr.id());
     return Grader.grade(
         env, m.refs(), t.network().adapter().capabilities(),
         new Grader.Context(replyTo, target, reactionFallback, quote));

@@ -93,6 +93,68 @@ public final class GroupTable {
     }
   }
 
+  /**
+   * Records a person's block of a group (replacing their membership or invitation), with the
+   * group's name as it is now: all the blocker is shown of it from then on.
+   */
+  public static void block(Connection c, String groupId, String personId, String name, Instant now) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT OR REPLACE INTO group_members(group_id, person_id, role, state, at, blocked_name)"
+                + " VALUES (?,?,'MEMBER','BLOCKED',?,?)")) {
+      ps.setString(1, groupId);
+      ps.setString(2, personId);
+      ps.setLong(3, now.toEpochMilli());
+      ps.setString(4, name);
+      ps.executeUpdate();
+    }
+  }
+
+  /** The group's name when {@code personId} blocked it, if they did. */
+  public static Optional<String> blockedName(Connection c, String groupId, String personId) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT blocked_name FROM group_members WHERE group_id = ? AND person_id = ? AND state = 'BLOCKED'")) {
+      ps.setString(1, groupId);
+      ps.setString(2, personId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+      }
+    }
+  }
+
+  /**
+   * Whether any group {@code personId} is an admin of has its invitations held (see {@link
+   * #answers}): a held group's admin cannot start afresh with a new group.
+   */
+  public static boolean adminOfHeld(Connection c, String personId, Instant windowStart, int minAnswers, int refusedPercent)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id"
+                + " WHERE m.person_id = ? AND m.role = 'ADMIN' AND m.state = 'MEMBER' AND g.invites_since >= ?"
+                + " AND g.invites_answered >= ? AND g.invites_refused * 100 >= g.invites_answered * ? LIMIT 1")) {
+      ps.setString(1, personId);
+      ps.setLong(2, windowStart.toEpochMilli());
+      ps.setInt(3, minAnswers);
+      ps.setInt(4, refusedPercent);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /** Forgets the invitation answers counted before {@code windowStart} (housekeeping); returns how many groups. */
+  public static int forgetOldAnswers(Connection c, Instant windowStart) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE groups SET invites_answered = 0, invites_refused = 0"
+                + " WHERE invites_since < ? AND invites_answered > 0")) {
+      ps.setLong(1, windowStart.toEpochMilli());
+      return ps.executeUpdate();
+    }
+  }
+
   public static Optional<Membership> membership(Connection c, String groupId, String personId) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement("SELECT role, state, at FROM group_members WHERE group_id = ? AND person_id = ?")) {

@@ -124,8 +124,12 @@ public final class Groups {
   public Outcome inviteMore(Connection c, String personId, String groupId, List<String> invitees, Instant now)
       throws SQLException {
     Optional<GroupTable.Group> g = GroupTable.find(c, groupId);
-    if (g.isEmpty() || !isMember(c, groupId, personId)) {
-      return g.isEmpty() ? NOT_FOUND : NOT_A_MEMBER;
+    Optional<GroupTable.Membership> me = GroupTable.membership(c, groupId, personId);
+    if (g.isEmpty() || me.isEmpty() || me.get().state() == GroupTable.State.BLOCKED) {
+      return NOT_FOUND;
+    }
+    if (me.get().state() != GroupTable.State.MEMBER) {
+      return NOT_A_MEMBER;
     }
     // members and every address asked for count, known or not; pending invitations do not (the
     // inviter would learn from a full group which of their invitees exist): joining checks again
@@ -140,7 +144,8 @@ public final class Groups {
       Instant now) throws SQLException {
     PartyKey inviter = PartyKey.person(inviterId);
     List<Invitation> out = new ArrayList<>();
-    if (held(c, groupId, now)) {
+    if (held(c, groupId, now)
+        || GroupTable.adminOfHeld(c, inviterId, windowStart(now), HELD_AFTER_ANSWERS, HELD_REFUSED_PERCENT)) {
       // treated like a fan-out spammer: its invitations are dropped with the usual answer (the
       // inviter learns nothing), until the window's answers age out
       held.increment(distinct(invitees).size());
@@ -161,12 +166,12 @@ public final class Groups {
         dropped.increment();
         continue;
       }
-      sent.increment();
       safety.record(c, GroupFanOut.SYSTEM_NETWORK, inviter, invitee, 0, now);
       GroupTable.put(c, new GroupTable.Membership(groupId, person.get(), GroupTable.Role.MEMBER,
           GroupTable.State.INVITED, now.toEpochMilli()));
       Optional<Router.Target> at = router.currentAccount(c, invitee);
       if (at.isPresent()) {
+        sent.increment();
         out.add(new Invitation(at.get().account(),
             fanOut.appearance(c, inviter, invitee, now).value() + " invites you to the group \"" + name
                 + "\". To join, open your Parlor page; to decline, ignore this message."));
@@ -226,10 +231,10 @@ public final class Groups {
     if (m.get().state() == GroupTable.State.INVITED || block) {
       GroupTable.answered(c, groupId, 1, 1, windowStart(now), now);
     }
+    Optional<GroupTable.Group> g = GroupTable.find(c, groupId);
     List<StoredMessage> legs = drop(c, groupId, m.get(), " left the group", now);
     if (block && GroupTable.find(c, groupId).isPresent()) {
-      GroupTable.put(c, new GroupTable.Membership(groupId, personId, GroupTable.Role.MEMBER, GroupTable.State.BLOCKED,
-          now.toEpochMilli()));
+      GroupTable.block(c, groupId, personId, g.map(GroupTable.Group::name).orElse(""), now);
     }
     return Outcome.ok(groupId, List.of(), legs);
   }
@@ -254,8 +259,10 @@ public final class Groups {
       return NOT_ADMIN;
     }
     Optional<String> who = shownAs(c, shown, PartyKey.person(personId));
+    // members only: an invitation (or a block) is nobody's business — answering for one would
+    // tell the admin whether an invitation was really sent
     Optional<GroupTable.Membership> them = who.isEmpty() ? Optional.empty() : GroupTable.membership(c, groupId, who.get())
-        .filter(x -> x.state() != GroupTable.State.BLOCKED); // a block is its owner's, no admin's to lift
+        .filter(x -> x.state() == GroupTable.State.MEMBER);
     if (them.isEmpty()) {
       return Outcome.error(404, "not_found", "member: nobody of that name is in this group");
     }

@@ -200,7 +200,9 @@ final class GroupsApi {
       }
       ObjectNode o = arr.addObject();
       o.put("id", g.get().id());
-      o.put("name", g.get().name());
+      // a blocked group is shown as it was when blocked: nothing of what it does later
+      o.put("name", m.state() == GroupTable.State.BLOCKED
+          ? GroupTable.blockedName(c, m.groupId(), personId).orElse("") : g.get().name());
       o.put("state", m.state().wire());
     }
     return Json.ok(200, out);
@@ -214,6 +216,11 @@ final class GroupsApi {
     }
     ObjectNode out = Json.object();
     out.put("id", id);
+    if (me.get().state() == GroupTable.State.BLOCKED) {
+      out.put("name", GroupTable.blockedName(c, id, personId).orElse(""));
+      out.put("state", me.get().state().wire());
+      return Json.ok(200, out);
+    }
     out.put("name", g.get().name());
     out.put("state", me.get().state().wire());
     if (g.get().timerSeconds() == null) {

@@ -102,10 +102,12 @@ final class Schema {
       // a single-identity network's reply context goes back to the group
       "ALTER TABLE message_refs ADD COLUMN group_id TEXT",
     },
-    // 3: group safety. A person's block of a group is a group_members row in state 'blocked'
-    // (no schema change); a group keeps how its invitations were answered in the current
-    // window (policy.metadataRetention) — counts only, no one named
+    // 3: group safety. A person's block of a group is a group_members row in state 'BLOCKED'
+    // with the group's name as it was then (what the blocker is shown; nothing later); a group
+    // keeps how its invitations were answered in the current window (policy.metadataRetention)
+    // — counts only, no one named
     {
+      "ALTER TABLE group_members ADD COLUMN blocked_name TEXT",
       "ALTER TABLE groups ADD COLUMN invites_answered INTEGER NOT NULL DEFAULT 0",
       "ALTER TABLE groups ADD COLUMN invites_refused INTEGER NOT NULL DEFAULT 0",
       "ALTER TABLE groups ADD COLUMN invites_since INTEGER NOT NULL DEFAULT 0",
