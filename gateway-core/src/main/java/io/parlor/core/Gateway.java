@@ -120,8 +120,33 @@ public final class Gateway implements AutoCloseable {
     MediaProxy media;
   }
 
-  /** Starts a node: opens the store, starts adapters, recovers the queue, binds HTTP. */
+  /** The node's HTTP port is taken: nothing was started, the store was not touched. */
+  public static final class PortInUseException extends RuntimeException {
+    public PortInUseException(String bind, int port) {
+      super("port " + port + " on " + bind + " is in use");
+    }
+  }
+
+  /**
+   * Fails fast, before the store is opened or any adapter starts, when the HTTP port cannot be
+   * bound (another node, or anything else, holds it). A port freed and taken again between this
+   * check and the bind is caught there too, and everything started is stopped.
+   */
+  static void checkPortFree(String bind, int port) {
+    if (port == 0) {
+      return;
+    }
+    try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+      s.setReuseAddress(true); // as Netty binds: a port only in TIME_WAIT is free
+      s.bind(new java.net.InetSocketAddress(bind, port));
+    } catch (java.io.IOException e) {
+      throw new PortInUseException(bind, port);
+    }
+  }
+
+  /** Starts a node: checks its port, opens the store, starts adapters, recovers the queue, binds HTTP. */
   public static Gateway start(GatewayConfig config, Clock clock) throws InterruptedException {
+    checkPortFree(config.http().bind(), config.http().port());
     Builder b = new Builder();
     b.config = config;
     b.clock = clock;
@@ -233,7 +258,18 @@ public final class Gateway implements AutoCloseable {
                 config.http().bind(), config.http().port(), 256 * 1024, config.http().readTimeout(),
                 config.http().idleTimeout()),
             dispatcher, b.media);
-    b.port = b.server.start();
+    try {
+      b.port = b.server.start();
+    } catch (Exception e) {
+      if (!(e instanceof java.net.BindException)) {
+        throw e;
+      }
+      // taken since the check: undo what started, in reverse
+      b.server.close(Duration.ZERO);
+      b.networks.all().forEach(n -> n.adapter().stop(Duration.ZERO).toCompletableFuture().join());
+      b.store.close();
+      throw new PortInUseException(config.http().bind(), config.http().port());
+    }
     publicUrl.set(config.http().publicUrl().orElseGet(
         () -> java.net.URI.create("http://" + hostLiteral(config.http().bind()) + ":" + b.port)));
     b.housekeeping =

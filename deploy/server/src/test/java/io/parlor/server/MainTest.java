@@ -24,6 +24,26 @@ class MainTest {
   }
 
   @Test
+  void serveExitsWithOneLineWhenItsPortIsTakenBeforeTouchingTheStore() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+      int port = taken.getLocalPort();
+      Path store = dir.resolve("data").resolve("parlor.db");
+      Path f = dir.resolve("clash.yaml");
+      Files.writeString(f, String.join("\n",
+          "http:", "  bind: 127.0.0.1", "  port: " + port,
+          "store:", "  path: " + store,
+          "networks:",
+          "  - id: chat", "    type: webhook", "    secret: chat-secret-0123456789",
+          "    deliveryUrl: http://127.0.0.1:9/messages",
+          ""));
+      Run r = run("serve", "--config", f.toString());
+      assertEquals(1, r.code, r.err);
+      assertEquals("parlor: port " + port + " on 127.0.0.1 is in use" + System.lineSeparator(), r.err);
+      assertTrue(!Files.exists(store) && !Files.exists(store.getParent()), "the store was not touched");
+    }
+  }
+
+  @Test
   void shippedConfigsAreValid() {
     Run r = run("check-config", "../../config/parlor.yaml");
     assertEquals(0, r.code, r.err);
