@@ -87,6 +87,8 @@ public final class DeliveryScheduler implements AutoCloseable {
     final java.util.Set<Address> excluded = new java.util.HashSet<>();
     /** The first permanent failure's reason, reported when no account is left. */
     String permanentReason;
+    /** The network this message waits to retry at, while it waits. */
+    String retryingAt;
 
     Entry(StoredMessage m) {
       this.m = m;
@@ -101,6 +103,7 @@ public final class DeliveryScheduler implements AutoCloseable {
   private final AtomicInteger depth = new AtomicInteger();
   private final AtomicInteger sending = new AtomicInteger();
   private final Timer latency;
+  private final DeliveryHealth health;
   private volatile boolean stopping;
 
   public DeliveryScheduler(Deps deps) {
@@ -124,6 +127,12 @@ public final class DeliveryScheduler implements AutoCloseable {
             .description("from acceptance to hand-over to the destination network")
             .publishPercentileHistogram()
             .register(deps.meters());
+    this.health = new DeliveryHealth(deps.clock(), deps.meters());
+  }
+
+  /** Which networks are failing deliveries, and what waits to retry there. */
+  public DeliveryHealth health() {
+    return health;
   }
 
   /** Messages queued now. */
@@ -204,6 +213,7 @@ public final class DeliveryScheduler implements AutoCloseable {
 
   private void attempt(Entry e) {
     e.retryWait = null;
+    endRetryWait(e);
     if (stopping || !byGid.containsKey(e.m.gid())) {
       e.active = false;
       return;
@@ -293,6 +303,9 @@ public final class DeliveryScheduler implements AutoCloseable {
       return;
     }
     countAttempt(net, cause);
+    if (cause == null && network != null) {
+      health.succeeded(net);
+    }
     if (cause == null) {
       if (e.retryContext != null) {
         e.retryContext.onComplete();
@@ -325,6 +338,9 @@ public final class DeliveryScheduler implements AutoCloseable {
     if (!RetryPolicies.isTransient(cause)) {
       log.warn("delivery of {} failed unexpectedly; retrying", e.m.gid(), cause);
     }
+    if (network != null) {
+      health.failed(net, cause);
+    }
     Retry.AsyncContext<Object> ctx =
         e.retryContext != null ? e.retryContext : (e.retryContext = deps.fallbackRetry().asyncContext());
     long delay =
@@ -337,6 +353,17 @@ public final class DeliveryScheduler implements AutoCloseable {
       return;
     }
     e.retryWait = control.schedule(() -> attempt(e), delay, TimeUnit.MILLISECONDS);
+    if (network != null) {
+      e.retryingAt = net;
+      health.retryWaitStarted(net);
+    }
+  }
+
+  private void endRetryWait(Entry e) {
+    if (e.retryingAt != null) {
+      health.retryWaitEnded(e.retryingAt);
+      e.retryingAt = null;
+    }
   }
 
   private void onDeadline(Entry e) {
@@ -451,7 +478,7 @@ public final class DeliveryScheduler implements AutoCloseable {
     }
   }
 
-  private static void cancelTimers(Entry e) {
+  private void cancelTimers(Entry e) {
     if (e.deadlineTimer != null) {
       e.deadlineTimer.cancel(false);
     }
@@ -459,6 +486,7 @@ public final class DeliveryScheduler implements AutoCloseable {
       e.retryWait.cancel(false);
       e.retryWait = null;
     }
+    endRetryWait(e);
   }
 
   private void countAttempt(String network, Throwable cause) {

@@ -221,6 +221,17 @@ public final class AdminApi {
       o.put("circuitBreaker", n.breaker().getState().name());
       o.put("delivered", (long) sum(n, "delivered"));
       o.put("failed", (long) sum(n, "failed"));
+      // failing deliveries are visible: what waits to retry there, since when it fails and how
+      ObjectNode dl = o.putObject("deliveries");
+      dl.put("retrying", d.scheduler().health().retrying(n.id().value()));
+      var f = d.scheduler().health().failing(n.id().value());
+      if (f.isPresent()) {
+        dl.put("failingSince", f.get().since().toString());
+        dl.put("lastError", f.get().lastError());
+      } else {
+        dl.putNull("failingSince");
+        dl.putNull("lastError");
+      }
     }
     return Json.ok(200, root);
   }

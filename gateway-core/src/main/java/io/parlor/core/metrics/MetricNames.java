@@ -25,6 +25,10 @@ public final class MetricNames {
   public static final String MEDIA_BYTES = "parlor.media.bytes";
   /** Group invitations by outcome: sent, dropped (unknown, not accepting, limit), held (the group-spammer rule). */
   public static final String GROUP_INVITATIONS = "parlor.group.invitations";
+  /** Messages waiting to retry a delivery, per network. */
+  public static final String DELIVERIES_RETRYING = "parlor.deliveries.retrying";
+  /** 1 while a network is failing deliveries. */
+  public static final String NETWORK_FAILING = "parlor.network.failing";
 
   public static final String TAG_NETWORK = "network";
   public static final String TAG_OUTCOME = "outcome";
