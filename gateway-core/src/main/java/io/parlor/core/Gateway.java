@@ -256,7 +256,8 @@ public final class Gateway implements AutoCloseable {
         new NettyHttpServer(
             new HttpServerSettings(
                 config.http().bind(), config.http().port(), 256 * 1024, config.http().readTimeout(),
-                config.http().idleTimeout()),
+                config.http().idleTimeout(),
+                config.http().trustedProxies().stream().map(c -> io.parlor.core.media.Cidr.parse(c).orElseThrow()).toList()),
             dispatcher, b.media);
     try {
       b.port = b.server.start();

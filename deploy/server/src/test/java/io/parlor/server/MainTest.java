@@ -59,6 +59,7 @@ class MainTest {
         "http:",
         "  port: 99999",
         "  bind: 0.0.0.0",
+        "  trustedProxies: [10.0.0.0/8, not-a-range]",
         "colour: blue",
         "policy:",
         "  metadataRetention: P90D",
@@ -82,7 +83,7 @@ class MainTest {
         "http.port: got 99999", "colour: got <unknown key>", "policy.metadataRetention: got P90D",
         "networks[0].secret: got <redacted>", "networks[0].deliveryUrl", "networks[0].surprise: got <unknown key>",
         "networks[1].id", "networks[1].type", "admin.token: got <missing>",
-        "networks[2].id: got \"parlor\"", "policy.maxGroupSize: got 1000"}) {
+        "networks[2].id: got \"parlor\"", "policy.maxGroupSize: got 1000", "http.trustedProxies[1]: got \"not-a-range\""}) {
       assertTrue(r.err.contains(expected), "missing '" + expected + "' in:\n" + r.err);
     }
     assertTrue(!r.err.contains("short"), "secrets are never printed");

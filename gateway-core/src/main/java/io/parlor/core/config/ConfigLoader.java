@@ -132,6 +132,7 @@ public final class ConfigLoader {
     Duration readTimeout = httpView.duration("readTimeout", Duration.ofSeconds(30), Duration.ofMillis(100), Duration.ofMinutes(10));
     Duration idleTimeout = httpView.duration("idleTimeout", Duration.ofSeconds(60), Duration.ofMillis(100), Duration.ofHours(1));
     Optional<java.net.URI> publicUrl = httpView.optUrl("publicUrl");
+    List<String> trustedProxies = cidrs(httpView, "trustedProxies");
     httpView.reportUnknownKeys();
     boolean loopback = isLoopback(bind, httpView);
 
@@ -223,7 +224,7 @@ public final class ConfigLoader {
     }
     root.reportUnknownKeys();
     return new GatewayConfig(
-        nodeId, region, new GatewayConfig.Http(bind, port, readTimeout, idleTimeout, publicUrl), storePath, token,
+        nodeId, region, new GatewayConfig.Http(bind, port, readTimeout, idleTimeout, publicUrl, trustedProxies), storePath, token,
         retention, denied, threadTtl, maxNew, maxGroupSize, delivery, users, media, format, level, List.copyOf(networks));
   }
 

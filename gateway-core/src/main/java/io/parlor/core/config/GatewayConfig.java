@@ -59,10 +59,16 @@ public record GatewayConfig(
    *
    * @param publicUrl the node's URL as networks reach it (capability URLs start with it); empty
    *     for {@code http://<bind>:<port>}
+   * @param trustedProxies reverse proxies (CIDR) whose {@code X-Forwarded-For} names the client
    */
-  public record Http(String bind, int port, Duration readTimeout, Duration idleTimeout, Optional<java.net.URI> publicUrl) {
+  public record Http(String bind, int port, Duration readTimeout, Duration idleTimeout, Optional<java.net.URI> publicUrl,
+      List<String> trustedProxies) {
+    public Http {
+      trustedProxies = List.copyOf(trustedProxies);
+    }
+
     public Http(String bind, int port, Duration readTimeout, Duration idleTimeout) {
-      this(bind, port, readTimeout, idleTimeout, Optional.empty());
+      this(bind, port, readTimeout, idleTimeout, Optional.empty(), List.of());
     }
   }
 

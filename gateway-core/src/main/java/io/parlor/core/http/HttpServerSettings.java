@@ -1,6 +1,8 @@
 package io.parlor.core.http;
 
+import io.parlor.core.media.Cidr;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Settings of the HTTP server.
@@ -10,6 +12,16 @@ import java.time.Duration;
  * @param maxBodyBytes largest request body; larger gets 413
  * @param readTimeout how long a started request may go without receiving bytes (408 then)
  * @param idleTimeout how long a keep-alive connection may sit idle between requests
+ * @param trustedProxies reverse proxies whose {@code X-Forwarded-For} names the client
  */
 public record HttpServerSettings(
-    String bind, int port, int maxBodyBytes, Duration readTimeout, Duration idleTimeout) {}
+    String bind, int port, int maxBodyBytes, Duration readTimeout, Duration idleTimeout, List<Cidr> trustedProxies) {
+
+  public HttpServerSettings {
+    trustedProxies = List.copyOf(trustedProxies);
+  }
+
+  public HttpServerSettings(String bind, int port, int maxBodyBytes, Duration readTimeout, Duration idleTimeout) {
+    this(bind, port, maxBodyBytes, readTimeout, idleTimeout, List.of());
+  }
+}

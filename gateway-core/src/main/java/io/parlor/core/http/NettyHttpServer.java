@@ -64,7 +64,7 @@ public final class NettyHttpServer implements AutoCloseable {
                         .addLast(new HttpServerCodec(4096, 16384, 16384))
                         .addLast(new ConnectionTimeouts())
                         .addLast(new LimitedAggregator(settings.maxBodyBytes()))
-                        .addLast(new RequestHandler(dispatcher, streaming));
+                        .addLast(new RequestHandler(dispatcher, streaming, settings.trustedProxies()));
                   }
                 });
     serverChannel =

@@ -40,10 +40,18 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private boolean busy;
 
+  private final List<io.parlor.core.media.Cidr> trustedProxies;
+
   /** @param streaming the route whose answers are streamed, or null */
   RequestHandler(HttpDispatcher dispatcher, StreamingRoute streaming) {
+    this(dispatcher, streaming, List.of());
+  }
+
+  /** @param trustedProxies reverse proxies whose {@code X-Forwarded-For} names the client */
+  RequestHandler(HttpDispatcher dispatcher, StreamingRoute streaming, List<io.parlor.core.media.Cidr> trustedProxies) {
     this.dispatcher = dispatcher;
     this.streaming = streaming;
+    this.trustedProxies = trustedProxies;
   }
 
   static boolean busy(Channel ch) {
@@ -59,7 +67,7 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     }
     HttpRequest request;
     try {
-      request = convert(req, ctx.channel().remoteAddress());
+      request = convert(req, ctx.channel().remoteAddress(), trustedProxies);
     } catch (IllegalArgumentException e) {
       request = null;
       keepAlive = false;
@@ -131,17 +139,84 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
   /** Pseudo-header carrying the client's IP address (a real header name cannot contain ':'). */
   static final String REMOTE_ADDRESS = ":remote-address";
 
-  private static HttpRequest convert(FullHttpRequest req, java.net.SocketAddress remote) {
+  private static HttpRequest convert(
+      FullHttpRequest req, java.net.SocketAddress remote, List<io.parlor.core.media.Cidr> trustedProxies) {
     QueryStringDecoder q = new QueryStringDecoder(req.uri());
     Map<String, List<String>> headers = new HashMap<>();
     for (Map.Entry<String, String> h : req.headers()) {
       headers.computeIfAbsent(h.getKey().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(h.getValue());
     }
     if (remote instanceof java.net.InetSocketAddress inet && inet.getAddress() != null) {
-      headers.put(REMOTE_ADDRESS, List.of(inet.getAddress().getHostAddress()));
+      headers.put(REMOTE_ADDRESS,
+          List.of(client(inet.getAddress(), headers.get("x-forwarded-for"), trustedProxies).getHostAddress()));
     }
     byte[] body = ByteBufUtil.getBytes(req.content());
     return new HttpRequest(req.method().name(), q.path(), q.parameters(), headers, body);
+  }
+
+  /**
+   * The client's address: the TCP peer, unless the peer is a trusted proxy; then, walking {@code
+   * X-Forwarded-For} from the right (each proxy appends the address it got the request from),
+   * the first address that is not a trusted proxy. A malformed entry stops the walk at the last
+   * trusted hop (nothing left of it can be believed); when every entry is trusted, the leftmost.
+   */
+  static java.net.InetAddress client(
+      java.net.InetAddress peer, List<String> forwardedFor, List<io.parlor.core.media.Cidr> trusted) {
+    if (forwardedFor == null || trusted.isEmpty() || !isTrusted(peer, trusted)) {
+      return peer;
+    }
+    List<String> hops = new ArrayList<>();
+    for (String header : forwardedFor) {
+      for (String hop : header.split(",")) {
+        hops.add(hop.trim());
+      }
+    }
+    java.net.InetAddress client = peer;
+    for (int i = hops.size() - 1; i >= 0; i--) {
+      java.net.InetAddress hop = literal(hops.get(i));
+      if (hop == null) {
+        return client;
+      }
+      client = hop;
+      if (!isTrusted(hop, trusted)) {
+        return hop;
+      }
+    }
+    return client;
+  }
+
+  private static boolean isTrusted(java.net.InetAddress a, List<io.parlor.core.media.Cidr> trusted) {
+    for (io.parlor.core.media.Cidr c : trusted) {
+      if (c.contains(a)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static final java.util.regex.Pattern IPV4_PORT = java.util.regex.Pattern.compile("(\\d{1,3}(?:\\.\\d{1,3}){3}):\\d{1,5}");
+  private static final java.util.regex.Pattern LITERAL = java.util.regex.Pattern.compile("[0-9A-Fa-f:.]{2,45}");
+
+  /** An IP literal ({@code 203.0.113.7}, {@code 203.0.113.7:4711}, {@code 2001:db8::1}, {@code [2001:db8::1]:4711}), never resolved; null otherwise. */
+  static java.net.InetAddress literal(String s) {
+    String v = s;
+    if (v.startsWith("[")) {
+      int end = v.indexOf(']');
+      v = end < 0 ? "" : v.substring(1, end);
+    } else {
+      java.util.regex.Matcher m = IPV4_PORT.matcher(v);
+      if (m.matches()) {
+        v = m.group(1);
+      }
+    }
+    if (!LITERAL.matcher(v).matches() || (v.indexOf(':') < 0 && v.chars().filter(ch -> ch == '.').count() != 3)) {
+      return null; // not an address (a host name would be resolved: never)
+    }
+    try {
+      return java.net.InetAddress.getByName(v);
+    } catch (java.net.UnknownHostException e) {
+      return null;
+    }
   }
 
   @Override
