@@ -91,6 +91,22 @@ class MainTest {
   }
 
   @Test
+  void placeholderSecretsAreRefusedOffLoopback() throws Exception {
+    String network = String.join("\n", "networks:",
+        "  - id: chat", "    type: webhook", "    secret: change-me-chatapp-secret",
+        "    deliveryUrl: http://127.0.0.1:9/messages", "");
+    Path open = dir.resolve("open.yaml");
+    Files.writeString(open, "http:\n  bind: 0.0.0.0\nadmin:\n  token: a-real-admin-token-0123456789\n" + network);
+    Run r = run("check-config", open.toString());
+    assertEquals(2, r.code, r.err);
+    assertTrue(r.err.contains("networks[0].secret: got <a change-me placeholder>; expected a real secret"), r.err);
+    assertTrue(!r.err.contains("admin.token"), "a real token passes: " + r.err);
+    Path local = dir.resolve("local.yaml");
+    Files.writeString(local, "http:\n  bind: 127.0.0.1\n" + network);
+    assertEquals(0, run("check-config", local.toString()).code, "on loopback the sample secrets are fine");
+  }
+
+  @Test
   void nodeInADeniedRegionRefusesToStart() throws Exception {
     Path f = dir.resolve("denied.yaml");
     Files.writeString(f, String.join("\n",

@@ -79,6 +79,9 @@ public final class ConfigLoader {
     @SuppressWarnings("unchecked")
     Map<String, Object> root = (Map<String, Object>) substituted;
     GatewayConfig config = parse(ConfigView.root(root, problems));
+    if (!isLoopbackQuiet(config.http().bind())) {
+      placeholders("", root, problems);
+    }
     return new Result(problems.isEmpty() ? Optional.of(config) : Optional.empty(), List.copyOf(problems));
   }
 
@@ -114,6 +117,31 @@ public final class ConfigLoader {
       return sb.toString();
     }
     return v;
+  }
+
+  /**
+   * Off loopback, the shipped placeholder secrets ({@code change-me…}) would let anyone who read
+   * the sample config sign requests: every such value is a problem, named by its path.
+   */
+  private static void placeholders(String path, Object v, List<ConfigProblem> problems) {
+    if (v instanceof Map<?, ?> m) {
+      m.forEach((k, val) -> placeholders(join(path, String.valueOf(k)), val, problems));
+    } else if (v instanceof List<?> l) {
+      for (int i = 0; i < l.size(); i++) {
+        placeholders(path + "[" + i + "]", l.get(i), problems);
+      }
+    } else if (v instanceof String s && s.toLowerCase(java.util.Locale.ROOT).startsWith("change-me")) {
+      problems.add(new ConfigProblem(path, "<a change-me placeholder>",
+          "a real secret (placeholders are refused when http.bind is not a loopback address)"));
+    }
+  }
+
+  private static boolean isLoopbackQuiet(String bind) {
+    try {
+      return InetAddress.getByName(bind).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return true; // reported by parse
+    }
   }
 
   private static String join(String path, String key) {

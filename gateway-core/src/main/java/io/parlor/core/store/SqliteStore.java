@@ -22,6 +22,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Thread-safe. No method blocks: work is queued and a future completes after commit.
  */
 public final class SqliteStore implements AutoCloseable {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SqliteStore.class);
+
   private final Path path;
   private final Connection writeConnection;
   private final Connection readConnection;
@@ -51,13 +53,26 @@ public final class SqliteStore implements AutoCloseable {
   public static SqliteStore open(Path path, int maxBatch, MeterRegistry meters) {
     try {
       Path parent = path.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
+      if (parent != null && !Files.isDirectory(parent)) {
+        // only its owner may list or open the store's files (those SQLite creates later too)
+        if (posix(parent.getRoot())) {
+          Files.createDirectories(parent, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+              java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        } else {
+          Files.createDirectories(parent);
+        }
+      } else if (parent != null && posix(parent)) {
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> perms = Files.getPosixFilePermissions(parent);
+        if (perms.stream().anyMatch(x -> x.name().startsWith("GROUP") || x.name().startsWith("OTHERS"))) {
+          log.warn("the store's directory {} is open to other users ({}): make it 700",
+              parent, java.nio.file.attribute.PosixFilePermissions.toString(perms));
+        }
       }
       Connection w = connect(path);
       try (Statement st = w.createStatement()) {
         st.execute("PRAGMA journal_mode=WAL");
       }
+      restrict(path);
       Schema.createAndMigrate(w);
       StoreCaches caches = new StoreCaches();
       Connection r = StatementCache.wrap(connect(path), caches);
@@ -67,6 +82,23 @@ public final class SqliteStore implements AutoCloseable {
     } catch (SQLException | IOException e) {
       throw new StoreException("cannot open store at " + path + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The store file and its WAL and shared-memory files: readable and writable by their owner only. */
+  static void restrict(Path db) throws IOException {
+    if (!posix(db.toAbsolutePath().getParent())) {
+      return;
+    }
+    for (String suffix : new String[] {"", "-wal", "-shm", "-journal"}) {
+      Path f = Path.of(db.toAbsolutePath() + suffix);
+      if (Files.exists(f)) {
+        Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      }
+    }
+  }
+
+  private static boolean posix(Path p) {
+    return p != null && p.getFileSystem().supportedFileAttributeViews().contains("posix");
   }
 
   private static Connection connect(Path path) throws SQLException {

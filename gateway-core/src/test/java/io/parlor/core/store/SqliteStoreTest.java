@@ -155,4 +155,18 @@ class SqliteStoreTest {
       return ps.executeUpdate();
     }
   }
+
+  @Test
+  void onlyItsOwnerCanReadTheStore() throws Exception {
+    Path db = dir.resolve("data").resolve("parlor.db");
+    try (SqliteStore store = SqliteStore.open(db, 8, new SimpleMeterRegistry())) {
+      assertEquals("rwx------",
+          java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(db.getParent())));
+      for (String f : new String[] {"parlor.db", "parlor.db-wal", "parlor.db-shm"}) {
+        Path p = db.getParent().resolve(f);
+        assertEquals("rw-------",
+            java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(p)), f);
+      }
+    }
+  }
 }
