@@ -21,7 +21,7 @@ import java.util.function.BooleanSupplier;
  * refused because the recipient did not opt in.
  */
 final class Demo {
-  static final Path CONFIG = Path.of("config/demo.yaml");
+  static final Path CONFIG = Main.home().resolve("config/demo.yaml");
 
   private Demo() {}
 

@@ -19,7 +19,16 @@ import java.util.concurrent.CountDownLatch;
  * {@code parlor demo}. Exit codes: 0 clean stop, 2 bad config or arguments, 1 anything else.
  */
 public final class Main {
-  static final Path DEFAULT_CONFIG = Path.of("config/parlor.yaml");
+  /**
+   * {@code config/parlor.yaml} of the installation: the launcher says where that is ({@code
+   * PARLOR_HOME}), so that {@code ./parlor serve} works from any directory; else the current one.
+   */
+  static final Path DEFAULT_CONFIG = home().resolve("config/parlor.yaml");
+
+  static Path home() {
+    String h = System.getenv("PARLOR_HOME");
+    return h == null || h.isBlank() ? Path.of("") : Path.of(h);
+  }
   static final String USAGE =
       String.join(
           "\n",

@@ -30,6 +30,9 @@ import java.util.regex.Pattern;
  * what is expected) rather than stopping at the first. Unknown keys are problems too.
  */
 public final class ConfigLoader {
+  /** The directory of the config file being loaded: relative paths inside it start there. */
+  private Path baseDir = Path.of("").toAbsolutePath();
+
   private static final Pattern VAR = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?}");
   private static final Duration MAX_RETENTION = Duration.ofDays(30);
 
@@ -78,6 +81,7 @@ public final class ConfigLoader {
     Object substituted = substitute("", map, problems);
     @SuppressWarnings("unchecked")
     Map<String, Object> root = (Map<String, Object>) substituted;
+    baseDir = file.toAbsolutePath().getParent();
     GatewayConfig config = parse(ConfigView.root(root, problems));
     if (!isLoopbackQuiet(config.http().bind())) {
       placeholders("", root, problems);
@@ -166,7 +170,8 @@ public final class ConfigLoader {
 
     ConfigView store = section(root, "store");
     store.oneOf("type", "sqlite", List.of("sqlite"));
-    Path storePath = Path.of(store.string("path", "./data/parlor.db"));
+    // a relative path in a config is the config file's business: resolved from its directory
+    Path storePath = baseDir.resolve(store.string("path", "./data/parlor.db")).normalize();
     store.reportUnknownKeys();
 
     ConfigView admin = section(root, "admin");
