@@ -44,6 +44,7 @@ class CrashRecoveryIT {
   WireMockServer dest;
   NodeProcess node;
   int port;
+  Path config;
   final HttpClient http =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -54,7 +55,7 @@ class CrashRecoveryIT {
     // slow destination so that a queue builds up and the kill finds messages not yet delivered
     dest.stubFor(post(urlEqualTo("/messages")).willReturn(aResponse().withStatus(200).withFixedDelay(30)));
     port = NodeProcess.freePort();
-    Path config = dir.resolve("parlor.yaml");
+    config = dir.resolve("parlor.yaml");
     Files.writeString(
         config,
         String.join(
@@ -114,6 +115,64 @@ class CrashRecoveryIT {
     } catch (Exception e) {
       return -1; // connection refused / reset by the kill: not acknowledged
     }
+  }
+
+  /**
+   * Issue 11: {@code parlor backup} while the node accepts a stream of messages (its destination
+   * down, so they stay queued); a node started on the copy delivers every message acknowledged
+   * before the backup began.
+   */
+  @Test
+  void aBackupTakenUnderLoadRestoresToAStoreThatDeliversItsQueue() throws Exception {
+    dest.stubFor(post(urlEqualTo("/messages")).willReturn(aResponse().withStatus(503)));
+    java.util.List<String> acked = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    Thread sender = new Thread(() -> {
+      for (int i = 0; i < 300; i++) {
+        if (send("b-" + i) == 202) {
+          acked.add("b-" + i);
+        }
+      }
+    });
+    sender.start();
+    long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (acked.size() < 100 && System.nanoTime() < until) {
+      Thread.sleep(5);
+    }
+    java.util.List<String> beforeBackup = java.util.List.copyOf(acked);
+    assertTrue(beforeBackup.size() >= 100, "acknowledged before the backup: " + beforeBackup.size());
+    Path copy = dir.resolve("backups/parlor-copy.db");
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int code = Main.run(new String[] {"backup", copy.toString(), "--config", config.toString()},
+        new java.io.PrintStream(out, true, StandardCharsets.UTF_8), new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
+    assertTrue(out.toString(StandardCharsets.UTF_8).contains("written to " + copy), out.toString(StandardCharsets.UTF_8));
+    assertTrue(sender.isAlive() || acked.size() > beforeBackup.size(), "the node kept accepting during the backup");
+    sender.join(60_000);
+    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(copy)));
+    node.close();
+
+    // restore: a node on the copy, its destination back
+    dest.resetRequests();
+    dest.stubFor(post(urlEqualTo("/messages")).willReturn(aResponse().withStatus(200)));
+    port = NodeProcess.freePort();
+    Path restored = dir.resolve("restored.yaml");
+    Files.writeString(restored, Files.readString(config)
+        .replace(dir.resolve("data/parlor.db").toString(), copy.toString())
+        .replaceFirst("port: \\d+", "port: " + port));
+    node = new NodeProcess(restored, dir.resolve("restored.log"), port).start();
+    java.util.Set<String> delivered = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!delivered.containsAll(beforeBackup) && System.nanoTime() < until) {
+      for (var r : dest.findAll(com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor(urlEqualTo("/messages")))) {
+        String text = JSON.readTree(r.getBodyAsString()).path("content").path("text").asText();
+        delivered.add(text.substring(text.indexOf("b-")));
+      }
+      Thread.sleep(50);
+    }
+    java.util.List<String> missing = beforeBackup.stream().filter(id -> !delivered.contains(id)).toList();
+    assertTrue(missing.isEmpty(), missing.size() + " acknowledged before the backup were not restored: " + missing);
+    assertTrue(acked.containsAll(delivered), "only acknowledged messages");
   }
 
   @Test

@@ -84,6 +84,29 @@ public final class SqliteStore implements AutoCloseable {
     }
   }
 
+  /**
+   * Writes a consistent copy of the store at {@code db} to {@code target} (which must not exist)
+   * while a node may be using it: {@code VACUUM INTO} reads one snapshot, so the copy is the
+   * store as of one commit, compacted. The copy is readable by its owner only. Returns its size.
+   */
+  public static long backup(Path db, Path target) {
+    if (!Files.exists(db)) {
+      throw new StoreException("no store at " + db, null);
+    }
+    try (Connection c = connect(db); java.sql.PreparedStatement ps = c.prepareStatement("VACUUM INTO ?")) {
+      Path parent = target.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      ps.setString(1, target.toAbsolutePath().toString());
+      ps.execute();
+      restrict(target);
+      return Files.size(target);
+    } catch (SQLException | IOException e) {
+      throw new StoreException("backup of " + db + " to " + target + " failed: " + e.getMessage(), e);
+    }
+  }
+
   /** The store file and its WAL and shared-memory files: readable and writable by their owner only. */
   static void restrict(Path db) throws IOException {
     if (!posix(db.toAbsolutePath().getParent())) {
