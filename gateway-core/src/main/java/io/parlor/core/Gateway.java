@@ -120,6 +120,9 @@ public final class Gateway implements AutoCloseable {
     MediaProxy media;
   }
 
+  /** How often the TLS files are checked for a renewal. */
+  static final int TLS_CHECK_SECONDS = 2;
+
   /** The node's HTTP port is taken: nothing was started, the store was not touched. */
   public static final class PortInUseException extends RuntimeException {
     public PortInUseException(String bind, int port) {
@@ -252,12 +255,15 @@ public final class Gateway implements AutoCloseable {
                 WebAssets.load(), b.meters, () -> self[0] != null && self[0].ready()),
             keys);
     b.media = new MediaProxy(new MediaProxy.Deps(b.store, b.networks, config.media(), clock, b.meters));
+    io.parlor.core.http.TlsContext tls = config.http().tls()
+        .map(t -> new io.parlor.core.http.TlsContext(t.certificate(), t.privateKey())).orElse(null);
     b.server =
         new NettyHttpServer(
             new HttpServerSettings(
                 config.http().bind(), config.http().port(), 256 * 1024, config.http().readTimeout(),
                 config.http().idleTimeout(),
-                config.http().trustedProxies().stream().map(c -> io.parlor.core.media.Cidr.parse(c).orElseThrow()).toList()),
+                config.http().trustedProxies().stream().map(c -> io.parlor.core.media.Cidr.parse(c).orElseThrow()).toList(),
+                tls),
             dispatcher, b.media);
     try {
       b.port = b.server.start();
@@ -272,7 +278,7 @@ public final class Gateway implements AutoCloseable {
       throw new PortInUseException(config.http().bind(), config.http().port());
     }
     publicUrl.set(config.http().publicUrl().orElseGet(
-        () -> java.net.URI.create("http://" + hostLiteral(config.http().bind()) + ":" + b.port)));
+        () -> java.net.URI.create((tls == null ? "http" : "https") + "://" + hostLiteral(config.http().bind()) + ":" + b.port)));
     b.housekeeping =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -283,6 +289,10 @@ public final class Gateway implements AutoCloseable {
     Gateway g = new Gateway(b);
     self[0] = g;
     b.housekeeping.scheduleWithFixedDelay(g::housekeep, 1, 60, TimeUnit.SECONDS);
+    if (tls != null) {
+      // a renewed certificate is picked up within seconds, without a restart
+      b.housekeeping.scheduleWithFixedDelay(tls::reloadIfChanged, TLS_CHECK_SECONDS, TLS_CHECK_SECONDS, TimeUnit.SECONDS);
+    }
     // delivered and expired messages leave no copy in the WAL for longer than about a second
     b.housekeeping.scheduleWithFixedDelay(
         () -> b.store.checkpointIfDeleted().exceptionally(e -> null), 500, 500, TimeUnit.MILLISECONDS);

@@ -165,6 +165,7 @@ public final class ConfigLoader {
     Duration idleTimeout = httpView.duration("idleTimeout", Duration.ofSeconds(60), Duration.ofMillis(100), Duration.ofHours(1));
     Optional<java.net.URI> publicUrl = httpView.optUrl("publicUrl");
     List<String> trustedProxies = cidrs(httpView, "trustedProxies");
+    Optional<GatewayConfig.Tls> tls = tls(httpView);
     httpView.reportUnknownKeys();
     boolean loopback = isLoopback(bind, httpView);
 
@@ -257,8 +258,37 @@ public final class ConfigLoader {
     }
     root.reportUnknownKeys();
     return new GatewayConfig(
-        nodeId, region, new GatewayConfig.Http(bind, port, readTimeout, idleTimeout, publicUrl, trustedProxies), storePath, token,
+        nodeId, region, new GatewayConfig.Http(bind, port, readTimeout, idleTimeout, publicUrl, trustedProxies, tls), storePath, token,
         retention, denied, threadTtl, maxNew, maxGroupSize, delivery, users, media, format, level, List.copyOf(networks));
+  }
+
+  /**
+   * {@code http.tls}: both PEM files, relative to the config's directory, loaded once here so that
+   * check-config names a missing file or an unreadable key.
+   */
+  private Optional<GatewayConfig.Tls> tls(ConfigView http) {
+    Optional<ConfigView> v = http.child("tls");
+    if (v.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<String> cert = v.get().optString("certificate");
+    Optional<String> key = v.get().optString("privateKey");
+    v.get().reportUnknownKeys();
+    if (cert.isEmpty() || key.isEmpty()) {
+      v.get().problem(cert.isEmpty() ? "certificate" : "privateKey", "<missing>",
+          "both http.tls.certificate and http.tls.privateKey (PEM files)");
+      return Optional.empty();
+    }
+    GatewayConfig.Tls tls = new GatewayConfig.Tls(baseDir.resolve(cert.get()).normalize(), baseDir.resolve(key.get()).normalize());
+    try {
+      io.parlor.core.http.TlsContext.load(tls.certificate(), tls.privateKey());
+    } catch (io.parlor.core.http.TlsContext.TlsException e) {
+      http.problems().add(new ConfigProblem(e.field(),
+          e.field().endsWith("privateKey") ? "<redacted>" : "\"" + (e.field().endsWith("certificate") ? cert.get() : cert.get() + ", " + key.get()) + "\"",
+          e.expected()));
+      return Optional.empty();
+    }
+    return Optional.of(tls);
   }
 
   /** A list of CIDR ranges, each checked. */

@@ -60,17 +60,21 @@ public record GatewayConfig(
    * @param publicUrl the node's URL as networks reach it (capability URLs start with it); empty
    *     for {@code http://<bind>:<port>}
    * @param trustedProxies reverse proxies (CIDR) whose {@code X-Forwarded-For} names the client
+   * @param tls the certificate chain and private key (PEM files) to serve HTTPS with, if any
    */
   public record Http(String bind, int port, Duration readTimeout, Duration idleTimeout, Optional<java.net.URI> publicUrl,
-      List<String> trustedProxies) {
+      List<String> trustedProxies, Optional<Tls> tls) {
     public Http {
       trustedProxies = List.copyOf(trustedProxies);
     }
 
     public Http(String bind, int port, Duration readTimeout, Duration idleTimeout) {
-      this(bind, port, readTimeout, idleTimeout, Optional.empty(), List.of());
+      this(bind, port, readTimeout, idleTimeout, Optional.empty(), List.of(), Optional.empty());
     }
   }
+
+  /** HTTPS: PEM files, reloaded when they change. */
+  public record Tls(java.nio.file.Path certificate, java.nio.file.Path privateKey) {}
 
   /**
    * Media settings (contract part 2, section 2).

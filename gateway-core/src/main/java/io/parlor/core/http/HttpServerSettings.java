@@ -13,15 +13,17 @@ import java.util.List;
  * @param readTimeout how long a started request may go without receiving bytes (408 then)
  * @param idleTimeout how long a keep-alive connection may sit idle between requests
  * @param trustedProxies reverse proxies whose {@code X-Forwarded-For} names the client
+ * @param tls the node's TLS, or null for plain HTTP
  */
 public record HttpServerSettings(
-    String bind, int port, int maxBodyBytes, Duration readTimeout, Duration idleTimeout, List<Cidr> trustedProxies) {
+    String bind, int port, int maxBodyBytes, Duration readTimeout, Duration idleTimeout, List<Cidr> trustedProxies,
+    TlsContext tls) {
 
   public HttpServerSettings {
     trustedProxies = List.copyOf(trustedProxies);
   }
 
   public HttpServerSettings(String bind, int port, int maxBodyBytes, Duration readTimeout, Duration idleTimeout) {
-    this(bind, port, maxBodyBytes, readTimeout, idleTimeout, List.of());
+    this(bind, port, maxBodyBytes, readTimeout, idleTimeout, List.of(), null);
   }
 }

@@ -56,6 +56,10 @@ public final class NettyHttpServer implements AutoCloseable {
                   @Override
                   protected void initChannel(SocketChannel ch) {
                     channels.add(ch);
+                    if (settings.tls() != null) {
+                      // the context of the moment: a renewed certificate serves new connections
+                      ch.pipeline().addLast(settings.tls().current().newHandler(ch.alloc()));
+                    }
                     ch.pipeline()
                         .addLast(
                             new IdleStateHandler(
