@@ -15,6 +15,8 @@ public final class MetricNames {
   public static final String QUEUE_DEPTH = "parlor.queue.depth";
   public static final String ADAPTER_HEALTH = "parlor.adapter.health";
   public static final String STORE_COMMIT_BATCH = "parlor.store.commit.batch";
+  /** How long one group commit takes (units of work and COMMIT). */
+  public static final String STORE_COMMIT = "parlor.store.commit";
   public static final String HTTP_REQUESTS = "parlor.http.requests";
   public static final String AUTH_CODES = "parlor.auth.codes";
   public static final String RECEIPTS = "parlor.receipts";

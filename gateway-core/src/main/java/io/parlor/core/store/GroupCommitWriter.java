@@ -43,6 +43,7 @@ final class GroupCommitWriter implements AutoCloseable {
         return t;
       });
   private final DistributionSummary batchSizes;
+  private final io.micrometer.core.instrument.Timer commitTime;
   private volatile boolean running = true;
   private volatile boolean healthy = true;
 
@@ -55,6 +56,11 @@ final class GroupCommitWriter implements AutoCloseable {
     this.batchSizes =
         DistributionSummary.builder(MetricNames.STORE_COMMIT_BATCH)
             .description("units of work per commit (group commit)")
+            .register(meters);
+    this.commitTime =
+        io.micrometer.core.instrument.Timer.builder(MetricNames.STORE_COMMIT)
+            .description("one group commit: its units of work and the COMMIT (fsync)")
+            .publishPercentileHistogram()
             .register(meters);
     this.thread = new Thread(this::loop, "store-writer");
     this.thread.setDaemon(false);
@@ -137,6 +143,7 @@ final class GroupCommitWriter implements AutoCloseable {
   private void runBatch(List<Task<?>> batch) {
     Object[] results = new Object[batch.size()];
     Throwable[] errors = new Throwable[batch.size()];
+    long started = System.nanoTime();
     try {
       // explicit transaction control: nothing stays open between batches, and IMMEDIATE takes
       // the write lock up front instead of upgrading a read lock half-way
@@ -174,6 +181,7 @@ final class GroupCommitWriter implements AutoCloseable {
       return;
     }
     batchSizes.record(batch.size());
+    commitTime.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
     // Completing runs the callers' continuations (answers, deliveries, status callbacks): on the
     // completer thread, in order, so that the writer goes on to the next batch at once.
     List<Task<?>> done = List.copyOf(batch);
