@@ -17,11 +17,15 @@ import org.junit.jupiter.api.io.TempDir;
 class TrustedProxyIT {
   @TempDir Path dir;
   TestNode node;
+  com.github.tomakehurst.wiremock.WireMockServer net;
 
   @AfterEach
   void stop() {
     if (node != null) {
       node.close();
+    }
+    if (net != null) {
+      net.stop();
     }
   }
 
@@ -33,7 +37,14 @@ class TrustedProxyIT {
   }
 
   private void node(String http) throws Exception {
-    node = new TestNode(dir, TestNode.twoNetworks(dir, "http://127.0.0.1:9", "http://127.0.0.1:9",
+    // the codes go somewhere (a network that takes them), so that nothing but the limit is tested
+    net = new com.github.tomakehurst.wiremock.WireMockServer(
+        com.github.tomakehurst.wiremock.core.WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
+    net.start();
+    net.stubFor(com.github.tomakehurst.wiremock.client.WireMock.post(
+        com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo("/messages"))
+        .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(200)));
+    node = new TestNode(dir, TestNode.twoNetworks(dir, net.baseUrl(), net.baseUrl(),
         "users:\n  codesPerClient: 2").replace("http:\n  port: 0\n", "http:\n  port: 0\n" + http));
   }
 
