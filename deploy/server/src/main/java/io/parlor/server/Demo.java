@@ -26,7 +26,20 @@ final class Demo {
   private Demo() {}
 
   static int run(PrintStream out, PrintStream err) {
-    GatewayConfig config = Main.load(CONFIG, err);
+    return run(out, err, null);
+  }
+
+  /**
+   * @param stay null: the script, then stop; else keep the node and both simulated networks up
+   *     after the script — printing everything they receive, sign-in codes included — until it
+   *     counts down (SIGTERM or Ctrl-C), so that a person can try the web page
+   */
+  static int run(PrintStream out, PrintStream err, java.util.concurrent.CountDownLatch stay) {
+    return run(CONFIG, out, err, stay);
+  }
+
+  static int run(Path configFile, PrintStream out, PrintStream err, java.util.concurrent.CountDownLatch stay) {
+    GatewayConfig config = Main.load(configFile, err);
     if (config == null) {
       return 2;
     }
@@ -61,7 +74,17 @@ final class Demo {
       out.println("   chatapp -> Parlor: " + chatapp.send(port, "a-1", "chatapp:alice", "chatapp:bob", "Hi Bob, lunch today?"));
       Thread.sleep(500);
       out.println();
-      out.println("Done. Run `./parlor serve` for a real node; see README.md.");
+      if (stay != null) {
+        out.println("The node stays up: open http://127.0.0.1:" + port + "/ and sign in as chatapp:bob,");
+        out.println("textnet:bob or any chatapp:<name> / textnet:<name> address. Both networks are simulated");
+        out.println("here, so the one-time code the node sends appears below as that network receives it.");
+        out.println("Ctrl-C stops the demo (its store is deleted).");
+        out.flush();
+        stay.await();
+        return 0;
+      }
+      out.println("Done. Run `./parlor serve` for a real node, or `./parlor demo --stay` to try the web");
+      out.println("page with these simulated networks; see README.md.");
       return 0;
     } catch (IOException e) {
       err.println("demo failed: " + e.getMessage() + " (are ports 9101, 9102 and the demo port free?)");

@@ -36,7 +36,8 @@ public final class Main {
           "usage: parlor serve [--config FILE]   start a node (default config/parlor.yaml)",
           "       parlor check-config FILE       validate a config file",
           "       parlor backup FILE [--config CONFIG]   a consistent copy of the store, while the node runs",
-          "       parlor demo                    run a scripted exchange between two simulated networks");
+          "       parlor demo [--stay]           run a scripted exchange between two simulated networks;",
+          "                                      --stay keeps them up to try the web page (codes printed)");
 
   private Main() {}
 
@@ -70,6 +71,15 @@ public final class Main {
         case "backup":
           return backup(args, out, err);
         case "demo":
+          if (args.length == 2 && args[1].equals("--stay")) {
+            java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);
+            Signals.onTerminate(stop::countDown);
+            return Demo.run(out, err, stop);
+          }
+          if (args.length != 1) {
+            err.println(USAGE);
+            return 2;
+          }
           return Demo.run(out, err);
         case "-h":
         case "--help":
