@@ -219,6 +219,10 @@ async function main() {
     await page.setViewportSize({ width: 375, height: 700 });
     await noHorizontalScroll('the sign-in screen');
     await page.setViewportSize({ width: 1000, height: 900 });
+    // the examples are the node's own networks (no SMS example on a node without SMS)
+    await page.locator('#signin-address-hint code', { hasText: 'textnet:alice' }).waitFor();
+    const hint = await page.locator('#signin-address-hint').textContent();
+    check(/chatapp:alice/.test(hint) && !/sms:/.test(hint), `sign-in examples from the node's networks (${hint})`);
     await page.locator('#signin-address').fill(ALICE);
     await shot('01-signin.png');
 
@@ -331,6 +335,10 @@ async function main() {
     await page.getByLabel('Custom timer, in seconds').fill('7200');
     await page.getByRole('button', { name: 'Save preferences' }).click();
     await waitStatus(/Preferences saved/, 'the timer is saved');
+    // neither of her networks' clients can make messages disappear: the page says so
+    const note = page.locator('#pref-timer-note');
+    await note.waitFor({ state: 'visible' });
+    check(/can make messages disappear/.test(await note.textContent()), `the timer note (${await note.textContent()})`);
     await page.getByLabel('Block an account').fill('chatapp:mallory');
     await page.getByRole('button', { name: 'Block', exact: true }).click();
     await page.getByRole('button', { name: 'Unblock chatapp:mallory' }).waitFor();

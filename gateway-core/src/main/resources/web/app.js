@@ -488,6 +488,7 @@
     }
     markInvalid(custom, false);
     syncTimerCustom();
+    renderTimerNote(me);
   }
 
   function syncTimerCustom() {
@@ -1090,7 +1091,82 @@
     $(id).addEventListener(event, fn);
   }
 
+  // ---------------------------------------------------------------- the node's networks
+
+  /** The node's networks (GET /v1/networks): examples for the address fields, which take timers. */
+  function loadNetworks() {
+    return api('GET', 'v1/networks').then(function (data) {
+      state.networks = (data && Array.isArray(data.networks)) ? data.networks : [];
+      renderNetworkHints();
+      if (state.me) {
+        renderTimerNote(state.me);
+      }
+    }, function () {
+      state.networks = null; // the static hints stay
+    });
+  }
+
+  /** "for example chatapp:alice or sms:+44..." from the node's own networks, never one it lacks. */
+  function renderNetworkHints() {
+    var nets = state.networks || [];
+    if (!nets.length) {
+      return;
+    }
+    var examples = nets.slice(0, 3).map(function (n) {
+      return n.example;
+    });
+    fillHint($('signin-address-hint'), 'Network, a colon, then your account, for example ', examples, '.');
+    fillHint($('link-address-hint'), 'For example ', examples,
+      '. We send a code to that account to check it is yours.');
+  }
+
+  function fillHint(p, before, examples, after) {
+    p.textContent = before;
+    examples.forEach(function (x, i) {
+      if (i > 0) {
+        p.appendChild(document.createTextNode(i === examples.length - 1 ? ' or ' : ', '));
+      }
+      p.appendChild(el('code', null, x));
+    });
+    p.appendChild(document.createTextNode(after));
+  }
+
+  /**
+   * When the preferred account's network cannot make messages disappear, a message with a timer
+   * goes to the first account whose network can: the page says which (or that none can).
+   */
+  function renderTimerNote(me) {
+    var note = $('pref-timer-note');
+    var nets = state.networks;
+    var t = me.defaultTimerSeconds;
+    var accounts = accountsOf(me);
+    if (!nets || !accounts.length || t === null || t === undefined || t === 0) {
+      note.hidden = true;
+      return;
+    }
+    var timers = {};
+    nets.forEach(function (n) {
+      timers[n.id] = n.timers === true;
+    });
+    var netOf = function (a) {
+      return a.slice(0, a.indexOf(':'));
+    };
+    if (timers[netOf(accounts[0])]) {
+      note.hidden = true;
+      return;
+    }
+    var able = accounts.filter(function (a) {
+      return timers[netOf(a)];
+    });
+    note.textContent = able.length
+      ? 'Messages with a timer will reach you at ' + able[0] + ': ' + netOf(accounts[0])
+        + ' (your preferred account) cannot make messages disappear.'
+      : 'None of your accounts\' networks can make messages disappear: messages with a timer may be refused.';
+    note.hidden = false;
+  }
+
   function start() {
+    loadNetworks();
     on('signin-start', 'submit', guarded($('signin-send'), onSigninStart));
     on('signin-verify', 'submit', guarded($('signin-submit'), onSigninVerify));
     on('signin-resend', 'click', guarded($('signin-resend'), function () {

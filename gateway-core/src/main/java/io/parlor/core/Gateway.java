@@ -123,6 +123,29 @@ public final class Gateway implements AutoCloseable {
   /** How often the TLS files are checked for a renewal. */
   static final int TLS_CHECK_SECONDS = 2;
 
+  /**
+   * What the web page shows of the node's networks: each id, whether it is SMS, an example
+   * address, and whether its clients can make messages disappear (timers).
+   */
+  static byte[] networkList(List<Network> nets) {
+    com.fasterxml.jackson.databind.node.ObjectNode root = io.parlor.core.http.Json.object();
+    com.fasterxml.jackson.databind.node.ArrayNode arr = root.putArray("networks");
+    for (Network n : nets) {
+      com.fasterxml.jackson.databind.node.ObjectNode o = arr.addObject();
+      String id = n.id().value();
+      o.put("id", id);
+      o.put("sms", n.type().equals("smpp"));
+      o.put("example", id + ":" + switch (n.type()) {
+        case "smpp" -> "+447700900123";
+        case "whatsapp" -> "+15551234567";
+        case "messenger" -> "<your page-scoped id>";
+        default -> "alice";
+      });
+      o.put("timers", n.adapter().capabilities().timerAtMost(io.parlor.spi.envelope.Timer.MAX_SECONDS).isPresent());
+    }
+    return root.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
   /** The node's HTTP port is taken: nothing was started, the store was not touched. */
   public static final class PortInUseException extends RuntimeException {
     public PortInUseException(String bind, int port) {
@@ -253,7 +276,8 @@ public final class Gateway implements AutoCloseable {
             new Routes.Deps(
                 nets.stream().map(Network::id).collect(Collectors.toSet()), routes, admin, users,
                 WebAssets.load(), b.meters, () -> self[0] != null && self[0].ready()),
-            keys);
+            keys)
+        .networkList(networkList(nets));
     b.media = new MediaProxy(new MediaProxy.Deps(b.store, b.networks, config.media(), clock, b.meters));
     io.parlor.core.http.TlsContext tls = config.http().tls()
         .map(t -> new io.parlor.core.http.TlsContext(t.certificate(), t.privateKey())).orElse(null);
