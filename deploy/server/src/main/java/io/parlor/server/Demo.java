@@ -35,6 +35,7 @@ final class Demo {
    *     counts down (SIGTERM or Ctrl-C), so that a person can try the web page
    */
   static int run(PrintStream out, PrintStream err, java.util.concurrent.CountDownLatch stay) {
+    Logging.configure("text", "warn"); // the demo's own output is the point: the node's log stays quiet
     return run(CONFIG, out, err, stay);
   }
 
@@ -43,7 +44,6 @@ final class Demo {
     if (config == null) {
       return 2;
     }
-    Logging.configure("text", "warn");
     deleteStore(config.storePath());
     try (SimulatedNetwork chatapp = new SimulatedNetwork("chatapp", "demo-chatapp-secret-0001", 9101, out);
         SimulatedNetwork textnet = new SimulatedNetwork("textnet", "demo-textnet-secret-0002", 9102, out);
