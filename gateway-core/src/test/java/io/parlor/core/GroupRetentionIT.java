@@ -157,7 +157,7 @@ class GroupRetentionIT {
 
   @Test
   void aGroupWhoseInvitationsAreMostlyIgnoredOrRefusedIsHeldLikeAFanOutSpammer() throws Exception {
-    start("mallory", "alice", "p1", "p2", "p3", "p4", "p5", "zed", "yan", "ned");
+    start("mallory", "alice", "p1", "p2", "p3", "p4", "p5", "zed", "yan", "ned", "xia");
     String mallory = signIn("neta:mallory");
     String alice = signIn("neta:alice");
     String spam = create(mallory, "Free coins", "neta:p1", "neta:p2", "neta:p3", "neta:p4", "neta:p5");
@@ -169,8 +169,11 @@ class GroupRetentionIT {
       assertEquals(200, api(signIn("neta:" + p), "POST", "/v1/me/groups/" + climbing + "/join", null).statusCode());
     }
     assertEquals(204, api(signIn("neta:p5"), "POST", "/v1/me/groups/" + climbing + "/leave", null).statusCode());
-    // nobody answers the spammer's five invitations: a week later they expire, all refusals
-    clock.advance(Duration.ofDays(8));
+    // one of the spammer's five invitees joins late; nobody answers the four others: a week after
+    // they were sent they expire, refusals — four of five answers make the group a spammer's
+    clock.advance(Duration.ofDays(6));
+    assertEquals(200, api(signIn("neta:p1"), "POST", "/v1/me/groups/" + spam + "/join", null).statusCode());
+    clock.advance(Duration.ofDays(2));
     node.gateway.housekeepNow().join();
     mallory = signIn("neta:mallory"); // sessions last a week
     alice = signIn("neta:alice");
@@ -179,8 +182,13 @@ class GroupRetentionIT {
     awaitInvitations("neta:yan", 1);
     Thread.sleep(300);
     assertEquals(0, invitations("neta:zed"), "the spammer's invitation was held, with the usual answer");
+    // the group is held whoever invites into it, not only its admin
+    assertEquals(202, api(signIn("neta:p1"), "POST", "/v1/me/groups/" + spam + "/invite",
+        "{\"invite\":[\"neta:xia\"]}").statusCode());
+    Thread.sleep(300);
+    assertEquals(0, invitations("neta:xia"), "a member's invitation into the held group is held too");
     assertTrue(node.gateway.meters().scrape().matches(
-        "(?s).*parlor_group_invitations_total\\{[^}]*outcome=\"held\"[^}]*\\} 1\\.0.*"), "counted as held");
+        "(?s).*parlor_group_invitations_total\\{[^}]*outcome=\"held\"[^}]*\\} 2\\.0.*"), "counted as held");
     // a fresh group of the same admin is held too
     HttpResponse<String> fresh = api(mallory, "POST", "/v1/me/groups", "{\"name\":\"More coins\",\"invite\":[\"neta:ned\"]}");
     assertEquals(201, fresh.statusCode(), fresh.body());
