@@ -408,7 +408,11 @@ public final class Gateway implements AutoCloseable {
         .thenCompose(n -> store.checkpoint())
         .exceptionally(
             e -> {
-              log.warn("housekeeping failed", e);
+              if (io.parlor.core.store.StoreUnavailableException.in(e)) {
+                log.debug("housekeeping waits for the store: {}", e.getMessage());
+              } else {
+                log.warn("housekeeping failed", e);
+              }
               return null;
             });
   }

@@ -337,6 +337,8 @@ public final class DeliveryScheduler implements AutoCloseable {
     }
     if (!RetryPolicies.isTransient(cause)) {
       log.warn("delivery of {} failed unexpectedly; retrying", e.m.gid(), cause);
+    } else if (io.parlor.core.store.StoreUnavailableException.in(cause)) {
+      log.debug("delivery of {} waits for the store: {}", e.m.gid(), cause.getMessage());
     }
     if (network != null) {
       health.failed(net, cause);
@@ -437,7 +439,11 @@ public final class DeliveryScheduler implements AutoCloseable {
         .whenComplete(
             (entry, err) -> {
               if (err != null) {
-                log.warn("could not record the outcome of {}; will retry", m.gid(), err);
+                if (io.parlor.core.store.StoreUnavailableException.in(err)) {
+                  log.debug("the outcome of {} waits for the store; will retry", m.gid()); // logged once by the store
+                } else {
+                  log.warn("could not record the outcome of {}; will retry", m.gid(), err);
+                }
                 control.schedule(() -> record(m, report, network, result), STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
               } else {
                 deps.store().noteDeletion();
@@ -459,7 +465,9 @@ public final class DeliveryScheduler implements AutoCloseable {
           return null;
         })
         .exceptionally(err -> {
-          log.warn("could not record the reference of {}", m.gid(), err);
+          if (!io.parlor.core.store.StoreUnavailableException.in(err)) {
+            log.warn("could not record the reference of {}", m.gid(), err);
+          }
           return null;
         });
   }

@@ -104,7 +104,9 @@ public final class ReceiptBook implements AutoCloseable {
                   .tag(MetricNames.TAG_OUTCOME, outcome)
                   .register(meters)
                   .increment();
-              if (err != null) {
+              if (err != null && io.parlor.core.store.StoreUnavailableException.in(err)) {
+                log.debug("a receipt from network {} could not be recorded: the store cannot write", network);
+              } else if (err != null) {
                 log.warn("a receipt from network {} could not be recorded", network, err);
               } else if (entry != null) {
                 statuses.dispatch(entry);
@@ -183,7 +185,9 @@ public final class ReceiptBook implements AutoCloseable {
         .thenAccept(list -> list.forEach(statuses::dispatch))
         .exceptionally(
             e -> {
-              log.warn("expiring receipt waits failed", e);
+              if (!io.parlor.core.store.StoreUnavailableException.in(e)) {
+                log.warn("expiring receipt waits failed", e);
+              }
               return null;
             });
   }

@@ -118,7 +118,9 @@ public final class StatusDispatcher implements AutoCloseable {
         .whenComplete(
             (v, e) -> {
               if (e != null) {
-                log.warn("could not remove {} reported statuses from the outbox; will retry", ids.size(), e);
+                if (!io.parlor.core.store.StoreUnavailableException.in(e)) {
+                  log.warn("could not remove {} reported statuses from the outbox; will retry", ids.size(), e);
+                }
                 toRemove.addAll(ids);
                 // the unit may not have run at all (queue full): keep the flag set and try again
                 removalQueued.set(true);

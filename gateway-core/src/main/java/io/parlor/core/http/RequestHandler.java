@@ -117,13 +117,28 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     answer.whenComplete(
         (resp, err) -> {
           HttpResponse r = resp;
-          if (err != null) {
+          if (err != null && storeFailure(err)) {
+            // the store logs its fault once; every refused request would be thousands of lines
+            log.debug("request to {} refused: {}", p.request.path(), err.getMessage());
+            r = Json.error(503, "unavailable", "the store cannot take writes for now; retry later",
+                Map.of("retry-after", "1"));
+          } else if (err != null) {
             log.error("request to {} failed", p.request.path(), err);
             r = Json.error(500, "internal", "internal error");
           }
           HttpResponse out = r;
           ctx.executor().execute(() -> write(ctx, out, p.keepAlive));
         });
+  }
+
+  /** A store that cannot write now (or is closing): the client should retry, nothing is wrong with it. */
+  private static boolean storeFailure(Throwable err) {
+    for (Throwable t = err; t != null; t = t.getCause()) {
+      if (t instanceof io.parlor.core.store.StoreException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void write(ChannelHandlerContext ctx, HttpResponse resp, boolean keepAlive) {

@@ -412,7 +412,11 @@ public final class KeysApi {
 
   private static HttpResponse storeFailure(Throwable err) {
     Throwable cause = err.getCause() != null ? err.getCause() : err;
-    log.warn("key directory: store unavailable ({})", cause.getClass().getSimpleName());
+    if (io.parlor.core.store.StoreUnavailableException.in(err)) {
+      log.debug("key directory: the store cannot write for now");
+    } else {
+      log.warn("key directory: store unavailable ({})", cause.getClass().getSimpleName());
+    }
     return Json.error(503, "unavailable", "temporarily unavailable; retry later", Map.of("retry-after", "1"));
   }
 

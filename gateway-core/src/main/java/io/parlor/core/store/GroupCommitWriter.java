@@ -22,14 +22,24 @@ import org.slf4j.LoggerFactory;
  * a failing unit is rolled back alone and fails only its own future. Futures complete in order on
  * a second thread, so the continuations they run never hold up the next commit.
  *
+ * <p>When a write fails for a reason outside the work itself (a full disk, an I/O error, a
+ * read-only filesystem), the writer rolls back, drops its compiled statements, fails the batch
+ * and everything queued with {@link StoreUnavailableException}, and refuses new work at once
+ * until its next attempt: 100 ms later, then doubling to 2 s. The next batch (or, when nothing
+ * is queued, a probe that rewrites the schema version) is that attempt; the first that commits
+ * ends the fault. The fault is logged once when it starts and once when it ends.
+ *
  * <p>Thread-safe: {@link #submit} may be called from any thread and never blocks; when the queue
- * is full it fails fast (back-pressure the caller turns into a 503).
+ * is full or the store cannot write it fails fast (back-pressure the caller turns into a 503).
  */
 final class GroupCommitWriter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
 
   /** A unit of work; {@code alone} ones run outside any transaction (e.g. a WAL checkpoint). */
   private record Task<T>(SqlWork<T> work, CompletableFuture<T> future, boolean alone) {}
+
+  private static final long FIRST_RETRY_MS = 100;
+  private static final long MAX_RETRY_MS = 2_000;
 
   private final Connection connection;
   private final StoreCaches caches;
@@ -46,6 +56,13 @@ final class GroupCommitWriter implements AutoCloseable {
   private final io.micrometer.core.instrument.Timer commitTime;
   private volatile boolean running = true;
   private volatile boolean healthy = true;
+  /** While not healthy: work is refused at once until this {@link System#nanoTime} instant. */
+  private volatile long retryAt;
+  private volatile String fault;
+  // writer thread only
+  private long retryMs;
+  private long faultSince;
+  private int failedAttempts;
 
   GroupCommitWriter(
       Connection connection, StoreCaches caches, int queueCapacity, int maxBatch, MeterRegistry meters) {
@@ -80,10 +97,16 @@ final class GroupCommitWriter implements AutoCloseable {
     CompletableFuture<T> f = new CompletableFuture<>();
     if (!running) {
       f.completeExceptionally(new StoreException("store is closed", null));
+    } else if (!healthy && System.nanoTime() - retryAt < 0) {
+      f.completeExceptionally(unavailable(null));
     } else if (!queue.offer(new Task<>(work, f, alone))) {
-      f.completeExceptionally(new StoreException("store write queue is full", null));
+      f.completeExceptionally(new StoreUnavailableException("store write queue is full", null));
     }
     return f;
+  }
+
+  private StoreUnavailableException unavailable(Throwable cause) {
+    return new StoreUnavailableException("store cannot write for now (" + fault + "); retrying", cause);
   }
 
   boolean healthy() {
@@ -100,10 +123,17 @@ final class GroupCommitWriter implements AutoCloseable {
       try {
         Task<?> first = queue.poll(100, TimeUnit.MILLISECONDS);
         if (first == null) {
+          if (!healthy && running && System.nanoTime() - retryAt >= 0) {
+            probe(); // nothing to write, but readiness waits on a write that succeeds
+          }
           continue;
         }
         batch.add(first);
         queue.drainTo(batch, maxBatch - 1);
+        if (!healthy && System.nanoTime() - retryAt < 0) {
+          refuse(batch); // queued just before the last attempt failed: not before the next one
+          continue;
+        }
         int from = 0;
         for (int i = 0; i <= batch.size(); i++) {
           if (i == batch.size() || batch.get(i).alone) {
@@ -140,6 +170,84 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
+  /** A write that touches the disk (page 1 of the file): succeeds only when the store can write. */
+  private void probe() {
+    Task<Object> t = new Task<>(c -> {
+      int version;
+      try (java.sql.PreparedStatement ps = c.prepareStatement("PRAGMA user_version");
+          java.sql.ResultSet rs = ps.executeQuery()) {
+        version = rs.next() ? rs.getInt(1) : 0;
+      }
+      try (Statement st = c.createStatement()) {
+        st.execute("PRAGMA user_version = " + version);
+      }
+      return null;
+    }, new CompletableFuture<>(), false);
+    runBatch(List.of(t));
+  }
+
+  private void refuse(List<Task<?>> tasks) {
+    List<Task<?>> refused = List.copyOf(tasks);
+    StoreUnavailableException e = unavailable(null);
+    completions.execute(() -> refused.forEach(t -> t.future.completeExceptionally(e)));
+  }
+
+  /**
+   * Whether a failure is the store's (disk full, I/O error, read-only, locked, out of memory)
+   * rather than the unit of work's own (a constraint, a bug): then no unit of the batch can commit.
+   */
+  static boolean storeFault(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof org.sqlite.SQLiteException s) {
+        int primary = s.getResultCode().code & 0xff;
+        return switch (primary) {
+          case 5, 6, 7, 8, 10, 11, 13, 14, 15, 26 -> true; // BUSY LOCKED NOMEM READONLY IOERR CORRUPT FULL CANTOPEN PROTOCOL NOTADB
+          default -> false;
+        };
+      }
+    }
+    return false;
+  }
+
+  private void faulted(SQLException e) {
+    failedAttempts++;
+    long now = System.nanoTime();
+    if (healthy) {
+      faultSince = now;
+      retryMs = FIRST_RETRY_MS;
+      fault = String.valueOf(e.getMessage());
+      healthy = false;
+      log.error("store writes failing ({}): answering 503 and retrying until a write succeeds", fault);
+    } else {
+      retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
+      log.debug("store write attempt {} failed: {}", failedAttempts, e.getMessage());
+    }
+    retryAt = now + TimeUnit.MILLISECONDS.toNanos(retryMs);
+    // what waits in the queue would fail the same way: its callers hear at once, not in 2 s
+    List<Task<?>> waiting = new ArrayList<>();
+    queue.drainTo(waiting);
+    refuse(waiting);
+  }
+
+  private void recovered() {
+    healthy = true;
+    log.info("store writes recovered after {} s ({} failed attempts)",
+        String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - faultSince) / 1e9), failedAttempts);
+    failedAttempts = 0;
+    fault = null;
+  }
+
+  private void rollBackAndReset() {
+    try (Statement st = connection.createStatement()) {
+      st.execute("ROLLBACK");
+    } catch (SQLException noTransaction) {
+      log.debug("no transaction left to roll back: {}", noTransaction.getMessage());
+    }
+    if (connection instanceof StatementCache.Resettable r) {
+      r.resetStatements();
+    }
+  }
+
   private void runBatch(List<Task<?>> batch) {
     Object[] results = new Object[batch.size()];
     Throwable[] errors = new Throwable[batch.size()];
@@ -154,28 +262,29 @@ final class GroupCommitWriter implements AutoCloseable {
           results[i] = batch.get(i).work.run(connection);
           exec("RELEASE unit");
         } catch (SQLException | RuntimeException e) {
+          if (storeFault(e)) {
+            throw e instanceof SQLException sql ? sql : new SQLException(e.getMessage(), e);
+          }
           exec("ROLLBACK TO unit");
           exec("RELEASE unit");
           errors[i] = e;
         }
       }
       exec("COMMIT");
-      healthy = true;
+      if (!healthy) {
+        recovered();
+      }
       // before any future completes: nobody may see a cache entry the transaction outdated
       caches.afterTransaction();
     } catch (SQLException e) {
-      healthy = false;
-      log.error("store commit failed; {} units of work failed", batch.size(), e);
-      try (Statement st = connection.createStatement()) {
-        st.execute("ROLLBACK");
-      } catch (SQLException noTransaction) {
-        log.debug("no transaction left to roll back: {}", noTransaction.getMessage());
-      }
+      rollBackAndReset();
       caches.afterTransaction();
+      faulted(e);
       List<Task<?>> failed = List.copyOf(batch);
+      StoreUnavailableException err = unavailable(e);
       completions.execute(() -> {
         for (Task<?> t : failed) {
-          t.future.completeExceptionally(new StoreException("commit failed", e));
+          t.future.completeExceptionally(err);
         }
       });
       return;

@@ -209,6 +209,9 @@ public final class SqliteStore implements AutoCloseable {
       readConnection.close();
       try (Statement st = writeConnection.createStatement()) {
         st.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+      } catch (SQLException e) {
+        // e.g. a full disk: the WAL stays and SQLite replays it at the next open; nothing is lost
+        log.warn("closing the store: the write-ahead log could not be checkpointed ({})", e.getMessage());
       }
       writeConnection.close();
     } catch (SQLException e) {

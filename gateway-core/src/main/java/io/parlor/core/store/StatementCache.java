@@ -20,7 +20,17 @@ import java.util.Map;
 final class StatementCache {
   private StatementCache() {}
 
-  static Connection wrap(Connection target, StoreCaches caches) {
+  /** A connection whose cached statements can be dropped (after a failed write, see below). */
+  interface Resettable extends Connection {
+    /**
+     * Closes every cached statement; the next prepare compiles afresh. After a statement failed
+     * half-way (a full disk during a step or a COMMIT), the driver may refuse to run it again
+     * ("statement is not executing"), so the writer drops them all before it retries.
+     */
+    void resetStatements();
+  }
+
+  static Resettable wrap(Connection target, StoreCaches caches) {
     Map<List<Object>, PreparedStatement> cache = new HashMap<>();
     InvocationHandler h =
         (proxy, method, args) -> {
@@ -43,16 +53,23 @@ final class StatementCache {
             }
             return reusable(ps);
           }
-          if (method.getName().equals("close")) {
+          if (method.getName().equals("resetStatements") || method.getName().equals("close")) {
             for (PreparedStatement ps : cache.values()) {
-              ps.close();
+              try {
+                ps.close();
+              } catch (java.sql.SQLException ignored) {
+                // a statement the failure left broken: it is dropped all the same
+              }
             }
             cache.clear();
+            if (method.getName().equals("resetStatements")) {
+              return null;
+            }
           }
           return invoke(method, target, args);
         };
-    return (Connection)
-        Proxy.newProxyInstance(StatementCache.class.getClassLoader(), new Class<?>[] {Connection.class}, h);
+    return (Resettable)
+        Proxy.newProxyInstance(StatementCache.class.getClassLoader(), new Class<?>[] {Resettable.class}, h);
   }
 
   private static PreparedStatement reusable(PreparedStatement ps) {

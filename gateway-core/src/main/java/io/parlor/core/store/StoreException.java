@@ -1,7 +1,7 @@
 package io.parlor.core.store;
 
 /** A store operation failed; the caller's work was not persisted. */
-public final class StoreException extends RuntimeException {
+public class StoreException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   public StoreException(String message, Throwable cause) {
