@@ -64,6 +64,8 @@ class MainTest {
         "policy:",
         "  metadataRetention: P90D",
         "  maxGroupSize: 1000",
+        "delivery:",
+        "  dedupeWindow: PT1M",
         "networks:",
         "  - id: chat",
         "    type: webhook",
@@ -83,7 +85,9 @@ class MainTest {
         "http.port: got 99999", "colour: got <unknown key>", "policy.metadataRetention: got P90D",
         "networks[0].secret: got <redacted>", "networks[0].deliveryUrl", "networks[0].surprise: got <unknown key>",
         "networks[1].id", "networks[1].type", "admin.token: got <missing>",
-        "networks[2].id: got \"parlor\"", "policy.maxGroupSize: got 1000", "http.trustedProxies[1]: got \"not-a-range\""}) {
+        "networks[2].id: got \"parlor\"", "policy.maxGroupSize: got 1000", "http.trustedProxies[1]: got \"not-a-range\"",
+        // shorter than a signature stays replayable; the example given is a value it accepts
+        "delivery.dedupeWindow: got PT1M; expected an ISO-8601 duration between PT10M and P30D (e.g. P1D)"}) {
       assertTrue(r.err.contains(expected), "missing '" + expected + "' in:\n" + r.err);
     }
     assertTrue(!r.err.contains("short"), "secrets are never printed");

@@ -35,6 +35,11 @@ public final class ConfigLoader {
 
   private static final Pattern VAR = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?}");
   private static final Duration MAX_RETENTION = Duration.ofDays(30);
+  /**
+   * The shortest {@code delivery.dedupeWindow}: twice a webhook signature's allowed clock skew
+   * (300 s either side), the longest a captured request stays replayable after it first arrived.
+   */
+  public static final Duration MIN_DEDUPE_WINDOW = Duration.ofMinutes(10);
 
   /** The outcome: a config, or the problems that prevent one. */
   public record Result(Optional<GatewayConfig> config, List<ConfigProblem> problems) {
@@ -203,7 +208,10 @@ public final class ConfigLoader {
             d.duration("initialBackoff", Duration.ofSeconds(1), Duration.ofMillis(1), Duration.ofMinutes(10)),
             d.duration("maxBackoff", Duration.ofMinutes(5), Duration.ofMillis(1), Duration.ofHours(6)),
             d.duration("breakerOpenFor", Duration.ofSeconds(30), Duration.ofMillis(10), Duration.ofHours(1)),
-            d.duration("dedupeWindow", Duration.ofDays(1), Duration.ofMinutes(1), Duration.ofDays(30)),
+            // never shorter than a signed request stays replayable: a signature is accepted up to
+            // 300 s either side of its timestamp, so a capture replays for up to 10 minutes after
+            // the first arrival — a shorter window would take the replay as a new message
+            d.duration("dedupeWindow", Duration.ofDays(1), MIN_DEDUPE_WINDOW, Duration.ofDays(30)),
             d.integer("maxBatch", 256, 1, 10_000),
             d.duration("receiptWait", Duration.ofDays(1), Duration.ofSeconds(1), Duration.ofDays(7)));
     d.reportUnknownKeys();

@@ -18,7 +18,6 @@ import io.parlor.spi.envelope.Address;
 import io.parlor.spi.http.HttpRequest;
 import io.parlor.spi.http.HttpResponse;
 import io.parlor.spi.json.EnvelopeJson;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -104,9 +103,9 @@ public final class AdminApi {
   private CompletionStage<HttpResponse> putPerson(String id, byte[] body) {
     JsonNode n;
     try {
-      n = EnvelopeJson.mapper().readTree(body);
-    } catch (IOException e) {
-      return done(Json.error(400, "invalid_request", "body: malformed JSON"));
+      n = EnvelopeJson.readJson(body);
+    } catch (io.parlor.spi.envelope.EnvelopeException e) {
+      return done(Json.error(400, "invalid_request", e.getMessage()));
     }
     if (n == null || !n.isObject()) {
       return done(Json.error(400, "invalid_request", "body: must be a JSON object"));

@@ -72,6 +72,15 @@ public final class UserApi {
   public CompletionStage<HttpResponse> handle(HttpRequest req) {
     String path = req.path();
     String m = req.method();
+    if (req.body().length > 0) {
+      // UTF-8 JSON with nothing after the value and no unpaired surrogate in any field, or a 400
+      // naming the field; the handlers below then read the body as they always did
+      try {
+        EnvelopeJson.readJson(req.body());
+      } catch (io.parlor.spi.envelope.EnvelopeException e) {
+        return CompletableFuture.completedFuture(Json.error(400, "invalid_request", e.getMessage()));
+      }
+    }
     switch (path) {
       case "/v1/auth/start":
         return m.equals("POST") ? start(req) : methodNotAllowed();

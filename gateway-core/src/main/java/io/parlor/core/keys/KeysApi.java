@@ -20,7 +20,6 @@ import io.parlor.spi.envelope.NetworkId;
 import io.parlor.spi.http.HttpRequest;
 import io.parlor.spi.http.HttpResponse;
 import io.parlor.spi.json.EnvelopeJson;
-import java.io.IOException;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -161,9 +160,9 @@ public final class KeysApi {
   private CompletionStage<HttpResponse> publish(NetworkId network, byte[] body) {
     JsonNode n;
     try {
-      n = EnvelopeJson.mapper().readTree(body);
-    } catch (IOException e) {
-      return done(invalid("body: malformed JSON"));
+      n = EnvelopeJson.readJson(body);
+    } catch (io.parlor.spi.envelope.EnvelopeException e) {
+      return done(invalid(e.getMessage()));
     }
     if (n == null || !n.isObject()) {
       return done(invalid("body: must be a JSON object"));

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.parlor.spi.http.HttpRequest;
 import io.parlor.spi.http.HttpResponse;
 import io.parlor.spi.json.EnvelopeJson;
-import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
@@ -67,9 +66,9 @@ public final class WebhookGate {
     }
     JsonNode root;
     try {
-      root = EnvelopeJson.mapper().readTree(body);
-    } catch (IOException e) {
-      return refuse(WebhookBatchHandover.error(400, "invalid_payload", "body is not JSON"));
+      root = EnvelopeJson.readJson(body);
+    } catch (io.parlor.spi.envelope.EnvelopeException e) {
+      return refuse(WebhookBatchHandover.error(400, "invalid_payload", e.getMessage()));
     }
     if (root == null || !root.isObject()) {
       return refuse(WebhookBatchHandover.error(400, "invalid_payload", "body must be a JSON object"));

@@ -12,7 +12,6 @@ import io.parlor.spi.envelope.Envelope;
 import io.parlor.spi.envelope.EnvelopeException;
 import io.parlor.spi.envelope.MessageId;
 import io.parlor.spi.envelope.Timer;
-import java.io.IOException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -36,7 +35,11 @@ import java.util.Locale;
  */
 public final class EnvelopeJson {
   private static final ObjectMapper MAPPER =
-      JsonMapper.builder().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
+      JsonMapper.builder()
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+          // "{...} garbage" is not a JSON value: refused, not read up to the first value
+          .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .build();
 
   private EnvelopeJson() {}
 
@@ -60,19 +63,92 @@ public final class EnvelopeJson {
 
   /** Parses raw JSON into an object node; malformed JSON is field {@code body}. */
   static JsonNode tree(byte[] json) {
-    JsonNode root;
-    try {
-      root = MAPPER.readTree(json);
-    } catch (JsonProcessingException e) {
-      throw new EnvelopeException("body", "malformed JSON (" + location(e) + ")");
-    } catch (IOException e) {
-      // e.g. CharConversionException for invalid UTF-8: an IOException, not a parse exception
-      throw new EnvelopeException("body", "malformed JSON (invalid character encoding)");
-    }
+    JsonNode root = readJson(json);
     if (root == null || !root.isObject()) {
       throw new EnvelopeException("body", "must be a JSON object");
     }
     return root;
+  }
+
+  /**
+   * Reads a request body as JSON the way every Parlor API does (I-JSON, RFC 7493): UTF-8 only
+   * (Jackson would otherwise guess UTF-16 or UTF-32 from the first bytes), one value with nothing
+   * but whitespace after it, and no string or field name holding an unpaired surrogate (it cannot
+   * be stored: two different ids would both become {@code ?} and collide). Every refusal names
+   * the field ({@code body} for the whole) and the reason.
+   *
+   * @throws EnvelopeException when the body is not such JSON
+   */
+  public static JsonNode readJson(byte[] body) {
+    String text = utf8(body);
+    JsonNode root;
+    try {
+      root = MAPPER.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new EnvelopeException("body", "malformed JSON (" + location(e) + ")");
+    }
+    if (root == null || root.isMissingNode()) {
+      throw new EnvelopeException("body", "must be a JSON value (it is empty)");
+    }
+    checkUnicode(root, "");
+    return root;
+  }
+
+  private static String utf8(byte[] body) {
+    for (byte b : body) {
+      if (b == 0) {
+        // no JSON text holds a NUL byte: UTF-16 or UTF-32 (or binary)
+        throw new EnvelopeException("body", "must be UTF-8 (UTF-16 and UTF-32 are refused)");
+      }
+    }
+    try {
+      return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+          .decode(java.nio.ByteBuffer.wrap(body))
+          .toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new EnvelopeException("body", "must be UTF-8 (an invalid byte sequence)");
+    }
+  }
+
+  private static void checkUnicode(JsonNode n, String path) {
+    if (n.isTextual()) {
+      if (unpairedSurrogate(n.textValue())) {
+        throw new EnvelopeException(path.isEmpty() ? "body" : path, "must be valid Unicode (an unpaired surrogate)");
+      }
+    } else if (n.isObject()) {
+      for (java.util.Iterator<java.util.Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+        java.util.Map.Entry<String, JsonNode> f = it.next();
+        String at = path.isEmpty() ? f.getKey() : path + "." + f.getKey();
+        if (unpairedSurrogate(f.getKey())) {
+          throw new EnvelopeException(path.isEmpty() ? "body" : path,
+              "field names must be valid Unicode (an unpaired surrogate)");
+        }
+        checkUnicode(f.getValue(), at);
+      }
+    } else if (n.isArray()) {
+      for (int i = 0; i < n.size(); i++) {
+        checkUnicode(n.get(i), (path.isEmpty() ? "body" : path) + "[" + i + "]");
+      }
+    }
+  }
+
+  /** Whether {@code s} holds a high surrogate not followed by a low one, or a low one alone. */
+  static boolean unpairedSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)) {
+        if (i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+          i++;
+        } else {
+          return true;
+        }
+      } else if (Character.isLowSurrogate(c)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Validates an envelope a network sent, from an already parsed JSON object. */

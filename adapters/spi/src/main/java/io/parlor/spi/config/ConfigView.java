@@ -139,7 +139,10 @@ public final class ConfigView {
     if (v.isEmpty()) {
       return defaultValue;
     }
-    String expected = "an ISO-8601 duration between " + min + " and " + max + " (e.g. PT30S, P7D)";
+    // the example is a value this key accepts (its default), not a generic one that may be out of range
+    Duration example = defaultValue != null && defaultValue.compareTo(min) >= 0 && defaultValue.compareTo(max) <= 0
+        ? defaultValue : min;
+    String expected = "an ISO-8601 duration between " + iso(min) + " and " + iso(max) + " (e.g. " + iso(example) + ")";
     try {
       Duration d = Duration.parse(v.get().trim());
       if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
@@ -151,6 +154,11 @@ public final class ConfigView {
       problem(key, quote(v.get()), expected);
       return defaultValue;
     }
+  }
+
+  /** {@code P7D} rather than {@code PT168H}: how people write whole days. */
+  static String iso(Duration d) {
+    return !d.isZero() && d.toSeconds() % 86_400 == 0 && d.toNanosPart() == 0 ? "P" + d.toDays() + "D" : d.toString();
   }
 
   /** An absolute http or https URL. */
