@@ -125,6 +125,20 @@ class MainTest {
   }
 
   @Test
+  void anAdminTokenOfSpacesOrPaddedWithThemIsRefused() throws Exception {
+    for (String token : new String[] {"'                    '", "'  short-but-padded-token  '"}) {
+      Path f = dir.resolve("token.yaml");
+      Files.writeString(f, "admin:\n  token: " + token + "\n");
+      Run r = run("check-config", f.toString());
+      assertEquals(2, r.code, token);
+      assertTrue(r.err.contains("admin.token: got <redacted>; expected at least 16 characters, without spaces at either end"), r.err);
+    }
+    Path ok = dir.resolve("ok.yaml");
+    Files.writeString(ok, "admin:\n  token: a-real-token-of-20-chars\n");
+    assertEquals(0, run("check-config", ok.toString()).code);
+  }
+
+  @Test
   void missingEnvironmentVariableIsReported() throws Exception {
     Path f = dir.resolve("env.yaml");
     Files.writeString(f, "admin:\n  token: ${PARLOR_TEST_SURELY_UNSET_VAR}\n");

@@ -182,8 +182,10 @@ public final class ConfigLoader {
 
     ConfigView admin = section(root, "admin");
     Optional<String> token = admin.optSecret("token");
-    if (token.isPresent() && token.get().length() < 16) {
-      admin.problem("token", "<redacted>", "at least 16 characters");
+    if (token.isPresent() && (token.get().strip().length() < 16 || !token.get().equals(token.get().strip()))) {
+      // a bearer token is compared without surrounding spaces: one made of spaces, or padded with
+      // them, would be no secret or never match
+      admin.problem("token", "<redacted>", "at least 16 characters, without spaces at either end");
     }
     if (token.isEmpty() && !loopback) {
       admin.problem("token", "<missing>", "a bearer token (required because http.bind is not a loopback address)");

@@ -20,6 +20,25 @@ final class LimitedAggregator extends HttpObjectAggregator {
     this.max = maxBodyBytes;
   }
 
+  /**
+   * Answers {@code Expect: 100-continue}: 100 when the declared body fits; otherwise the refusal
+   * Netty would send (417 for an expectation other than 100-continue, 413 for a body over the
+   * limit), with a JSON body like every other error. The client then does not send its body.
+   */
+  @Override
+  protected Object newContinueResponse(HttpMessage start, int maxContentLength, io.netty.channel.ChannelPipeline pipeline) {
+    Object r = super.newContinueResponse(start, maxContentLength, pipeline);
+    if (r instanceof io.netty.handler.codec.http.HttpResponse resp && resp.status().code() >= 400) {
+      int code = resp.status().code();
+      boolean keepAlive = HttpUtil.isKeepAlive(resp);
+      io.netty.util.ReferenceCountUtil.release(r);
+      return Responses.toNetty(code == 413
+          ? Json.error(413, "too_large", "request body is larger than " + max + " bytes")
+          : Json.error(code, "expectation_failed", "Expect: only 100-continue is supported"), keepAlive);
+    }
+    return r;
+  }
+
   @Override
   protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
     boolean keepAlive = HttpUtil.isKeepAlive(oversized) && !(oversized instanceof FullHttpMessage);

@@ -116,6 +116,28 @@ class NettyHttpServerIT {
   }
 
   @Test
+  void expectContinueIsAnsweredAndItsRefusalsAreJson() throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      String r = exchange(s, "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n", 1);
+      assertTrue(r.startsWith("HTTP/1.1 413") && r.contains("\"code\":\"too_large\""), r);
+    }
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      String r = exchange(s, "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 200-ok\r\n\r\n", 1);
+      assertTrue(r.startsWith("HTTP/1.1 417") && r.contains("\"code\":\"expectation_failed\""), r);
+    }
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(5000);
+      s.getOutputStream().write("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"
+          .getBytes(StandardCharsets.ISO_8859_1));
+      byte[] b = new byte[64];
+      int n = s.getInputStream().read(b);
+      assertTrue(new String(b, 0, n, StandardCharsets.ISO_8859_1).startsWith("HTTP/1.1 100"), "100 Continue first");
+      String r = exchange(s, "hello", 1);
+      assertTrue(r.startsWith("HTTP/1.1 200") && r.contains("POST /x 5"), r);
+    }
+  }
+
+  @Test
   void stalledBodyGets408AndIdleConnectionIsClosed() throws Exception {
     try (Socket s = new Socket("127.0.0.1", port)) {
       String r = exchange(s, "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly-part", 1);

@@ -53,7 +53,12 @@ class MessengerIngressTest {
     HttpResponse ok = now(ingress.verify(get(PATH, hub("subscribe", VERIFY_TOKEN, "1158201444"))));
     assertEquals(200, ok.status());
     assertEquals("1158201444", new String(ok.body(), StandardCharsets.UTF_8));
-    assertEquals(403, now(ingress.verify(get(PATH, hub("subscribe", "wrong", "1158201444")))).status());
+    HttpResponse wrong = now(ingress.verify(get(PATH, hub("subscribe", "wrong", "1158201444"))));
+    assertEquals(403, wrong.status());
+    // refused like every other error: JSON naming what was wrong
+    assertEquals("{\"error\":{\"code\":\"forbidden\",\"message\":\"hub.mode or hub.verify_token wrong\"}}",
+        new String(wrong.body(), StandardCharsets.UTF_8));
+    assertEquals("application/json", wrong.headers().get("content-type"));
     assertEquals(403, now(ingress.verify(get(PATH, hub("unsubscribe", VERIFY_TOKEN, "1")))).status());
     assertEquals(403, now(ingress.verify(get(PATH, Map.of()))).status());
   }

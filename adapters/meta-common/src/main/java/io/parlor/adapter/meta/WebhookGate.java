@@ -48,7 +48,7 @@ public final class WebhookGate {
     boolean tokenOk = HubSignature.secretEquals(verifyToken, token);
     if (!"subscribe".equals(mode) || !tokenOk || !validChallenge(challenge)) {
       log.warn("{}: webhook subscription handshake refused (mode or verify token wrong)", network);
-      return done(HttpResponse.text(403, "forbidden"));
+      return done(WebhookBatchHandover.error(403, "forbidden", "hub.mode or hub.verify_token wrong"));
     }
     log.info("{}: webhook subscription handshake accepted", network);
     return done(HttpResponse.text(200, challenge));
