@@ -26,19 +26,29 @@ import org.slf4j.LoggerFactory;
  * A thin shell that converts a Netty request to an SPI request, dispatches it, and writes the
  * answer. One request at a time per connection: pipelined requests wait in a small queue (and
  * reading pauses) until the previous answer is written, so answers keep the requests' order.
+ * Requests already read past the queue's {@value #MAX_PIPELINED} get one answer in their turn,
+ * 429 with {@code connection: close}; those after it are not processed (nor answered: the close
+ * tells the client so). No request is processed without being answered.
  * Confined to the channel's event loop, except the dispatch completion, which hops back to it.
  */
 final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final Logger log = LoggerFactory.getLogger(RequestHandler.class);
   private static final AttributeKey<Boolean> BUSY = AttributeKey.valueOf("parlor.busy");
-  private static final int MAX_PIPELINED = 16;
+  static final int MAX_PIPELINED = 64;
 
-  private record Pending(HttpRequest request, boolean keepAlive) {}
+  /** A request to dispatch, or (request null) a fixed answer: 400 when {@code refusal} is null. */
+  private record Pending(HttpRequest request, boolean keepAlive, HttpResponse refusal) {
+    Pending(HttpRequest request, boolean keepAlive) {
+      this(request, keepAlive, null);
+    }
+  }
 
   private final HttpDispatcher dispatcher;
   private final StreamingRoute streaming;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private boolean busy;
+  /** Set once the excess was refused: what follows on this connection is dropped unread. */
+  private boolean refusing;
 
   private final List<io.parlor.core.media.Cidr> trustedProxies;
 
@@ -76,9 +86,14 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
   }
 
   private void enqueue(ChannelHandlerContext ctx, Pending p) {
-    if (queue.size() >= MAX_PIPELINED) {
-      ctx.close();
+    if (refusing) {
       return;
+    }
+    if (queue.size() >= MAX_PIPELINED) {
+      refusing = true;
+      p = new Pending(null, false, Json.error(429, "too_many_requests",
+          "more than " + MAX_PIPELINED + " pipelined requests on one connection: this one and those after it"
+              + " were not processed", Map.of("retry-after", "1")));
     }
     queue.add(p);
     if (!busy) {
@@ -98,7 +113,7 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     ctx.channel().attr(BUSY).set(true);
     ctx.channel().config().setAutoRead(false);
     if (p.request == null) {
-      write(ctx, Json.error(400, "bad_request", "malformed HTTP request"), false);
+      write(ctx, p.refusal != null ? p.refusal : Json.error(400, "bad_request", "malformed HTTP request"), false);
       return;
     }
     if (streaming != null && streaming.handles(p.request.path())) {

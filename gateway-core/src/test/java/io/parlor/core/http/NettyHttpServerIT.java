@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 /** The HTTP server over a raw socket: keep-alive, pipelining order, limits and timeouts. */
 class NettyHttpServerIT {
   private final ScheduledExecutorService delays = Executors.newSingleThreadScheduledExecutor();
+  private final java.util.concurrent.atomic.AtomicInteger dispatched = new java.util.concurrent.atomic.AtomicInteger();
   private NettyHttpServer server;
   private int port;
 
@@ -29,6 +30,7 @@ class NettyHttpServerIT {
   void start() throws Exception {
     HttpDispatcher echo =
         req -> {
+          dispatched.incrementAndGet();
           String body = req.method() + " " + req.path() + " " + req.bodyLength();
           if (req.path().equals("/slow")) {
             CompletableFuture<HttpResponse> f = new CompletableFuture<>();
@@ -103,6 +105,34 @@ class NettyHttpServerIT {
     try (Socket s = new Socket("127.0.0.1", port)) {
       String r = exchange(s, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n", 2);
       assertTrue(r.indexOf("GET /slow") < r.indexOf("GET /fast") && r.indexOf("GET /slow") > 0, r);
+    }
+  }
+
+  @Test
+  void manyPipelinedRequestsInOneWriteAreEachAnsweredOrRefusedNeverProcessedSilently() throws Exception {
+    int sent = 200;
+    StringBuilder raw = new StringBuilder();
+    for (int i = 0; i < sent; i++) {
+      raw.append("GET /r").append(i).append(" HTTP/1.1\r\n\r\n"); // short: even a first read of 2 KB holds > 64
+    }
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(5000);
+      s.getOutputStream().write(raw.toString().getBytes(StandardCharsets.ISO_8859_1));
+      String r = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8); // to the server's close
+      int answered = count(r, "HTTP/1.1 200");
+      assertEquals(RequestHandler.MAX_PIPELINED + 1, answered, "the queue's worth and the one being served");
+      for (int i = 0; i < answered; i++) {
+        assertTrue(r.contains("GET /r" + i + " 0"), "answer " + i);
+      }
+      assertTrue(r.indexOf("GET /r" + (answered - 1) + " 0") < r.indexOf("HTTP/1.1 429"), "the refusal comes in its turn");
+      assertEquals(1, count(r, "HTTP/1.1 429"), r.substring(r.length() - 300));
+      assertTrue(r.contains("\"code\":\"too_many_requests\"") && r.contains("connection: close"), "then the server closes");
+      assertEquals(answered, dispatched.get(), "nothing processed without an answer");
+    }
+    // a well-behaved client pipelining a few is served in full
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      String r = exchange(s, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n".repeat(20), 20);
+      assertEquals(20, count(r, "HTTP/1.1 200"));
     }
   }
 
