@@ -287,8 +287,9 @@ public final class Gateway implements AutoCloseable {
                 config.http().bind(), config.http().port(), 256 * 1024, config.http().readTimeout(),
                 config.http().idleTimeout(),
                 config.http().trustedProxies().stream().map(c -> io.parlor.core.media.Cidr.parse(c).orElseThrow()).toList(),
-                tls),
-            dispatcher, b.media);
+                tls, config.http().limits().requestDeadline(), config.http().limits().maxConnections(),
+                config.http().limits().maxConnectionsPerClient()),
+            dispatcher, b.media, b.meters);
     try {
       b.port = b.server.start();
     } catch (Exception e) {

@@ -41,6 +41,16 @@ public final class ConfigLoader {
    */
   public static final Duration MIN_DEDUPE_WINDOW = Duration.ofMinutes(10);
 
+  /**
+   * 10,000, or fewer when the process may open fewer files: each connection is a file descriptor,
+   * and the store, the adapters' sockets and the JVM need some (1,000 are left to them).
+   */
+  public static int defaultMaxConnections() {
+    long files = java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.UnixOperatingSystemMXBean unix ? unix.getMaxFileDescriptorCount() : Long.MAX_VALUE;
+    return (int) Math.max(16, Math.min(10_000, files - 1_000));
+  }
+
   /** The outcome: a config, or the problems that prevent one. */
   public record Result(Optional<GatewayConfig> config, List<ConfigProblem> problems) {
     public boolean ok() {
@@ -171,6 +181,10 @@ public final class ConfigLoader {
     Optional<java.net.URI> publicUrl = httpView.optUrl("publicUrl");
     List<String> trustedProxies = cidrs(httpView, "trustedProxies");
     Optional<GatewayConfig.Tls> tls = tls(httpView);
+    GatewayConfig.Limits limits = new GatewayConfig.Limits(
+        httpView.duration("requestDeadline", Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofMinutes(10)),
+        httpView.integer("maxConnections", defaultMaxConnections(), 16, 1_000_000),
+        httpView.integer("maxConnectionsPerClient", 1_000, 1, 1_000_000));
     httpView.reportUnknownKeys();
     boolean loopback = isLoopback(bind, httpView);
 
@@ -268,7 +282,7 @@ public final class ConfigLoader {
     }
     root.reportUnknownKeys();
     return new GatewayConfig(
-        nodeId, region, new GatewayConfig.Http(bind, port, readTimeout, idleTimeout, publicUrl, trustedProxies, tls), storePath, token,
+        nodeId, region, new GatewayConfig.Http(bind, port, readTimeout, idleTimeout, publicUrl, trustedProxies, tls, limits), storePath, token,
         retention, denied, threadTtl, maxNew, maxGroupSize, delivery, users, media, format, level, List.copyOf(networks));
   }
 

@@ -61,17 +61,26 @@ public record GatewayConfig(
    *     for {@code http://<bind>:<port>}
    * @param trustedProxies reverse proxies (CIDR) whose {@code X-Forwarded-For} names the client
    * @param tls the certificate chain and private key (PEM files) to serve HTTPS with, if any
+   * @param limits deadlines and caps against clients that hold connections open
    */
   public record Http(String bind, int port, Duration readTimeout, Duration idleTimeout, Optional<java.net.URI> publicUrl,
-      List<String> trustedProxies, Optional<Tls> tls) {
+      List<String> trustedProxies, Optional<Tls> tls, Limits limits) {
     public Http {
       trustedProxies = List.copyOf(trustedProxies);
     }
 
     public Http(String bind, int port, Duration readTimeout, Duration idleTimeout) {
-      this(bind, port, readTimeout, idleTimeout, Optional.empty(), List.of(), Optional.empty());
+      this(bind, port, readTimeout, idleTimeout, Optional.empty(), List.of(), Optional.empty(),
+          new Limits(Duration.ofSeconds(30), 10_000, 1_000));
     }
   }
+
+  /**
+   * @param requestDeadline how long one request may take to arrive whole, headers and body
+   * @param maxConnections most open connections of the node
+   * @param maxConnectionsPerClient most open connections of one client address (proxies exempt)
+   */
+  public record Limits(Duration requestDeadline, int maxConnections, int maxConnectionsPerClient) {}
 
   /** HTTPS: PEM files, reloaded when they change. */
   public record Tls(java.nio.file.Path certificate, java.nio.file.Path privateKey) {}

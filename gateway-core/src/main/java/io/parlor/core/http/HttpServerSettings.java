@@ -14,16 +14,19 @@ import java.util.List;
  * @param idleTimeout how long a keep-alive connection may sit idle between requests
  * @param trustedProxies reverse proxies whose {@code X-Forwarded-For} names the client
  * @param tls the node's TLS, or null for plain HTTP
+ * @param requestDeadline how long a request may take to arrive whole, headers and body (408 then)
+ * @param maxConnections most open connections; at the cap the oldest idle or stalled one makes room
+ * @param maxConnectionsPerClient the same, per client address (trusted proxies exempt)
  */
 public record HttpServerSettings(
     String bind, int port, int maxBodyBytes, Duration readTimeout, Duration idleTimeout, List<Cidr> trustedProxies,
-    TlsContext tls) {
+    TlsContext tls, Duration requestDeadline, int maxConnections, int maxConnectionsPerClient) {
 
   public HttpServerSettings {
     trustedProxies = List.copyOf(trustedProxies);
   }
 
   public HttpServerSettings(String bind, int port, int maxBodyBytes, Duration readTimeout, Duration idleTimeout) {
-    this(bind, port, maxBodyBytes, readTimeout, idleTimeout, List.of(), null);
+    this(bind, port, maxBodyBytes, readTimeout, idleTimeout, List.of(), null, Duration.ofSeconds(30), 10_000, 1_000);
   }
 }

@@ -30,17 +30,28 @@ public final class NettyHttpServer implements AutoCloseable {
   private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
   private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final ConnectionLimits limits;
+  private final io.micrometer.core.instrument.Counter timedOut;
   private Channel serverChannel;
 
   public NettyHttpServer(HttpServerSettings settings, HttpDispatcher dispatcher) {
-    this(settings, dispatcher, null);
+    this(settings, dispatcher, null, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
   }
 
-  /** @param streaming a route whose answers are streamed (media), or null */
-  public NettyHttpServer(HttpServerSettings settings, HttpDispatcher dispatcher, StreamingRoute streaming) {
+  /**
+   * @param streaming a route whose answers are streamed (media), or null
+   * @param meters where the connection metrics go
+   */
+  public NettyHttpServer(HttpServerSettings settings, HttpDispatcher dispatcher, StreamingRoute streaming,
+      io.micrometer.core.instrument.MeterRegistry meters) {
     this.settings = settings;
     this.dispatcher = dispatcher;
     this.streaming = streaming;
+    this.limits = new ConnectionLimits(
+        settings.maxConnections(), settings.maxConnectionsPerClient(), settings.trustedProxies(), meters);
+    this.timedOut = io.micrometer.core.instrument.Counter.builder(io.parlor.core.metrics.MetricNames.HTTP_REQUESTS_TIMED_OUT)
+        .description("requests not received whole within http.requestDeadline or with a gap over http.readTimeout (408)")
+        .register(meters);
   }
 
   /** Binds and returns the port. */
@@ -56,6 +67,7 @@ public final class NettyHttpServer implements AutoCloseable {
                   @Override
                   protected void initChannel(SocketChannel ch) {
                     channels.add(ch);
+                    ch.pipeline().addLast(limits);
                     if (settings.tls() != null) {
                       // the context of the moment: a renewed certificate serves new connections
                       ch.pipeline().addLast(settings.tls().current().newHandler(ch.alloc()));
@@ -65,8 +77,9 @@ public final class NettyHttpServer implements AutoCloseable {
                             new IdleStateHandler(
                                 settings.readTimeout().toMillis(), 0,
                                 settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
+                        .addLast(RequestStart.INSTANCE)
                         .addLast(new HttpServerCodec(4096, 16384, 16384))
-                        .addLast(new ConnectionTimeouts())
+                        .addLast(new ConnectionTimeouts(settings.requestDeadline(), settings.readTimeout(), timedOut))
                         .addLast(new LimitedAggregator(settings.maxBodyBytes()))
                         .addLast(new RequestHandler(dispatcher, streaming, settings.trustedProxies()));
                   }

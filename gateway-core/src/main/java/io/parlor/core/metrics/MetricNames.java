@@ -18,6 +18,12 @@ public final class MetricNames {
   /** How long one group commit takes (units of work and COMMIT). */
   public static final String STORE_COMMIT = "parlor.store.commit";
   public static final String HTTP_REQUESTS = "parlor.http.requests";
+  /** Open client connections (gauge). */
+  public static final String HTTP_CONNECTIONS_OPEN = "parlor.http.connections.open";
+  /** Connections closed to make room at a cap, tagged {@code limit}: {@code node} or {@code client}. */
+  public static final String HTTP_CONNECTIONS_EVICTED = "parlor.http.connections.evicted";
+  /** Requests not received whole within their deadline or read timeout (408). */
+  public static final String HTTP_REQUESTS_TIMED_OUT = "parlor.http.requests.timed.out";
   public static final String AUTH_CODES = "parlor.auth.codes";
   public static final String RECEIPTS = "parlor.receipts";
   public static final String ADAPTER_STAT = "parlor.adapter.stat";

@@ -182,6 +182,54 @@ class NettyHttpServerIT {
   }
 
   @Test
+  void stalledHeadersGet408Too() throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      long t0 = System.nanoTime();
+      String r = exchange(s, "GET /x HTTP/1.1\r\nHost: x\r\nX-Half", 1);
+      assertTrue(r.startsWith("HTTP/1.1 408") && r.contains("no byte for 300 ms"), r);
+      assertTrue(System.nanoTime() - t0 < 2_000_000_000L, "at the read timeout, not the idle one");
+    }
+  }
+
+  @Test
+  void aRequestTricklingInIsCutAtItsDeadlineHeadersAndBodyAlike() throws Exception {
+    NettyHttpServer strict = new NettyHttpServer(new HttpServerSettings("127.0.0.1", 0, 1024, Duration.ofMillis(300),
+        Duration.ofMillis(600), java.util.List.of(), null, Duration.ofSeconds(1), 100, 100),
+        req -> CompletableFuture.completedFuture(HttpResponse.text(200, "ok")));
+    int strictPort = strict.start();
+    try {
+      for (String start : new String[] {"GET /x HTTP/1.1\r\nX-Slow: ", "POST /x HTTP/1.1\r\nContent-Length: 500\r\n\r\n"}) {
+        try (Socket s = new Socket("127.0.0.1", strictPort)) {
+          s.setSoTimeout(5000);
+          OutputStream out = s.getOutputStream();
+          out.write(start.getBytes(StandardCharsets.ISO_8859_1));
+          long t0 = System.nanoTime();
+          // one byte every 100 ms: never 300 ms without a byte, so only the deadline can end it
+          String r = null;
+          for (int i = 0; i < 40 && r == null; i++) {
+            try {
+              out.write('a');
+              out.flush();
+            } catch (IOException closed) {
+              break;
+            }
+            Thread.sleep(100);
+            if (s.getInputStream().available() > 0) {
+              break;
+            }
+          }
+          r = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+          double seconds = (System.nanoTime() - t0) / 1e9;
+          assertTrue(r.startsWith("HTTP/1.1 408") && r.contains("not received whole within 1 s"), start + ": " + r);
+          assertTrue(seconds > 0.9 && seconds < 2.5, "cut at the deadline: " + seconds);
+        }
+      }
+    } finally {
+      strict.close();
+    }
+  }
+
+  @Test
   void garbageAndHandlerBugsGetJsonErrors() throws Exception {
     // the handler bug is logged as an error (with its stack trace): captured here, not printed
     ch.qos.logback.classic.Logger handlerLog =
