@@ -30,8 +30,18 @@ class SlowClientsIT {
   TestNode node;
   final List<Process> children = new ArrayList<>();
 
+  @org.junit.jupiter.api.BeforeEach
+  void productionBuffers() {
+    if (DEFAULTS) {
+      // the build tracks every buffer for leaks (paranoid), which costs a stack trace per read:
+      // the documented run measures the node as it runs in production
+      io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.SIMPLE);
+    }
+  }
+
   @AfterEach
   void stop() {
+    io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.PARANOID);
     children.forEach(Process::destroyForcibly);
     if (node != null) {
       node.close();
@@ -39,7 +49,8 @@ class SlowClientsIT {
   }
 
   private Process trickle(int count, int addresses, int first, int seconds) throws Exception {
-    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    // niced: the attackers' CPU is not the node's (on a real deployment they are other machines)
+    Process p = new ProcessBuilder("nice", "-n", "19", Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx256m", "-cp", System.getProperty("java.class.path"), SlowClients.class.getName(),
         String.valueOf(node.gateway.port()), String.valueOf(count), String.valueOf(addresses),
         String.valueOf(first), String.valueOf(seconds))
@@ -101,8 +112,10 @@ class SlowClientsIT {
       long t0 = System.nanoTime();
       // a new connection each time: the case a cap could lock out
       String answer;
+      long connectMs;
       try (java.net.Socket s = new java.net.Socket()) {
         s.connect(new java.net.InetSocketAddress("127.0.0.1", node.gateway.port()), 5_000);
+        connectMs = (System.nanoTime() - t0) / 1_000_000;
         s.setSoTimeout(5_000);
         s.getOutputStream().write("GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
             .getBytes(StandardCharsets.US_ASCII));
@@ -111,7 +124,7 @@ class SlowClientsIT {
       long ms = (System.nanoTime() - t0) / 1_000_000;
       worst = Math.max(worst, ms);
       assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
-      assertTrue(ms < 1_000, "answered within a second: " + ms + " ms");
+      assertTrue(ms < 1_000, "answered within a second: " + ms + " ms (connected in " + connectMs + " ms)");
       Thread.sleep(100);
     }
     String scrape = node.gateway.meters().scrape();

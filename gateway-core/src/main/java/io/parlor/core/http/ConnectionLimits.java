@@ -23,10 +23,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Caps open connections, for the node ({@code http.maxConnections}) and per client address
  * ({@code http.maxConnectionsPerClient}; reverse proxies in {@code http.trustedProxies} are
- * exempt). At a cap the new client is let in and the oldest connection that is not being
- * answered is closed: an idle keep-alive connection or one trickling a request. Clients that
- * hold connections open (slowloris) thus cannot lock out the ones that come to be answered; the
- * request deadline ends the trickling ones anyway. Counted in
+ * exempt). At a cap the new client is let in and another connection that is not being answered
+ * is closed — an idle keep-alive connection or one trickling a request: at the per-address cap
+ * the oldest of that address; at the node's cap the oldest of the address holding the most
+ * connections. Clients that hold connections open (slowloris) thus cannot lock out the ones that
+ * come to be answered, however fast they reconnect: they evict each other, never a client with
+ * fewer connections than they have. The request deadline ends the trickling ones anyway. Counted in
  * {@code parlor_http_connections_evicted_total{limit}}; one WARN when the node reaches its cap and
  * one INFO when it is back under 90 % of it (no address is ever logged). Thread-safe; one instance
  * is shared by every connection.
@@ -42,7 +44,10 @@ final class ConnectionLimits extends ChannelInboundHandlerAdapter {
   private final Counter evictedClient;
   // guarded by this
   private final LinkedHashSet<Channel> open = new LinkedHashSet<>();
+  /** Every connection by client address (trusted proxies' too, for the node cap's choice). */
   private final Map<InetAddress, LinkedHashSet<Channel>> byClient = new HashMap<>();
+  /** Addresses by how many connections they hold: the node cap takes from the largest. */
+  private final java.util.TreeMap<Integer, LinkedHashSet<InetAddress>> bySize = new java.util.TreeMap<>();
   private boolean atCap;
 
   ConnectionLimits(int max, int perClient, List<Cidr> exempt, MeterRegistry meters) {
@@ -70,20 +75,21 @@ final class ConnectionLimits extends ChannelInboundHandlerAdapter {
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
     Channel ch = ctx.channel();
-    InetAddress client = client(ch);
+    InetAddress client = address(ch);
     List<Channel> victims = new ArrayList<>(2);
     int clientVictims = 0;
     synchronized (this) {
       open.add(ch);
       if (client != null) {
         LinkedHashSet<Channel> mine = byClient.computeIfAbsent(client, k -> new LinkedHashSet<>());
+        resized(client, mine.size(), mine.size() + 1);
         mine.add(ch);
-        if (mine.size() > perClient && evictOldest(mine, ch, victims)) {
+        if (mine.size() > perClient && !exempt(client) && evictOldest(mine, ch, victims)) {
           clientVictims++;
         }
       }
       if (open.size() > max) {
-        evictOldest(open, ch, victims);
+        evictOldest(largest(ch), ch, victims);
       }
       if (!atCap && open.size() >= max) {
         atCap = true;
@@ -102,7 +108,7 @@ final class ConnectionLimits extends ChannelInboundHandlerAdapter {
    * Picks the oldest connection of {@code among} not being answered (else the new one itself:
    * every other is busy) and forgets it at once, so that it is not picked twice.
    */
-  private boolean evictOldest(LinkedHashSet<Channel> among, Channel newcomer, List<Channel> victims) {
+  private boolean evictOldest(java.util.Collection<Channel> among, Channel newcomer, List<Channel> victims) {
     Channel victim = newcomer;
     for (Iterator<Channel> it = among.iterator(); it.hasNext(); ) {
       Channel c = it.next();
@@ -124,16 +130,44 @@ final class ConnectionLimits extends ChannelInboundHandlerAdapter {
     super.channelInactive(ctx);
   }
 
+  /** The connections of the address holding the most (all open ones when addresses are unknown). */
+  // guarded by this
+  private java.util.Collection<Channel> largest(Channel newcomer) {
+    java.util.Map.Entry<Integer, LinkedHashSet<InetAddress>> top = bySize.lastEntry();
+    if (top == null) {
+      return open;
+    }
+    LinkedHashSet<Channel> theirs = byClient.get(top.getValue().iterator().next());
+    // only the newcomer there (every address holds one): take from all, oldest first
+    return theirs == null || (theirs.size() == 1 && theirs.contains(newcomer)) ? open : theirs;
+  }
+
+  // guarded by this
+  private void resized(InetAddress client, int from, int to) {
+    if (from > 0) {
+      LinkedHashSet<InetAddress> s = bySize.get(from);
+      if (s != null && s.remove(client) && s.isEmpty()) {
+        bySize.remove(from);
+      }
+    }
+    if (to > 0) {
+      bySize.computeIfAbsent(to, k -> new LinkedHashSet<>()).add(client);
+    }
+  }
+
   // guarded by this
   private void forget(Channel ch) {
     if (!open.remove(ch)) {
       return;
     }
-    InetAddress client = client(ch);
+    InetAddress client = address(ch);
     if (client != null) {
       LinkedHashSet<Channel> mine = byClient.get(client);
-      if (mine != null && mine.remove(ch) && mine.isEmpty()) {
-        byClient.remove(client);
+      if (mine != null && mine.remove(ch)) {
+        resized(client, mine.size() + 1, mine.size());
+        if (mine.isEmpty()) {
+          byClient.remove(client);
+        }
       }
     }
     if (atCap && open.size() < max * 9L / 10) {
@@ -142,17 +176,18 @@ final class ConnectionLimits extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** The TCP peer's address, or null when it is exempt (a trusted reverse proxy) or unknown. */
-  private InetAddress client(Channel ch) {
-    if (!(ch.remoteAddress() instanceof InetSocketAddress inet) || inet.getAddress() == null) {
-      return null;
-    }
-    InetAddress a = inet.getAddress();
+  /** The TCP peer's address, or null when unknown. */
+  private static InetAddress address(Channel ch) {
+    return ch.remoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
+  }
+
+  /** A trusted reverse proxy: its connections are many clients', no per-address cap applies. */
+  private boolean exempt(InetAddress a) {
     for (Cidr c : exempt) {
       if (c.contains(a)) {
-        return null;
+        return true;
       }
     }
-    return a;
+    return false;
   }
 }

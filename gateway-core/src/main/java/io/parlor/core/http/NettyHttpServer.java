@@ -60,7 +60,9 @@ public final class NettyHttpServer implements AutoCloseable {
         new ServerBootstrap()
             .group(boss, workers)
             .channel(NioServerSocketChannel.class)
-            .option(ChannelOption.SO_BACKLOG, 1024)
+            // the kernel caps it at net.core.somaxconn; under a flood of connects, a full queue drops
+            // SYNs and a well-behaved client waits a second for its retransmission
+            .option(ChannelOption.SO_BACKLOG, 4096)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childHandler(
                 new ChannelInitializer<SocketChannel>() {
