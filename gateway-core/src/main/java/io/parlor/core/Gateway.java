@@ -223,7 +223,7 @@ public final class Gateway implements AutoCloseable {
         new DeliveryScheduler(
             new DeliveryScheduler.Deps(
                 b.store, router, b.statuses, RetryPolicies.retry("store", backoff), clock, b.meters,
-                new DeliveryScheduler.Preparation(b.snippets, media)));
+                new DeliveryScheduler.Preparation(b.snippets, media), config.delivery().maxInMemory()));
     SystemMessages system = new SystemMessages(b.networks, clock, random, b.meters);
     io.parlor.core.conversation.Explainer explainer =
         new io.parlor.core.conversation.Explainer(system, new SendLimiter(1, Duration.ofHours(1), clock));
@@ -235,7 +235,8 @@ public final class Gateway implements AutoCloseable {
                     .map(n -> n.adapter().senderPresentation() instanceof SenderPresentation.SingleIdentity)
                     .orElse(false),
                 b.safety,
-                new Ingress.Conversations(b.snippets, config.metadataRetention(), b.statuses, explainer::explain)));
+                new Ingress.Conversations(b.snippets, config.metadataRetention(), b.statuses, explainer::explain),
+                config.delivery().maxQueued()));
     ingressRef[0] = b.ingress;
     eventsRef[0] =
         new io.parlor.core.conversation.Events(
@@ -366,7 +367,7 @@ public final class Gateway implements AutoCloseable {
     return meters;
   }
 
-  public int queueDepth() {
+  public long queueDepth() {
     return scheduler.depth();
   }
 
@@ -390,6 +391,7 @@ public final class Gateway implements AutoCloseable {
   CompletableFuture<Void> housekeepNow() {
     receipts.expire(clock.instant().minus(config.delivery().receiptWait()), clock.instant());
     snippets.purge();
+    scheduler.expireSpilled();
     return store
         .write(
             c ->

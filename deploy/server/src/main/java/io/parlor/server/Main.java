@@ -182,6 +182,16 @@ public final class Main {
       return 2;
     }
     Logging.configure(config.logFormat(), config.logLevel());
+    // A thread that dies of an Error (out of memory, a stack overflow) leaves a node half alive:
+    // exit instead, for the supervisor to restart it on the same store (nothing accepted is lost).
+    Thread.setDefaultUncaughtExceptionHandler((t, e) -> {
+      if (e instanceof Error) {
+        org.slf4j.LoggerFactory.getLogger(Main.class).error(
+            "fatal: {} in thread {}; exiting for the supervisor to restart the node", e, t.getName());
+        Runtime.getRuntime().halt(70);
+      }
+      org.slf4j.LoggerFactory.getLogger(Main.class).error("thread {} died", t.getName(), e);
+    });
     Gateway gateway;
     try {
       gateway = Gateway.start(config, Clock.systemUTC());

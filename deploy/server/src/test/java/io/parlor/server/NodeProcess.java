@@ -50,6 +50,7 @@ final class NodeProcess implements AutoCloseable {
         new ProcessBuilder(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-Xmx" + maxHeap,
+            "-XX:+ExitOnOutOfMemoryError", // as the launcher runs it
             "-jar",
             jar().toString(),
             "serve",

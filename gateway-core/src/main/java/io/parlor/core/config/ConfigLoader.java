@@ -45,6 +45,11 @@ public final class ConfigLoader {
    * 10,000, or fewer when the process may open fewer files: each connection is a file descriptor,
    * and the store, the adapters' sockets and the JVM need some (1,000 are left to them).
    */
+  public static int defaultMaxInMemory() {
+    // a held message costs about 2 KB with its timer: a sixteenth of the heap's worth at most
+    return (int) Math.max(1_000, Math.min(100_000, Runtime.getRuntime().maxMemory() / (16 * 1024)));
+  }
+
   public static int defaultMaxConnections() {
     long files = java.lang.management.ManagementFactory.getOperatingSystemMXBean()
         instanceof com.sun.management.UnixOperatingSystemMXBean unix ? unix.getMaxFileDescriptorCount() : Long.MAX_VALUE;
@@ -229,7 +234,9 @@ public final class ConfigLoader {
             // the first arrival — a shorter window would take the replay as a new message
             d.duration("dedupeWindow", Duration.ofDays(1), MIN_DEDUPE_WINDOW, Duration.ofDays(30)),
             d.integer("maxBatch", 256, 1, 10_000),
-            d.duration("receiptWait", Duration.ofDays(1), Duration.ofSeconds(1), Duration.ofDays(7)));
+            d.duration("receiptWait", Duration.ofDays(1), Duration.ofSeconds(1), Duration.ofDays(7)),
+            d.integer("maxInMemory", defaultMaxInMemory(), 100, 10_000_000),
+            d.integer("maxQueued", 1_000_000, 100, 1_000_000_000));
     d.reportUnknownKeys();
 
     ConfigView u = section(root, "users");

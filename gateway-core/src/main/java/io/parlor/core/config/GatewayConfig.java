@@ -118,7 +118,9 @@ public record GatewayConfig(
       Duration breakerOpenFor,
       Duration dedupeWindow,
       int maxBatch,
-      Duration receiptWait) {}
+      Duration receiptWait,
+      int maxInMemory,
+      long maxQueued) {}
 
   /**
    * One network.

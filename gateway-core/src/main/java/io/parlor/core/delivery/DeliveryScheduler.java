@@ -48,6 +48,13 @@ import org.slf4j.LoggerFactory;
  * deadline. A message leaves the queue delivered, failed or expired; its row is deleted and its
  * status written to the outbox in one transaction.
  *
+ * <p>Memory is bounded: at most {@code maxInMemory} queued messages are held (with their timers);
+ * beyond that the queue lives in the store only ("spilled") and is read back in acceptance order,
+ * a page at a time, as messages leave memory — at start too, so a queue larger than the heap
+ * never has to fit in it. What is held is always the oldest part of the queue, so order per
+ * conversation is kept. Spilled messages whose deadline passes are expired by housekeeping
+ * without waiting for their turn ({@link #expireSpilled}).
+ *
  * <p>Threading: all queue state is confined to one control thread; adapters' calls run on their
  * own threads and their completions hop back to the control thread. Public methods are
  * thread-safe and never block.
@@ -64,7 +71,11 @@ public final class DeliveryScheduler implements AutoCloseable {
       Retry fallbackRetry,
       Clock clock,
       MeterRegistry meters,
-      Preparation preparation) {}
+      Preparation preparation,
+      int maxInMemory) {}
+
+  /** Queued messages read back from the store at once. */
+  private static final int PAGE = 1000;
 
   /**
    * What grading a message for its destination needs (contract part 2): the snippets a reaction
@@ -100,7 +111,26 @@ public final class DeliveryScheduler implements AutoCloseable {
   private final ScheduledThreadPoolExecutor control;
   private final Map<String, ArrayDeque<Entry>> conversations = new HashMap<>();
   private final Map<String, Entry> byGid = new HashMap<>();
+  /** Queued messages held in memory ({@link #byGid}'s size, readable from any thread). */
   private final AtomicInteger depth = new AtomicInteger();
+  /**
+   * Every queued message, held or spilled: the store's count at start, then one more per enqueue
+   * and one less per message that leaves (a count read later would race with commits not yet
+   * enqueued).
+   */
+  private final java.util.concurrent.atomic.AtomicLong total = new java.util.concurrent.atomic.AtomicLong();
+  // control thread only: the spilled part of the queue
+  /** Whether queued rows exist in the store that are not held: rows with seq > {@link #loadAfter}. */
+  private boolean spilled;
+  private long loadAfter;
+  /** The highest seq known to be queued (held, spilled or being read back). */
+  private long maxSeq;
+  private boolean loading;
+  /**
+   * Messages that left the queue (finished or dropped) whose rows a page being read may still
+   * hold: gid → whether the row's deletion has committed. A page never brings one back.
+   */
+  private final Map<String, Boolean> gone = new HashMap<>();
   private final AtomicInteger sending = new AtomicInteger();
   private final Timer latency;
   private final DeliveryHealth health;
@@ -119,8 +149,11 @@ public final class DeliveryScheduler implements AutoCloseable {
             });
     this.control.setRemoveOnCancelPolicy(true);
     this.control.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-    Gauge.builder(MetricNames.QUEUE_DEPTH, depth, AtomicInteger::get)
+    Gauge.builder(MetricNames.QUEUE_DEPTH, total, java.util.concurrent.atomic.AtomicLong::get)
         .description("messages queued for delivery")
+        .register(deps.meters());
+    Gauge.builder(MetricNames.QUEUE_HELD, depth, AtomicInteger::get)
+        .description("queued messages held in memory (at most delivery.maxInMemory; the rest wait in the store)")
         .register(deps.meters());
     this.latency =
         Timer.builder(MetricNames.DELIVERY_LATENCY)
@@ -135,32 +168,101 @@ public final class DeliveryScheduler implements AutoCloseable {
     return health;
   }
 
-  /** Messages queued now. */
-  public int depth() {
+  /** Messages queued now, held in memory or waiting in the store. */
+  public long depth() {
+    return total.get();
+  }
+
+  /** Queued messages held in memory now. */
+  public int held() {
     return depth.get();
   }
 
-  /** Queues a stored message. */
+  /** Queues a stored message (call in commit order, after its commit). */
   public void enqueue(StoredMessage m) {
+    total.incrementAndGet();
     control.execute(() -> add(m));
   }
 
-  /** Loads what a previous run left in the store, in acceptance order. */
+  /**
+   * Takes up what a previous run left in the store: counts it and reads back the oldest part, up
+   * to the bound, in acceptance order (the rest follows as messages leave). Returns the count.
+   */
   public CompletionStage<Integer> recover() {
-    return recoverFrom(0, 0);
+    return deps.store()
+        .read(c -> new long[] {MessageTable.count(c), MessageTable.maxSeq(c)})
+        .thenApplyAsync(
+            counts -> {
+              total.set(counts[0]);
+              if (counts[0] > 0) {
+                spilled = true;
+                loadAfter = 0;
+                maxSeq = Math.max(maxSeq, counts[1]);
+                readBack();
+              }
+              return (int) counts[0];
+            },
+            control);
   }
 
-  private CompletionStage<Integer> recoverFrom(long afterSeq, int count) {
-    return deps.store()
-        .read(c -> MessageTable.page(c, afterSeq, 1000))
-        .thenCompose(
-            page -> {
-              page.forEach(this::enqueue);
-              if (page.size() < 1000) {
-                return CompletableFuture.completedFuture(count + page.size());
+  /**
+   * Expires spilled messages whose deadline passed (housekeeping): an expired message leaves no
+   * row behind however long the queue ahead of it is.
+   */
+  public void expireSpilled() {
+    control.execute(() -> {
+      if (!spilled) {
+        return;
+      }
+      long after = loadAfter;
+      gone.values().removeIf(committed -> committed);
+      deps.store()
+          .read(c -> MessageTable.expiredAfter(c, after, deps.clock().instant(), PAGE))
+          .whenCompleteAsync((rows, err) -> {
+            if (err != null) {
+              return;
+            }
+            for (StoredMessage m : rows) {
+              if (!byGid.containsKey(m.gid()) && !gone.containsKey(m.gid()) && m.seq() > loadAfter) {
+                Entry e = new Entry(m);
+                finish(e, Outcome.expired());
               }
-              return recoverFrom(page.get(page.size() - 1).seq(), count + page.size());
-            });
+            }
+          }, control);
+    });
+  }
+
+  /** Reads the next page of spilled messages back when there is room. Control thread. */
+  private void readBack() {
+    int room = deps.maxInMemory() - byGid.size();
+    if (!spilled || loading || stopping || room < Math.min(PAGE, deps.maxInMemory()) / 2) {
+      return;
+    }
+    loading = true;
+    gone.values().removeIf(committed -> committed); // deleted before this read starts: it cannot see them
+    long after = loadAfter;
+    int limit = Math.min(PAGE, room);
+    deps.store()
+        .read(c -> MessageTable.page(c, after, limit))
+        .whenCompleteAsync((page, err) -> {
+          loading = false;
+          if (err != null) {
+            control.schedule(this::readBack, STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+            return;
+          }
+          for (StoredMessage m : page) {
+            loadAfter = Math.max(loadAfter, m.seq());
+            if (!gone.containsKey(m.gid())) {
+              hold(m);
+            }
+          }
+          gone.values().removeIf(committed -> committed);
+          if (page.size() < limit && loadAfter >= maxSeq) {
+            spilled = false; // read to the end, and nothing was set aside meanwhile
+          } else {
+            readBack();
+          }
+        }, control);
   }
 
   /**
@@ -176,13 +278,37 @@ public final class DeliveryScheduler implements AutoCloseable {
             if (e != null) {
               cancelTimers(e);
               remove(e);
+              total.decrementAndGet();
               pump(e.m.conversation());
+            } else if (!gone.containsKey(gid) && spilled) {
+              total.decrementAndGet(); // a spilled row
+              if (loading) {
+                gone.put(gid, true); // the page being read may predate its deletion: not brought back
+              }
             }
           }
+          readBack();
         });
   }
 
   private void add(StoredMessage m) {
+    maxSeq = Math.max(maxSeq, m.seq());
+    if (byGid.containsKey(m.gid())) {
+      total.decrementAndGet();
+      return;
+    }
+    if (!spilled && byGid.size() >= deps.maxInMemory()) {
+      spilled = true;
+      loadAfter = m.seq() - 1; // enqueued in seq order: everything before it is held
+    }
+    if (spilled) {
+      readBack(); // it waits in the store; read back in its turn
+      return;
+    }
+    hold(m);
+  }
+
+  private void hold(StoredMessage m) {
     if (byGid.containsKey(m.gid())) {
       return;
     }
@@ -397,6 +523,9 @@ public final class DeliveryScheduler implements AutoCloseable {
     e.finishing = true;
     cancelTimers(e);
     remove(e);
+    total.decrementAndGet();
+    gone.put(e.m.gid(), false); // until its row's deletion commits
+    readBack();
     Counter.builder(MetricNames.DELIVERIES)
         .description("messages that left the queue, by outcome")
         .tag(MetricNames.TAG_NETWORK, o.network())
@@ -447,11 +576,21 @@ public final class DeliveryScheduler implements AutoCloseable {
                 control.schedule(() -> record(m, report, network, result), STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
               } else {
                 deps.store().noteDeletion();
+                control.execute(() -> deleted(m.gid()));
                 if (entry != null) {
                   deps.statuses().dispatch(entry);
                 }
               }
             });
+  }
+
+  /** A finished message's row is gone: a page read from now on cannot hold it. Control thread. */
+  private void deleted(String gid) {
+    if (loading) {
+      gone.replace(gid, true); // the page being read may still hold it: dropped when it arrives
+    } else {
+      gone.remove(gid);
+    }
   }
 
   /** The reference of a delivered leg, without touching the queue (a copy delivered after a drop). */

@@ -70,7 +70,8 @@ public final class Ingress {
       MeterRegistry meters,
       java.util.function.Predicate<NetworkId> singleIdentity,
       SafetyLog safety,
-      Conversations conversations) {}
+      Conversations conversations,
+      long maxQueued) {}
 
   /**
    * What ingress needs for conversations beyond text: the snippets reaction fallbacks quote, how
@@ -82,6 +83,8 @@ public final class Ingress {
       Duration metadataRetention,
       io.parlor.core.delivery.StatusDispatcher statuses,
       java.util.function.BiConsumer<NetworkId, Address> explainUnroutable) {}
+
+  private final long maxQueued;
 
   public Ingress(Deps d) {
     this.store = d.store();
@@ -95,6 +98,7 @@ public final class Ingress {
     this.singleIdentity = d.singleIdentity();
     this.safety = d.safety();
     this.conversations = d.conversations();
+    this.maxQueued = d.maxQueued();
     this.groups = new GroupFanOut(d.router(), d.relays());
   }
 
@@ -126,6 +130,12 @@ public final class Ingress {
       return refused(
           source,
           IngressResult.Refused.of(IngressResult.Refused.EXPIRED, "the message's timer has already run out"));
+    }
+    if (scheduler.depth() >= maxQueued) {
+      // before the bound, not after it: the sender keeps the message and retries (503)
+      count(source, "queue_full");
+      return CompletableFuture.failedFuture(new InboundSink.StoreUnavailableException(
+          "the queue is full (delivery.maxQueued); retry later", null));
     }
     String gid = newGatewayId(now); // outside the store's single writer thread: SecureRandom may read /dev/urandom
     return store

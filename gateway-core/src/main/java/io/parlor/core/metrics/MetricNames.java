@@ -13,6 +13,8 @@ public final class MetricNames {
   public static final String DELIVERY_LATENCY = "parlor.delivery.latency";
   public static final String STATUS_REPORTS = "parlor.status.reports";
   public static final String QUEUE_DEPTH = "parlor.queue.depth";
+  /** Queued messages held in memory; the rest of the queue waits in the store. */
+  public static final String QUEUE_HELD = "parlor.queue.held";
   public static final String ADAPTER_HEALTH = "parlor.adapter.health";
   public static final String STORE_COMMIT_BATCH = "parlor.store.commit.batch";
   /** How long one group commit takes (units of work and COMMIT). */

@@ -178,6 +178,29 @@ public final class MessageTable {
     }
   }
 
+  /** The highest seq queued (0 when none). */
+  public static long maxSeq(Connection c) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT coalesce(max(seq), 0) FROM messages")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** Queued messages after {@code afterSeq} whose deadline is not after {@code now}, oldest first. */
+  public static List<StoredMessage> expiredAfter(Connection c, long afterSeq, Instant now, int limit)
+      throws SQLException {
+    List<StoredMessage> out = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(SELECT + " WHERE seq > ? AND deadline <= ? ORDER BY seq LIMIT ?")) {
+      ps.setLong(1, afterSeq);
+      ps.setLong(2, now.toEpochMilli());
+      ps.setInt(3, limit);
+      readRows(ps, out);
+    }
+    return out;
+  }
+
   public static long count(Connection c) throws SQLException {
     try (Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT count(*) FROM messages")) {
