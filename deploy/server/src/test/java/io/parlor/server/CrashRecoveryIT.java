@@ -233,6 +233,8 @@ class CrashRecoveryIT {
     // the dedupe keys survived the crash too
     String someAcked = acked.iterator().next();
     assertEquals(200, send(someAcked), "an acknowledged id is a duplicate after restart");
+    Figures.record("crash", "SIGKILL under 4 senders: " + acked.size() + " acknowledged, " + deliveredBeforeRestart
+        + " delivered before the kill; after the restart all " + acked.size() + " delivered, one Idempotency-Key each");
   }
 
   @Test

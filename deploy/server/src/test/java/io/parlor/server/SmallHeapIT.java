@@ -181,10 +181,8 @@ class SmallHeapIT {
         + "; attempts: " + http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
             HttpResponse.BodyHandlers.ofString()).body().lines().filter(l -> l.startsWith("parlor_delivery_attempts_total")).toList());
     assertTrue(node.process.isAlive(), "the node is still up");
-    Path figures = Path.of("target", "reliability-figures.txt");
-    Files.writeString(figures, Instant.now() + " small-heap: -Xmx48m, destination down: " + accepted + " accepted (1 KB each), "
+    Figures.record("small-heap", "-Xmx48m, destination down: " + accepted + " accepted (1 KB each), "
         + refused + " refused with 503 at delivery.maxQueued " + BOUND + ", " + held + " held in memory; SIGKILL, ready again in "
-        + String.format(java.util.Locale.ROOT, "%.1f s; drained %d in %.1f s, each once%n", restartSeconds, acked.size(), drainSeconds),
-        StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        + String.format(java.util.Locale.ROOT, "%.1f s; drained %d in %.1f s, each once", restartSeconds, acked.size(), drainSeconds));
   }
 }
