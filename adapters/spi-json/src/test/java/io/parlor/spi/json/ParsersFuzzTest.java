@@ -16,7 +16,7 @@ import java.time.Instant;
  *
  * <p>In {@code mvn verify} each target runs its corpus (in {@code src/test/resources/…/
  * ParsersFuzzTestInputs/<target>}) once, as a regression test. To fuzz one for a minute:
- * {@code JAZZER_FUZZ=1 mvn -o test -pl adapters/spi-json -Dtest=ParsersFuzzTest#envelope
+ * {@code JAZZER_FUZZ=1 mvn -o test -Djazzer.hooks=true -pl adapters/spi-json -Dtest=ParsersFuzzTest#envelope
  * -Djazzer.max_duration=60s} (docs/reliability.md).
  */
 class ParsersFuzzTest {
