@@ -3,7 +3,6 @@ package io.parlor.adapter.smpp;
 import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.LocalDateTime;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -26,7 +25,7 @@ final class ReceiptParser {
    * every receipt, so it scans with {@code indexOf}, not regular expressions.
    */
   static Optional<DeliveryReceipt> parse(String text) {
-    String lower = text.toLowerCase(Locale.ROOT);
+    String lower = lowerSameLength(text);
     int textAt = key(lower, "text:", lower.length());
     int end = textAt < 0 ? lower.length() : textAt;
     String id = value(text, lower, "id:", end);
@@ -71,6 +70,19 @@ final class ReceiptParser {
             error,
             fromText.map(DeliveryReceipt::submitDate).orElse(null),
             fromText.map(DeliveryReceipt::doneDate).orElse(null)));
+  }
+
+  /**
+   * Lower case, one char for one char: the indexes found in it are used on the text itself, and
+   * {@code String.toLowerCase} may change the length (e.g. {@code İ} becomes two chars; found by
+   * fuzzing, {@code SmppTextFuzzTest}).
+   */
+  static String lowerSameLength(String text) {
+    char[] c = text.toCharArray();
+    for (int i = 0; i < c.length; i++) {
+      c[i] = Character.toLowerCase(c[i]);
+    }
+    return new String(c);
   }
 
   /** Index of {@code key} at the start of a word before {@code end}, or -1. */
