@@ -1,5 +1,6 @@
 package io.parlor.core;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
@@ -30,6 +31,19 @@ class SlowClientsIT {
   TestNode node;
   final List<Process> children = new ArrayList<>();
 
+  /** The cap's WARN is expected here: read, not printed. */
+  final ch.qos.logback.classic.Logger limitsLog =
+      (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.parlor.core.http.ConnectionLimits");
+  final ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+      new ch.qos.logback.core.read.ListAppender<>();
+
+  @org.junit.jupiter.api.BeforeEach
+  void captureTheCapWarning() {
+    logged.start();
+    limitsLog.addAppender(logged);
+    limitsLog.setAdditive(false);
+  }
+
   @org.junit.jupiter.api.BeforeEach
   void productionBuffers() {
     if (DEFAULTS) {
@@ -41,6 +55,8 @@ class SlowClientsIT {
 
   @AfterEach
   void stop() {
+    limitsLog.detachAppender(logged);
+    limitsLog.setAdditive(true);
     io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.PARANOID);
     children.forEach(Process::destroyForcibly);
     if (node != null) {
@@ -132,6 +148,10 @@ class SlowClientsIT {
     double evicted = metric(scrape, "parlor_http_connections_evicted_total", "limit=\"" + limit + "\"");
     assertTrue(open <= cap + 1, "open connections stay at the cap: " + open);
     assertTrue(evicted > 0, "stalled connections made room at the " + limit + " cap");
+    if (limit.equals("node")) {
+      assertEquals(1, logged.list.stream().filter(e -> e.getFormattedMessage().startsWith("http: ")
+          && e.getLevel() == ch.qos.logback.classic.Level.WARN).count(), "one WARN when the cap is reached");
+    }
     return String.format(java.util.Locale.ROOT,
         "%d open at start; 20 fresh requests from another address each answered, slowest in %d ms; %.0f open, %.0f evicted",
         ready, worst, open, evicted);
