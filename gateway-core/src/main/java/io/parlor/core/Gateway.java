@@ -242,10 +242,12 @@ public final class Gateway implements AutoCloseable {
         new io.parlor.core.conversation.Events(
             new io.parlor.core.conversation.Events.Deps(b.store, router, relays, b.statuses, b.meters));
 
+    // the queue left by a previous run is counted before any adapter can hand over a new message
+    int recovered = b.scheduler.recover().toCompletableFuture().join();
     CompletableFuture.allOf(
             nets.stream().map(n -> n.adapter().start().toCompletableFuture()).toArray(CompletableFuture[]::new))
         .join();
-    int recovered = b.scheduler.recover().toCompletableFuture().join();
+    b.scheduler.start();
     b.statuses.recover().toCompletableFuture().join();
     if (recovered > 0) {
       log.info("recovered {} queued messages from the store", recovered);

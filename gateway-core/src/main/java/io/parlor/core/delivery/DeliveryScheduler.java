@@ -126,6 +126,8 @@ public final class DeliveryScheduler implements AutoCloseable {
   /** The highest seq known to be queued (held, spilled or being read back). */
   private long maxSeq;
   private boolean loading;
+  /** Whether {@link #start} ran: until then nothing is read back or attempted. */
+  private boolean started;
   /**
    * Messages that left the queue (finished or dropped) whose rows a page being read may still
    * hold: gid → whether the row's deletion has committed. A page never brings one back.
@@ -185,20 +187,20 @@ public final class DeliveryScheduler implements AutoCloseable {
   }
 
   /**
-   * Takes up what a previous run left in the store: counts it and reads back the oldest part, up
-   * to the bound, in acceptance order (the rest follows as messages leave). Returns the count.
+   * Takes up what a previous run left in the store: counts it, before any adapter can hand over a
+   * new message (which then waits behind it). Nothing is read back until {@link #start}. Returns
+   * the count.
    */
   public CompletionStage<Integer> recover() {
     return deps.store()
         .read(c -> new long[] {MessageTable.count(c), MessageTable.maxSeq(c)})
         .thenApplyAsync(
             counts -> {
-              total.set(counts[0]);
+              total.addAndGet(counts[0]);
               if (counts[0] > 0) {
                 spilled = true;
                 loadAfter = 0;
                 maxSeq = Math.max(maxSeq, counts[1]);
-                readBack();
               }
               return (int) counts[0];
             },
@@ -206,44 +208,77 @@ public final class DeliveryScheduler implements AutoCloseable {
   }
 
   /**
-   * Expires spilled messages whose deadline passed (housekeeping): an expired message leaves no
-   * row behind however long the queue ahead of it is.
+   * Starts delivering (once the adapters have started): reads back the oldest part of the queue,
+   * up to the bound, in acceptance order; the rest follows as messages leave.
    */
-  public void expireSpilled() {
+  public void start() {
     control.execute(() -> {
-      if (!spilled) {
-        return;
+      started = true;
+      readBack();
+      for (ArrayDeque<Entry> q : List.copyOf(conversations.values())) {
+        Entry head = q.peek();
+        if (head != null) {
+          pump(head.m.conversation());
+        }
       }
-      long after = loadAfter;
-      gone.values().removeIf(committed -> committed);
-      deps.store()
-          .read(c -> MessageTable.expiredAfter(c, after, deps.clock().instant(), PAGE))
-          .whenCompleteAsync((rows, err) -> {
-            if (err != null) {
-              return;
-            }
-            for (StoredMessage m : rows) {
-              if (!byGid.containsKey(m.gid()) && !gone.containsKey(m.gid()) && m.seq() > loadAfter) {
-                Entry e = new Entry(m);
-                finish(e, Outcome.expired());
-              }
-            }
-          }, control);
     });
   }
 
-  /** Reads the next page of spilled messages back when there is room. Control thread. */
+  /**
+   * Expires spilled messages whose deadline passed (housekeeping): an expired message leaves no
+   * row behind however long the queue ahead of it is. Reads like a page read back (the same
+   * guard against rows deleted meanwhile), a page at a time until none is left.
+   */
+  public void expireSpilled() {
+    control.execute(this::expireSpilledPage);
+  }
+
+  private void expireSpilledPage() {
+    if (!spilled || loading || stopping) {
+      return;
+    }
+    loading = true;
+    gone.values().removeIf(committed -> committed);
+    long after = loadAfter;
+    long upTo = maxSeq;
+    deps.store()
+        .read(c -> MessageTable.expiredAfter(c, after, upTo, deps.clock().instant(), PAGE))
+        .whenCompleteAsync((rows, err) -> {
+          loading = false;
+          if (err != null) {
+            return;
+          }
+          for (StoredMessage m : rows) {
+            if (!byGid.containsKey(m.gid()) && !gone.containsKey(m.gid()) && m.seq() > loadAfter) {
+              finish(new Entry(m), Outcome.expired());
+            }
+          }
+          gone.values().removeIf(committed -> committed);
+          if (rows.size() == PAGE) {
+            expireSpilledPage();
+          } else {
+            readBack();
+          }
+        }, control);
+  }
+
+  /**
+   * Reads the next page of spilled messages back when there is room. Reads only rows up to the
+   * highest seq enqueued so far ({@link #maxSeq}): a row committed whose {@link #add} has not run
+   * yet is left to it. Control thread.
+   */
   private void readBack() {
     int room = deps.maxInMemory() - byGid.size();
-    if (!spilled || loading || stopping || room < Math.min(PAGE, deps.maxInMemory()) / 2) {
+    if (!spilled || !started || loading || stopping || room < Math.min(PAGE, deps.maxInMemory()) / 2) {
       return;
     }
     loading = true;
     gone.values().removeIf(committed -> committed); // deleted before this read starts: it cannot see them
     long after = loadAfter;
+    long upTo = maxSeq;
     int limit = Math.min(PAGE, room);
     deps.store()
-        .read(c -> MessageTable.page(c, after, limit))
+        .read(c -> MessageTable.page(c, after, upTo, limit))
         .whenCompleteAsync((page, err) -> {
           loading = false;
           if (err != null) {
@@ -257,11 +292,15 @@ public final class DeliveryScheduler implements AutoCloseable {
             }
           }
           gone.values().removeIf(committed -> committed);
-          if (page.size() < limit && loadAfter >= maxSeq) {
-            spilled = false; // read to the end, and nothing was set aside meanwhile
-          } else {
-            readBack();
+          if (page.size() < limit) {
+            // everything up to upTo is held or gone (rows deleted meanwhile included)
+            loadAfter = Math.max(loadAfter, upTo);
+            if (maxSeq == upTo) {
+              spilled = false; // and nothing was set aside since the read began
+              return;
+            }
           }
+          readBack();
         }, control);
   }
 
@@ -323,7 +362,7 @@ public final class DeliveryScheduler implements AutoCloseable {
 
   private void pump(String conversation) {
     ArrayDeque<Entry> q = conversations.get(conversation);
-    if (q == null || stopping) {
+    if (q == null || stopping || !started) {
       return;
     }
     Entry head = q.peek();
@@ -576,9 +615,13 @@ public final class DeliveryScheduler implements AutoCloseable {
                 control.schedule(() -> record(m, report, network, result), STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
               } else {
                 deps.store().noteDeletion();
-                control.execute(() -> deleted(m.gid()));
                 if (entry != null) {
                   deps.statuses().dispatch(entry);
+                }
+                try {
+                  control.execute(() -> deleted(m.gid()));
+                } catch (java.util.concurrent.RejectedExecutionException stopped) {
+                  // shutting down: nothing reads back any more
                 }
               }
             });

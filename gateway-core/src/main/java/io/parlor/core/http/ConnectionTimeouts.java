@@ -87,6 +87,9 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
       started(ctx);
       return;
     }
+    if (evt instanceof io.netty.handler.codec.http.HttpExpectationFailedEvent) {
+      ended(); // refused before its body: no LastHttpContent will come
+    }
     if (evt instanceof IdleStateEvent e) {
       if (e.state() == IdleState.READER_IDLE && reading) {
         timeout(ctx, "request not received in time: no byte for " + seconds(readTimeout));

@@ -148,12 +148,7 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
   /** A store that cannot write now (or is closing): the client should retry, nothing is wrong with it. */
   private static boolean storeFailure(Throwable err) {
-    for (Throwable t = err; t != null; t = t.getCause()) {
-      if (t instanceof io.parlor.core.store.StoreException) {
-        return true;
-      }
-    }
-    return false;
+    return io.parlor.core.store.StoreUnavailableException.storeDown(err);
   }
 
   private void write(ChannelHandlerContext ctx, HttpResponse resp, boolean keepAlive) {

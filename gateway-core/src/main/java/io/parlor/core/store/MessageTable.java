@@ -142,12 +142,14 @@ public final class MessageTable {
   }
 
   /** Up to {@code limit} queued messages with {@code seq > afterSeq}, in acceptance order. */
-  public static List<StoredMessage> page(Connection c, long afterSeq, int limit) throws SQLException {
+  /** Queued messages with {@code afterSeq < seq <= upToSeq}, oldest first, at most {@code limit}. */
+  public static List<StoredMessage> page(Connection c, long afterSeq, long upToSeq, int limit) throws SQLException {
     List<StoredMessage> out = new ArrayList<>();
     try (PreparedStatement ps =
-        c.prepareStatement(SELECT + " WHERE seq > ? ORDER BY seq LIMIT ?")) {
+        c.prepareStatement(SELECT + " WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?")) {
       ps.setLong(1, afterSeq);
-      ps.setInt(2, limit);
+      ps.setLong(2, upToSeq);
+      ps.setInt(3, limit);
       readRows(ps, out);
     }
     return out;
@@ -187,15 +189,16 @@ public final class MessageTable {
     }
   }
 
-  /** Queued messages after {@code afterSeq} whose deadline is not after {@code now}, oldest first. */
-  public static List<StoredMessage> expiredAfter(Connection c, long afterSeq, Instant now, int limit)
+  /** Queued messages with {@code afterSeq < seq <= upToSeq} whose deadline is not after {@code now}, oldest first. */
+  public static List<StoredMessage> expiredAfter(Connection c, long afterSeq, long upToSeq, Instant now, int limit)
       throws SQLException {
     List<StoredMessage> out = new ArrayList<>();
     try (PreparedStatement ps =
-        c.prepareStatement(SELECT + " WHERE seq > ? AND deadline <= ? ORDER BY seq LIMIT ?")) {
+        c.prepareStatement(SELECT + " WHERE seq > ? AND seq <= ? AND deadline <= ? ORDER BY seq LIMIT ?")) {
       ps.setLong(1, afterSeq);
-      ps.setLong(2, now.toEpochMilli());
-      ps.setInt(3, limit);
+      ps.setLong(2, upToSeq);
+      ps.setLong(3, now.toEpochMilli());
+      ps.setInt(4, limit);
       readRows(ps, out);
     }
     return out;

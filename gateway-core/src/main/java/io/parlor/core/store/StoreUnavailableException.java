@@ -12,6 +12,23 @@ public final class StoreUnavailableException extends StoreException {
     super(message, cause);
   }
 
+  /**
+   * Whether {@code e} says the store is down rather than the work wrong: it cannot write for now,
+   * a read hit a disk fault, or it is closing. A bug in a unit of work (a constraint, a null) is
+   * not: that stays a 500 with its stack trace.
+   */
+  public static boolean storeDown(Throwable e) {
+    if (in(e) || GroupCommitWriter.storeFault(e)) {
+      return true;
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof StoreException && "store is closed".equals(t.getMessage())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Whether {@code e} or one of its causes says the store cannot write for now. */
   public static boolean in(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {

@@ -80,6 +80,18 @@ class MessengerIngressTest {
   }
 
   @Test
+  void anUnpairedSurrogateInOneMessageDoesNotCostTheBatch() {
+    // refused whole, the batch would be retried by Meta and finally dropped with all its messages
+    byte[] batch = new String(fixture("messenger-webhook-batched.json"), java.nio.charset.StandardCharsets.UTF_8)
+        .replace("\"text\": \"first\"", "\"text\": \"fir\\uD800st\"").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    HttpResponse r = now(ingress.receive(signedPost(PATH, batch)));
+    assertEquals(200, r.status());
+    assertEquals(4, sink.received.size(), "every message of the batch");
+    assertTrue(sink.received.stream().anyMatch(e -> e.content().toString().contains("fir\uFFFDst")),
+        "the bad string repaired, not stored as '?'");
+  }
+
+  @Test
   void escapedUnicodeBodyIsVerifiedOverRawBytes() {
     assertEquals(200, now(ingress.receive(signedPost(PATH, fixture("messenger-webhook-text-escaped-unicode.json"))))
         .status());

@@ -66,7 +66,7 @@ public final class WebhookGate {
     }
     JsonNode root;
     try {
-      root = EnvelopeJson.readJson(body);
+      root = EnvelopeJson.readJson(body, true); // one bad string must not cost the batch (Meta drops it after retries)
     } catch (io.parlor.spi.envelope.EnvelopeException e) {
       return refuse(WebhookBatchHandover.error(400, "invalid_payload", e.getMessage()));
     }

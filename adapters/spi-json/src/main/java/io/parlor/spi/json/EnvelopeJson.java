@@ -80,6 +80,16 @@ public final class EnvelopeJson {
    * @throws EnvelopeException when the body is not such JSON
    */
   public static JsonNode readJson(byte[] body) {
+    return readJson(body, false);
+  }
+
+  /**
+   * Like {@link #readJson(byte[])}, but with {@code repairUnicode} an unpaired surrogate is
+   * replaced by U+FFFD instead of refused: for batches a platform sends (Meta webhooks), where one
+   * bad string would otherwise get the whole batch refused, retried and finally dropped, losing
+   * every message in it. (Their ids are ASCII; a lone surrogate can only be in text.)
+   */
+  public static JsonNode readJson(byte[] body, boolean repairUnicode) {
     String text = utf8(body);
     JsonNode root;
     try {
@@ -90,8 +100,46 @@ public final class EnvelopeJson {
     if (root == null || root.isMissingNode()) {
       throw new EnvelopeException("body", "must be a JSON value (it is empty)");
     }
-    checkUnicode(root, "");
+    try {
+      checkUnicode(root, "");
+    } catch (EnvelopeException unpaired) {
+      if (!repairUnicode) {
+        throw unpaired;
+      }
+      return repair(root);
+    }
     return root;
+  }
+
+  private static JsonNode repair(JsonNode n) {
+    if (n.isTextual()) {
+      return com.fasterxml.jackson.databind.node.TextNode.valueOf(repaired(n.textValue()));
+    }
+    if (n.isObject()) {
+      ObjectNode out = MAPPER.createObjectNode();
+      n.fields().forEachRemaining(f -> out.set(repaired(f.getKey()), repair(f.getValue())));
+      return out;
+    }
+    if (n.isArray()) {
+      com.fasterxml.jackson.databind.node.ArrayNode out = MAPPER.createArrayNode();
+      n.elements().forEachRemaining(e -> out.add(repair(e)));
+      return out;
+    }
+    return n;
+  }
+
+  /** {@code s} with each unpaired surrogate replaced by U+FFFD. */
+  static String repaired(String s) {
+    StringBuilder b = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        b.append(c).append(s.charAt(++i));
+      } else {
+        b.append(Character.isSurrogate(c) ? '\uFFFD' : c);
+      }
+    }
+    return b.toString();
   }
 
   private static String utf8(byte[] body) {
