@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.WireMockServer;
-import io.parlor.adapter.webhook.Signatures;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -102,19 +101,7 @@ class CrashRecoveryIT {
             .put("sentAt", Instant.now().toString())
             .set("content", JSON.createObjectNode().put("type", "text").put("text", "payload " + id))
             .toString();
-    byte[] body = json.getBytes(StandardCharsets.UTF_8);
-    try {
-      return http.send(
-              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/networks/neta/messages"))
-                  .timeout(Duration.ofSeconds(5))
-                  .header("Parlor-Signature", new Signatures(SECRET).sign(body, Instant.now()))
-                  .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                  .build(),
-              HttpResponse.BodyHandlers.discarding())
-          .statusCode();
-    } catch (Exception e) {
-      return -1; // connection refused / reset by the kill: not acknowledged
-    }
+    return NodeProcess.postSigned(http, port, SECRET, json.getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(5));
   }
 
   /**

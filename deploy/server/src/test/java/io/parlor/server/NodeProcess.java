@@ -45,6 +45,25 @@ final class NodeProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * Posts {@code body} to network {@code neta}'s ingress, signed with {@code secret}; the status,
+   * or -1 when no answer came (connection refused or reset, e.g. by a kill: not acknowledged).
+   */
+  static int postSigned(HttpClient http, int port, String secret, byte[] body, Duration timeout) {
+    try {
+      return http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/networks/neta/messages"))
+                  .timeout(timeout)
+                  .header("Parlor-Signature", new io.parlor.adapter.webhook.Signatures(secret).sign(body, java.time.Instant.now()))
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                  .build(),
+              HttpResponse.BodyHandlers.discarding())
+          .statusCode();
+    } catch (IOException | InterruptedException e) {
+      return -1;
+    }
+  }
+
   NodeProcess start() throws IOException, InterruptedException {
     ProcessBuilder pb =
         new ProcessBuilder(

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.WireMockServer;
-import io.parlor.adapter.webhook.Signatures;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -66,18 +65,7 @@ class SmallHeapIT {
         .put("sentAt", Instant.now().toString())
         .set("content", JSON.createObjectNode().put("type", "text").put("text", id + " " + PAD))
         .toString().getBytes(StandardCharsets.UTF_8);
-    try {
-      return http.send(
-              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/networks/neta/messages"))
-                  .timeout(Duration.ofSeconds(10))
-                  .header("Parlor-Signature", new Signatures(SECRET).sign(body, Instant.now()))
-                  .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                  .build(),
-              HttpResponse.BodyHandlers.discarding())
-          .statusCode();
-    } catch (Exception e) {
-      return -1;
-    }
+    return NodeProcess.postSigned(http, port, SECRET, body, Duration.ofSeconds(10));
   }
 
   private JsonNode status() throws Exception {

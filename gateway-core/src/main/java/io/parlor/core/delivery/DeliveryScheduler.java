@@ -175,11 +175,6 @@ public final class DeliveryScheduler implements AutoCloseable {
     return total.get();
   }
 
-  /** Queued messages held in memory now. */
-  public int held() {
-    return depth.get();
-  }
-
   /** Queues a stored message (call in commit order, after its commit). */
   public void enqueue(StoredMessage m) {
     total.incrementAndGet();
@@ -238,7 +233,7 @@ public final class DeliveryScheduler implements AutoCloseable {
       return;
     }
     loading = true;
-    gone.values().removeIf(committed -> committed);
+    forgetDeleted();
     long after = loadAfter;
     long upTo = maxSeq;
     deps.store()
@@ -253,13 +248,18 @@ public final class DeliveryScheduler implements AutoCloseable {
               finish(new Entry(m), Outcome.expired());
             }
           }
-          gone.values().removeIf(committed -> committed);
+          forgetDeleted();
           if (rows.size() == PAGE) {
             expireSpilledPage();
           } else {
             readBack();
           }
         }, control);
+  }
+
+  /** Forgets the rows of {@link #gone} whose deletion committed. Control thread. */
+  private void forgetDeleted() {
+    gone.values().removeIf(committed -> committed);
   }
 
   /**
@@ -273,7 +273,7 @@ public final class DeliveryScheduler implements AutoCloseable {
       return;
     }
     loading = true;
-    gone.values().removeIf(committed -> committed); // deleted before this read starts: it cannot see them
+    forgetDeleted(); // deleted before this read starts: it cannot see them
     long after = loadAfter;
     long upTo = maxSeq;
     int limit = Math.min(PAGE, room);
@@ -291,7 +291,7 @@ public final class DeliveryScheduler implements AutoCloseable {
               hold(m);
             }
           }
-          gone.values().removeIf(committed -> committed);
+          forgetDeleted();
           if (page.size() < limit) {
             // everything up to upTo is held or gone (rows deleted meanwhile included)
             loadAfter = Math.max(loadAfter, upTo);

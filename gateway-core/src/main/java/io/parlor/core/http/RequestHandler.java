@@ -132,7 +132,7 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     answer.whenComplete(
         (resp, err) -> {
           HttpResponse r = resp;
-          if (err != null && storeFailure(err)) {
+          if (err != null && io.parlor.core.store.StoreUnavailableException.storeDown(err)) {
             // the store logs its fault once; every refused request would be thousands of lines
             log.debug("request to {} refused: {}", p.request.path(), err.getMessage());
             r = Json.error(503, "unavailable", "the store cannot take writes for now; retry later",
@@ -144,11 +144,6 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
           HttpResponse out = r;
           ctx.executor().execute(() -> write(ctx, out, p.keepAlive));
         });
-  }
-
-  /** A store that cannot write now (or is closing): the client should retry, nothing is wrong with it. */
-  private static boolean storeFailure(Throwable err) {
-    return io.parlor.core.store.StoreUnavailableException.storeDown(err);
   }
 
   private void write(ChannelHandlerContext ctx, HttpResponse resp, boolean keepAlive) {
