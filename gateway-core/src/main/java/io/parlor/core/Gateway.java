@@ -31,7 +31,7 @@ import io.parlor.core.routing.ThreadTable;
 import io.parlor.core.safety.SafetyLog;
 import io.parlor.core.routing.Router;
 import io.parlor.core.store.MessageTable;
-import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.Store;
 import io.parlor.spi.Adapter;
 import io.parlor.spi.AdapterContext;
 import io.parlor.spi.AdapterProvider;
@@ -69,7 +69,7 @@ public final class Gateway implements AutoCloseable {
   private static final int SNIPPETS = 50_000;
 
   private final GatewayConfig config;
-  private final SqliteStore store;
+  private final Store store;
   private final NetworkRegistry networks;
   private final DeliveryScheduler scheduler;
   private final StatusDispatcher statuses;
@@ -104,7 +104,7 @@ public final class Gateway implements AutoCloseable {
 
   private static final class Builder {
     GatewayConfig config;
-    SqliteStore store;
+    Store store;
     NetworkRegistry networks;
     DeliveryScheduler scheduler;
     StatusDispatcher statuses;
@@ -179,7 +179,11 @@ public final class Gateway implements AutoCloseable {
     b.meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     b.meters.config().commonTags("node", config.nodeId());
     SecureRandom random = new SecureRandom();
-    b.store = SqliteStore.open(config.storePath(), config.delivery().maxBatch(), b.meters);
+    GatewayConfig.StoreSettings ss = config.store();
+    b.store = ss.postgres()
+        ? io.parlor.core.store.PostgresStore.open(
+            ss.url(), ss.user(), ss.password(), ss.poolSize(), config.delivery().maxBatch(), b.meters)
+        : io.parlor.core.store.SqliteStore.open(ss.path(), config.delivery().maxBatch(), b.meters);
     RelayTable relays = new RelayTable(random);
 
     // Adapters need the ingress sink, the ingress needs the registry: wire through a holder.

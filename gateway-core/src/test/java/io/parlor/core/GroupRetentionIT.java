@@ -197,7 +197,7 @@ class GroupRetentionIT {
     // the counts go once the window has passed
     clock.advance(Duration.ofDays(8));
     node.gateway.housekeepNow().join();
-    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("parlor.db"));
+    try (java.sql.Connection c = TestNode.connect(dir.resolve("parlor.db"));
         java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT invites_answered FROM groups WHERE name = 'Free coins'")) {
       rs.next();
       assertEquals(0, rs.getInt(1), "the spam group's answers are not kept past policy.metadataRetention");

@@ -51,14 +51,14 @@ class GroupsSingleIdentityIT {
   @BeforeEach
   void start() throws Exception {
     Path file = dir.resolve("g.yaml");
-    Files.writeString(file, String.join("\n",
+    Files.writeString(file, TestNode.onTestStore(String.join("\n",
         "http:", "  port: 0",
         "store:", "  path: " + dir.resolve("g.db"),
         "networks:",
         "  - id: chat", "    type: fake",
         "  - id: wa", "    type: fake", "    presentation: single", "    self: \"wa:+15559999\"",
         "  - id: sms", "    type: fake", "    presentation: pool", "    pool: [\"sms:+15550001\", \"sms:+15550002\"]",
-        ""));
+        "")));
     ConfigLoader.Result r = new ConfigLoader(Map.of(), List.of(fakes)).load(file);
     assertTrue(r.ok(), r.problems().toString());
     node = Gateway.start(r.config().orElseThrow(), Clock.systemUTC());

@@ -41,7 +41,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -118,7 +117,7 @@ class MediaIT {
     dest.stubFor(post(urlEqualTo("/messages")).willReturn(aResponse().withStatus(200)));
     dest.stubFor(post(urlEqualTo("/status")).willReturn(aResponse().withStatus(200)));
     Path file = dir.resolve("p.yaml");
-    Files.writeString(file, String.join("\n",
+    Files.writeString(file, TestNode.onTestStore(String.join("\n",
         "http:", "  port: 0",
         "store:", "  path: " + dir.resolve("data").resolve("p.db"),
         "media:", mediaSection,
@@ -129,7 +128,7 @@ class MediaIT {
         "    capabilities:", "      content: [media]",
         "  - id: plain", "    type: webhook", "    secret: " + TestNode.SECRET_B,
         "    deliveryUrl: " + dest.baseUrl() + "/messages",
-        ""));
+        "")));
     ConfigLoader.Result r = new ConfigLoader(Map.of(), List.of(fakes, new WebhookAdapterProvider())).load(file);
     assertTrue(r.ok(), r.problems().toString());
     node = Gateway.start(r.config().orElseThrow(), clock);
@@ -221,12 +220,10 @@ class MediaIT {
     node = null;
     byte[] probe = java.util.Arrays.copyOfRange(photo, 1000, 1032);
     byte[] token = url.substring(url.lastIndexOf('/') + 1).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    try (var files = Files.walk(dir.resolve("data"))) {
-      for (Path f : files.filter(Files::isRegularFile).collect(Collectors.toList())) {
-        byte[] bytes = Files.readAllBytes(f);
-        assertEquals(-1, indexOf(bytes, probe), "media bytes found in " + f.getFileName());
-        assertEquals(-1, indexOf(bytes, token), "a capability token found in " + f.getFileName());
-      }
+    for (Path f : TestNode.storeFiles(dir.resolve("data").resolve("p.db"))) {
+      byte[] bytes = Files.readAllBytes(f);
+      assertEquals(-1, indexOf(bytes, probe), "media bytes found in " + f.getFileName());
+      assertEquals(-1, indexOf(bytes, token), "a capability token found in " + f.getFileName());
     }
   }
 

@@ -34,13 +34,13 @@ class ReceiptsIT {
   @BeforeEach
   void start() throws Exception {
     Path file = dir.resolve("r.yaml");
-    Files.writeString(file, String.join("\n",
+    Files.writeString(file, TestNode.onTestStore(String.join("\n",
         "http:", "  port: 0", "store:", "  path: " + dir.resolve("r.db"),
         "networks:",
         "  - id: chat", "    type: fake",
         "  - id: sms", "    type: fake", "    receipts: true",
         "  - id: fastsms", "    type: fake", "    receipts: true", "    receiptFirst: true",
-        ""));
+        "")));
     ConfigLoader.Result r = new ConfigLoader(Map.of(), List.of(fakes)).load(file);
     assertTrue(r.ok(), r.problems().toString());
     node = Gateway.start(r.config().orElseThrow(), Clock.systemUTC());
@@ -81,7 +81,7 @@ class ReceiptsIT {
   }
 
   private long rows(String table) {
-    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("r.db"));
+    try (java.sql.Connection c = TestNode.connect(dir.resolve("r.db"));
         java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM " + table)) {
       rs.next();
       return rs.getLong(1);

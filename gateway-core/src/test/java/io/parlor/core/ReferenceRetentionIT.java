@@ -15,7 +15,6 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.List;
@@ -92,8 +91,9 @@ class ReferenceRetentionIT {
   }
 
   private long rows(String table) throws Exception {
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("parlor.db"));
+    try (Connection c = TestNode.connect(dir.resolve("parlor.db"));
         ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM " + table)) {
+      rs.next();
       return rs.getLong(1);
     }
   }

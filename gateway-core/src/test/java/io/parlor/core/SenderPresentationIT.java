@@ -37,7 +37,7 @@ class SenderPresentationIT {
   @BeforeEach
   void start() throws Exception {
     Path file = dir.resolve("p.yaml");
-    Files.writeString(file, String.join("\n",
+    Files.writeString(file, TestNode.onTestStore(String.join("\n",
         "http:", "  port: 0",
         "store:", "  path: " + dir.resolve("p.db"),
         "networks:",
@@ -45,7 +45,7 @@ class SenderPresentationIT {
         "  - id: sms", "    type: fake", "    presentation: pool", "    pool: [\"sms:+15550001\", \"sms:+15550002\"]",
         "  - id: wa", "    type: fake", "    presentation: single", "    self: \"wa:+15559999\"",
         "  - id: fb", "    type: fake", "    presentation: single", "    self: \"fb:page\"",
-        ""));
+        "")));
     ConfigLoader.Result r = new ConfigLoader(Map.of(), List.of(fakes)).load(file);
     assertTrue(r.ok(), r.problems().toString());
     node = Gateway.start(r.config().orElseThrow(), Clock.systemUTC());

@@ -36,13 +36,78 @@ final class TestNode implements AutoCloseable {
 
   TestNode(Path dir, String yaml, Clock clock) throws Exception {
     Path file = dir.resolve("parlor.yaml");
-    Files.writeString(file, yaml);
+    Files.writeString(file, onTestStore(yaml));
     ConfigLoader.Result r = new ConfigLoader(Map.of(), List.of(new WebhookAdapterProvider())).load(file);
     if (!r.ok()) {
       throw new AssertionError("config problems: " + r.problems());
     }
     GatewayConfig config = r.config().orElseThrow();
     gateway = Gateway.start(config, clock);
+  }
+
+  /** Which store the tests' nodes run on: {@code -Dparlor.test.store=postgres}, or SQLite. */
+  static boolean onPostgres() {
+    return "postgres".equals(System.getProperty("parlor.test.store"));
+  }
+
+  private static final Map<String, String> DATABASES = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * On PostgreSQL, the config's {@code store: path: F} becomes a database of the test server (the
+   * same database for the same F, so that a node restarted on its store finds it again).
+   */
+  static String onTestStore(String yaml) {
+    if (!onPostgres()) {
+      return yaml;
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^store:\\n  path: (.*)$").matcher(yaml);
+    if (!m.find()) {
+      return yaml;
+    }
+    String url = DATABASES.computeIfAbsent(m.group(1).trim(),
+        f -> io.parlor.core.store.PostgresServer.shared().newDatabase());
+    return yaml.substring(0, m.start()) + io.parlor.core.store.PostgresServer.storeYaml(url) + yaml.substring(m.end());
+  }
+
+  /** A connection to the store a node's config names as {@code store: path: file}, on either store. */
+  static java.sql.Connection connect(Path file) throws java.sql.SQLException {
+    if (!onPostgres()) {
+      return java.sql.DriverManager.getConnection("jdbc:sqlite:" + file);
+    }
+    String url = DATABASES.get(file.toString());
+    if (url == null) {
+      throw new IllegalStateException("no node ran on " + file);
+    }
+    return io.parlor.core.store.PostgresServer.shared().connect(url.substring(url.lastIndexOf('/') + 1));
+  }
+
+  /**
+   * Every file that holds the data of the store a node's config names as {@code store: path:
+   * file}: on SQLite the files in its directory; on PostgreSQL its database's directory and the
+   * server's write-ahead log, after a checkpoint.
+   */
+  static List<Path> storeFiles(Path file) throws Exception {
+    List<Path> roots = new java.util.ArrayList<>();
+    if (!onPostgres()) {
+      roots.add(file.getParent());
+    } else {
+      io.parlor.core.store.PostgresServer pg = io.parlor.core.store.PostgresServer.shared();
+      try (java.sql.Connection c = connect(file); java.sql.Statement st = c.createStatement()) {
+        st.execute("CHECKPOINT");
+        try (java.sql.ResultSet rs = st.executeQuery("SELECT oid FROM pg_database WHERE datname = current_database()")) {
+          rs.next();
+          roots.add(pg.dataDirectory().resolve("base").resolve(rs.getString(1)));
+        }
+      }
+      roots.add(pg.dataDirectory().resolve("pg_wal"));
+    }
+    List<Path> out = new java.util.ArrayList<>();
+    for (Path root : roots) {
+      try (var files = Files.walk(root)) {
+        files.filter(Files::isRegularFile).forEach(out::add);
+      }
+    }
+    return out;
   }
 
   /** Two webhook networks "neta" and "netb" delivering to the given base URLs. */

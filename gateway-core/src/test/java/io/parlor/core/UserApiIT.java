@@ -16,7 +16,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -163,11 +162,11 @@ class UserApiIT {
   /** Every row of every table whose text mentions one of {@code needles}. */
   static List<String> rowsMentioning(Path db, List<String> needles) throws Exception {
     List<String> hits = new ArrayList<>();
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement st = c.createStatement()) {
+    try (Connection c = TestNode.connect(db); Statement st = c.createStatement()) {
       List<String> tables = new ArrayList<>();
-      try (ResultSet rs = st.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table'")) {
+      try (ResultSet rs = c.getMetaData().getTables(null, TestNode.onPostgres() ? "public" : null, "%", new String[] {"TABLE"})) {
         while (rs.next()) {
-          tables.add(rs.getString(1));
+          tables.add(rs.getString("TABLE_NAME"));
         }
       }
       for (String t : tables) {

@@ -38,6 +38,8 @@ final class Logging {
     root.addAppender(appender);
     ctx.getLogger("io.netty").setLevel(Level.WARN);
     ctx.getLogger("org.sqlite").setLevel(Level.WARN);
+    ctx.getLogger("com.zaxxer.hikari").setLevel(Level.WARN); // the pool starting and stopping
+    ctx.getLogger("org.postgresql").setLevel(Level.WARN);
     // jsmpp logs whole PDUs (numbers and text) at debug and quotes field values in errors
     ctx.getLogger("org.jsmpp").setLevel(Level.OFF);
   }

@@ -155,6 +155,11 @@ public final class Main {
     if (config == null) {
       return 2;
     }
+    if (config.store().postgres()) {
+      err.println("parlor: the store is PostgreSQL (" + config.store().url() + "): back it up with the database's"
+          + " own tools (pg_dump, or a base backup with WAL archiving); see docs/operations.md");
+      return 2;
+    }
     if (java.nio.file.Files.exists(target)) {
       err.println("parlor: " + target + " exists; choose a new file");
       return 2;

@@ -193,11 +193,7 @@ public final class ConfigLoader {
     httpView.reportUnknownKeys();
     boolean loopback = isLoopback(bind, httpView);
 
-    ConfigView store = section(root, "store");
-    store.oneOf("type", "sqlite", List.of("sqlite"));
-    // a relative path in a config is the config file's business: resolved from its directory
-    Path storePath = baseDir.resolve(store.string("path", "./data/parlor.db")).normalize();
-    store.reportUnknownKeys();
+    GatewayConfig.StoreSettings storeSettings = store(section(root, "store"), baseDir);
 
     ConfigView admin = section(root, "admin");
     Optional<String> token = admin.optSecret("token");
@@ -289,8 +285,49 @@ public final class ConfigLoader {
     }
     root.reportUnknownKeys();
     return new GatewayConfig(
-        nodeId, region, new GatewayConfig.Http(bind, port, readTimeout, idleTimeout, publicUrl, trustedProxies, tls, limits), storePath, token,
+        nodeId, region, new GatewayConfig.Http(bind, port, readTimeout, idleTimeout, publicUrl, trustedProxies, tls, limits), storeSettings, token,
         retention, denied, threadTtl, maxNew, maxGroupSize, delivery, users, media, format, level, List.copyOf(networks));
+  }
+
+  /**
+   * {@code store}: SQLite (the default, one file) or PostgreSQL. Keys of the other type are
+   * refused by name rather than ignored, so a half-edited config does not silently run on SQLite.
+   */
+  private static GatewayConfig.StoreSettings store(ConfigView store, Path baseDir) {
+    String type = store.oneOf("type", "sqlite", List.of("sqlite", "postgres"));
+    Path path = null;
+    String url = null;
+    Optional<String> user = Optional.empty();
+    Optional<String> password = Optional.empty();
+    int poolSize = 10;
+    if (type.equals("postgres")) {
+      if (store.has("path")) {
+        store.problem("path", "(set)", "no path with type postgres: the database is store.url");
+      }
+      url = store.optString("url").orElse(null);
+      if (url == null) {
+        store.problem("url", "(missing)", "a PostgreSQL JDBC URL, e.g. jdbc:postgresql://db.internal:5432/parlor");
+      } else if (!url.startsWith("jdbc:postgresql://") || url.length() <= "jdbc:postgresql://".length()) {
+        store.problem("url", ConfigView.quote(url), "a PostgreSQL JDBC URL, e.g. jdbc:postgresql://db.internal:5432/parlor");
+        url = null;
+      } else if (url.matches("(?i).*[?&]password=.*")) {
+        store.problem("url", "(has a password)", "the password in store.password (e.g. ${PARLOR_DB_PASSWORD}), not in the URL");
+        url = null;
+      }
+      user = store.optString("user");
+      password = store.optSecret("password");
+      poolSize = store.integer("poolSize", 10, 2, 200);
+    } else {
+      for (String key : List.of("url", "user", "password", "poolSize")) {
+        if (store.has(key)) {
+          store.problem(key, "(set)", "only with type postgres (the type is sqlite)");
+        }
+      }
+      // a relative path in a config is the config file's business: resolved from its directory
+      path = baseDir.resolve(store.string("path", "./data/parlor.db")).normalize();
+    }
+    store.reportUnknownKeys();
+    return new GatewayConfig.StoreSettings(type, path, url, user, password, poolSize);
   }
 
   /**

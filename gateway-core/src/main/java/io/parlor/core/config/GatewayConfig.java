@@ -13,7 +13,7 @@ import java.util.Optional;
  * @param nodeId node id, for logs and metrics
  * @param region where this node stores data
  * @param http HTTP server settings
- * @param storePath the SQLite file
+ * @param store where the node keeps its data
  * @param adminToken bearer token for {@code /admin/v1}; empty only when bound to loopback
  * @param metadataRetention how long routing/safety metadata is kept
  * @param deniedRegions regions where sensitive data must not go
@@ -31,7 +31,7 @@ public record GatewayConfig(
     String nodeId,
     String region,
     Http http,
-    Path storePath,
+    StoreSettings store,
     Optional<String> adminToken,
     Duration metadataRetention,
     List<String> deniedRegions,
@@ -44,6 +44,33 @@ public record GatewayConfig(
     String logFormat,
     String logLevel,
     List<NetworkConfig> networks) {
+
+  /** The SQLite file ({@code store.type: sqlite}); null on PostgreSQL. */
+  public Path storePath() {
+    return store.path();
+  }
+
+  /**
+   * The store.
+   *
+   * @param type {@code sqlite} or {@code postgres}
+   * @param path the SQLite file (sqlite only)
+   * @param url the PostgreSQL JDBC URL (postgres only)
+   * @param user the database role (postgres only; the driver's default when empty)
+   * @param password its password (postgres only)
+   * @param poolSize most connections the node opens to PostgreSQL
+   */
+  public record StoreSettings(
+      String type, Path path, String url, Optional<String> user, Optional<String> password, int poolSize) {
+    public boolean postgres() {
+      return type.equals("postgres");
+    }
+
+    @Override
+    public String toString() { // never the password
+      return postgres() ? "postgres " + url : "sqlite " + path;
+    }
+  }
 
   /**
    * User API settings.

@@ -10,7 +10,7 @@ import io.parlor.core.metrics.MetricNames;
 import io.parlor.core.routing.RelayTable;
 import io.parlor.core.routing.ReferenceTable;
 import io.parlor.core.routing.Router;
-import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.Store;
 import io.parlor.core.store.StatusOutbox;
 import io.parlor.spi.EventResult;
 import io.parlor.spi.EventSender;
@@ -47,7 +47,7 @@ import java.util.concurrent.CompletionStage;
 public final class Events {
   /** Construction parameters. */
   public record Deps(
-      SqliteStore store, Router router, RelayTable relays, StatusDispatcher statuses, MeterRegistry meters) {}
+      Store store, Router router, RelayTable relays, StatusDispatcher statuses, MeterRegistry meters) {}
 
   private final Deps d;
 

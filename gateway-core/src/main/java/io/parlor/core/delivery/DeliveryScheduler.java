@@ -11,7 +11,7 @@ import io.parlor.core.metrics.MetricNames;
 import io.parlor.core.routing.Network;
 import io.parlor.core.routing.Router;
 import io.parlor.core.store.MessageTable;
-import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.Store;
 import io.parlor.core.store.StatusOutbox;
 import io.parlor.core.store.StoredMessage;
 import io.parlor.core.conversation.Graded;
@@ -65,7 +65,7 @@ public final class DeliveryScheduler implements AutoCloseable {
 
   /** Construction parameters. */
   public record Deps(
-      SqliteStore store,
+      Store store,
       Router router,
       StatusDispatcher statuses,
       Retry fallbackRetry,

@@ -9,7 +9,7 @@ import io.parlor.core.routing.ReferenceTable;
 import io.parlor.core.routing.ReplyTable;
 import io.parlor.core.routing.Router;
 import io.parlor.core.store.MessageRefs;
-import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.Store;
 import io.parlor.core.store.StoredMessage;
 import io.parlor.spi.DeliveryResult;
 import io.parlor.spi.SenderPresentation;
@@ -28,12 +28,12 @@ import java.util.concurrent.CompletionStage;
  * just recorded).
  */
 final class Preparer {
-  private final SqliteStore store;
+  private final Store store;
   private final DeliveryScheduler.Preparation preparation;
   private final Clock clock;
   private final NetworkRegistry networks;
 
-  Preparer(SqliteStore store, DeliveryScheduler.Preparation preparation, Clock clock, NetworkRegistry networks) {
+  Preparer(Store store, DeliveryScheduler.Preparation preparation, Clock clock, NetworkRegistry networks) {
     this.store = store;
     this.preparation = preparation;
     this.clock = clock;

@@ -3,7 +3,7 @@ package io.parlor.core.delivery;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.parlor.core.metrics.MetricNames;
-import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.Store;
 import io.parlor.core.store.StatusOutbox;
 import io.parlor.core.store.StoredMessage;
 import io.parlor.spi.NetworkReceipt;
@@ -34,7 +34,7 @@ public final class ReceiptBook implements AutoCloseable {
    */
   private static final long[] RETRY_MS = {50, 200, 500, 1000, 2000};
 
-  private final SqliteStore store;
+  private final Store store;
   private final StatusDispatcher statuses;
   private final MeterRegistry meters;
   private final java.util.concurrent.ScheduledExecutorService retries =
@@ -45,7 +45,7 @@ public final class ReceiptBook implements AutoCloseable {
             return t;
           });
 
-  public ReceiptBook(SqliteStore store, StatusDispatcher statuses, MeterRegistry meters) {
+  public ReceiptBook(Store store, StatusDispatcher statuses, MeterRegistry meters) {
     this.store = store;
     this.statuses = statuses;
     this.meters = meters;
@@ -62,8 +62,10 @@ public final class ReceiptBook implements AutoCloseable {
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT OR REPLACE INTO receipt_waits(gid, network, network_message_id, source_network, source_id, at, grade)"
-                + " VALUES (?,?,?,?,?,?,?)")) {
+            "INSERT INTO receipt_waits(gid, network, network_message_id, source_network, source_id, at, grade)"
+                + " VALUES (?,?,?,?,?,?,?) ON CONFLICT(gid) DO UPDATE SET network = excluded.network,"
+                + " network_message_id = excluded.network_message_id, source_network = excluded.source_network,"
+                + " source_id = excluded.source_id, at = excluded.at, grade = excluded.grade")) {
       ps.setString(1, m.gid());
       ps.setString(2, network.value());
       ps.setString(3, networkMessageId);

@@ -7,7 +7,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.parlor.core.metrics.MetricNames;
 import io.parlor.core.routing.NetworkRegistry;
-import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.Store;
 import io.parlor.core.store.StatusOutbox;
 import io.parlor.spi.StatusReceiver;
 import java.util.ArrayList;
@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
 public final class StatusDispatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StatusDispatcher.class);
 
-  private final SqliteStore store;
+  private final Store store;
   private final NetworkRegistry networks;
   private final MeterRegistry meters;
   private final Retry retry;
@@ -44,7 +44,7 @@ public final class StatusDispatcher implements AutoCloseable {
           });
 
   public StatusDispatcher(
-      SqliteStore store, NetworkRegistry networks, RetryPolicies.Backoff backoff, MeterRegistry meters) {
+      Store store, NetworkRegistry networks, RetryPolicies.Backoff backoff, MeterRegistry meters) {
     this.store = store;
     this.networks = networks;
     this.meters = meters;

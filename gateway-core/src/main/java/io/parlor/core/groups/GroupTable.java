@@ -83,7 +83,9 @@ public final class GroupTable {
   public static void put(Connection c, Membership m) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT OR REPLACE INTO group_members(group_id, person_id, role, state, at) VALUES (?,?,?,?,?)")) {
+            "INSERT INTO group_members(group_id, person_id, role, state, at) VALUES (?,?,?,?,?)"
+                + " ON CONFLICT(group_id, person_id) DO UPDATE SET role = excluded.role, state = excluded.state,"
+                + " at = excluded.at, blocked_name = NULL")) {
       ps.setString(1, m.groupId());
       ps.setString(2, m.personId());
       ps.setString(3, m.role().name());
@@ -100,8 +102,9 @@ public final class GroupTable {
   public static void block(Connection c, String groupId, String personId, String name, Instant now) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT OR REPLACE INTO group_members(group_id, person_id, role, state, at, blocked_name)"
-                + " VALUES (?,?,'MEMBER','BLOCKED',?,?)")) {
+            "INSERT INTO group_members(group_id, person_id, role, state, at, blocked_name)"
+                + " VALUES (?,?,'MEMBER','BLOCKED',?,?) ON CONFLICT(group_id, person_id) DO UPDATE SET"
+                + " role = excluded.role, state = excluded.state, at = excluded.at, blocked_name = excluded.blocked_name")) {
       ps.setString(1, groupId);
       ps.setString(2, personId);
       ps.setLong(3, now.toEpochMilli());
@@ -244,15 +247,20 @@ public final class GroupTable {
     try (PreparedStatement ps =
         c.prepareStatement(
             "UPDATE groups SET"
-                + " invites_answered = CASE WHEN invites_since < ?1 THEN ?2 ELSE invites_answered + ?2 END,"
-                + " invites_refused = CASE WHEN invites_since < ?1 THEN ?3 ELSE invites_refused + ?3 END,"
-                + " invites_since = CASE WHEN invites_since < ?1 THEN ?4 ELSE invites_since END"
-                + " WHERE id = ?5")) {
-      ps.setLong(1, windowStart.toEpochMilli());
+                + " invites_answered = CASE WHEN invites_since < ? THEN ? ELSE invites_answered + ? END,"
+                + " invites_refused = CASE WHEN invites_since < ? THEN ? ELSE invites_refused + ? END,"
+                + " invites_since = CASE WHEN invites_since < ? THEN ? ELSE invites_since END"
+                + " WHERE id = ?")) {
+      long since = windowStart.toEpochMilli();
+      ps.setLong(1, since);
       ps.setInt(2, answered);
-      ps.setInt(3, refused);
-      ps.setLong(4, now.toEpochMilli());
-      ps.setString(5, groupId);
+      ps.setInt(3, answered);
+      ps.setLong(4, since);
+      ps.setInt(5, refused);
+      ps.setInt(6, refused);
+      ps.setLong(7, since);
+      ps.setLong(8, now.toEpochMilli());
+      ps.setString(9, groupId);
       ps.executeUpdate();
     }
   }

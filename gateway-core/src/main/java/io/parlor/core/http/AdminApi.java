@@ -13,7 +13,7 @@ import io.parlor.core.linking.ReachableBy;
 import io.parlor.core.metrics.MetricNames;
 import io.parlor.core.routing.Network;
 import io.parlor.core.routing.NetworkRegistry;
-import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.Store;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.http.HttpRequest;
 import io.parlor.spi.http.HttpResponse;
@@ -43,7 +43,7 @@ public final class AdminApi {
   /** Construction parameters. */
   public record Deps(
       Optional<String> token,
-      SqliteStore store,
+      Store store,
       NetworkRegistry networks,
       DeliveryScheduler scheduler,
       StatusDispatcher statuses,

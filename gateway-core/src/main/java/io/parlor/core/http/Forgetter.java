@@ -6,7 +6,7 @@ import io.parlor.core.delivery.StatusDispatcher;
 import io.parlor.core.linking.PartyKey;
 import io.parlor.core.linking.PeopleTable;
 import io.parlor.core.store.MessageTable;
-import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.Store;
 import io.parlor.core.store.StatusOutbox;
 import io.parlor.core.store.StoredMessage;
 import io.parlor.spi.StatusReport;
@@ -21,7 +21,7 @@ import java.util.concurrent.CompletionStage;
  * person and every mapping naming them. Thread-safe.
  */
 public final class Forgetter {
-  private final SqliteStore store;
+  private final Store store;
   private final DeliveryScheduler scheduler;
   private final StatusDispatcher statuses;
   private final Clock clock;
@@ -29,7 +29,7 @@ public final class Forgetter {
 
   /** @param snippets the in-memory snippets of messages, which forget the person's too */
   public Forgetter(
-      SqliteStore store, DeliveryScheduler scheduler, StatusDispatcher statuses, Clock clock, Snippets snippets,
+      Store store, DeliveryScheduler scheduler, StatusDispatcher statuses, Clock clock, Snippets snippets,
       io.parlor.core.groups.Groups groups) {
     this.groups = groups;
     this.store = store;

@@ -8,7 +8,7 @@ import io.parlor.core.groups.GroupTable;
 import io.parlor.core.groups.Groups;
 import io.parlor.core.linking.PartyKey;
 import io.parlor.core.linking.SystemMessages;
-import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.Store;
 import io.parlor.spi.envelope.Timer;
 import io.parlor.spi.http.HttpRequest;
 import io.parlor.spi.http.HttpResponse;
@@ -38,13 +38,13 @@ final class GroupsApi {
   private static final Duration INVITATION_TTL = Duration.ofDays(1);
   private static final int MAX_INVITEES = 256;
 
-  private final SqliteStore store;
+  private final Store store;
   private final Groups groups;
   private final DeliveryScheduler scheduler;
   private final SystemMessages system;
   private final Clock clock;
 
-  GroupsApi(SqliteStore store, Groups groups, DeliveryScheduler scheduler, SystemMessages system, Clock clock) {
+  GroupsApi(Store store, Groups groups, DeliveryScheduler scheduler, SystemMessages system, Clock clock) {
     this.store = store;
     this.groups = groups;
     this.scheduler = scheduler;

@@ -12,7 +12,7 @@ import io.parlor.core.linking.Person;
 import io.parlor.core.linking.SendLimiter;
 import io.parlor.core.linking.Sessions;
 import io.parlor.core.routing.NetworkRegistry;
-import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.Store;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.Timer;
 import io.parlor.spi.http.HttpRequest;
@@ -44,7 +44,7 @@ public final class UserApi {
 
   /** Construction parameters. */
   public record Deps(
-      SqliteStore store,
+      Store store,
       NetworkRegistry networks,
       OneTimeCodes codes,
       Sessions sessions,

@@ -21,7 +21,7 @@ import io.parlor.spi.envelope.Content;
 import io.parlor.core.routing.Router;
 import io.parlor.core.store.MessageTable;
 import io.parlor.core.groups.GroupFanOut;
-import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.Store;
 import io.parlor.core.store.StoredMessage;
 import io.parlor.spi.InboundSink;
 import io.parlor.spi.IngressResult;
@@ -44,7 +44,8 @@ import java.util.concurrent.CompletionStage;
  * which also makes dedupe, routing and insertion one atomic step).
  */
 public final class Ingress {
-  private final SqliteStore store;
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Ingress.class);
+  private final Store store;
   private final Router router;
   private final RelayTable relays;
   private final DeliveryScheduler scheduler;
@@ -60,7 +61,7 @@ public final class Ingress {
 
   /** Construction parameters. */
   public record Deps(
-      SqliteStore store,
+      Store store,
       Router router,
       RelayTable relays,
       DeliveryScheduler scheduler,
@@ -144,6 +145,10 @@ public final class Ingress {
             (r, err) -> {
               if (err != null) {
                 count(source, "store_error");
+                if (!io.parlor.core.store.StoreUnavailableException.storeDown(err)) {
+                  // not the store being down (that logs itself, once): a bug, with its trace
+                  log.error("storing a message failed", err);
+                }
                 throw new InboundSink.StoreUnavailableException("message could not be stored", err);
               }
               afterCommit(source, e, r, now);

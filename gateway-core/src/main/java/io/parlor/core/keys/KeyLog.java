@@ -128,10 +128,15 @@ public final class KeyLog {
     }
   }
 
-  /** Creates the log's tables and append-only triggers (idempotent). */
+  /** Creates the log's tables and append-only triggers (idempotent), on SQLite. */
   public static void createSchema(Statement st) throws SQLException {
+    createSchema(st, io.parlor.core.store.Dialect.SQLITE);
+  }
+
+  /** Creates the log's tables and append-only triggers (idempotent). */
+  public static void createSchema(Statement st, io.parlor.core.store.Dialect dialect) throws SQLException {
     // Append-only: public keys only, chained by hash; no address in it (account_commitment).
-    st.execute(
+    st.execute(dialect.ddl(
         "CREATE TABLE IF NOT EXISTS key_log ("
             + " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
             + " network TEXT NOT NULL,"
@@ -140,20 +145,29 @@ public final class KeyLog {
             + " public_key BLOB NOT NULL,"
             + " prev_hash BLOB NOT NULL,"
             + " entry_hash BLOB NOT NULL UNIQUE,"
-            + " at INTEGER NOT NULL)");
-    st.execute(
-        "CREATE TRIGGER IF NOT EXISTS key_log_no_update BEFORE UPDATE ON key_log"
-            + " BEGIN SELECT RAISE(ABORT, 'key_log is append-only'); END");
-    st.execute(
-        "CREATE TRIGGER IF NOT EXISTS key_log_no_delete BEFORE DELETE ON key_log"
-            + " BEGIN SELECT RAISE(ABORT, 'key_log is append-only'); END");
+            + " at INTEGER NOT NULL)"));
+    if (dialect == io.parlor.core.store.Dialect.POSTGRES) {
+      st.execute(
+          "CREATE OR REPLACE FUNCTION key_log_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+              + " $$ BEGIN RAISE EXCEPTION 'key_log is append-only'; END $$");
+      st.execute(
+          "CREATE OR REPLACE TRIGGER key_log_no_change BEFORE UPDATE OR DELETE ON key_log"
+              + " FOR EACH ROW EXECUTE FUNCTION key_log_append_only()");
+    } else {
+      st.execute(
+          "CREATE TRIGGER IF NOT EXISTS key_log_no_update BEFORE UPDATE ON key_log"
+              + " BEGIN SELECT RAISE(ABORT, 'key_log is append-only'); END");
+      st.execute(
+          "CREATE TRIGGER IF NOT EXISTS key_log_no_delete BEFORE DELETE ON key_log"
+              + " BEGIN SELECT RAISE(ABORT, 'key_log is append-only'); END");
+    }
     // Which account an entry is for: the address and the commitment's salt. Deleted when the
     // person is forgotten; the log entry then stays verifiable but names nobody.
-    st.execute(
+    st.execute(dialect.ddl(
         "CREATE TABLE IF NOT EXISTS key_log_accounts ("
             + " seq INTEGER PRIMARY KEY REFERENCES key_log(seq),"
             + " account TEXT NOT NULL,"
-            + " salt BLOB NOT NULL)");
+            + " salt BLOB NOT NULL)"));
     st.execute("CREATE INDEX IF NOT EXISTS key_log_accounts_account ON key_log_accounts(account, seq)");
   }
 

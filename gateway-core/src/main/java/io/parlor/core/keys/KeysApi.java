@@ -14,7 +14,7 @@ import io.parlor.core.linking.ReachableBy;
 import io.parlor.core.routing.Network;
 import io.parlor.core.routing.RelayTable;
 import io.parlor.spi.RequestVerifier;
-import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.Store;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.NetworkId;
 import io.parlor.spi.http.HttpRequest;
@@ -65,7 +65,7 @@ public final class KeysApi {
   private static final int MAX_LIMIT = 1000;
   private static final Logger log = LoggerFactory.getLogger(KeysApi.class);
 
-  private final SqliteStore store;
+  private final Store store;
   private final Map<NetworkId, RequestVerifier> verifiers;
   private final Function<NetworkId, Set<String>> schemes;
   private final Clock clock;
@@ -77,7 +77,7 @@ public final class KeysApi {
    *     recipient is resolved to the first of their accounts whose network declares the scheme
    */
   public KeysApi(
-      SqliteStore store, Map<NetworkId, RequestVerifier> verifiers, Map<NetworkId, Set<String>> schemes, Clock clock) {
+      Store store, Map<NetworkId, RequestVerifier> verifiers, Map<NetworkId, Set<String>> schemes, Clock clock) {
     this.store = store;
     this.verifiers = new TreeMap<>(java.util.Comparator.comparing(NetworkId::value));
     this.verifiers.putAll(verifiers);

@@ -56,7 +56,9 @@ public final class OneTimeCodes {
     String code = String.format("%06d", random.nextInt(1_000_000));
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT OR REPLACE INTO auth_codes(address, purpose, code_hash, failures, expires_at) VALUES (?,?,?,0,?)")) {
+            "INSERT INTO auth_codes(address, purpose, code_hash, failures, expires_at) VALUES (?,?,?,0,?)"
+                + " ON CONFLICT(address) DO UPDATE SET purpose = excluded.purpose, code_hash = excluded.code_hash,"
+                + " failures = 0, expires_at = excluded.expires_at")) {
       ps.setString(1, address.value());
       ps.setString(2, purpose.value());
       ps.setBytes(3, hash(address, code));

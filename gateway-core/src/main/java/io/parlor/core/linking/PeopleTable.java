@@ -64,7 +64,7 @@ public final class PeopleTable {
     try (PreparedStatement ps =
         c.prepareStatement(
             blocked
-                ? "INSERT OR IGNORE INTO blocks(person_id, address) VALUES (?,?)"
+                ? "INSERT INTO blocks(person_id, address) VALUES (?,?) ON CONFLICT DO NOTHING"
                 : "DELETE FROM blocks WHERE person_id = ? AND address = ?")) {
       ps.setString(1, personId);
       ps.setString(2, address);
@@ -238,17 +238,21 @@ public final class PeopleTable {
     }
     for (String sql :
         new String[] {
-          "DELETE FROM relay_handles WHERE represents = ?1 OR viewer = ?1",
-          "DELETE FROM pool_numbers WHERE represents = ?1 OR viewer = ?1",
-          "DELETE FROM message_refs WHERE represents = ?1 OR viewer = ?1",
-          "DELETE FROM recent_conversations WHERE represents = ?1 OR viewer = ?1",
-          "DELETE FROM media_links WHERE sender = ?1",
-          "DELETE FROM threads WHERE substr(key, 1, length(?1) + 1) = ?1 || ' '"
-              + " OR substr(key, -length(?1) - 1) = ' ' || ?1"
+          "DELETE FROM relay_handles WHERE represents = ? OR viewer = ?",
+          "DELETE FROM pool_numbers WHERE represents = ? OR viewer = ?",
+          "DELETE FROM message_refs WHERE represents = ? OR viewer = ?",
+          "DELETE FROM recent_conversations WHERE represents = ? OR viewer = ?",
+          "DELETE FROM media_links WHERE sender = ?",
+          // a thread's key is its two party keys, sorted, with a space between
+          "DELETE FROM threads WHERE substr(key, 1, length(?) + 1) = ? || ' '"
+              + " OR substr(key, length(key) - length(?)) = ' ' || ?"
         }) {
+      int params = (int) sql.chars().filter(ch -> ch == '?').count();
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         for (String k : keys) {
-          ps.setString(1, k);
+          for (int i = 1; i <= params; i++) {
+            ps.setString(i, k);
+          }
           ps.addBatch();
         }
         ps.executeBatch();

@@ -13,7 +13,7 @@ import io.parlor.core.http.Responses;
 import io.parlor.core.http.StreamingRoute;
 import io.parlor.core.metrics.MetricNames;
 import io.parlor.core.routing.NetworkRegistry;
-import io.parlor.core.store.SqliteStore;
+import io.parlor.core.store.Store;
 import io.parlor.spi.MediaSource;
 import io.parlor.spi.http.HttpRequest;
 import java.time.Clock;
@@ -42,7 +42,7 @@ public final class MediaProxy implements StreamingRoute, AutoCloseable {
 
   /** Construction parameters. */
   public record Deps(
-      SqliteStore store, NetworkRegistry networks, GatewayConfig.Media config, Clock clock, MeterRegistry meters) {}
+      Store store, NetworkRegistry networks, GatewayConfig.Media config, Clock clock, MeterRegistry meters) {}
 
   private final Deps d;
   private final ExecutorService resolver;

@@ -75,8 +75,12 @@ public final class ReferenceTable {
   public static void record(Connection c, Leg leg, boolean platform) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT OR REPLACE INTO message_refs(gid, dest_network, dest_id, viewer, represents,"
-                + " source_network, source_id, at, platform, group_id) VALUES (?,?,?,?,?,?,?,?,?,?)")) {
+            "INSERT INTO message_refs(gid, dest_network, dest_id, viewer, represents,"
+                + " source_network, source_id, at, platform, group_id) VALUES (?,?,?,?,?,?,?,?,?,?)"
+                + " ON CONFLICT(gid) DO UPDATE SET dest_network = excluded.dest_network, dest_id = excluded.dest_id,"
+                + " viewer = excluded.viewer, represents = excluded.represents, source_network = excluded.source_network,"
+                + " source_id = excluded.source_id, at = excluded.at, read_at = NULL, platform = excluded.platform,"
+                + " group_id = excluded.group_id")) {
       ps.setString(1, leg.gid());
       ps.setString(2, leg.network().value());
       ps.setString(3, leg.networkMessageId().equals(leg.gid()) ? null : leg.networkMessageId());

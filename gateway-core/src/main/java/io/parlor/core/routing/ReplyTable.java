@@ -119,7 +119,8 @@ public final class ReplyTable {
                 + " ON CONFLICT(network, viewer) DO UPDATE SET represents = excluded.represents, at = excluded.at"
                 // the same conversation again within a minute: nothing to write (its age only
                 // matters for expiry, counted in days)
-                + " WHERE represents <> excluded.represents OR excluded.at - at >= 60000")) {
+                + " WHERE recent_conversations.represents <> excluded.represents"
+                + " OR excluded.at - recent_conversations.at >= 60000")) {
       ps.setString(1, network.value());
       ps.setString(2, viewer.value());
       ps.setString(3, represents.value());

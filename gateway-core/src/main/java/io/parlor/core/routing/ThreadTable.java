@@ -38,8 +38,10 @@ public final class ThreadTable {
     try (PreparedStatement ps =
         c.prepareStatement(
             "INSERT INTO threads(key, e2ee, last_used_at) VALUES (?,?,?) ON CONFLICT(key) DO UPDATE SET"
-                + " e2ee = max(e2ee, excluded.e2ee), last_used_at = excluded.last_used_at"
-                + " WHERE excluded.e2ee > e2ee OR excluded.last_used_at - last_used_at > " + TOUCH_GRANULARITY_MS)) {
+                + " e2ee = CASE WHEN excluded.e2ee > threads.e2ee THEN excluded.e2ee ELSE threads.e2ee END,"
+                + " last_used_at = excluded.last_used_at"
+                + " WHERE excluded.e2ee > threads.e2ee"
+                + " OR excluded.last_used_at - threads.last_used_at > " + TOUCH_GRANULARITY_MS)) {
       ps.setString(1, key);
       ps.setInt(2, encrypted ? 1 : 0);
       ps.setLong(3, now.toEpochMilli());

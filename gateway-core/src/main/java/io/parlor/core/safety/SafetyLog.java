@@ -57,7 +57,8 @@ public final class SafetyLog {
     String r = pseudonym(c, recipient, now);
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT count(DISTINCT recipient), max(recipient = ?) FROM safety_events WHERE sender = ? AND at > ?")) {
+            "SELECT count(DISTINCT recipient), max(CASE WHEN recipient = ? THEN 1 ELSE 0 END) FROM safety_events"
+                + " WHERE sender = ? AND at > ?")) {
       ps.setString(1, r);
       ps.setString(2, s);
       ps.setLong(3, now.minus(Duration.ofHours(1)).toEpochMilli());
@@ -92,10 +93,11 @@ public final class SafetyLog {
         }
       }
     }
-    try (PreparedStatement ps = c.prepareStatement("DELETE FROM safety_events WHERE sender = ?1 OR recipient = ?1")) {
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM safety_events WHERE sender = ? OR recipient = ?")) {
       for (byte[] key : keys) {
         for (PartyKey p : parties) {
           ps.setString(1, pseudonym(key, p));
+          ps.setString(2, pseudonym(key, p));
           ps.addBatch();
         }
       }

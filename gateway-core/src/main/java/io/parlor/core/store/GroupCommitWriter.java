@@ -41,7 +41,14 @@ final class GroupCommitWriter implements AutoCloseable {
   private static final long FIRST_RETRY_MS = 100;
   private static final long MAX_RETRY_MS = 2_000;
 
-  private final Connection connection;
+  /** Opens a fresh writer connection after the last one broke (PostgreSQL); null for SQLite. */
+  interface Reopen {
+    Connection open() throws SQLException;
+  }
+
+  private Connection connection; // writer thread only, after construction
+  private final Reopen reopen;
+  private final Dialect dialect;
   private final StoreCaches caches;
   private final BlockingQueue<Task<?>> queue;
   private final int maxBatch;
@@ -63,10 +70,19 @@ final class GroupCommitWriter implements AutoCloseable {
   private long retryMs;
   private long faultSince;
   private int failedAttempts;
+  private long lastCheck = System.nanoTime();
+  private static final long CHECK_IDLE_NS = TimeUnit.SECONDS.toNanos(1);
 
   GroupCommitWriter(
       Connection connection, StoreCaches caches, int queueCapacity, int maxBatch, MeterRegistry meters) {
+    this(connection, null, caches, queueCapacity, maxBatch, meters);
+  }
+
+  GroupCommitWriter(
+      Connection connection, Reopen reopen, StoreCaches caches, int queueCapacity, int maxBatch, MeterRegistry meters) {
     this.connection = connection;
+    this.reopen = reopen;
+    this.dialect = caches.dialect();
     this.caches = caches;
     this.queue = new ArrayBlockingQueue<>(queueCapacity);
     this.maxBatch = maxBatch;
@@ -125,6 +141,13 @@ final class GroupCommitWriter implements AutoCloseable {
         if (first == null) {
           if (!healthy && running && System.nanoTime() - retryAt >= 0) {
             probe(); // nothing to write, but readiness waits on a write that succeeds
+          } else if (healthy && running && reopen != null && System.nanoTime() - lastCheck > CHECK_IDLE_NS) {
+            // a database server can go away while nothing is written: readiness should say so
+            // before the next message finds out
+            lastCheck = System.nanoTime();
+            if (!valid(connection)) {
+              probe();
+            }
           }
           continue;
         }
@@ -170,17 +193,13 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
-  /** A write that touches the disk (page 1 of the file): succeeds only when the store can write. */
+  /**
+   * A write that reaches the disk (SQLite: page 1 of the file; PostgreSQL: the schema version's
+   * row): succeeds only when the store can write.
+   */
   private void probe() {
     Task<Object> t = new Task<>(c -> {
-      int version;
-      try (java.sql.PreparedStatement ps = c.prepareStatement("PRAGMA user_version");
-          java.sql.ResultSet rs = ps.executeQuery()) {
-        version = rs.next() ? rs.getInt(1) : 0;
-      }
-      try (Statement st = c.createStatement()) {
-        st.execute("PRAGMA user_version = " + version);
-      }
+      Schema.rewriteVersion(c, dialect);
       return null;
     }, new CompletableFuture<>(), false);
     runBatch(List.of(t));
@@ -193,8 +212,9 @@ final class GroupCommitWriter implements AutoCloseable {
   }
 
   /**
-   * Whether a failure is the store's (disk full, I/O error, read-only, locked, out of memory)
-   * rather than the unit of work's own (a constraint, a bug): then no unit of the batch can commit.
+   * Whether a failure is the store's (disk full, I/O error, read-only, locked, out of memory, the
+   * database unreachable or shutting down) rather than the unit of work's own (a constraint, a
+   * bug): then no unit of the batch can commit.
    */
   static boolean storeFault(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
@@ -204,6 +224,18 @@ final class GroupCommitWriter implements AutoCloseable {
           case 5, 6, 7, 8, 10, 11, 13, 14, 15, 26 -> true; // BUSY LOCKED NOMEM READONLY IOERR CORRUPT FULL CANTOPEN PROTOCOL NOTADB
           default -> false;
         };
+      }
+      if (t instanceof java.sql.SQLTransientConnectionException
+          || t instanceof java.sql.SQLNonTransientConnectionException) {
+        return true; // e.g. the pool found no live connection in time
+      }
+      if (t instanceof SQLException sql && sql.getSQLState() != null) {
+        String state = sql.getSQLState();
+        // PostgreSQL: 08 connection, 53 insufficient resources (disk full, out of memory, too many
+        // connections), 57P operator intervention (shutdown, starting up), 58 system (I/O),
+        // 25006 a read-only transaction (a standby, or default_transaction_read_only)
+        return state.startsWith("08") || state.startsWith("53") || state.startsWith("57P")
+            || state.startsWith("58") || state.equals("25006");
       }
     }
     return false;
@@ -246,6 +278,29 @@ final class GroupCommitWriter implements AutoCloseable {
     if (connection instanceof StatementCache.Resettable r) {
       r.resetStatements();
     }
+    if (reopen != null && !valid(connection)) {
+      // the database went away (restart, failover, a dropped socket): the next attempt goes on a
+      // new connection; until one opens, attempts fail and back off as for any fault
+      try {
+        Connection fresh = reopen.open();
+        try {
+          connection.close();
+        } catch (SQLException alreadyGone) {
+          log.debug("closing the broken writer connection: {}", alreadyGone.getMessage());
+        }
+        connection = fresh;
+      } catch (SQLException | RuntimeException e) {
+        log.debug("no new writer connection yet: {}", e.getMessage());
+      }
+    }
+  }
+
+  private static boolean valid(Connection c) {
+    try {
+      return c.isValid(2);
+    } catch (SQLException e) {
+      return false;
+    }
   }
 
   private void runBatch(List<Task<?>> batch) {
@@ -255,7 +310,7 @@ final class GroupCommitWriter implements AutoCloseable {
     try {
       // explicit transaction control: nothing stays open between batches, and IMMEDIATE takes
       // the write lock up front instead of upgrading a read lock half-way
-      exec("BEGIN IMMEDIATE");
+      exec(dialect.begin());
       for (int i = 0; i < batch.size(); i++) {
         exec("SAVEPOINT unit");
         try {

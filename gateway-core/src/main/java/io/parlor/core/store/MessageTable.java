@@ -222,7 +222,8 @@ public final class MessageTable {
     try (PreparedStatement ps =
         c.prepareStatement(
             "DELETE FROM dedupe WHERE seen_at < ? AND NOT EXISTS (SELECT 1 FROM messages m"
-                + " WHERE m.gid >= 'g-' || printf('%012x', dedupe.seen_at) AND m.gid < 'g-' || printf('%012x', dedupe.seen_at + 1)"
+                + " WHERE m.gid >= 'g-' || " + Dialect.of(c).hex12("dedupe.seen_at")
+                + " AND m.gid < 'g-' || " + Dialect.of(c).hex12("dedupe.seen_at + 1")
                 + " AND m.source_network = dedupe.source_network AND m.source_id = dedupe.source_id)")) {
       ps.setLong(1, before.toEpochMilli());
       return ps.executeUpdate();

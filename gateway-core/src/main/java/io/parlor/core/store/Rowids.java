@@ -6,7 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 
 /**
- * The rowid of the connection's last INSERT. The store's connections are opened without the
+ * The generated id of the connection's last INSERT (SQLite: its rowid; PostgreSQL: its identity). The store's connections are opened without the
  * driver's generated-keys support, which ran a newly compiled query after every INSERT; this reads
  * the same value through a prepared statement the connection caches.
  */
@@ -14,10 +14,10 @@ final class Rowids {
   private Rowids() {}
 
   static long last(Connection c) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT last_insert_rowid()");
+    try (PreparedStatement ps = c.prepareStatement(Dialect.of(c).lastInsertId());
         ResultSet rs = ps.executeQuery()) {
       if (!rs.next()) {
-        throw new SQLException("last_insert_rowid() returned no row");
+        throw new SQLException("the last insert's id: no row");
       }
       return rs.getLong(1);
     }

@@ -8,11 +8,34 @@ import java.sql.Statement;
  *
  * <p>{@link #create} makes the tables as the first released schema had them (version 0); the
  * numbered {@link #MIGRATIONS} then bring any store — new, or written by an older build — to
- * the current version, recorded in {@code PRAGMA user_version}. A migration runs once, in the
- * same transaction as its version bump; a store newer than this build is refused.
+ * the current version, recorded in {@code PRAGMA user_version} (SQLite) or the one row of
+ * {@code parlor_schema} (PostgreSQL). A migration runs once, in the same transaction as its
+ * version bump; a store newer than this build is refused.
+ *
+ * <p>The SQL is written once, for SQLite, and {@link Dialect#ddl translated} for PostgreSQL.
+ * Statements that move the data of an old SQLite store ({@link #sqliteOnly}) have nothing to move
+ * on PostgreSQL, whose stores start at a version that already has the new shape. On PostgreSQL
+ * the whole upgrade is one transaction (its DDL is transactional) under an advisory lock, so
+ * nodes starting together on one database migrate it once.
  */
 final class Schema {
   private Schema() {}
+
+  /** Marks a data move only SQLite stores need (they may hold rows of an older shape). */
+  private static final String SQLITE_ONLY = "/* sqlite only */ ";
+
+  private static String sqliteOnly(String sql) {
+    return SQLITE_ONLY + sql;
+  }
+
+  /** Any advisory lock number will do, as long as every node takes the same. */
+  private static final long MIGRATION_LOCK = 0x7061726c6f72L; // "parlor"
+
+  /** Runs schema SQL written for SQLite in the store's dialect. */
+  @FunctionalInterface
+  private interface Exec {
+    void execute(String sql) throws SQLException;
+  }
 
   /** Each migration's statements; migration {@code i} brings version {@code i} to {@code i + 1}. */
   private static final String[][] MIGRATIONS = {
@@ -50,11 +73,11 @@ final class Schema {
       "CREATE INDEX message_refs_viewer ON message_refs(viewer, at) WHERE platform = 1",
       // version 0's delivery_refs (reply context of single-identity networks) moves over, under
       // gateway ids of its delivery time, which its dedupe keys now carry
-      "INSERT INTO message_refs(gid, dest_network, dest_id, viewer, represents, source_network, source_id, at, platform)"
+      sqliteOnly("INSERT INTO message_refs(gid, dest_network, dest_id, viewer, represents, source_network, source_id, at, platform)"
           + " SELECT 'g-' || printf('%012x', at) || lower(hex(randomblob(10))), network, network_message_id,"
-          + " viewer, represents, source_network, source_id, at, 1 FROM delivery_refs",
-      "INSERT OR REPLACE INTO dedupe(source_network, source_id, seen_at)"
-          + " SELECT source_network, source_id, at FROM message_refs",
+          + " viewer, represents, source_network, source_id, at, 1 FROM delivery_refs"),
+      sqliteOnly("INSERT OR REPLACE INTO dedupe(source_network, source_id, seen_at)"
+          + " SELECT source_network, source_id, at FROM message_refs"),
       "DROP TABLE delivery_refs",
       // replies from any linked account: a person's most recent conversation on any network
       "CREATE INDEX recent_viewer ON recent_conversations(viewer, at)",
@@ -118,14 +141,19 @@ final class Schema {
   static final int VERSION = MIGRATIONS.length;
 
   /** Creates missing tables, then applies every migration the store has not had yet. */
-  static void createAndMigrate(java.sql.Connection c) throws SQLException {
+  static void createAndMigrate(java.sql.Connection c, Dialect dialect) throws SQLException {
+    if (dialect == Dialect.POSTGRES) {
+      createAndMigratePostgres(c);
+      return;
+    }
     int version;
     try (Statement st = c.createStatement()) {
       try (java.sql.ResultSet rs = st.executeQuery("PRAGMA user_version")) {
         version = rs.next() ? rs.getInt(1) : 0;
       }
       if (version == 0) {
-        create(st); // a later version has every table of version 0 (or dropped it on purpose)
+        // a later version has every table of version 0 (or dropped it on purpose)
+        create(st::execute, Dialect.SQLITE, st);
       }
     }
     if (version > VERSION) {
@@ -151,8 +179,74 @@ final class Schema {
     }
   }
 
+  /**
+   * PostgreSQL: everything in one transaction under an advisory lock (a second node starting at
+   * the same time waits, then finds the schema current).
+   */
+  private static void createAndMigratePostgres(java.sql.Connection c) throws SQLException {
+    boolean auto = c.getAutoCommit();
+    c.setAutoCommit(false);
+    try (Statement st = c.createStatement()) {
+      st.execute("SELECT pg_advisory_xact_lock(" + MIGRATION_LOCK + ")");
+      st.execute("CREATE TABLE IF NOT EXISTS parlor_schema (version INTEGER NOT NULL)");
+      int version;
+      try (java.sql.ResultSet rs = st.executeQuery("SELECT version FROM parlor_schema")) {
+        version = rs.next() ? rs.getInt(1) : -1;
+      }
+      if (version < 0) {
+        st.execute("INSERT INTO parlor_schema(version) VALUES (0)");
+        version = 0;
+        create(sql -> st.execute(Dialect.POSTGRES.ddl(sql)), Dialect.POSTGRES, st);
+      }
+      if (version > VERSION) {
+        throw new SQLException(
+            "the store is at schema version " + version + ", newer than this build's " + VERSION
+                + ": run a newer build, or restore the database from before the upgrade");
+      }
+      for (int v = version; v < VERSION; v++) {
+        for (String sql : MIGRATIONS[v]) {
+          if (!sql.startsWith(SQLITE_ONLY)) {
+            try {
+              st.execute(Dialect.POSTGRES.ddl(sql));
+            } catch (SQLException e) {
+              throw new SQLException("schema migration " + (v + 1) + " failed: " + e.getMessage(), e);
+            }
+          }
+        }
+      }
+      st.execute("UPDATE parlor_schema SET version = " + VERSION);
+      c.commit();
+    } catch (SQLException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(auto);
+    }
+  }
+
+  /**
+   * Rewrites the schema version as it is: a write that reaches the disk (SQLite: page 1 of the
+   * file), which succeeds only when the store can write.
+   */
+  static void rewriteVersion(java.sql.Connection c, Dialect dialect) throws SQLException {
+    if (dialect == Dialect.POSTGRES) {
+      try (java.sql.PreparedStatement ps = c.prepareStatement("UPDATE parlor_schema SET version = version")) {
+        ps.executeUpdate();
+      }
+      return;
+    }
+    int version;
+    try (java.sql.PreparedStatement ps = c.prepareStatement("PRAGMA user_version");
+        java.sql.ResultSet rs = ps.executeQuery()) {
+      version = rs.next() ? rs.getInt(1) : 0;
+    }
+    try (Statement st = c.createStatement()) {
+      st.execute("PRAGMA user_version = " + version);
+    }
+  }
+
   /** The tables as schema version 0 had them. */
-  private static void create(Statement st) throws SQLException {
+  private static void create(Exec st, Dialect dialect, Statement raw) throws SQLException {
     // Queued messages. A row lives from acceptance until delivery, failure or expiry: then it is
     // deleted (secure_delete overwrites the freed pages).
     st.execute(
@@ -296,6 +390,6 @@ final class Schema {
             + " reason TEXT NOT NULL,"
             + " at INTEGER NOT NULL)");
     // public-key directory: append-only log of public keys (keys wiring)
-    io.parlor.core.keys.KeyLog.createSchema(st);
+    io.parlor.core.keys.KeyLog.createSchema(raw, dialect);
   }
 }

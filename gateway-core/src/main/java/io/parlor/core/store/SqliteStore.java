@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Thread-safe. No method blocks: work is queued and a future completes after commit.
  */
-public final class SqliteStore implements AutoCloseable {
+public final class SqliteStore implements Store {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SqliteStore.class);
 
   private final Path path;
@@ -73,8 +73,8 @@ public final class SqliteStore implements AutoCloseable {
         st.execute("PRAGMA journal_mode=WAL");
       }
       restrict(path);
-      Schema.createAndMigrate(w);
-      StoreCaches caches = new StoreCaches();
+      Schema.createAndMigrate(w, Dialect.SQLITE);
+      StoreCaches caches = new StoreCaches(Dialect.SQLITE);
       Connection r = StatementCache.wrap(connect(path), caches);
       GroupCommitWriter writer =
           new GroupCommitWriter(StatementCache.wrap(w, caches), caches, 10_000, maxBatch, meters);
@@ -147,12 +147,22 @@ public final class SqliteStore implements AutoCloseable {
     return path;
   }
 
-  /** Runs {@code work} in the next group commit; completes after the commit. */
+  @Override
+  public Dialect dialect() {
+    return Dialect.SQLITE;
+  }
+
+  @Override
+  public String describe() {
+    return path.toString();
+  }
+
+  @Override
   public <T> CompletableFuture<T> write(SqlWork<T> work) {
     return writer.submit(work);
   }
 
-  /** Runs {@code work} on the reader connection (sees committed data only). */
+  @Override
   public <T> CompletableFuture<T> read(SqlWork<T> work) {
     CompletableFuture<T> f = new CompletableFuture<>();
     try {
@@ -170,22 +180,23 @@ public final class SqliteStore implements AutoCloseable {
     return f;
   }
 
-  /** Whether the last commit succeeded and the writer runs. */
+  @Override
   public boolean writable() {
     return writer.healthy();
   }
 
-  /** Notes that rows were deleted, so the next {@link #checkpointIfDeleted} truncates the WAL. */
+  @Override
   public void noteDeletion() {
     deleted.set(true);
   }
 
-  /** Checkpoints (TRUNCATE) when rows were deleted since the last time. */
+  @Override
   public CompletableFuture<Void> checkpointIfDeleted() {
     return deleted.getAndSet(false) ? checkpoint() : CompletableFuture.completedFuture(null);
   }
 
   /** Truncates the write-ahead log so deleted rows leave no copy behind in it. */
+  @Override
   public CompletableFuture<Void> checkpoint() {
     return writer.submitAlone(
         c -> {

@@ -14,6 +14,16 @@ import java.util.function.Supplier;
  */
 public final class StoreCaches {
   private final Map<Class<?>, Object> caches = new ConcurrentHashMap<>();
+  private final Dialect dialect;
+
+  StoreCaches(Dialect dialect) {
+    this.dialect = dialect;
+  }
+
+  /** The SQL dialect of the store these caches belong to. */
+  Dialect dialect() {
+    return dialect;
+  }
 
   /** Told when a write transaction ended (on the writer thread, after commit or rollback). */
   public interface AfterTransaction {

@@ -286,7 +286,8 @@ public final class ConfigView {
     return v.get();
   }
 
-  private static String quote(String s) {
+  /** {@code s} in double quotes, as problems show a value. */
+  public static String quote(String s) {
     return "\"" + s + "\"";
   }
 

@@ -1,0 +1,47 @@
+package io.parlor.core.store;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The store's seam: every table is read and written through units of work ({@link SqlWork}) that
+ * one of two implementations runs — {@link SqliteStore}, the embedded default (one file on disk),
+ * or {@link PostgresStore} (a PostgreSQL database the operator runs). The tables' SQL is written
+ * once, in the subset both databases speak; where they differ the SQL asks its connection's
+ * {@link Dialect}.
+ *
+ * <p>Both implementations write through one {@link GroupCommitWriter} (many units of work per
+ * commit, futures completed after the commit) and read committed data on their own connections.
+ * Thread-safe. No method blocks: work is queued and a future completes after commit.
+ */
+public interface Store extends AutoCloseable {
+  /** Runs {@code work} in the next group commit; completes after the commit. */
+  <T> CompletableFuture<T> write(SqlWork<T> work);
+
+  /** Runs {@code work} on a reader connection (sees committed data only). */
+  <T> CompletableFuture<T> read(SqlWork<T> work);
+
+  /** Whether the last commit succeeded and the writer runs. */
+  boolean writable();
+
+  /** Notes that rows were deleted, so the next {@link #checkpointIfDeleted} can clear their traces. */
+  void noteDeletion();
+
+  /** Runs {@link #checkpoint} when rows were deleted since the last time. */
+  CompletableFuture<Void> checkpointIfDeleted();
+
+  /**
+   * Leaves no copy of deleted rows in the store's logs where the store can see to it: SQLite
+   * truncates its write-ahead log; PostgreSQL's WAL and dead tuples are the server's (see
+   * docs/scaling.md), so there it does nothing.
+   */
+  CompletableFuture<Void> checkpoint();
+
+  /** The SQL dialect of this store's connections. */
+  Dialect dialect();
+
+  /** Where the store is, for logs and the admin status: a file path or a JDBC URL without secrets. */
+  String describe();
+
+  @Override
+  void close();
+}
