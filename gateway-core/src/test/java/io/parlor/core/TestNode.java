@@ -62,7 +62,8 @@ final class TestNode implements AutoCloseable {
     }
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^store:\\n  path: (.*)$").matcher(yaml);
     if (!m.find()) {
-      return yaml;
+      throw new AssertionError("the store suite runs on PostgreSQL, but this node's config has no"
+          + " `store:` / `  path:` lines to replace: it would run on SQLite");
     }
     String url = DATABASES.computeIfAbsent(m.group(1).trim(),
         f -> io.parlor.core.store.PostgresServer.shared().newDatabase());

@@ -38,7 +38,9 @@ final class Logging {
     root.addAppender(appender);
     ctx.getLogger("io.netty").setLevel(Level.WARN);
     ctx.getLogger("org.sqlite").setLevel(Level.WARN);
-    ctx.getLogger("com.zaxxer.hikari").setLevel(Level.WARN); // the pool starting and stopping
+    // the pool starting and stopping, and one WARN per connection a database outage breaks (the
+    // store logs the outage once, ERROR, and its end, INFO)
+    ctx.getLogger("com.zaxxer.hikari").setLevel(Level.ERROR);
     ctx.getLogger("org.postgresql").setLevel(Level.WARN);
     // jsmpp logs whole PDUs (numbers and text) at debug and quotes field values in errors
     ctx.getLogger("org.jsmpp").setLevel(Level.OFF);
