@@ -109,6 +109,22 @@ class PostgresOutageIT {
   }
 
   @Test
+  void anIdleNodeIsNotReadyWhileTheDatabaseIsDownAndReadyWhenItReturns() throws Exception {
+    TestNode.await("ready", Duration.ofSeconds(10), this::ready);
+    Thread.sleep(300); // nothing in flight: the admin write above has long been committed
+    server.kill();
+    long down = System.nanoTime();
+    TestNode.await("not ready, with nothing sent", Duration.ofSeconds(5), () -> !ready());
+    double noticed = (System.nanoTime() - down) / 1e9;
+    server.restart();
+    TestNode.await("ready again", Duration.ofSeconds(20), this::ready);
+    assertEquals(202, send("after").statusCode());
+    TestNode.await("delivered", WAIT, () -> deliveredTexts().containsKey("hello after"));
+    Figures.record("postgres-idle-outage", String.format(java.util.Locale.ROOT,
+        "an idle node noticed the database gone in %.1f s (readiness 503 with nothing sent)", noticed));
+  }
+
+  @Test
   void aDatabaseOutageIsRefusedWith503AndTheNodeRecoversByItselfWhenTheDatabaseReturns() throws Exception {
     List<String> accepted = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
