@@ -111,11 +111,16 @@ class PostgresOutageIT {
   @Test
   void anIdleNodeIsNotReadyWhileTheDatabaseIsDownAndReadyWhenItReturns() throws Exception {
     TestNode.await("ready", Duration.ofSeconds(10), this::ready);
-    Thread.sleep(300); // nothing in flight: the admin write above has long been committed
+    // nothing in flight: the admin write above is committed, and the first housekeeping round
+    // (1 s after start, then every minute) is over — no write is due for a minute
+    Thread.sleep(2_500);
     server.kill();
     long down = System.nanoTime();
     TestNode.await("not ready, with nothing sent", Duration.ofSeconds(5), () -> !ready());
     double noticed = (System.nanoTime() - down) / 1e9;
+    // the idle writer checks its connection each second; without that check only some later
+    // write would notice
+    assertTrue(noticed < 2.5, "noticed within a check or two: " + noticed + " s");
     server.restart();
     TestNode.await("ready again", Duration.ofSeconds(20), this::ready);
     assertEquals(202, send("after").statusCode());

@@ -278,9 +278,16 @@ final class GroupCommitWriter implements AutoCloseable {
     if (connection instanceof StatementCache.Resettable r) {
       r.resetStatements();
     }
+  }
+
+  /**
+   * After a fault: when the connection itself is broken (the database restarted, failed over,
+   * dropped the socket), opens a new one for the next attempt; until one opens, attempts fail and
+   * back off as for any fault. Called after the batch's callers were answered: opening may wait
+   * for the pool's connection timeout.
+   */
+  private void reconnectIfBroken() {
     if (reopen != null && !valid(connection)) {
-      // the database went away (restart, failover, a dropped socket): the next attempt goes on a
-      // new connection; until one opens, attempts fail and back off as for any fault
       try {
         Connection fresh = reopen.open();
         try {
@@ -342,6 +349,7 @@ final class GroupCommitWriter implements AutoCloseable {
           t.future.completeExceptionally(err);
         }
       });
+      reconnectIfBroken();
       return;
     }
     batchSizes.record(batch.size());
