@@ -43,6 +43,7 @@ import org.HdrHistogram.Recorder;
  * bench/run 64 60 30            # connections, warm-up seconds, measured seconds
  * JAVA_OPTS=-Dbench.content=variants bench/run
  * JAVA_OPTS=-Dbench.content=groups bench/run    # one-to-one deliveries vs a 32-member group's legs
+ * bench/with-postgres 32 30 20  # the same node on SQLite, then on PostgreSQL (-Dbench.content=stores)
  * bench/compare REF             # this build against REF's, text, alternated (see the script)
  * </pre>
  */
@@ -63,7 +64,18 @@ public final class ThroughputBench {
     System.out.printf("Parlor end-to-end benchmark: %d connections, %d s warm-up, %d s measured, %d cores%n",
         connections, warmup, measured, Runtime.getRuntime().availableProcessors());
     List<Result> results = new ArrayList<>();
-    if ("groups".equals(System.getProperty("bench.content"))) {
+    if ("stores".equals(System.getProperty("bench.content"))) {
+      // one node on each store, same settings, same run: SQLite (the default) first
+      String url = System.getProperty("bench.pg.url");
+      if (url == null) {
+        throw new IllegalStateException("-Dbench.pg.url=jdbc:postgresql://… (bench/with-postgres starts a server and sets it)");
+      }
+      results.add(run("SQLite, one node (maxBatch 256)", 256, connections, warmup, measured, Kind.TEXT));
+      storeOverride = String.join("\n", "store:", "  type: postgres", "  url: " + url,
+          "  user: " + System.getProperty("bench.pg.user", "parlor"),
+          "  password: " + System.getProperty("bench.pg.password", ""));
+      results.add(run("PostgreSQL, one node (maxBatch 256)", 256, connections, warmup, measured, Kind.TEXT));
+    } else if ("groups".equals(System.getProperty("bench.content"))) {
       // one-to-one deliveries against a 32-member group's legs, same node settings, same run
       results.add(run("one-to-one text (maxBatch 256)", 256, connections, warmup, measured, Kind.TEXT));
       results.add(run("32-member group: legs (maxBatch 256)", 256, connections, warmup, measured, Kind.GROUP));
@@ -195,6 +207,9 @@ public final class ThroughputBench {
     }
   }
 
+  /** The config's store section instead of a SQLite file in the run's directory. */
+  private static String storeOverride;
+
   private static Result run(String name, int maxBatch, int connections, int warmup, int measured, Kind kind)
       throws Exception {
     Path dir = Files.createTempDirectory("parlor-bench");
@@ -215,7 +230,7 @@ public final class ThroughputBench {
     Path file = dir.resolve("bench.yaml");
     Files.writeString(file, String.join("\n",
         "http:", "  port: 0",
-        "store:", "  path: " + dir.resolve("bench.db"),
+        storeOverride != null ? storeOverride : "store:\n  path: " + dir.resolve("bench.db"),
         "delivery:", "  maxBatch: " + maxBatch,
         "users:", "  codesPerClient: 1000",
         "networks:",
