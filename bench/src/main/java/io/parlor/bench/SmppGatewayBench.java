@@ -421,7 +421,7 @@ public final class SmppGatewayBench {
         t.join(5000);
       }
       Histogram h = recorder.getIntervalHistogram();
-      int depthAtStop = node.queueDepth();
+      long depthAtStop = node.queueDepth();
       long drainStart = System.nanoTime();
       long drainUntil = drainStart + Duration.ofSeconds(120).toNanos();
       while (node.queueDepth() > 0 && System.nanoTime() < drainUntil) {
