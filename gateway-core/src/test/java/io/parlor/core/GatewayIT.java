@@ -268,6 +268,8 @@ class GatewayIT {
     assertEquals(0, node.gateway.queueDepth());
     JsonNode attempts = TestNode.json(node.admin("GET", "/status", null).body());
     assertEquals(0, attempts.get("queueDepth").asInt());
+    // the store suite's second run is on PostgreSQL indeed
+    assertEquals(TestNode.onPostgres() ? "postgres" : "sqlite", attempts.path("store").asText());
   }
 
   @Test

@@ -207,6 +207,7 @@ public final class AdminApi {
     ObjectNode root = Json.object();
     root.put("queueDepth", d.scheduler().depth());
     root.put("storeWritable", d.store().writable());
+    root.put("store", d.store().dialect().toString()); // sqlite or postgres
     ArrayNode nets = root.putArray("networks");
     for (Network n : d.networks().all()) {
       ObjectNode o = nets.addObject();
