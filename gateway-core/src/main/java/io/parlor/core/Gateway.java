@@ -70,6 +70,7 @@ public final class Gateway implements AutoCloseable {
 
   private final GatewayConfig config;
   private final Store store;
+  private final io.parlor.core.store.PayloadCipher cipher; // null: payloads stored as they are
   private final NetworkRegistry networks;
   private final DeliveryScheduler scheduler;
   private final StatusDispatcher statuses;
@@ -87,6 +88,7 @@ public final class Gateway implements AutoCloseable {
   private Gateway(Builder b) {
     this.config = b.config;
     this.store = b.store;
+    this.cipher = b.cipher;
     this.networks = b.networks;
     this.scheduler = b.scheduler;
     this.statuses = b.statuses;
@@ -105,6 +107,7 @@ public final class Gateway implements AutoCloseable {
   private static final class Builder {
     GatewayConfig config;
     Store store;
+    io.parlor.core.store.PayloadCipher cipher;
     NetworkRegistry networks;
     DeliveryScheduler scheduler;
     StatusDispatcher statuses;
@@ -180,10 +183,13 @@ public final class Gateway implements AutoCloseable {
     b.meters.config().commonTags("node", config.nodeId());
     SecureRandom random = new SecureRandom();
     GatewayConfig.StoreSettings ss = config.store();
+    io.parlor.core.store.PayloadCipher cipher = ss.encryptionKey()
+        .map(k -> new io.parlor.core.store.PayloadCipher(k, ss.keyEpoch())).orElse(null);
+    b.cipher = cipher;
     b.store = ss.postgres()
         ? io.parlor.core.store.PostgresStore.open(
-            ss.url(), ss.user(), ss.password(), ss.poolSize(), config.delivery().maxBatch(), b.meters)
-        : io.parlor.core.store.SqliteStore.open(ss.path(), config.delivery().maxBatch(), b.meters);
+            ss.url(), ss.user(), ss.password(), ss.poolSize(), config.delivery().maxBatch(), b.meters, cipher)
+        : io.parlor.core.store.SqliteStore.open(ss.path(), config.delivery().maxBatch(), b.meters, cipher);
     RelayTable relays = new RelayTable(random);
 
     // Adapters need the ingress sink, the ingress needs the registry: wire through a holder.
@@ -413,7 +419,9 @@ public final class Gateway implements AutoCloseable {
                         c, clock.instant().minus(io.parlor.core.groups.GroupTable.INVITATION_TTL),
                         clock.instant().minus(config.metadataRetention()), clock.instant())
                     + io.parlor.core.groups.GroupTable.forgetOldAnswers(c, clock.instant().minus(config.metadataRetention()))
-                    + safety.purge(c, clock.instant()))
+                    + safety.purge(c, clock.instant())
+                    // the keys of epochs whose messages are all gone: what is left of them is unreadable
+                    + (cipher == null ? 0 : cipher.shred(c, clock.instant())))
         .thenCompose(n -> store.checkpoint())
         .exceptionally(
             e -> {

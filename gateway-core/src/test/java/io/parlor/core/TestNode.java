@@ -67,7 +67,9 @@ final class TestNode implements AutoCloseable {
     }
     String url = DATABASES.computeIfAbsent(m.group(1).trim(),
         f -> io.parlor.core.store.PostgresServer.shared().newDatabase());
-    return yaml.substring(0, m.start()) + io.parlor.core.store.PostgresServer.storeYaml(url) + yaml.substring(m.end());
+    boolean ownKey = yaml.contains("\n  encryptionKey:");
+    return yaml.substring(0, m.start()) + io.parlor.core.store.PostgresServer.storeYaml(url, !ownKey)
+        + yaml.substring(m.end());
   }
 
   /** A connection to the store a node's config names as {@code store: path: file}, on either store. */

@@ -326,8 +326,30 @@ public final class ConfigLoader {
       // a relative path in a config is the config file's business: resolved from its directory
       path = baseDir.resolve(store.string("path", "./data/parlor.db")).normalize();
     }
+    // crypto-shredding: 32 random bytes in base64, kept outside the store (the environment)
+    Optional<byte[]> encryptionKey = Optional.empty();
+    Optional<String> key = store.optSecret("encryptionKey");
+    String keyHint = "32 random bytes in base64 (e.g. `openssl rand -base64 32`), kept outside the"
+        + " database, e.g. ${PARLOR_STORE_KEY}";
+    if (key.isPresent()) {
+      byte[] raw = null;
+      try {
+        raw = java.util.Base64.getDecoder().decode(key.get().strip());
+      } catch (IllegalArgumentException notBase64) {
+        // reported below
+      }
+      if (raw == null || raw.length != 32) {
+        store.problem("encryptionKey", "(not shown)", keyHint);
+      } else {
+        encryptionKey = Optional.of(raw);
+      }
+    } else if (type.equals("postgres")) {
+      // PostgreSQL keeps deleted rows (dead tuples, WAL): only sealed payloads may go there
+      store.problem("encryptionKey", "(missing)", "required with type postgres: " + keyHint);
+    }
+    Duration keyEpoch = store.duration("keyEpoch", Duration.ofHours(1), Duration.ofSeconds(1), Duration.ofDays(1));
     store.reportUnknownKeys();
-    return new GatewayConfig.StoreSettings(type, path, url, user, password, poolSize);
+    return new GatewayConfig.StoreSettings(type, path, url, user, password, poolSize, encryptionKey, keyEpoch);
   }
 
   /**

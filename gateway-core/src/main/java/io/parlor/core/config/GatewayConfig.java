@@ -59,9 +59,13 @@ public record GatewayConfig(
    * @param user the database role (postgres only; the driver's default when empty)
    * @param password its password (postgres only)
    * @param poolSize most connections the node opens to PostgreSQL
+   * @param encryptionKey the master key (32 bytes) queued messages' payloads are sealed under, by
+   *     way of short-lived epoch keys; required on PostgreSQL
+   * @param keyEpoch how long one epoch key seals newly accepted messages
    */
   public record StoreSettings(
-      String type, Path path, String url, Optional<String> user, Optional<String> password, int poolSize) {
+      String type, Path path, String url, Optional<String> user, Optional<String> password, int poolSize,
+      Optional<byte[]> encryptionKey, Duration keyEpoch) {
     public boolean postgres() {
       return type.equals("postgres");
     }

@@ -17,7 +17,7 @@ import java.util.List;
 /** SQL for queued messages and dedupe keys. Called on a store connection; not thread-safe. */
 public final class MessageTable {
   private static final String SELECT =
-      "SELECT seq, gid, source_network, source_id, conversation, sender, recipient, envelope, deadline, refs"
+      "SELECT seq, gid, source_network, source_id, conversation, sender, recipient, envelope, deadline, refs, epoch"
           + " FROM messages";
 
   private MessageTable() {}
@@ -57,17 +57,30 @@ public final class MessageTable {
     try (PreparedStatement ps =
         c.prepareStatement(
             "INSERT INTO messages(gid, source_network, source_id, conversation, sender, recipient,"
-                + " envelope, deadline, created_at, refs) VALUES (?,?,?,?,?,?,?,?,?,?)")) {
+                + " envelope, deadline, created_at, refs, epoch) VALUES (?,?,?,?,?,?,?,?,?,?,?)")) {
       ps.setString(1, m.gid());
       ps.setString(2, m.sourceNetwork().value());
       ps.setString(3, m.sourceId().value());
       ps.setString(4, m.conversation());
       ps.setString(5, m.sender().value());
       ps.setString(6, m.recipient().value());
-      ps.setBytes(7, EnvelopeJson.writeStored(m.envelope()));
+      byte[] envelope = EnvelopeJson.writeStored(m.envelope());
+      String refs = m.refs().toJson();
+      PayloadCipher cipher = cipher(c);
+      if (cipher != null) {
+        // sealed under the epoch's key: the row, and every copy the database keeps of it, is
+        // ciphertext that nobody can open once the key is shredded
+        PayloadCipher.Sealed sealed = cipher.seal(c, m.gid(), envelope, refs, now);
+        ps.setBytes(7, sealed.bytes());
+        ps.setNull(10, java.sql.Types.VARCHAR);
+        ps.setLong(11, sealed.epoch());
+      } else {
+        ps.setBytes(7, envelope);
+        ps.setString(10, refs);
+        ps.setNull(11, java.sql.Types.BIGINT);
+      }
       ps.setLong(8, m.deadline().toEpochMilli());
       ps.setLong(9, now.toEpochMilli());
-      ps.setString(10, m.refs().toJson());
       ps.executeUpdate();
       return new StoredMessage(
           m.gid(), Rowids.last(c), m.sourceNetwork(), m.sourceId(), m.conversation(),
@@ -128,7 +141,7 @@ public final class MessageTable {
       ps.setString(3, network.value());
       ps.setString(4, id.value());
       List<StoredMessage> out = new ArrayList<>();
-      readRows(ps, out);
+      readRows(c, ps, out);
       return out;
     }
   }
@@ -150,7 +163,7 @@ public final class MessageTable {
       ps.setLong(1, afterSeq);
       ps.setLong(2, upToSeq);
       ps.setInt(3, limit);
-      readRows(ps, out);
+      readRows(c, ps, out);
     }
     return out;
   }
@@ -160,22 +173,40 @@ public final class MessageTable {
     List<StoredMessage> out = new ArrayList<>();
     try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE recipient = ? ORDER BY seq")) {
       ps.setString(1, recipient.value());
-      readRows(ps, out);
+      readRows(c, ps, out);
     }
     return out;
   }
 
-  private static void readRows(PreparedStatement ps, List<StoredMessage> out) throws SQLException {
+  /** The store's payload cipher, or null when payloads are stored as they are. */
+  private static PayloadCipher cipher(Connection c) {
+    StoreCaches caches = StoreCaches.of(c);
+    return caches == null ? null : caches.find(PayloadCipher.class);
+  }
+
+  private static void readRows(Connection c, PreparedStatement ps, List<StoredMessage> out) throws SQLException {
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
+        byte[] envelope = rs.getBytes(8);
+        String refs = rs.getString(10);
+        long epoch = rs.getLong(11);
+        if (!rs.wasNull()) {
+          PayloadCipher cipher = cipher(c);
+          if (cipher == null) {
+            throw new SQLException("message " + rs.getString(2) + " is sealed, and store.encryptionKey is not set");
+          }
+          PayloadCipher.Opened opened = cipher.open(c, rs.getString(2), epoch, envelope);
+          envelope = opened.envelope();
+          refs = opened.refs();
+        }
         // rows written before envelope v2 carry no "v" and no refs: read as version 1
-        Envelope e = EnvelopeJson.readStored(rs.getBytes(8));
+        Envelope e = EnvelopeJson.readStored(envelope);
         out.add(
             new StoredMessage(
                 rs.getString(2), rs.getLong(1), NetworkId.of(rs.getString(3)),
                 MessageId.of(rs.getString(4)), rs.getString(5), new PartyKey(rs.getString(6)),
                 new PartyKey(rs.getString(7)), e, Instant.ofEpochMilli(rs.getLong(9)),
-                MessageRefs.fromJson(rs.getString(10))));
+                MessageRefs.fromJson(refs)));
       }
     }
   }
@@ -199,7 +230,7 @@ public final class MessageTable {
       ps.setLong(2, upToSeq);
       ps.setLong(3, now.toEpochMilli());
       ps.setInt(4, limit);
-      readRows(ps, out);
+      readRows(c, ps, out);
     }
     return out;
   }

@@ -69,6 +69,12 @@ public final class PostgresStore implements Store {
    */
   public static PostgresStore open(
       String url, Optional<String> user, Optional<String> password, int poolSize, int maxBatch, MeterRegistry meters) {
+    return open(url, user, password, poolSize, maxBatch, meters, null);
+  }
+
+  /** As {@link #open}, sealing queued messages' payloads with {@code cipher} when it is not null. */
+  public static PostgresStore open(String url, Optional<String> user, Optional<String> password, int poolSize,
+      int maxBatch, MeterRegistry meters, PayloadCipher cipher) {
     String description = redact(url);
     Connection lock = null;
     HikariDataSource pool = null;
@@ -106,6 +112,10 @@ public final class PostgresStore implements Store {
       StoreCaches caches = new StoreCaches(Dialect.POSTGRES);
       Connection w = pool.getConnection();
       Schema.createAndMigrate(w, Dialect.POSTGRES);
+      if (cipher != null) {
+        cipher.check(w);
+        caches.get(PayloadCipher.class, () -> cipher);
+      }
       HikariDataSource p = pool;
       GroupCommitWriter writer =
           new GroupCommitWriter(

@@ -135,6 +135,14 @@ final class Schema {
       "ALTER TABLE groups ADD COLUMN invites_refused INTEGER NOT NULL DEFAULT 0",
       "ALTER TABLE groups ADD COLUMN invites_since INTEGER NOT NULL DEFAULT 0",
     },
+    // 4: crypto-shredding (store.encryptionKey): a queued message's payload sealed under its
+    // epoch's key (epoch null: stored as it is); epoch keys stored only wrapped by the master
+    // key, deleted once their messages are gone
+    {
+      "CREATE TABLE epoch_keys (epoch INTEGER PRIMARY KEY, wrapped BLOB NOT NULL)",
+      "ALTER TABLE messages ADD COLUMN epoch INTEGER",
+      "CREATE INDEX messages_epoch ON messages(epoch) WHERE epoch IS NOT NULL",
+    },
   };
 
   /** The schema version this build writes. */

@@ -51,6 +51,14 @@ public final class SqliteStore implements Store {
    * @param maxBatch most units of work in one commit
    */
   public static SqliteStore open(Path path, int maxBatch, MeterRegistry meters) {
+    return open(path, maxBatch, meters, null);
+  }
+
+  /**
+   * Opens (creating if needed) the database at {@code path}, sealing queued messages' payloads
+   * with {@code cipher} when it is not null.
+   */
+  public static SqliteStore open(Path path, int maxBatch, MeterRegistry meters, PayloadCipher cipher) {
     try {
       Path parent = path.toAbsolutePath().getParent();
       if (parent != null && !Files.isDirectory(parent)) {
@@ -75,6 +83,10 @@ public final class SqliteStore implements Store {
       restrict(path);
       Schema.createAndMigrate(w, Dialect.SQLITE);
       StoreCaches caches = new StoreCaches(Dialect.SQLITE);
+      if (cipher != null) {
+        cipher.check(w);
+        caches.get(PayloadCipher.class, () -> cipher);
+      }
       Connection r = StatementCache.wrap(connect(path), caches);
       GroupCommitWriter writer =
           new GroupCommitWriter(StatementCache.wrap(w, caches), caches, 10_000, maxBatch, meters);

@@ -42,6 +42,11 @@ public final class StoreCaches {
     }
   }
 
+  /** The cache of {@code type}, or null when there is none. */
+  public <T> T find(Class<T> type) {
+    return type.cast(caches.get(type));
+  }
+
   /** The cache of {@code type}, made by {@code create} on first use. */
   public <T> T get(Class<T> type, Supplier<T> create) {
     return type.cast(caches.computeIfAbsent(type, t -> create.get()));

@@ -16,10 +16,13 @@ import org.junit.jupiter.api.io.TempDir;
 class StoreConfigTest {
   @TempDir Path dir;
 
+  private static final String KEY = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+
   private ConfigLoader.Result load(String store) throws Exception {
     Path file = dir.resolve("parlor.yaml");
     Files.writeString(file, "store:\n" + store + "\n");
-    return new ConfigLoader(Map.of("DB_PASSWORD", "s3cret-from-env"), List.of(new WebhookAdapterProvider())).load(file);
+    return new ConfigLoader(Map.of("DB_PASSWORD", "s3cret-from-env", "STORE_KEY", KEY), List.of(new WebhookAdapterProvider()))
+        .load(file);
   }
 
   private static String problems(ConfigLoader.Result r) {
@@ -30,7 +33,7 @@ class StoreConfigTest {
   void postgresWithEveryKey() throws Exception {
     ConfigLoader.Result r = load(String.join("\n",
         "  type: postgres", "  url: jdbc:postgresql://db.internal:5432/parlor", "  user: parlor",
-        "  password: ${DB_PASSWORD}", "  poolSize: 20"));
+        "  password: ${DB_PASSWORD}", "  poolSize: 20", "  encryptionKey: ${STORE_KEY}", "  keyEpoch: PT30M"));
     assertTrue(r.ok(), problems(r));
     GatewayConfig.StoreSettings s = r.config().orElseThrow().store();
     assertTrue(s.postgres());
@@ -39,6 +42,8 @@ class StoreConfigTest {
     assertEquals("s3cret-from-env", s.password().orElseThrow());
     assertEquals(20, s.poolSize());
     assertFalse(s.toString().contains("s3cret"), s.toString());
+    assertEquals(32, s.encryptionKey().orElseThrow().length);
+    assertEquals(java.time.Duration.ofMinutes(30), s.keyEpoch());
   }
 
   @Test
@@ -53,6 +58,10 @@ class StoreConfigTest {
   void eachWrongKeyIsNamedAndThePasswordNeverShown() throws Exception {
     String[][] cases = {
       {"  type: postgres", "store.url", "a PostgreSQL JDBC URL"},
+      {"  type: postgres\n  url: jdbc:postgresql://db/parlor", "store.encryptionKey", "required with type postgres"},
+      {"  encryptionKey: aHVudGVyMg==", "store.encryptionKey", "32 random bytes in base64"},
+      {"  encryptionKey: hunter2!", "store.encryptionKey", "32 random bytes in base64"},
+      {"  keyEpoch: PT0.1S", "store.keyEpoch", ""},
       {"  type: postgres\n  url: postgresql://db/parlor", "store.url", "a PostgreSQL JDBC URL"},
       {"  type: postgres\n  url: jdbc:postgresql://db/parlor?user=p&password=hunter2", "store.url", "store.password"},
       {"  type: postgres\n  url: jdbc:postgresql://db/parlor\n  path: ./x.db", "store.path", "no path with type postgres"},

@@ -84,15 +84,24 @@ public final class PostgresServer {
     return DriverManager.getConnection(url(database), p);
   }
 
+  /** A master key for the tests' stores (never a real one). */
+  public static final String TEST_STORE_KEY = java.util.Base64.getEncoder().encodeToString(
+      "parlor-test-store-key-0123456789".getBytes(StandardCharsets.US_ASCII));
+
   /** The config lines of a node on {@code url} (under {@code store:}). */
   public static String storeYaml(String url) {
+    return storeYaml(url, true);
+  }
+
+  /** As {@link #storeYaml(String)}; without the encryption key when the caller's config has its own. */
+  public static String storeYaml(String url, boolean withKey) {
     return String.join("\n",
         "store:",
         "  type: postgres",
         "  url: " + url,
         "  user: " + USER,
         "  password: " + PASSWORD,
-        "  poolSize: 4");
+        "  poolSize: 4") + (withKey ? "\n  encryptionKey: " + TEST_STORE_KEY : "");
   }
 
   /** Stops the server at once (as a crash would), keeping its files. */

@@ -17,15 +17,15 @@ class PostgresStoreContractTest extends StoreContract {
   private String url;
 
   @Override
-  Store open() {
+  Store open(PayloadCipher cipher) {
     url = PostgresServer.shared().newDatabase();
-    return reopen();
+    return reopen(cipher);
   }
 
   @Override
-  Store reopen() {
+  Store reopen(PayloadCipher cipher) {
     return PostgresStore.open(url, Optional.of(PostgresServer.USER), Optional.of(PostgresServer.PASSWORD), 4, 64,
-        new SimpleMeterRegistry());
+        new SimpleMeterRegistry(), cipher);
   }
 
   @Override

@@ -12,13 +12,13 @@ class SqliteStoreContractTest extends StoreContract {
   @TempDir Path dir;
 
   @Override
-  Store open() {
-    return SqliteStore.open(dir.resolve("contract.db"), 64, new SimpleMeterRegistry());
+  Store open(PayloadCipher cipher) {
+    return SqliteStore.open(dir.resolve("contract.db"), 64, new SimpleMeterRegistry(), cipher);
   }
 
   @Override
-  Store reopen() {
-    return open();
+  Store reopen(PayloadCipher cipher) {
+    return open(cipher);
   }
 
   @Override

@@ -28,10 +28,80 @@ import org.junit.jupiter.api.Test;
  */
 abstract class StoreContract {
   /** A new, empty store. */
-  abstract Store open() throws Exception;
+  Store open() throws Exception {
+    return open(null);
+  }
+
+  /** A new, empty store sealing payloads with {@code cipher} (none when null). */
+  abstract Store open(PayloadCipher cipher) throws Exception;
 
   /** The same store again, after {@link Store#close}. */
-  abstract Store reopen() throws Exception;
+  Store reopen() throws Exception {
+    return reopen(null);
+  }
+
+  abstract Store reopen(PayloadCipher cipher) throws Exception;
+
+  private static final byte[] MASTER = "0123456789abcdef0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  private static long count(Store store, String table) throws Exception {
+    return get(store.read(c -> count(c, table)));
+  }
+
+  @Test
+  void sealedPayloadsOpenOnlyUnderTheirIdAndTheirEpochsKeyWhichIsShreddedWithItsLastMessage() throws Exception {
+    Instant t = Instant.parse("2026-12-04T10:00:00.500Z");
+    PayloadCipher cipher = new PayloadCipher(MASTER, java.time.Duration.ofSeconds(1));
+    byte[] body = "{\"text\":\"MARKER-7f3a\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    try (Store store = open(cipher)) {
+      PayloadCipher.Sealed sealed = get(store.write(c -> cipher.seal(c, "g-1", body, "[\"ref\"]", t)));
+      assertEquals(cipher.epochOf(t), sealed.epoch());
+      assertEquals(-1, new String(sealed.bytes(), java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("MARKER"));
+      PayloadCipher.Opened opened = get(store.read(c -> cipher.open(c, "g-1", sealed.epoch(), sealed.bytes())));
+      assertEquals(new String(body, java.nio.charset.StandardCharsets.UTF_8),
+          new String(opened.envelope(), java.nio.charset.StandardCharsets.UTF_8));
+      assertEquals("[\"ref\"]", opened.refs());
+      CompletionException swapped = assertThrows(CompletionException.class,
+          () -> store.read(c -> cipher.open(c, "g-2", sealed.epoch(), sealed.bytes())).join());
+      assertTrue(swapped.getCause().getCause().getMessage().contains("does not authenticate"), swapped.getCause().getCause().getMessage());
+      assertEquals(Long.valueOf(1), Long.valueOf(count(store, "epoch_keys")));
+      // a unit that stored the epoch's key is rolled back: the next message's unit stores it again
+      Instant t2 = t.plusSeconds(1);
+      CompletableFuture<Object> rolledBack = store.write(c -> {
+        cipher.seal(c, "g-3", body, null, t2);
+        throw new SQLException("the unit fails after sealing");
+      });
+      assertThrows(CompletionException.class, rolledBack::join);
+      PayloadCipher.Sealed second = get(store.write(c -> cipher.seal(c, "g-4", body, null, t2)));
+      PayloadCipher fresh = new PayloadCipher(MASTER, java.time.Duration.ofSeconds(1)); // no keys in memory
+      assertEquals(new String(body, java.nio.charset.StandardCharsets.UTF_8), new String(
+          get(store.read(c -> fresh.open(c, "g-4", second.epoch(), second.bytes()))).envelope(),
+          java.nio.charset.StandardCharsets.UTF_8), "the key of a message is stored with it");
+      // no message row names either epoch: each key goes once its epoch is over, not before
+      assertEquals(Integer.valueOf(1), get(store.write(c -> cipher.shred(c, t2))), "the first epoch's, not the current one's");
+      assertEquals(Long.valueOf(1), Long.valueOf(count(store, "epoch_keys")));
+      assertEquals(Integer.valueOf(1), get(store.write(c -> cipher.shred(c, t2.plusSeconds(1)))));
+      assertEquals(Long.valueOf(0), Long.valueOf(count(store, "epoch_keys")));
+      PayloadCipher later = new PayloadCipher(MASTER, java.time.Duration.ofSeconds(1)); // a restart, say
+      CompletionException gone = assertThrows(CompletionException.class,
+          () -> store.read(c -> later.open(c, "g-4", second.epoch(), second.bytes())).join());
+      assertTrue(gone.getCause().getCause().getMessage().contains("is gone"), gone.getCause().getCause().getMessage());
+    }
+  }
+
+  @Test
+  void aDifferentMasterKeyIsRefusedAtOpen() throws Exception {
+    PayloadCipher cipher = new PayloadCipher(MASTER, java.time.Duration.ofHours(1));
+    Store store = open(cipher);
+    get(store.write(c -> cipher.seal(c, "g-1", new byte[] {1}, null, Instant.now())));
+    store.close();
+    byte[] other = MASTER.clone();
+    other[0] ^= 1;
+    StoreException e = assertThrows(StoreException.class,
+        () -> reopen(new PayloadCipher(other, java.time.Duration.ofHours(1))));
+    assertTrue(e.getMessage().contains("store.encryptionKey does not open the store's keys"), e.getMessage());
+    reopen(new PayloadCipher(MASTER, java.time.Duration.ofHours(1))).close();
+  }
 
   /** Sets the stored schema version, behind the store's back. */
   abstract void setSchemaVersion(int version) throws Exception;

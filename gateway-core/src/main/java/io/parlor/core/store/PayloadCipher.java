@@ -1,0 +1,229 @@
+package io.parlor.core.store;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Crypto-shredding of queued messages ({@code store.encryptionKey}). A message's payload — its
+ * envelope and its references — is stored sealed with AES-256-GCM under the key of the epoch it
+ * was accepted in ({@code store.keyEpoch}, an hour by default), bound to its gateway id. Epoch
+ * keys are random, kept in memory, and stored only wrapped (AES-256-GCM) by the master key, which
+ * is in the config or the environment and never in the store. Once an epoch is over and none of
+ * its messages is left — delivered, failed, expired or deleted — its key is deleted
+ * ({@link #shred}): every copy of its messages that the database may still hold (PostgreSQL's
+ * dead tuples and WAL, a backup) is ciphertext whose key is gone.
+ *
+ * <p>Thread-safe. The keys' SQL runs on the caller's store connection.
+ */
+public final class PayloadCipher implements StoreCaches.AfterTransaction {
+  private static final int NONCE = 12;
+  private static final int TAG_BITS = 128;
+  private static final byte VERSION = 1;
+
+  private final SecretKeySpec master;
+  private final long epochMillis;
+  private final SecureRandom random = new SecureRandom();
+  /** Unwrapped epoch keys: the current one and those of messages read since. */
+  private final Map<Long, SecretKeySpec> keys = new ConcurrentHashMap<>();
+  /**
+   * Keys this node created, by epoch, with the write transaction that stored them: trusted once a
+   * later transaction finds their row. Until then a unit of work that seals with one checks its
+   * row, and stores it again when the unit that stored it was rolled back — a message is never
+   * sealed under a key that is not stored with it. Writer thread only.
+   */
+  private final Map<Long, Long> unconfirmed = new java.util.HashMap<>();
+  private long transaction; // writer thread only
+
+  @Override
+  public void afterTransaction() {
+    transaction++;
+  }
+
+  /**
+   * @param masterKey 32 bytes (AES-256)
+   * @param epoch how long one key seals newly accepted messages
+   */
+  public PayloadCipher(byte[] masterKey, Duration epoch) {
+    if (masterKey.length != 32) {
+      throw new IllegalArgumentException("the master key must be 32 bytes, not " + masterKey.length);
+    }
+    this.master = new SecretKeySpec(masterKey, "AES");
+    this.epochMillis = epoch.toMillis();
+  }
+
+  /** The epoch a message accepted at {@code at} is sealed in. */
+  public long epochOf(Instant at) {
+    return Math.floorDiv(at.toEpochMilli(), epochMillis);
+  }
+
+  /** A sealed payload and the epoch whose key opens it. */
+  public record Sealed(long epoch, byte[] bytes) {}
+
+  /** Seals {@code envelope} and {@code refs} of message {@code gid} under the key of {@code at}'s epoch. */
+  Sealed seal(Connection c, String gid, byte[] envelope, String refs, Instant at) throws SQLException {
+    long epoch = epochOf(at);
+    SecretKeySpec key = keys.get(epoch);
+    if (key == null) {
+      key = load(c, epoch);
+      if (key == null) {
+        byte[] raw = new byte[32];
+        random.nextBytes(raw);
+        key = new SecretKeySpec(raw, "AES");
+        store(c, epoch, key);
+      }
+      keys.put(epoch, key);
+    } else if (unconfirmed.containsKey(epoch)) {
+      boolean found;
+      try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM epoch_keys WHERE epoch = ?")) {
+        ps.setLong(1, epoch);
+        try (ResultSet rs = ps.executeQuery()) {
+          found = rs.next();
+        }
+      }
+      if (!found) {
+        store(c, epoch, key); // the unit that stored it was rolled back
+      } else if (unconfirmed.get(epoch) < transaction) {
+        unconfirmed.remove(epoch); // committed: found by a later transaction
+      }
+    }
+    byte[] r = refs == null ? new byte[0] : refs.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer plain = ByteBuffer.allocate(4 + envelope.length + r.length);
+    plain.putInt(envelope.length).put(envelope).put(r);
+    return new Sealed(epoch, encrypt(key, plain.array(), aad("message", gid)));
+  }
+
+  private void store(Connection c, long epoch, SecretKeySpec key) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO epoch_keys(epoch, wrapped) VALUES (?,?)")) {
+      ps.setLong(1, epoch);
+      ps.setBytes(2, encrypt(master, key.getEncoded(), aad("epoch key", Long.toString(epoch))));
+      ps.executeUpdate();
+    }
+    unconfirmed.put(epoch, transaction);
+  }
+
+  /** The envelope and refs (null when none) that {@link #seal} sealed. */
+  record Opened(byte[] envelope, String refs) {}
+
+  Opened open(Connection c, String gid, long epoch, byte[] sealed) throws SQLException {
+    SecretKeySpec key = keys.get(epoch);
+    if (key == null) {
+      key = load(c, epoch);
+      if (key == null) {
+        throw new SQLException("message " + gid + ": the key of its epoch " + epoch + " is gone");
+      }
+      keys.put(epoch, key);
+    }
+    ByteBuffer plain = ByteBuffer.wrap(decrypt(key, sealed, aad("message", gid), "message " + gid));
+    byte[] envelope = new byte[plain.getInt()];
+    plain.get(envelope);
+    byte[] r = new byte[plain.remaining()];
+    plain.get(r);
+    return new Opened(envelope, r.length == 0 ? null : new String(r, StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Deletes the keys of epochs before {@code now}'s whose messages are all gone; returns how many.
+   * Their messages, wherever a copy of them remains, cannot be opened again.
+   */
+  public int shred(Connection c, Instant now) throws SQLException {
+    List<Long> done = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT epoch FROM epoch_keys WHERE epoch < ?"
+            + " AND NOT EXISTS (SELECT 1 FROM messages WHERE messages.epoch = epoch_keys.epoch)")) {
+      ps.setLong(1, epochOf(now));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          done.add(rs.getLong(1));
+        }
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM epoch_keys WHERE epoch = ?")) {
+      for (long epoch : done) {
+        ps.setLong(1, epoch);
+        ps.executeUpdate();
+        keys.remove(epoch);
+        unconfirmed.remove(epoch);
+      }
+    }
+    return done.size();
+  }
+
+  /**
+   * Checks that the master key opens the store's epoch keys (at start): a changed or mistyped
+   * {@code store.encryptionKey} is refused before anything is accepted that could not be read.
+   */
+  void check(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT epoch FROM epoch_keys ORDER BY epoch LIMIT 1");
+        ResultSet rs = ps.executeQuery()) {
+      if (rs.next()) {
+        load(c, rs.getLong(1));
+      }
+    }
+  }
+
+  private SecretKeySpec load(Connection c, long epoch) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT wrapped FROM epoch_keys WHERE epoch = ?")) {
+      ps.setLong(1, epoch);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        byte[] raw = decrypt(master, rs.getBytes(1), aad("epoch key", Long.toString(epoch)),
+            "store.encryptionKey does not open the store's keys (a different key than the one they were stored with?)");
+        return new SecretKeySpec(raw, "AES");
+      }
+    }
+  }
+
+  private static byte[] aad(String what, String id) {
+    return ("parlor " + what + " " + id).getBytes(StandardCharsets.UTF_8);
+  }
+
+  private byte[] encrypt(SecretKeySpec key, byte[] plain, byte[] aad) {
+    try {
+      byte[] nonce = new byte[NONCE];
+      random.nextBytes(nonce);
+      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
+      cipher.updateAAD(aad);
+      byte[] out = new byte[1 + NONCE + cipher.getOutputSize(plain.length)];
+      out[0] = VERSION;
+      System.arraycopy(nonce, 0, out, 1, NONCE);
+      cipher.doFinal(plain, 0, plain.length, out, 1 + NONCE);
+      return out;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM is not available", e);
+    }
+  }
+
+  private static byte[] decrypt(SecretKeySpec key, byte[] sealed, byte[] aad, String what) throws SQLException {
+    if (sealed == null || sealed.length < 1 + NONCE + TAG_BITS / 8 || sealed[0] != VERSION) {
+      throw new SQLException(what + ": not a sealed value");
+    }
+    try {
+      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, sealed, 1, NONCE));
+      cipher.updateAAD(aad);
+      return cipher.doFinal(sealed, 1 + NONCE, sealed.length - 1 - NONCE);
+    } catch (javax.crypto.AEADBadTagException e) {
+      throw new SQLException(what + ": it does not authenticate", e);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM is not available", e);
+    }
+  }
+}
