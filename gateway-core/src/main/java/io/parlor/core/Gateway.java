@@ -271,7 +271,7 @@ public final class Gateway implements AutoCloseable {
     Forgetter forgetter = new Forgetter(b.store, b.scheduler, b.statuses, clock, b.snippets, groups);
     AdminApi admin =
         new AdminApi(
-            new AdminApi.Deps(config.adminToken(), b.store, b.networks, b.scheduler, b.statuses, clock, b.meters, forgetter));
+            new AdminApi.Deps(config.nodeId(), config.adminToken(), b.store, b.networks, b.scheduler, b.statuses, clock, b.meters, forgetter));
     Gateway[] self = new Gateway[1];
     UserApi users =
         new UserApi(

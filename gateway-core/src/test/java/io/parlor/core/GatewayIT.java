@@ -270,6 +270,7 @@ class GatewayIT {
     assertEquals(0, attempts.get("queueDepth").asInt());
     // the store suite's second run is on PostgreSQL indeed
     assertEquals(TestNode.onPostgres() ? "postgres" : "sqlite", attempts.path("store").asText());
+    assertTrue(!attempts.path("node").asText().isEmpty(), "the status names the node: " + attempts);
   }
 
   @Test

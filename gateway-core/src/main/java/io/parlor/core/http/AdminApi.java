@@ -42,6 +42,7 @@ public final class AdminApi {
 
   /** Construction parameters. */
   public record Deps(
+      String nodeId,
       Optional<String> token,
       Store store,
       NetworkRegistry networks,
@@ -205,6 +206,7 @@ public final class AdminApi {
 
   private HttpResponse status() {
     ObjectNode root = Json.object();
+    root.put("node", d.nodeId());
     root.put("queueDepth", d.scheduler().depth());
     root.put("storeWritable", d.store().writable());
     root.put("store", d.store().dialect().toString()); // sqlite or postgres
