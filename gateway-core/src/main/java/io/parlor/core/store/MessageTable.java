@@ -55,9 +55,9 @@ public final class MessageTable {
   /** Inserts one queued delivery without a dedupe key; returns it with its sequence number. */
   public static StoredMessage insertLeg(Connection c, StoredMessage m, Instant now) throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement(
+        c.prepareStatement(Rowids.returning(c,
             "INSERT INTO messages(gid, source_network, source_id, conversation, sender, recipient,"
-                + " envelope, deadline, created_at, refs, epoch) VALUES (?,?,?,?,?,?,?,?,?,?,?)")) {
+                + " envelope, deadline, created_at, refs, epoch) VALUES (?,?,?,?,?,?,?,?,?,?,?)", "seq"))) {
       ps.setString(1, m.gid());
       ps.setString(2, m.sourceNetwork().value());
       ps.setString(3, m.sourceId().value());
@@ -81,9 +81,9 @@ public final class MessageTable {
       }
       ps.setLong(8, m.deadline().toEpochMilli());
       ps.setLong(9, now.toEpochMilli());
-      ps.executeUpdate();
+      long seq = Rowids.insert(c, ps);
       return new StoredMessage(
-          m.gid(), Rowids.last(c), m.sourceNetwork(), m.sourceId(), m.conversation(),
+          m.gid(), seq, m.sourceNetwork(), m.sourceId(), m.conversation(),
           m.sender(), m.recipient(), m.envelope(), m.deadline(), m.refs());
     }
   }

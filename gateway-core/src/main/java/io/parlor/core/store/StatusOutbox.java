@@ -24,9 +24,9 @@ public final class StatusOutbox {
 
   public static Entry add(Connection c, NetworkId network, StatusReport r) throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement(
+        c.prepareStatement(Rowids.returning(c,
             "INSERT INTO status_outbox(network, source_id, status, reason, at, grade, account, members)"
-                + " VALUES (?,?,?,?,?,?,?,?)")) {
+                + " VALUES (?,?,?,?,?,?,?,?)", "id"))) {
       ps.setString(1, network.value());
       ps.setString(2, r.id().value());
       ps.setString(3, r.status().name());
@@ -36,8 +36,7 @@ public final class StatusOutbox {
       ps.setString(7, r.account() == null ? null : r.account().value());
       ps.setString(8, r.members() == null ? null
           : r.members().delivered() + " " + r.members().failed() + " " + r.members().pending() + " " + r.members().read());
-      ps.executeUpdate();
-      return new Entry(Rowids.last(c), network, r);
+      return new Entry(Rowids.insert(c, ps), network, r);
     }
   }
 

@@ -181,12 +181,13 @@ abstract class StoreContract {
       long[] ids = get(store.write(c -> {
         long[] out = new long[3];
         for (int i = 0; i < 3; i++) {
-          try (PreparedStatement ps = c.prepareStatement(
-              "INSERT INTO status_outbox(network, source_id, status, reason, at) VALUES ('neta', ?, 'delivered', '', 0)")) {
+          // as the tables do: RETURNING where the database has it, else the last rowid
+          try (PreparedStatement ps = c.prepareStatement(Rowids.returning(c,
+              "INSERT INTO status_outbox(network, source_id, status, reason, at) VALUES ('neta', ?, 'delivered', '', 0)",
+              "id"))) {
             ps.setString(1, "s" + i);
-            ps.executeUpdate();
+            out[i] = Rowids.insert(c, ps);
           }
-          out[i] = Rowids.last(c);
         }
         return out;
       }));
