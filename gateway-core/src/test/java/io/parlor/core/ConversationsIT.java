@@ -142,7 +142,11 @@ class ConversationsIT {
   private JsonNode aliceWritesBob(String id, String textOfIt) throws Exception {
     int before = bodies(netB, "/messages").size();
     assertEquals(202, send("neta", TestNode.SECRET_A, envelope(id, "neta:alice", "netb:bob", text(textOfIt))).statusCode());
-    return awaitOne(netB, "/messages", before + 1);
+    JsonNode delivered = awaitOne(netB, "/messages", before + 1);
+    // the leg's reference commits with its outcome, just after the hand-over: a reply naming it
+    // sent before then would find nothing to name (the status to alice commits with it)
+    statusOf(netA, id);
+    return delivered;
   }
 
   /**
