@@ -307,11 +307,12 @@ public final class ConfigLoader {
       url = store.optString("url").orElse(null);
       if (url == null) {
         store.problem("url", "(missing)", "a PostgreSQL JDBC URL, e.g. jdbc:postgresql://db.internal:5432/parlor");
+      } else if (url.matches("(?i).*password=.*")) {
+        // first: a URL with a password in it is never printed, whatever else is wrong with it
+        store.problem("url", "(has a password)", "the password in store.password (e.g. ${PARLOR_DB_PASSWORD}), not in the URL");
+        url = null;
       } else if (!url.startsWith("jdbc:postgresql://") || url.length() <= "jdbc:postgresql://".length()) {
         store.problem("url", ConfigView.quote(url), "a PostgreSQL JDBC URL, e.g. jdbc:postgresql://db.internal:5432/parlor");
-        url = null;
-      } else if (url.matches("(?i).*[?&]password=.*")) {
-        store.problem("url", "(has a password)", "the password in store.password (e.g. ${PARLOR_DB_PASSWORD}), not in the URL");
         url = null;
       }
       user = store.optString("user");

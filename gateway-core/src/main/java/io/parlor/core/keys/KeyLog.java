@@ -150,8 +150,10 @@ public final class KeyLog {
       st.execute(
           "CREATE OR REPLACE FUNCTION key_log_append_only() RETURNS trigger LANGUAGE plpgsql AS"
               + " $$ BEGIN RAISE EXCEPTION 'key_log is append-only'; END $$");
+      // (DROP and CREATE rather than CREATE OR REPLACE TRIGGER, which needs PostgreSQL 14)
+      st.execute("DROP TRIGGER IF EXISTS key_log_no_change ON key_log");
       st.execute(
-          "CREATE OR REPLACE TRIGGER key_log_no_change BEFORE UPDATE OR DELETE ON key_log"
+          "CREATE TRIGGER key_log_no_change BEFORE UPDATE OR DELETE ON key_log"
               + " FOR EACH ROW EXECUTE FUNCTION key_log_append_only()");
     } else {
       st.execute(

@@ -286,16 +286,18 @@ final class GroupCommitWriter implements AutoCloseable {
    * back off as for any fault. Called after the batch's callers were answered: opening may wait
    * for the pool's connection timeout.
    */
-  private void reconnectIfBroken() {
-    if (reopen != null && !valid(connection)) {
+  private void reconnectIfBroken(SQLException fault) {
+    // a connection to a server that became read-only (a failover left the old primary up as a
+    // standby) is still valid, but will never write again: it is replaced too
+    boolean readOnly = "25006".equals(fault.getSQLState());
+    if (reopen != null && (readOnly || !valid(connection))) {
       try {
-        Connection fresh = reopen.open();
-        try {
-          connection.close();
-        } catch (SQLException alreadyGone) {
-          log.debug("closing the broken writer connection: {}", alreadyGone.getMessage());
-        }
-        connection = fresh;
+        connection.close(); // first: its pool slot is the new connection's
+      } catch (SQLException alreadyGone) {
+        log.debug("closing the broken writer connection: {}", alreadyGone.getMessage());
+      }
+      try {
+        connection = reopen.open();
       } catch (SQLException | RuntimeException e) {
         log.debug("no new writer connection yet: {}", e.getMessage());
       }
@@ -310,15 +312,14 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
+  /**
+   * Every unit in its own savepoint, on both stores. (On PostgreSQL each SAVEPOINT and RELEASE is
+   * a round trip, a quarter of a message's cost there; running a batch without them, and again
+   * with them after a failure, measured +35 %; but a rerun repeats what a unit keeps in memory —
+   * a forget-me's choice, a group's counters, a pseudonym key's cache — so units must first be
+   * made safe to run twice: docs/benchmarks.md.)
+   */
   private void runBatch(List<Task<?>> batch) {
-    // On PostgreSQL each SAVEPOINT and RELEASE is a round trip to the server (a quarter of a
-    // message's cost there): a batch first runs without them, and only when one of its units
-    // fails is it rolled back whole and run again with a savepoint per unit. SQLite's savepoints
-    // cost a function call: it always takes them.
-    runBatch(batch, dialect == Dialect.SQLITE);
-  }
-
-  private void runBatch(List<Task<?>> batch, boolean savepoints) {
     Object[] results = new Object[batch.size()];
     Throwable[] errors = new Throwable[batch.size()];
     long started = System.nanoTime();
@@ -327,27 +328,13 @@ final class GroupCommitWriter implements AutoCloseable {
       // the write lock up front instead of upgrading a read lock half-way
       exec(dialect.begin());
       for (int i = 0; i < batch.size(); i++) {
-        if (savepoints) {
-          exec("SAVEPOINT unit");
-        }
+        exec("SAVEPOINT unit");
         try {
           results[i] = batch.get(i).work.run(connection);
-          if (savepoints) {
-            exec("RELEASE unit");
-          }
+          exec("RELEASE unit");
         } catch (SQLException | RuntimeException e) {
           if (storeFault(e)) {
             throw e instanceof SQLException sql ? sql : new SQLException(e.getMessage(), e);
-          }
-          if (!savepoints) {
-            // undo the whole batch (PostgreSQL aborts a transaction at its first error), then
-            // again, each unit alone in its savepoint: only the failing one fails. A unit may
-            // thus run twice; units keep nothing in memory that a rollback does not undo
-            // (caches hear of the rollback below)
-            exec("ROLLBACK");
-            caches.afterTransaction();
-            runBatch(batch, true);
-            return;
           }
           exec("ROLLBACK TO unit");
           exec("RELEASE unit");
@@ -371,7 +358,7 @@ final class GroupCommitWriter implements AutoCloseable {
           t.future.completeExceptionally(err);
         }
       });
-      reconnectIfBroken();
+      reconnectIfBroken(e);
       return;
     }
     batchSizes.record(batch.size());

@@ -38,8 +38,14 @@ public final class PayloadCipher implements StoreCaches.AfterTransaction {
   private final SecretKeySpec master;
   private final long epochMillis;
   private final SecureRandom random = new SecureRandom();
-  /** Unwrapped epoch keys: the current one and those of messages read since. */
+  /** Unwrapped epoch keys that opened messages (any thread): never used to seal. */
   private final Map<Long, SecretKeySpec> keys = new ConcurrentHashMap<>();
+  /**
+   * The keys this node seals with, by epoch (writer thread only): loaded or created by a unit of
+   * work, dropped by {@link #shred}. Kept apart from {@link #keys}, which a reader may fill from a
+   * row a shred is deleting: sealing under that key would leave a message nobody can open.
+   */
+  private final Map<Long, SecretKeySpec> sealing = new java.util.HashMap<>();
   /**
    * Keys this node created, by epoch, with the write transaction that stored them: trusted once a
    * later transaction finds their row. Until then a unit of work that seals with one checks its
@@ -66,9 +72,12 @@ public final class PayloadCipher implements StoreCaches.AfterTransaction {
     this.epochMillis = epoch.toMillis();
   }
 
-  /** The epoch a message accepted at {@code at} is sealed in. */
+  /**
+   * The epoch a message accepted at {@code at} is sealed in: the epoch's start, in epoch
+   * milliseconds (so that epochs keep their order when {@code store.keyEpoch} changes).
+   */
   public long epochOf(Instant at) {
-    return Math.floorDiv(at.toEpochMilli(), epochMillis);
+    return Math.floorDiv(at.toEpochMilli(), epochMillis) * epochMillis;
   }
 
   /** A sealed payload and the epoch whose key opens it. */
@@ -77,7 +86,7 @@ public final class PayloadCipher implements StoreCaches.AfterTransaction {
   /** Seals {@code envelope} and {@code refs} of message {@code gid} under the key of {@code at}'s epoch. */
   Sealed seal(Connection c, String gid, byte[] envelope, String refs, Instant at) throws SQLException {
     long epoch = epochOf(at);
-    SecretKeySpec key = keys.get(epoch);
+    SecretKeySpec key = sealing.get(epoch);
     if (key == null) {
       key = load(c, epoch);
       if (key == null) {
@@ -86,7 +95,7 @@ public final class PayloadCipher implements StoreCaches.AfterTransaction {
         key = new SecretKeySpec(raw, "AES");
         store(c, epoch, key);
       }
-      keys.put(epoch, key);
+      sealing.put(epoch, key);
     } else if (unconfirmed.containsKey(epoch)) {
       boolean found;
       try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM epoch_keys WHERE epoch = ?")) {
@@ -157,6 +166,7 @@ public final class PayloadCipher implements StoreCaches.AfterTransaction {
         ps.setLong(1, epoch);
         ps.executeUpdate();
         keys.remove(epoch);
+        sealing.remove(epoch);
         unconfirmed.remove(epoch);
       }
     }
@@ -172,6 +182,19 @@ public final class PayloadCipher implements StoreCaches.AfterTransaction {
         ResultSet rs = ps.executeQuery()) {
       if (rs.next()) {
         load(c, rs.getLong(1));
+      }
+    }
+  }
+
+  /**
+   * Refuses a store that holds sealed messages when no key is configured to open them (at start):
+   * otherwise they would fail every read of the queue.
+   */
+  static void checkNoneSealed(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM epoch_keys LIMIT 1");
+        ResultSet rs = ps.executeQuery()) {
+      if (rs.next()) {
+        throw new SQLException("the store holds sealed messages: set store.encryptionKey to the key they were sealed with");
       }
     }
   }

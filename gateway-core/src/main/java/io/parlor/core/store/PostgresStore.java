@@ -38,14 +38,24 @@ public final class PostgresStore implements Store {
 
   private final String description;
   private final HikariDataSource pool;
-  private final Connection lock;
+  private volatile Connection lock;
+  private final String url;
+  private final Properties props;
+  private final java.util.concurrent.ScheduledExecutorService lockWatch =
+      Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "store-node-lock");
+        t.setDaemon(true);
+        return t;
+      });
   private final StoreCaches caches;
   private final GroupCommitWriter writer;
   private final ExecutorService readers;
 
-  private PostgresStore(String description, HikariDataSource pool, Connection lock, StoreCaches caches,
-      GroupCommitWriter writer, int readerThreads) {
+  private PostgresStore(String description, String url, Properties props, HikariDataSource pool, Connection lock,
+      StoreCaches caches, GroupCommitWriter writer, int readerThreads) {
     this.description = description;
+    this.url = url;
+    this.props = props;
     this.pool = pool;
     this.lock = lock;
     this.caches = caches;
@@ -59,6 +69,45 @@ public final class PostgresStore implements Store {
               t.setDaemon(true);
               return t;
             });
+    lockWatch.scheduleWithFixedDelay(this::keepLock, 2, 2, TimeUnit.SECONDS);
+  }
+
+  /**
+   * The node lock lives as long as its connection: when the database restarts or drops it, the
+   * lock is gone too. It is taken again as soon as the database answers; if another node took it
+   * meanwhile, this node stops at once (exit 70, for its supervisor) rather than deliver the
+   * queue a second time.
+   */
+  private void keepLock() {
+    try {
+      if (lock.isValid(2)) {
+        return;
+      }
+    } catch (SQLException e) {
+      // as invalid
+    }
+    Connection fresh;
+    try {
+      fresh = DriverManager.getConnection(url, props);
+    } catch (SQLException down) {
+      return; // the database is away: writes fail and say so; try again in 2 s
+    }
+    try (Statement st = fresh.createStatement();
+        ResultSet rs = st.executeQuery("SELECT pg_try_advisory_lock(" + NODE_LOCK + ")")) {
+      if (rs.next() && rs.getBoolean(1)) {
+        closeQuietly(lock);
+        lock = fresh;
+        log.info("the node lock on {} is held again", description);
+        return;
+      }
+    } catch (SQLException e) {
+      closeQuietly(fresh);
+      return;
+    }
+    closeQuietly(fresh);
+    log.error("another Parlor node took the database {} while it was unreachable: stopping (exit 70) rather than"
+        + " deliver the same queue twice", description);
+    Runtime.getRuntime().halt(70);
   }
 
   /**
@@ -115,13 +164,15 @@ public final class PostgresStore implements Store {
       if (cipher != null) {
         cipher.check(w);
         caches.get(PayloadCipher.class, () -> cipher);
+      } else {
+        PayloadCipher.checkNoneSealed(w);
       }
       HikariDataSource p = pool;
       GroupCommitWriter writer =
           new GroupCommitWriter(
               StatementCache.wrap(w, caches), () -> StatementCache.wrap(p.getConnection(), caches),
               caches, 10_000, maxBatch, meters);
-      return new PostgresStore(description, pool, lock, caches, writer, Math.max(1, poolSize - 1));
+      return new PostgresStore(description, url, props, pool, lock, caches, writer, Math.max(1, poolSize - 1));
     } catch (SQLException e) {
       closeQuietly(lock);
       if (pool != null) {
@@ -211,6 +262,7 @@ public final class PostgresStore implements Store {
 
   @Override
   public void close() {
+    lockWatch.shutdownNow();
     writer.close();
     readers.shutdown();
     try {

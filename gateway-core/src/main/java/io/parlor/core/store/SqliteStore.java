@@ -86,6 +86,8 @@ public final class SqliteStore implements Store {
       if (cipher != null) {
         cipher.check(w);
         caches.get(PayloadCipher.class, () -> cipher);
+      } else {
+        PayloadCipher.checkNoneSealed(w);
       }
       Connection r = StatementCache.wrap(connect(path), caches);
       GroupCommitWriter writer =

@@ -64,6 +64,7 @@ class StoreConfigTest {
       {"  keyEpoch: PT0.1S", "store.keyEpoch", ""},
       {"  type: postgres\n  url: postgresql://db/parlor", "store.url", "a PostgreSQL JDBC URL"},
       {"  type: postgres\n  url: jdbc:postgresql://db/parlor?user=p&password=hunter2", "store.url", "store.password"},
+      {"  type: postgres\n  url: jdbc:postgres://db/parlor?password=hunter2", "store.url", "store.password"},
       {"  type: postgres\n  url: jdbc:postgresql://db/parlor\n  path: ./x.db", "store.path", "no path with type postgres"},
       {"  type: postgres\n  url: jdbc:postgresql://db/parlor\n  poolSize: 1", "store.poolSize", ""},
       {"  type: sqlite\n  url: jdbc:postgresql://db/parlor", "store.url", "only with type postgres"},

@@ -100,6 +100,8 @@ abstract class StoreContract {
     StoreException e = assertThrows(StoreException.class,
         () -> reopen(new PayloadCipher(other, java.time.Duration.ofHours(1))));
     assertTrue(e.getMessage().contains("store.encryptionKey does not open the store's keys"), e.getMessage());
+    StoreException none = assertThrows(StoreException.class, () -> reopen(null));
+    assertTrue(none.getMessage().contains("the store holds sealed messages: set store.encryptionKey"), none.getMessage());
     reopen(new PayloadCipher(MASTER, java.time.Duration.ofHours(1))).close();
   }
 
