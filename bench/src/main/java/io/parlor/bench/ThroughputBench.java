@@ -56,7 +56,7 @@ public final class ThroughputBench {
     try {
       measure(args);
     } catch (Exception | Error e) {
-      e.printStackTrace();
+      org.slf4j.LoggerFactory.getLogger(ThroughputBench.class).error("the benchmark failed", e);
       System.exit(1); // the admin client's threads would keep the JVM alive
     }
   }

@@ -92,9 +92,8 @@ public final class PostgresStore implements Store {
     } catch (SQLException down) {
       return; // the database is away: writes fail and say so; try again in 2 s
     }
-    try (Statement st = fresh.createStatement();
-        ResultSet rs = st.executeQuery("SELECT pg_try_advisory_lock(" + NODE_LOCK + ")")) {
-      if (rs.next() && rs.getBoolean(1)) {
+    try {
+      if (tryLock(fresh)) {
         closeQuietly(lock);
         lock = fresh;
         log.info("the node lock on {} is held again", description);
@@ -137,14 +136,11 @@ public final class PostgresStore implements Store {
       props.setProperty("tcpKeepAlive", "true");
       props.setProperty("socketTimeout", "30");
       lock = DriverManager.getConnection(url, props);
-      try (Statement st = lock.createStatement();
-          ResultSet rs = st.executeQuery("SELECT pg_try_advisory_lock(" + NODE_LOCK + ")")) {
-        if (!rs.next() || !rs.getBoolean(1)) {
-          throw new StoreException(
-              "another Parlor node is using the database " + description + ": one node per database"
-                  + " for now (several nodes on one database need conversation leases, not built yet)",
-              null);
-        }
+      if (!tryLock(lock)) {
+        throw new StoreException(
+            "another Parlor node is using the database " + description + ": one node per database"
+                + " for now (several nodes on one database need conversation leases, not built yet)",
+            null);
       }
       HikariConfig hc = new HikariConfig();
       hc.setJdbcUrl(url);
@@ -173,18 +169,22 @@ public final class PostgresStore implements Store {
               StatementCache.wrap(w, caches), () -> StatementCache.wrap(p.getConnection(), caches),
               caches, 10_000, maxBatch, meters);
       return new PostgresStore(description, url, props, pool, lock, caches, writer, Math.max(1, poolSize - 1));
-    } catch (SQLException e) {
+    } catch (SQLException | RuntimeException e) {
       closeQuietly(lock);
       if (pool != null) {
         pool.close();
       }
-      throw new StoreException("cannot open store at " + description + ": " + e.getMessage(), e);
-    } catch (RuntimeException e) {
-      closeQuietly(lock);
-      if (pool != null) {
-        pool.close();
-      }
-      throw e;
+      throw e instanceof SQLException
+          ? new StoreException("cannot open store at " + description + ": " + e.getMessage(), e)
+          : (RuntimeException) e;
+    }
+  }
+
+  /** Whether {@code c}'s session now holds the node lock (it holds it as long as it lives). */
+  private static boolean tryLock(Connection c) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT pg_try_advisory_lock(" + NODE_LOCK + ")")) {
+      return rs.next() && rs.getBoolean(1);
     }
   }
 
