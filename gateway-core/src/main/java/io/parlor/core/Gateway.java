@@ -67,6 +67,10 @@ public final class Gateway implements AutoCloseable {
   private static final Duration CODE_WINDOW = Duration.ofMinutes(10);
   /** Most message snippets kept in memory for reaction fallbacks. */
   private static final int SNIPPETS = 50_000;
+  /** Several nodes: how often a node looks for lanes nobody delivers (an expired lease, a lost claim). */
+  private static final Duration CLUSTER_POLL = Duration.ofSeconds(1);
+  /** Several nodes: a node not seen for this long is gone; its undelivered statuses pass to another. */
+  private static final Duration NODE_GONE_AFTER = Duration.ofMinutes(5);
 
   private final GatewayConfig config;
   private final Store store;
@@ -188,7 +192,8 @@ public final class Gateway implements AutoCloseable {
     b.cipher = cipher;
     b.store = ss.postgres()
         ? io.parlor.core.store.PostgresStore.open(
-            ss.url(), ss.user(), ss.password(), ss.poolSize(), config.delivery().maxBatch(), b.meters, cipher)
+            ss.url(), ss.user(), ss.password(), ss.poolSize(), config.delivery().maxBatch(), b.meters, cipher,
+            config.nodeId())
         : io.parlor.core.store.SqliteStore.open(ss.path(), config.delivery().maxBatch(), b.meters, cipher);
     RelayTable relays = new RelayTable(random);
 
@@ -233,7 +238,10 @@ public final class Gateway implements AutoCloseable {
         new DeliveryScheduler(
             new DeliveryScheduler.Deps(
                 b.store, router, b.statuses, RetryPolicies.retry("store", backoff), clock, b.meters,
-                new DeliveryScheduler.Preparation(b.snippets, media), config.delivery().maxInMemory()));
+                new DeliveryScheduler.Preparation(b.snippets, media), config.delivery().maxInMemory(),
+                b.store.clusterNode()
+                    .map(node -> new DeliveryScheduler.Cluster(node, config.delivery().leaseTtl(), CLUSTER_POLL))
+                    .orElse(null)));
     SystemMessages system = new SystemMessages(b.networks, clock, random, b.meters);
     io.parlor.core.conversation.Explainer explainer =
         new io.parlor.core.conversation.Explainer(system, new SendLimiter(1, Duration.ofHours(1), clock));
@@ -276,7 +284,10 @@ public final class Gateway implements AutoCloseable {
     UserApi users =
         new UserApi(
             new UserApi.Deps(
-                b.store, b.networks, new OneTimeCodes(random), new Sessions(random, config.users().sessionTtl()),
+                b.store, b.networks,
+                b.store.clusterNode().isPresent() && ss.encryptionKey().isPresent()
+                    ? new OneTimeCodes(random, ss.encryptionKey().get()) : new OneTimeCodes(random),
+                new Sessions(random, config.users().sessionTtl()),
                 new CodeSender(system, clock),
                 new SendLimiter(config.users().codesPerAccount(), CODE_WINDOW, clock),
                 new SendLimiter(config.users().codesPerClient(), CODE_WINDOW, clock),
@@ -401,6 +412,15 @@ public final class Gateway implements AutoCloseable {
    * events, snippets — and truncates the WAL. Completes when done; never fails.
    */
   CompletableFuture<Void> housekeepNow() {
+    if (!store.leads()) {
+      // several nodes on one database: another node runs the cluster's housekeeping
+      return CompletableFuture.completedFuture(null);
+    }
+    if (store.clusterNode().isPresent()) {
+      // the statuses of a node gone for good are reported by this one
+      java.time.Instant gone = clock.instant().minus(NODE_GONE_AFTER);
+      statuses.adopt(gone).exceptionally(e -> 0);
+    }
     receipts.expire(clock.instant().minus(config.delivery().receiptWait()), clock.instant());
     snippets.purge();
     scheduler.expireSpilled();
@@ -420,6 +440,8 @@ public final class Gateway implements AutoCloseable {
                         clock.instant().minus(config.metadataRetention()), clock.instant())
                     + io.parlor.core.groups.GroupTable.forgetOldAnswers(c, clock.instant().minus(config.metadataRetention()))
                     + safety.purge(c, clock.instant())
+                    + io.parlor.core.delivery.Leases.purgeExpired(c, clock.instant().minus(config.delivery().leaseTtl()))
+                    + io.parlor.core.delivery.Leases.purgeNodes(c, clock.instant().minus(Duration.ofDays(1)))
                     // the keys of epochs whose messages are all gone: what is left of them is unreadable
                     + (cipher == null ? 0 : cipher.shred(c, clock.instant())))
         .thenCompose(n -> store.checkpoint())

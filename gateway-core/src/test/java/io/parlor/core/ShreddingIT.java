@@ -124,7 +124,7 @@ class ShreddingIT {
         .map(r -> TestNode.json(r.getBodyAsString()).path("content").path("text").asText())
         .distinct().count() == 10);
     TestNode.await("the queue empty", WAIT, () -> node.gateway.queueDepth() == 0);
-    Thread.sleep(1_100); // the epoch (store.keyEpoch PT1S) is over
+    Thread.sleep(2_100); // the epoch (store.keyEpoch PT1S) and the one after it are over
     node.gateway.housekeepNow().join();
     assertEquals(0, rows("messages"));
     assertEquals(0, rows("epoch_keys"), "the key of an epoch whose messages are all gone is deleted");

@@ -232,7 +232,8 @@ public final class ConfigLoader {
             d.integer("maxBatch", 256, 1, 10_000),
             d.duration("receiptWait", Duration.ofDays(1), Duration.ofSeconds(1), Duration.ofDays(7)),
             d.integer("maxInMemory", defaultMaxInMemory(), 100, 10_000_000),
-            d.integer("maxQueued", 1_000_000, 100, 1_000_000_000));
+            d.integer("maxQueued", 1_000_000, 100, 1_000_000_000),
+            d.duration("leaseTtl", Duration.ofSeconds(15), Duration.ofSeconds(3), Duration.ofMinutes(5)));
     d.reportUnknownKeys();
 
     ConfigView u = section(root, "users");

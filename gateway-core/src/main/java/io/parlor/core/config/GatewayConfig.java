@@ -141,6 +141,8 @@ public record GatewayConfig(
    * @param dedupeWindow how long (network, id) pairs are remembered for dedupe
    * @param maxBatch most units of work per store commit
    * @param receiptWait how long to wait for a network's receipt before reporting "delivered"
+   * @param leaseTtl several nodes on one database: how long a lane's lease lasts unrenewed (a
+   *     dead node's conversations move to another node after this)
    */
   public record Delivery(
       Duration maxAge,
@@ -151,7 +153,8 @@ public record GatewayConfig(
       int maxBatch,
       Duration receiptWait,
       int maxInMemory,
-      long maxQueued) {}
+      long maxQueued,
+      Duration leaseTtl) {}
 
   /**
    * One network.

@@ -55,6 +55,15 @@ import org.slf4j.LoggerFactory;
  * conversation is kept. Spilled messages whose deadline passes are expired by housekeeping
  * without waiting for their turn ({@link #expireSpilled}).
  *
+ * <p>Several nodes on one database ({@link Cluster}): delivery is shared out by lane (a
+ * conversation's hash). A node holds in memory only the messages of lanes whose lease it holds
+ * ({@link Leases}): it claims a lane when it accepts a message for it and nobody delivers it,
+ * reads a lane's queue when the database notifies that the lane has a new message, renews its
+ * leases every third of {@code leaseTtl}, gives a lane up when its queue is empty, and takes
+ * over lanes whose lease expired (a node that died). A node that cannot renew its leases stops
+ * sending before they can expire, so one node at a time delivers a conversation, in order. The
+ * spill and read-back of the single-node queue do not apply: each lane is read from the store.
+ *
  * <p>Threading: all queue state is confined to one control thread; adapters' calls run on their
  * own threads and their completions hop back to the control thread. Public methods are
  * thread-safe and never block.
@@ -72,7 +81,14 @@ public final class DeliveryScheduler implements AutoCloseable {
       Clock clock,
       MeterRegistry meters,
       Preparation preparation,
-      int maxInMemory) {}
+      int maxInMemory,
+      Cluster cluster) {}
+
+  /**
+   * Several nodes on one database: this node's name, how long a lane's lease lasts without
+   * renewal ({@code delivery.leaseTtl}) and how often the node looks for lanes nobody delivers.
+   */
+  public record Cluster(String node, Duration leaseTtl, Duration poll) {}
 
   /** Queued messages read back from the store at once. */
   private static final int PAGE = 1000;
@@ -82,6 +98,25 @@ public final class DeliveryScheduler implements AutoCloseable {
    * fallback quotes and the capability URLs of held media.
    */
   public record Preparation(Snippets snippets, MediaLinks media) {}
+
+  /** A lane whose lease this node holds. Confined to the control thread. */
+  private static final class Lane {
+    final String id;
+    long fence;
+    /** The conversation of the lane's messages (known once one was read). */
+    String conversation;
+    boolean reading;
+    /** Woken while a read was in flight: read again when it ends. */
+    boolean dirty;
+    boolean releasing;
+    /** Messages of the lane that left the queue whose rows' deletion has not committed yet. */
+    int finishing;
+
+    Lane(String id, long fence) {
+      this.id = id;
+      this.fence = fence;
+    }
+  }
 
   /** A queued message and its delivery state. Confined to the control thread. */
   private static final class Entry {
@@ -134,6 +169,18 @@ public final class DeliveryScheduler implements AutoCloseable {
    */
   private final Map<String, Boolean> gone = new HashMap<>();
   private final AtomicInteger sending = new AtomicInteger();
+  // cluster mode only, control thread: the lanes this node holds, by lane id
+  private final Map<String, Lane> lanes = new HashMap<>();
+  private final java.util.Set<String> toClaim = new java.util.LinkedHashSet<>();
+  private boolean claiming;
+  private boolean discovering;
+  private boolean renewing;
+  private long lastRenewal = System.nanoTime();
+  /** Until when (System.nanoTime) this node may send: the last renewal's start plus the lease's life, less a margin. */
+  private long mayDeliverUntil;
+  /** Lane reads in flight (rows in {@link #gone} are kept while any is). */
+  private int laneReads;
+  private ScheduledFuture<?> ticker;
   private final Timer latency;
   private final DeliveryHealth health;
   private volatile boolean stopping;
@@ -170,13 +217,30 @@ public final class DeliveryScheduler implements AutoCloseable {
     return health;
   }
 
-  /** Messages queued now, held in memory or waiting in the store. */
+  /**
+   * Messages queued now, held in memory or waiting in the store. Several nodes: the cluster's
+   * queue as last counted (every few seconds), or this node's, whichever is larger.
+   */
   public long depth() {
-    return total.get();
+    return Math.max(total.get(), clusterDepth);
   }
+
+  /** Several nodes: the cluster's queue as last counted. */
+  private volatile long clusterDepth;
 
   /** Queues a stored message (call in commit order, after its commit). */
   public void enqueue(StoredMessage m) {
+    if (deps.cluster() != null) {
+      // its lane is read when the database's notification comes; a lane nobody holds is claimed
+      String lane = MessageTable.lane(m.conversation());
+      control.execute(() -> {
+        if (!lanes.containsKey(lane)) {
+          toClaim.add(lane);
+          claim();
+        }
+      });
+      return;
+    }
     total.incrementAndGet();
     control.execute(() -> add(m));
   }
@@ -187,6 +251,12 @@ public final class DeliveryScheduler implements AutoCloseable {
    * the count.
    */
   public CompletionStage<Integer> recover() {
+    if (deps.cluster() != null) {
+      // shared by the cluster: lanes are claimed once delivery starts
+      deps.store().listen(MessageTable.LANE_CHANNEL,
+          lane -> runOnControl(() -> laneNotified(lane)), () -> runOnControl(this::notificationsMissed));
+      return deps.store().read(c -> (int) MessageTable.count(c));
+    }
     return deps.store()
         .read(c -> new long[] {MessageTable.count(c), MessageTable.maxSeq(c)})
         .thenApplyAsync(
@@ -207,6 +277,15 @@ public final class DeliveryScheduler implements AutoCloseable {
    * up to the bound, in acceptance order; the rest follows as messages leave.
    */
   public void start() {
+    if (deps.cluster() != null) {
+      control.execute(() -> {
+        started = true;
+        mayDeliverUntil = System.nanoTime(); // nothing is sent before the first renewal
+        claim();
+      });
+      ticker = control.scheduleWithFixedDelay(this::tick, 0, deps.cluster().poll().toMillis(), TimeUnit.MILLISECONDS);
+      return;
+    }
     control.execute(() -> {
       started = true;
       readBack();
@@ -229,7 +308,7 @@ public final class DeliveryScheduler implements AutoCloseable {
   }
 
   private void expireSpilledPage() {
-    if (!spilled || loading || stopping) {
+    if (deps.cluster() != null || !spilled || loading || stopping) {
       return;
     }
     loading = true;
@@ -319,6 +398,7 @@ public final class DeliveryScheduler implements AutoCloseable {
               remove(e);
               total.decrementAndGet();
               pump(e.m.conversation());
+              maybeRelease(e.m.conversation());
             } else if (!gone.containsKey(gid) && spilled) {
               total.decrementAndGet(); // a spilled row
               if (loading) {
@@ -353,7 +433,21 @@ public final class DeliveryScheduler implements AutoCloseable {
     }
     Entry e = new Entry(m);
     byGid.put(m.gid(), e);
-    conversations.computeIfAbsent(m.conversation(), k -> new ArrayDeque<>()).add(e);
+    ArrayDeque<Entry> q = conversations.computeIfAbsent(m.conversation(), k -> new ArrayDeque<>());
+    if (q.isEmpty() || q.peekLast().m.seq() < m.seq()) {
+      q.add(e);
+    } else {
+      // an older row read after a newer one (committed later, on another node): in seq order,
+      // behind any attempt already started
+      List<Entry> all = new java.util.ArrayList<>(q);
+      int i = all.size();
+      while (i > 0 && all.get(i - 1).m.seq() > m.seq() && !all.get(i - 1).active) {
+        i--;
+      }
+      all.add(i, e);
+      q.clear();
+      q.addAll(all);
+    }
     depth.incrementAndGet();
     long delay = Math.max(0, Duration.between(deps.clock().instant(), m.deadline()).toMillis());
     e.deadlineTimer = control.schedule(() -> onDeadline(e), delay, TimeUnit.MILLISECONDS);
@@ -387,6 +481,11 @@ public final class DeliveryScheduler implements AutoCloseable {
       finish(e, Outcome.expired());
       return;
     }
+    if (deps.cluster() != null && System.nanoTime() - mayDeliverUntil > 0) {
+      // the leases could not be renewed lately: another node may hold this lane by now
+      e.retryWait = control.schedule(() -> attempt(e), 500, TimeUnit.MILLISECONDS);
+      return;
+    }
     if (e.m.refs().targetRemoved()) {
       // a delete whose target was still queued: ingress took it back, nothing reached the recipient
       finish(e, new Outcome(StatusReport.Status.DELIVERED, "", "none", null));
@@ -396,9 +495,14 @@ public final class DeliveryScheduler implements AutoCloseable {
     sending.incrementAndGet();
     Router.Target[] used = new Router.Target[1];
     deps.store()
-        .read(c -> deps.router().choose(c, e.m.sender(), e.m.recipient(), e.m.envelope(), e.excluded))
+        .read(c -> deps.cluster() != null && !MessageTable.queued(c, e.m.gid())
+            ? null // finished by the node that held its lane before, or deleted
+            : deps.router().choose(c, e.m.sender(), e.m.recipient(), e.m.envelope(), e.excluded))
         .thenCompose(
             choice -> {
+              if (choice == null) {
+                return CompletableFuture.failedFuture(new GoneException());
+              }
               if (choice.target() == null) {
                 return CompletableFuture.failedFuture(
                     new NoRouteException(e.permanentReason != null ? e.permanentReason : choice.reason()));
@@ -453,6 +557,16 @@ public final class DeliveryScheduler implements AutoCloseable {
     e.sending = false;
     sending.decrementAndGet();
     Network network = target == null ? null : target.network();
+    if (err != null && unwrap(err) instanceof GoneException) {
+      if (byGid.containsKey(e.m.gid())) {
+        cancelTimers(e);
+        remove(e);
+        total.decrementAndGet();
+        pump(e.m.conversation());
+        maybeRelease(e.m.conversation());
+      }
+      return;
+    }
     if (!byGid.containsKey(e.m.gid())) {
       // dropped meanwhile (forget-me, or deleted by its sender while in flight): no status; a
       // copy that reached the recipient is still recorded, so that the delete can follow it
@@ -564,6 +678,10 @@ public final class DeliveryScheduler implements AutoCloseable {
     remove(e);
     total.decrementAndGet();
     gone.put(e.m.gid(), false); // until its row's deletion commits
+    Lane lane = laneOf(e.m.conversation());
+    if (lane != null) {
+      lane.finishing++;
+    }
     readBack();
     Counter.builder(MetricNames.DELIVERIES)
         .description("messages that left the queue, by outcome")
@@ -619,7 +737,7 @@ public final class DeliveryScheduler implements AutoCloseable {
                   deps.statuses().dispatch(entry);
                 }
                 try {
-                  control.execute(() -> deleted(m.gid()));
+                  control.execute(() -> deleted(m));
                 } catch (java.util.concurrent.RejectedExecutionException stopped) {
                   // shutting down: nothing reads back any more
                 }
@@ -628,11 +746,16 @@ public final class DeliveryScheduler implements AutoCloseable {
   }
 
   /** A finished message's row is gone: a page read from now on cannot hold it. Control thread. */
-  private void deleted(String gid) {
-    if (loading) {
-      gone.replace(gid, true); // the page being read may still hold it: dropped when it arrives
+  private void deleted(StoredMessage m) {
+    if (loading || laneReads > 0) {
+      gone.replace(m.gid(), true); // the page being read may still hold it: dropped when it arrives
     } else {
-      gone.remove(gid);
+      gone.remove(m.gid());
+    }
+    Lane lane = laneOf(m.conversation());
+    if (lane != null) {
+      lane.finishing--;
+      maybeRelease(m.conversation());
     }
   }
 
@@ -693,6 +816,264 @@ public final class DeliveryScheduler implements AutoCloseable {
         .increment();
   }
 
+  // ---- several nodes: lanes and their leases (control thread) ----
+
+  /** The message's row is gone (finished by another node, or deleted): it leaves memory quietly. */
+  private static final class GoneException extends RuntimeException {
+    GoneException() {
+      super(null, null, false, false);
+    }
+  }
+
+  private void runOnControl(Runnable r) {
+    try {
+      control.execute(r);
+    } catch (java.util.concurrent.RejectedExecutionException stopped) {
+      // shutting down
+    }
+  }
+
+  /** The lane of a held conversation whose lease this node holds, or null. */
+  private Lane laneOf(String conversation) {
+    return deps.cluster() == null ? null : lanes.get(MessageTable.lane(conversation));
+  }
+
+  /** The database says {@code lane} has a new message: read it if this node holds it. */
+  private void laneNotified(String lane) {
+    Lane l = lanes.get(lane);
+    if (l != null) {
+      readLane(l);
+    }
+  }
+
+  /** The listener reconnected: whatever was notified meanwhile is read now. */
+  private void notificationsMissed() {
+    for (Lane l : List.copyOf(lanes.values())) {
+      readLane(l);
+    }
+    discover();
+  }
+
+  /** Every {@code poll}: renews the leases when a third of their life passed, and looks for idle lanes. */
+  private void tick() {
+    if (stopping || !started) {
+      return;
+    }
+    long every = deps.cluster().leaseTtl().toNanos() / 3;
+    if (System.nanoTime() - lastRenewal >= every || System.nanoTime() - mayDeliverUntil >= 0) {
+      renew();
+      deps.store().read(MessageTable::count).thenAccept(n -> clusterDepth = n);
+    }
+    discover();
+  }
+
+  private void renew() {
+    if (renewing) {
+      return;
+    }
+    renewing = true;
+    long startedAt = System.nanoTime();
+    java.time.Instant now = deps.clock().instant();
+    java.time.Instant until = now.plus(deps.cluster().leaseTtl());
+    deps.store()
+        .write(c -> {
+          Leases.seen(c, deps.cluster().node(), startedOn, now);
+          return Leases.renew(c, deps.cluster().node(), until);
+        })
+        .whenCompleteAsync((held, err) -> {
+          renewing = false;
+          if (err != null) {
+            return; // the leases run out: attempts pause before they can expire
+          }
+          lastRenewal = startedAt;
+          // stop sending a fifth of the lease's life before it could expire: the last attempt
+          // started has that long to end before another node may start the same lane
+          long ttl = deps.cluster().leaseTtl().toNanos();
+          mayDeliverUntil = startedAt + ttl - ttl / 5;
+          for (Lane l : List.copyOf(lanes.values())) {
+            if (!held.contains(l.id)) {
+              lost(l);
+            }
+          }
+          for (String lane : held) {
+            if (!lanes.containsKey(lane)) {
+              adopt(lane, 0); // this node's before a restart
+            }
+          }
+        }, control);
+  }
+
+  private final java.time.Instant startedOn = java.time.Instant.now();
+
+  /** Claims the lanes of messages this node accepted that nobody delivers yet. */
+  private void claim() {
+    if (claiming || toClaim.isEmpty() || !started || stopping) {
+      return;
+    }
+    claiming = true;
+    List<String> batch = List.copyOf(toClaim);
+    toClaim.clear();
+    java.time.Instant now = deps.clock().instant();
+    deps.store()
+        .write(c -> Leases.claim(c, batch, deps.cluster().node(), now, now.plus(deps.cluster().leaseTtl())))
+        .whenCompleteAsync((claimed, err) -> {
+          claiming = false;
+          if (err != null) {
+            toClaim.addAll(batch); // discovery finds them too
+            control.schedule(this::claim, STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+            return;
+          }
+          claimed.forEach(this::adopt);
+          claim();
+        }, control);
+  }
+
+  /** Claims lanes with queued messages that nobody delivers: expired leases, lanes never claimed. */
+  private void discover() {
+    int room = deps.maxInMemory() - byGid.size();
+    if (discovering || stopping || !started || room < deps.maxInMemory() / 4) {
+      return;
+    }
+    discovering = true;
+    int limit = Math.max(1, Math.min(100, room / 16));
+    java.time.Instant now = deps.clock().instant();
+    deps.store()
+        .write(c -> Leases.claimIdle(c, deps.cluster().node(), now, now.plus(deps.cluster().leaseTtl()), limit))
+        .whenCompleteAsync((claimed, err) -> {
+          discovering = false;
+          if (err == null) {
+            claimed.forEach(this::adopt);
+            if (claimed.size() == limit) {
+              discover();
+            }
+          }
+        }, control);
+  }
+
+  /** This node holds {@code lane} now: its queue is read. */
+  private void adopt(String lane, long fence) {
+    Lane l = lanes.computeIfAbsent(lane, k -> new Lane(k, fence));
+    l.fence = Math.max(l.fence, fence);
+    readLane(l);
+  }
+
+  /**
+   * Reads the lane's queued messages and holds those not held yet, in acceptance order. The whole
+   * lane is read each time (a lane's queue is short; a row committed late on another node may be
+   * older than one already held), at most a page: the rest when the lane has room again.
+   */
+  private void readLane(Lane l) {
+    if (l.reading) {
+      l.dirty = true;
+      return;
+    }
+    if (stopping || !started) {
+      return;
+    }
+    l.reading = true;
+    l.dirty = false;
+    if (laneReads == 0) {
+      forgetDeleted();
+    }
+    laneReads++;
+    java.util.Set<String> known = new java.util.HashSet<>(gone.keySet());
+    if (l.conversation != null) {
+      ArrayDeque<Entry> q = conversations.get(l.conversation);
+      if (q != null) {
+        q.forEach(e -> known.add(e.m.gid()));
+      }
+    }
+    deps.store()
+        .read(c -> MessageTable.ofLane(c, l.id, known, PAGE))
+        .whenCompleteAsync((rows, err) -> {
+          l.reading = false;
+          laneReads--;
+          if (laneReads == 0) {
+            forgetDeleted();
+          }
+          if (lanes.get(l.id) != l) {
+            return; // lost meanwhile
+          }
+          if (err != null) {
+            l.dirty = false;
+            control.schedule(() -> readLane(l), STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+            return;
+          }
+          for (StoredMessage m : rows) {
+            l.conversation = m.conversation();
+            if (!byGid.containsKey(m.gid()) && !gone.containsKey(m.gid())) {
+              total.incrementAndGet();
+              hold(m);
+            }
+          }
+          if (l.dirty) {
+            readLane(l);
+          } else if (l.conversation == null) {
+            release(l); // nothing queued
+          } else {
+            maybeRelease(l.conversation);
+          }
+        }, control);
+  }
+
+  /** Gives the lane of {@code conversation} up if nothing of it is held, read or being finished. */
+  private void maybeRelease(String conversation) {
+    Lane l = laneOf(conversation);
+    if (l == null || l.reading || l.finishing > 0 || conversations.containsKey(conversation)) {
+      return;
+    }
+    release(l);
+  }
+
+  private void release(Lane l) {
+    if (l.releasing || stopping) {
+      return;
+    }
+    l.releasing = true;
+    deps.store()
+        .write(c -> Leases.release(c, l.id, deps.cluster().node()))
+        .whenCompleteAsync((r, err) -> {
+          l.releasing = false;
+          if (lanes.get(l.id) != l) {
+            return;
+          }
+          if (err != null) {
+            return; // kept, and renewed: released when its next message is done
+          }
+          switch (r) {
+            case RELEASED, NOT_MINE -> {
+              if (r == Leases.Release.NOT_MINE) {
+                lost(l);
+              } else if (!l.reading && l.finishing == 0
+                  && (l.conversation == null || !conversations.containsKey(l.conversation))) {
+                lanes.remove(l.id);
+              }
+            }
+            // new messages came meanwhile (their notification reads them too), or finished ones'
+            // deletions are not visible yet: read again shortly
+            case BUSY -> control.schedule(() -> readLane(l), 100, TimeUnit.MILLISECONDS);
+          }
+        }, control);
+  }
+
+  /** Another node holds {@code l} now: its messages leave this node's memory (not its store). */
+  private void lost(Lane l) {
+    lanes.remove(l.id);
+    if (l.conversation == null) {
+      return;
+    }
+    ArrayDeque<Entry> q = conversations.get(l.conversation);
+    if (q == null) {
+      return;
+    }
+    log.info("a lane's lease passed to another node; {} of its messages are left to it", q.size());
+    for (Entry e : List.copyOf(q)) {
+      cancelTimers(e);
+      remove(e);
+      total.decrementAndGet();
+    }
+  }
+
   private static Throwable unwrap(Throwable t) {
     while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
         && t.getCause() != null) {
@@ -712,6 +1093,9 @@ public final class DeliveryScheduler implements AutoCloseable {
 
   public void close(Duration grace) {
     stopping = true;
+    if (ticker != null) {
+      ticker.cancel(false);
+    }
     long until = System.nanoTime() + grace.toNanos();
     while (sending.get() > 0 && System.nanoTime() < until) {
       try {
@@ -719,6 +1103,15 @@ public final class DeliveryScheduler implements AutoCloseable {
       } catch (InterruptedException ex) {
         Thread.currentThread().interrupt();
         break;
+      }
+    }
+    if (deps.cluster() != null) {
+      // hand the lanes over now rather than when their leases expire (their messages stay queued)
+      try {
+        deps.store().write(c -> Leases.releaseAll(c, deps.cluster().node()))
+            .get(Math.max(1, (until - System.nanoTime()) / 1_000_000), TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        log.debug("the leases were not handed over ({}): they expire", e.toString());
       }
     }
     // let outcomes of the last attempts be written

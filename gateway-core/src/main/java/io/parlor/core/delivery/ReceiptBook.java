@@ -140,7 +140,9 @@ public final class ReceiptBook implements AutoCloseable {
         grade = grade(rs.getString(4), status);
       }
     }
-    delete(c, gid);
+    if (!delete(c, gid)) {
+      return null; // settled meanwhile by another node (its receipt, or the wait expired)
+    }
     return StatusOutbox.add(c, source, new StatusReport(sourceId, status, reason, r.at(), grade, null));
   }
 
@@ -149,10 +151,11 @@ public final class ReceiptBook implements AutoCloseable {
     return stored == null || status != StatusReport.Status.DELIVERED ? null : StatusReport.Grade.valueOf(stored);
   }
 
-  private static void delete(Connection c, String gid) throws SQLException {
+  /** Whether this unit deleted the wait (another node's unit may have settled it first). */
+  private static boolean delete(Connection c, String gid) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM receipt_waits WHERE gid = ?")) {
       ps.setString(1, gid);
-      ps.executeUpdate();
+      return ps.executeUpdate() > 0;
     }
   }
 
@@ -174,7 +177,9 @@ public final class ReceiptBook implements AutoCloseable {
                 }
               }
               for (String[] row : rows) {
-                delete(c, row[0]);
+                if (!delete(c, row[0])) {
+                  continue; // its receipt came meanwhile, on another node
+                }
                 out.add(
                     StatusOutbox.add(
                         c, NetworkId.of(row[1]),

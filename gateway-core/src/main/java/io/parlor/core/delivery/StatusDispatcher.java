@@ -64,6 +64,17 @@ public final class StatusDispatcher implements AutoCloseable {
     return store.read(StatusOutbox::all).thenAccept(list -> list.forEach(this::dispatch));
   }
 
+  /**
+   * Several nodes: takes over the statuses of nodes not seen since {@code before} (they died and
+   * did not come back) and reports them. Run by one node of the cluster (housekeeping).
+   */
+  public CompletionStage<Integer> adopt(java.time.Instant before) {
+    return store.write(c -> StatusOutbox.adopt(c, before)).thenApply(list -> {
+      list.forEach(this::dispatch);
+      return list.size();
+    });
+  }
+
   public void dispatch(StatusOutbox.Entry entry) {
     Optional<StatusReceiver> receiver =
         networks.get(entry.network()).flatMap(n -> n.adapter().feature(StatusReceiver.class));

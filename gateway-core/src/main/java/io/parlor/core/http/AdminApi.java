@@ -69,7 +69,7 @@ public final class AdminApi {
     }
     String rest = req.path().substring(PREFIX.length());
     if (rest.equals("status")) {
-      return req.method().equals("GET") ? done(status()) : methodNotAllowed();
+      return req.method().equals("GET") ? status() : methodNotAllowed();
     }
     if (rest.startsWith("people/")) {
       String id = rest.substring("people/".length());
@@ -204,7 +204,39 @@ public final class AdminApi {
         .thenApply(found -> found ? new HttpResponse(204, java.util.Map.of(), new byte[0]) : notFound());
   }
 
-  private HttpResponse status() {
+  /** A node not seen for this long is not listed among the cluster's nodes. */
+  private static final java.time.Duration LISTED_FOR = java.time.Duration.ofMinutes(1);
+
+  /**
+   * The node's status; several nodes on one database: with the cluster's nodes (seen in the last
+   * minute), each with its live leases.
+   */
+  private CompletionStage<HttpResponse> status() {
+    if (d.store().clusterNode().isEmpty()) {
+      return done(Json.ok(200, nodeStatus()));
+    }
+    java.time.Instant now = d.clock().instant();
+    return d.store()
+        .read(c -> io.parlor.core.delivery.Leases.nodes(c, now.minus(LISTED_FOR), now))
+        .handle((nodes, err) -> {
+          ObjectNode root = nodeStatus();
+          if (err != null) {
+            root.putNull("cluster"); // the database is away: the rest is this node's own
+          } else {
+            ArrayNode cluster = root.putArray("cluster");
+            for (io.parlor.core.delivery.Leases.NodeInfo n : nodes) {
+              ObjectNode o = cluster.addObject();
+              o.put("node", n.name());
+              o.put("started", n.started().toString());
+              o.put("seen", n.seen().toString());
+              o.put("leases", n.leases());
+            }
+          }
+          return Json.ok(200, root);
+        });
+  }
+
+  private ObjectNode nodeStatus() {
     ObjectNode root = Json.object();
     root.put("node", d.nodeId());
     root.put("queueDepth", d.scheduler().depth());
@@ -235,7 +267,7 @@ public final class AdminApi {
         dl.putNull("lastError");
       }
     }
-    return Json.ok(200, root);
+    return root;
   }
 
   private double sum(Network n, String outcome) {

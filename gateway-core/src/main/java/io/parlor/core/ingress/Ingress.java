@@ -143,6 +143,11 @@ public final class Ingress {
         .write(c -> decideAndStore(c, source, e, now, gid))
         .handle(
             (r, err) -> {
+              if (err != null && MessageTable.AlreadySeenException.in(err)) {
+                // another node accepted the same message at the same moment: it has it
+                count(source, outcome(new IngressResult.Duplicate()));
+                return new IngressResult.Duplicate();
+              }
               if (err != null) {
                 count(source, "store_error");
                 if (!io.parlor.core.store.StoreUnavailableException.storeDown(err)) {

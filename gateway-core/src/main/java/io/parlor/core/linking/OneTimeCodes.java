@@ -51,6 +51,21 @@ public final class OneTimeCodes {
     random.nextBytes(key);
   }
 
+  /**
+   * Several nodes: the key that hashes codes is derived from {@code shared} (the store's master
+   * key, the same on every node), so that a code sent by one node is checked by any other.
+   */
+  public OneTimeCodes(SecureRandom random, byte[] shared) {
+    this.random = random;
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(shared, "HmacSHA256"));
+      System.arraycopy(mac.doFinal("parlor one-time codes".getBytes(java.nio.charset.StandardCharsets.UTF_8)), 0, key, 0, 32);
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
+    }
+  }
+
   /** Creates (or replaces) the code for {@code address}; returns the plaintext to send. */
   public String issue(Connection c, Address address, Purpose purpose, Instant now) throws SQLException {
     String code = String.format("%06d", random.nextInt(1_000_000));

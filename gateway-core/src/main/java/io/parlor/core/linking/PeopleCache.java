@@ -17,9 +17,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * uses the cache (the writer must see its own uncommitted change; a rollback must not leave it
  * behind); when it ends, the cache is emptied and its generation advances, so a reader that loaded
  * rows from an older snapshot cannot put them back. Bounded: a map that reaches {@link #MAX} is
- * emptied. Thread-safe.
+ * emptied. Several nodes on one database: the change also notifies the others, which empty
+ * their caches in the same way ({@link StoreCaches.Coherent}). Thread-safe.
  */
-final class PeopleCache implements StoreCaches.AfterTransaction {
+final class PeopleCache implements StoreCaches.AfterTransaction, StoreCaches.Coherent {
   static final int MAX = 50_000;
 
   private final Map<String, Optional<Person>> people = new ConcurrentHashMap<>();
@@ -84,6 +85,18 @@ final class PeopleCache implements StoreCaches.AfterTransaction {
   /** A write transaction changes people, accounts or blocks: bypass the cache until it ends. */
   void changed() {
     changing = true;
+  }
+
+  /** Another node committed a change to people, accounts or blocks: load them again. */
+  @Override
+  public void othersChanged() {
+    synchronized (lock) {
+      generation++;
+      people.clear();
+      byAccount.clear();
+      byHandle.clear();
+      blocks.clear();
+    }
   }
 
   @Override

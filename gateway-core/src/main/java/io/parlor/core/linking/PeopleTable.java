@@ -1,5 +1,7 @@
 package io.parlor.core.linking;
 
+import io.parlor.core.store.StoreCaches;
+
 import io.parlor.spi.envelope.Address;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -167,10 +169,11 @@ public final class PeopleTable {
   }
 
   /** Every change to people, accounts or blocks goes through here first (see {@link PeopleCache}). */
-  private static void changed(Connection c) {
+  private static void changed(Connection c) throws SQLException {
     PeopleCache cache = PeopleCache.of(c);
     if (cache != null) {
       cache.changed();
+      StoreCaches.notifyOthers(c, PeopleCache.class);
     }
   }
 

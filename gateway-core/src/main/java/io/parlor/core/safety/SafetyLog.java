@@ -30,9 +30,10 @@ public final class SafetyLog {
   private final int maxNewRecipientsPerHour;
   private final SecureRandom random;
   /**
-   * The current window's key, cached (used on the store's writer thread only). Should the unit of
-   * work that created it roll back, events of this window are keyed by a key the table lacks;
-   * they are still pseudonymous and are purged with the window.
+   * The current window's key, cached (used on the store's writer thread only) once a later
+   * transaction found it in the table: a key whose unit of work rolled back is never cached, so
+   * that events are not keyed by a key the table lacks (and another node's key, stored since,
+   * is the one used).
    */
   private long cachedEpoch = Long.MIN_VALUE;
   private byte[] cachedKey;
@@ -182,27 +183,33 @@ public final class SafetyLog {
     if (epoch == cachedEpoch) {
       return cachedKey;
     }
-    cachedKey = loadOrCreateKey(c, epoch);
-    cachedEpoch = epoch;
-    return cachedKey;
-  }
-
-  private byte[] loadOrCreateKey(Connection c, long epoch) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT key FROM pseudonym_keys WHERE epoch = ?")) {
-      ps.setLong(1, epoch);
-      try (ResultSet rs = ps.executeQuery()) {
-        if (rs.next()) {
-          return rs.getBytes(1);
-        }
-      }
+    byte[] found = load(c, epoch);
+    if (found != null) {
+      // stored by an earlier unit that was not rolled back (or by another node): safe to keep
+      cachedKey = found;
+      cachedEpoch = epoch;
+      return found;
     }
     byte[] key = new byte[32];
     random.nextBytes(key);
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO pseudonym_keys(epoch, key) VALUES (?,?)")) {
+    // another node may store the window's key at the same moment: the first one stored is everyone's
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO pseudonym_keys(epoch, key) VALUES (?,?) ON CONFLICT (epoch) DO NOTHING")) {
       ps.setLong(1, epoch);
       ps.setBytes(2, key);
-      ps.executeUpdate();
+      if (ps.executeUpdate() == 0) {
+        key = load(c, epoch);
+      }
     }
-    return key;
+    return key; // not cached until a later unit finds it committed
+  }
+
+  private static byte[] load(Connection c, long epoch) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT key FROM pseudonym_keys WHERE epoch = ?")) {
+      ps.setLong(1, epoch);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getBytes(1) : null;
+      }
+    }
   }
 }

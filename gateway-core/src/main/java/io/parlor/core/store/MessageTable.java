@@ -40,15 +40,42 @@ public final class MessageTable {
     return insertLeg(c, m, now);
   }
 
-  /** Inserts the dedupe key of an accepted message (a group message's, once for all its legs). */
+  /**
+   * The message's dedupe key was stored by another unit since this one checked ({@link #seen}):
+   * another node accepted the same message at the same moment. The unit is rolled back and the
+   * message answered as a duplicate.
+   */
+  public static final class AlreadySeenException extends SQLException {
+    AlreadySeenException() {
+      super("the message was accepted at the same moment by another node", "23505");
+    }
+
+    /** Whether {@code t}, or a cause of it, is one. */
+    public static boolean in(Throwable t) {
+      for (Throwable x = t; x != null; x = x.getCause()) {
+        if (x instanceof AlreadySeenException) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  /**
+   * Inserts the dedupe key of an accepted message (a group message's, once for all its legs).
+   * Throws {@link AlreadySeenException} when the key is there already (when two nodes take the
+   * same message at once, the second waits for the first's commit and finds its key).
+   */
   public static void remember(Connection c, NetworkId network, MessageId id, Instant now) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT INTO dedupe(source_network, source_id, seen_at) VALUES (?,?,?)")) {
+            "INSERT INTO dedupe(source_network, source_id, seen_at) VALUES (?,?,?) ON CONFLICT DO NOTHING")) {
       ps.setString(1, network.value());
       ps.setString(2, id.value());
       ps.setLong(3, now.toEpochMilli());
-      ps.executeUpdate();
+      if (ps.executeUpdate() == 0) {
+        throw new AlreadySeenException();
+      }
     }
   }
 
@@ -57,7 +84,9 @@ public final class MessageTable {
     try (PreparedStatement ps =
         c.prepareStatement(Rowids.returning(c,
             "INSERT INTO messages(gid, source_network, source_id, conversation, sender, recipient,"
-                + " envelope, deadline, created_at, refs, epoch) VALUES (?,?,?,?,?,?,?,?,?,?,?)", "seq"))) {
+                + " envelope, deadline, created_at, refs, epoch, lane) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", "seq"))) {
+      String lane = lane(m.conversation());
+      ps.setString(12, lane);
       ps.setString(1, m.gid());
       ps.setString(2, m.sourceNetwork().value());
       ps.setString(3, m.sourceId().value());
@@ -82,6 +111,7 @@ public final class MessageTable {
       ps.setLong(8, m.deadline().toEpochMilli());
       ps.setLong(9, now.toEpochMilli());
       long seq = Rowids.insert(c, ps);
+      notifyLane(c, lane);
       return new StoredMessage(
           m.gid(), seq, m.sourceNetwork(), m.sourceId(), m.conversation(),
           m.sender(), m.recipient(), m.envelope(), m.deadline(), m.refs());
@@ -154,7 +184,67 @@ public final class MessageTable {
     }
   }
 
-  /** Up to {@code limit} queued messages with {@code seq > afterSeq}, in acceptance order. */
+  /** The channel on which PostgreSQL tells every node that a lane has a new message. */
+  public static final String LANE_CHANNEL = "parlor_lane";
+
+  /**
+   * A conversation's lane: the unit of delivery leases. A hash, so that the leases table and the
+   * notifications between nodes name no one: 96 bits of SHA-256, base64url.
+   */
+  public static String lane(String conversation) {
+    try {
+      byte[] h = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(conversation.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(h, 12));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
+  }
+
+  /**
+   * PostgreSQL: tells the nodes, when this transaction commits, that {@code lane} has a new
+   * message (the node holding the lane's lease reads it at once). A rolled-back unit tells nobody.
+   */
+  private static void notifyLane(Connection c, String lane) throws SQLException {
+    if (Dialect.of(c) != Dialect.POSTGRES) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify('" + LANE_CHANNEL + "', ?)")) {
+      ps.setString(1, lane);
+      ps.executeQuery().close();
+    }
+  }
+
+  /**
+   * Queued messages of {@code lane} not in {@code known}, oldest first, at most {@code limit}
+   * (known rows are not opened: a lane is read again each time it has a new message).
+   */
+  public static List<StoredMessage> ofLane(Connection c, String lane, java.util.Set<String> known, int limit)
+      throws SQLException {
+    List<StoredMessage> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE lane = ? ORDER BY seq")) {
+      ps.setString(1, lane);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next() && out.size() < limit) {
+          if (!known.contains(rs.getString(2))) {
+            out.add(readRow(c, rs));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Whether message {@code gid} is still queued. */
+  public static boolean queued(Connection c, String gid) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM messages WHERE gid = ?")) {
+      ps.setString(1, gid);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
   /** Queued messages with {@code afterSeq < seq <= upToSeq}, oldest first, at most {@code limit}. */
   public static List<StoredMessage> page(Connection c, long afterSeq, long upToSeq, int limit) throws SQLException {
     List<StoredMessage> out = new ArrayList<>();
@@ -187,28 +277,31 @@ public final class MessageTable {
   private static void readRows(Connection c, PreparedStatement ps, List<StoredMessage> out) throws SQLException {
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
-        byte[] envelope = rs.getBytes(8);
-        String refs = rs.getString(10);
-        long epoch = rs.getLong(11);
-        if (!rs.wasNull()) {
-          PayloadCipher cipher = cipher(c);
-          if (cipher == null) {
-            throw new SQLException("message " + rs.getString(2) + " is sealed, and store.encryptionKey is not set");
-          }
-          PayloadCipher.Opened opened = cipher.open(c, rs.getString(2), epoch, envelope);
-          envelope = opened.envelope();
-          refs = opened.refs();
-        }
-        // rows written before envelope v2 carry no "v" and no refs: read as version 1
-        Envelope e = EnvelopeJson.readStored(envelope);
-        out.add(
-            new StoredMessage(
-                rs.getString(2), rs.getLong(1), NetworkId.of(rs.getString(3)),
-                MessageId.of(rs.getString(4)), rs.getString(5), new PartyKey(rs.getString(6)),
-                new PartyKey(rs.getString(7)), e, Instant.ofEpochMilli(rs.getLong(9)),
-                MessageRefs.fromJson(refs)));
+        out.add(readRow(c, rs));
       }
     }
+  }
+
+  private static StoredMessage readRow(Connection c, ResultSet rs) throws SQLException {
+    byte[] envelope = rs.getBytes(8);
+    String refs = rs.getString(10);
+    long epoch = rs.getLong(11);
+    if (!rs.wasNull()) {
+      PayloadCipher cipher = cipher(c);
+      if (cipher == null) {
+        throw new SQLException("message " + rs.getString(2) + " is sealed, and store.encryptionKey is not set");
+      }
+      PayloadCipher.Opened opened = cipher.open(c, rs.getString(2), epoch, envelope);
+      envelope = opened.envelope();
+      refs = opened.refs();
+    }
+    // rows written before envelope v2 carry no "v" and no refs: read as version 1
+    Envelope e = EnvelopeJson.readStored(envelope);
+    return new StoredMessage(
+        rs.getString(2), rs.getLong(1), NetworkId.of(rs.getString(3)),
+        MessageId.of(rs.getString(4)), rs.getString(5), new PartyKey(rs.getString(6)),
+        new PartyKey(rs.getString(7)), e, Instant.ofEpochMilli(rs.getLong(9)),
+        MessageRefs.fromJson(refs));
   }
 
   /** The highest seq queued (0 when none). */

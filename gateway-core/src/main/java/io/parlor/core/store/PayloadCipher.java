@@ -93,7 +93,12 @@ public final class PayloadCipher implements StoreCaches.AfterTransaction {
         byte[] raw = new byte[32];
         random.nextBytes(raw);
         key = new SecretKeySpec(raw, "AES");
-        store(c, epoch, key);
+        if (!store(c, epoch, key)) {
+          key = load(c, epoch); // another node made the epoch's key first: everyone seals under it
+          if (key == null) {
+            throw new SQLException("the key of epoch " + epoch + " was stored and deleted at once");
+          }
+        }
       }
       sealing.put(epoch, key);
     } else if (unconfirmed.containsKey(epoch)) {
@@ -105,7 +110,11 @@ public final class PayloadCipher implements StoreCaches.AfterTransaction {
         }
       }
       if (!found) {
-        store(c, epoch, key); // the unit that stored it was rolled back
+        if (!store(c, epoch, key)) { // the unit that stored it was rolled back
+          key = load(c, epoch); // and another node stored its own since: everyone seals under that
+          sealing.put(epoch, key);
+          unconfirmed.remove(epoch);
+        }
       } else if (unconfirmed.get(epoch) < transaction) {
         unconfirmed.remove(epoch); // committed: found by a later transaction
       }
@@ -116,13 +125,18 @@ public final class PayloadCipher implements StoreCaches.AfterTransaction {
     return new Sealed(epoch, encrypt(key, plain.array(), aad("message", gid)));
   }
 
-  private void store(Connection c, long epoch, SecretKeySpec key) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO epoch_keys(epoch, wrapped) VALUES (?,?)")) {
+  /** Stores the epoch's key; false when the epoch has one already (another node stored it first). */
+  private boolean store(Connection c, long epoch, SecretKeySpec key) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO epoch_keys(epoch, wrapped) VALUES (?,?) ON CONFLICT (epoch) DO NOTHING")) {
       ps.setLong(1, epoch);
       ps.setBytes(2, encrypt(master, key.getEncoded(), aad("epoch key", Long.toString(epoch))));
-      ps.executeUpdate();
+      if (ps.executeUpdate() == 0) {
+        return false;
+      }
     }
     unconfirmed.put(epoch, transaction);
+    return true;
   }
 
   /** The envelope and refs (null when none) that {@link #seal} sealed. */
@@ -154,7 +168,9 @@ public final class PayloadCipher implements StoreCaches.AfterTransaction {
     try (PreparedStatement ps = c.prepareStatement(
         "SELECT epoch FROM epoch_keys WHERE epoch < ?"
             + " AND NOT EXISTS (SELECT 1 FROM messages WHERE messages.epoch = epoch_keys.epoch)")) {
-      ps.setLong(1, epochOf(now));
+      // one whole epoch after the key's own: another node whose clock is a little behind may
+      // still be sealing under it
+      ps.setLong(1, epochOf(now) - epochMillis);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           done.add(rs.getLong(1));

@@ -25,35 +25,46 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>When the database goes away the writer's faults make the node answer 503 and fail its
  * readiness; the writer then opens a new connection and the node recovers by itself.
  *
- * <p>One node per database, for now: the node holds a session advisory lock for as long as it
- * runs, and a second node on the same database refuses to start (several nodes on one database
- * need the conversation leases of the scale-out work; without them two nodes would deliver the
- * same queue twice).
+ * <p>Several nodes share one database. Each holds, on a connection of its own (the listener),
+ * a session advisory lock on its name — a second node started with the same {@code node.id}
+ * refuses to start — and LISTENs there for what the others tell it: a lane with a new message,
+ * a cache whose rows changed. One node at a time also holds the housekeeper lock ({@link
+ * #leads}): it runs the cluster's housekeeping. Both locks live as long as the listener's
+ * connection; when it breaks, the listener connects again, takes the locks again and tells its
+ * listeners that notifications may have been missed.
  */
 public final class PostgresStore implements Store {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PostgresStore.class);
 
-  /** The node lock: any number, the same in every node. */
-  private static final long NODE_LOCK = 0x7061726c6f72L + 1;
+  /** The class of the node-name locks (the two-int advisory lock form: class, hash of the name). */
+  private static final int NODE_LOCK_CLASS = 0x70617201;
+
+  /** The housekeeper lock: whoever holds it runs the cluster's housekeeping. */
+  private static final long HOUSEKEEPER_LOCK = 0x7061726c6f72L + 2;
 
   private final String description;
+  private final String node;
   private final HikariDataSource pool;
+  /** The listener's connection: holds the locks, LISTENs. Used by the listener thread only. */
   private volatile Connection lock;
   private final String url;
   private final Properties props;
-  private final java.util.concurrent.ScheduledExecutorService lockWatch =
-      Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "store-node-lock");
-        t.setDaemon(true);
-        return t;
-      });
+  private final Thread listener;
+  private volatile boolean closed;
+  private volatile boolean leader;
+  /** channel → listeners; channels not yet LISTENed on the current connection wait in {@link #pendingChannels}. */
+  private final java.util.Map<String, java.util.List<Listener>> listeners = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Queue<String> pendingChannels = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final StoreCaches caches;
   private final GroupCommitWriter writer;
   private final ExecutorService readers;
 
-  private PostgresStore(String description, String url, Properties props, HikariDataSource pool, Connection lock,
-      StoreCaches caches, GroupCommitWriter writer, int readerThreads) {
+  private record Listener(java.util.function.Consumer<String> onNotify, Runnable onMissed) {}
+
+  private PostgresStore(String description, String node, String url, Properties props, HikariDataSource pool,
+      Connection lock, StoreCaches caches, GroupCommitWriter writer, int readerThreads) {
     this.description = description;
+    this.node = node;
     this.url = url;
     this.props = props;
     this.pool = pool;
@@ -69,44 +80,123 @@ public final class PostgresStore implements Store {
               t.setDaemon(true);
               return t;
             });
-    lockWatch.scheduleWithFixedDelay(this::keepLock, 2, 2, TimeUnit.SECONDS);
+    listen(StoreCaches.CACHE_CHANNEL, caches::othersChanged, () -> caches.othersChanged(null));
+    this.listener = new Thread(this::listenLoop, "store-listener");
+    listener.setDaemon(true);
+    listener.start();
   }
 
   /**
-   * The node lock lives as long as its connection: when the database restarts or drops it, the
-   * lock is gone too. It is taken again as soon as the database answers; if another node took it
-   * meanwhile, this node stops at once (exit 70, for its supervisor) rather than deliver the
-   * queue a second time.
+   * The listener thread: hands notifications over, LISTENs on channels registered since, tries
+   * for the housekeeper lock every 2 s, and connects again when its connection breaks.
    */
-  private void keepLock() {
-    try {
-      if (lock.isValid(2)) {
-        return;
+  private void listenLoop() {
+    long nextCheck = 0;
+    while (!closed) {
+      Connection c = lock;
+      try {
+        for (String channel; (channel = pendingChannels.poll()) != null; ) {
+          try (Statement st = c.createStatement()) {
+            st.execute("LISTEN " + channel);
+          } catch (SQLException e) {
+            pendingChannels.add(channel);
+            throw e;
+          }
+        }
+        org.postgresql.PGNotification[] ns = c.unwrap(org.postgresql.PGConnection.class).getNotifications(500);
+        if (ns != null) {
+          for (org.postgresql.PGNotification n : ns) {
+            for (Listener l : listeners.getOrDefault(n.getName(), java.util.List.of())) {
+              l.onNotify().accept(n.getParameter());
+            }
+          }
+        }
+        if (System.nanoTime() - nextCheck > 0) {
+          nextCheck = System.nanoTime() + 2_000_000_000L;
+          if (!c.isValid(2)) {
+            throw new SQLException("the listener's connection is broken", "08006");
+          }
+          if (!leader) {
+            leader = tryLock(c, "SELECT pg_try_advisory_lock(" + HOUSEKEEPER_LOCK + ")");
+            if (leader) {
+              log.info("this node runs the cluster's housekeeping");
+            }
+          }
+        }
+      } catch (SQLException | RuntimeException e) {
+        if (closed) {
+          return;
+        }
+        leader = false;
+        reconnect();
       }
-    } catch (SQLException e) {
-      // as invalid
     }
-    Connection fresh;
-    try {
-      fresh = DriverManager.getConnection(url, props);
-    } catch (SQLException down) {
-      return; // the database is away: writes fail and say so; try again in 2 s
-    }
-    try {
-      if (tryLock(fresh)) {
-        closeQuietly(lock);
-        lock = fresh;
-        log.info("the node lock on {} is held again", description);
-        return;
+  }
+
+  /**
+   * The locks lived as long as the listener's connection: they are taken again as soon as the
+   * database answers. If another node took this node's name meanwhile, this node stops at once
+   * (exit 70, for its supervisor) rather than deliver the same lanes twice.
+   */
+  private void reconnect() {
+    closeQuietly(lock);
+    while (!closed) {
+      Connection fresh;
+      try {
+        fresh = DriverManager.getConnection(url, props);
+      } catch (SQLException down) {
+        sleep(2_000); // the database is away: writes fail and say so
+        continue;
       }
-    } catch (SQLException e) {
-      closeQuietly(fresh);
+      try {
+        if (!tryNodeLock(fresh, node)) {
+          closeQuietly(fresh);
+          log.error("another Parlor node named {} took the database {} while it was unreachable: stopping (exit 70)"
+              + " rather than deliver the same lanes twice", node, description);
+          Runtime.getRuntime().halt(70);
+        }
+      } catch (SQLException e) {
+        closeQuietly(fresh);
+        sleep(2_000);
+        continue;
+      }
+      lock = fresh;
+      pendingChannels.clear();
+      pendingChannels.addAll(listeners.keySet());
+      log.info("the node lock on {} is held again", description);
+      listeners.values().forEach(ls -> ls.forEach(l -> l.onMissed().run()));
       return;
     }
-    closeQuietly(fresh);
-    log.error("another Parlor node took the database {} while it was unreachable: stopping (exit 70) rather than"
-        + " deliver the same queue twice", description);
-    Runtime.getRuntime().halt(70);
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void listen(String channel, java.util.function.Consumer<String> onNotify, Runnable onMissed) {
+    if (!channel.matches("[a-z_]+")) {
+      throw new IllegalArgumentException("channel: lower-case letters and '_' only, got " + channel);
+    }
+    boolean first = listeners.computeIfAbsent(channel, k -> new java.util.concurrent.CopyOnWriteArrayList<>()).isEmpty();
+    listeners.get(channel).add(new Listener(onNotify, onMissed));
+    if (first) {
+      pendingChannels.add(channel);
+    }
+  }
+
+  @Override
+  public boolean leads() {
+    return leader;
+  }
+
+  @Override
+  public Optional<String> clusterNode() {
+    return Optional.of(node);
   }
 
   /**
@@ -117,12 +207,15 @@ public final class PostgresStore implements Store {
    */
   public static PostgresStore open(
       String url, Optional<String> user, Optional<String> password, int poolSize, int maxBatch, MeterRegistry meters) {
-    return open(url, user, password, poolSize, maxBatch, meters, null);
+    return open(url, user, password, poolSize, maxBatch, meters, null, "parlor-1");
   }
 
-  /** As {@link #open}, sealing queued messages' payloads with {@code cipher} when it is not null. */
+  /**
+   * As {@link #open}, sealing queued messages' payloads with {@code cipher} when it is not null,
+   * as node {@code node} (unique among the nodes sharing the database).
+   */
   public static PostgresStore open(String url, Optional<String> user, Optional<String> password, int poolSize,
-      int maxBatch, MeterRegistry meters, PayloadCipher cipher) {
+      int maxBatch, MeterRegistry meters, PayloadCipher cipher, String node) {
     String description = redact(url);
     Connection lock = null;
     HikariDataSource pool = null;
@@ -136,10 +229,10 @@ public final class PostgresStore implements Store {
       props.setProperty("tcpKeepAlive", "true");
       props.setProperty("socketTimeout", "30");
       lock = DriverManager.getConnection(url, props);
-      if (!tryLock(lock)) {
+      if (!tryNodeLock(lock, node)) {
         throw new StoreException(
-            "another Parlor node is using the database " + description + ": one node per database"
-                + " for now (several nodes on one database need conversation leases, not built yet)",
+            "another Parlor node named " + node + " is using the database " + description
+                + ": give each node its own node.id",
             null);
       }
       HikariConfig hc = new HikariConfig();
@@ -155,6 +248,7 @@ public final class PostgresStore implements Store {
       hc.setMetricRegistry(null);
       pool = new HikariDataSource(hc);
       StoreCaches caches = new StoreCaches(Dialect.POSTGRES);
+      caches.node(node);
       Connection w = pool.getConnection();
       Schema.createAndMigrate(w, Dialect.POSTGRES);
       if (cipher != null) {
@@ -168,7 +262,7 @@ public final class PostgresStore implements Store {
           new GroupCommitWriter(
               StatementCache.wrap(w, caches), () -> StatementCache.wrap(p.getConnection(), caches),
               caches, 10_000, maxBatch, meters);
-      return new PostgresStore(description, url, props, pool, lock, caches, writer, Math.max(1, poolSize - 1));
+      return new PostgresStore(description, node, url, props, pool, lock, caches, writer, Math.max(1, poolSize - 1));
     } catch (SQLException | RuntimeException e) {
       closeQuietly(lock);
       if (pool != null) {
@@ -180,10 +274,20 @@ public final class PostgresStore implements Store {
     }
   }
 
-  /** Whether {@code c}'s session now holds the node lock (it holds it as long as it lives). */
-  private static boolean tryLock(Connection c) throws SQLException {
+  /** Whether {@code c}'s session now holds the lock on node name {@code node} (as long as it lives). */
+  private static boolean tryNodeLock(Connection c, String node) throws SQLException {
+    try (java.sql.PreparedStatement ps =
+        c.prepareStatement("SELECT pg_try_advisory_lock(" + NODE_LOCK_CLASS + ", hashtext(?))")) {
+      ps.setString(1, node);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
+      }
+    }
+  }
+
+  private static boolean tryLock(Connection c, String sql) throws SQLException {
     try (Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT pg_try_advisory_lock(" + NODE_LOCK + ")")) {
+        ResultSet rs = st.executeQuery(sql)) {
       return rs.next() && rs.getBoolean(1);
     }
   }
@@ -262,7 +366,13 @@ public final class PostgresStore implements Store {
 
   @Override
   public void close() {
-    lockWatch.shutdownNow();
+    closed = true;
+    listener.interrupt();
+    try {
+      listener.join(2_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     writer.close();
     readers.shutdown();
     try {

@@ -143,6 +143,20 @@ final class Schema {
       "ALTER TABLE messages ADD COLUMN epoch INTEGER",
       "CREATE INDEX messages_epoch ON messages(epoch) WHERE epoch IS NOT NULL",
     },
+    // 5: several nodes on one database (PostgreSQL). A queued message's lane is a hash of its
+    // conversation (no identifier in it): a node delivers a lane only while it holds the lane's
+    // lease, renewed every few seconds, so one node at a time delivers a conversation, in order.
+    // Nodes say when they were last seen (the admin status lists them); a status in the outbox
+    // belongs to the node that wrote it (null: any), which alone reports it.
+    {
+      "ALTER TABLE messages ADD COLUMN lane TEXT",
+      "CREATE INDEX messages_lane ON messages(lane, seq)",
+      "CREATE TABLE leases (lane TEXT PRIMARY KEY, node TEXT NOT NULL, until INTEGER NOT NULL,"
+          + " fence INTEGER NOT NULL)",
+      "CREATE INDEX leases_node ON leases(node)",
+      "CREATE TABLE nodes (name TEXT PRIMARY KEY, started INTEGER NOT NULL, seen INTEGER NOT NULL)",
+      "ALTER TABLE status_outbox ADD COLUMN node TEXT",
+    },
   };
 
   /** The schema version this build writes. */
@@ -152,8 +166,42 @@ final class Schema {
   static void createAndMigrate(java.sql.Connection c, Dialect dialect) throws SQLException {
     if (dialect == Dialect.POSTGRES) {
       createAndMigratePostgres(c);
+    } else {
+      createAndMigrateSqlite(c);
+    }
+    fillLanes(c);
+  }
+
+  /** Gives the messages queued before schema version 5 their lane (a hash, computed here). */
+  private static void fillLanes(java.sql.Connection c) throws SQLException {
+    java.util.Map<Long, String> lanes = new java.util.HashMap<>();
+    try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT seq, conversation FROM messages WHERE lane IS NULL");
+        java.sql.ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        lanes.put(rs.getLong(1), MessageTable.lane(rs.getString(2)));
+      }
+    }
+    if (lanes.isEmpty()) {
       return;
     }
+    boolean auto = c.getAutoCommit();
+    c.setAutoCommit(false);
+    try (java.sql.PreparedStatement ps = c.prepareStatement("UPDATE messages SET lane = ? WHERE seq = ?")) {
+      for (java.util.Map.Entry<Long, String> e : lanes.entrySet()) {
+        ps.setString(1, e.getValue());
+        ps.setLong(2, e.getKey());
+        ps.executeUpdate();
+      }
+      c.commit();
+    } catch (SQLException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(auto);
+    }
+  }
+
+  private static void createAndMigrateSqlite(java.sql.Connection c) throws SQLException {
     int version;
     try (Statement st = c.createStatement()) {
       try (java.sql.ResultSet rs = st.executeQuery("PRAGMA user_version")) {

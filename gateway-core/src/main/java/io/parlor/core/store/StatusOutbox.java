@@ -7,7 +7,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,8 +24,9 @@ public final class StatusOutbox {
   public static Entry add(Connection c, NetworkId network, StatusReport r) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(Rowids.returning(c,
-            "INSERT INTO status_outbox(network, source_id, status, reason, at, grade, account, members)"
-                + " VALUES (?,?,?,?,?,?,?,?)", "id"))) {
+            "INSERT INTO status_outbox(network, source_id, status, reason, at, grade, account, members, node)"
+                + " VALUES (?,?,?,?,?,?,?,?,?)", "id"))) {
+      ps.setString(9, StoreCaches.node(c)); // the node that reports it (null: one node owns the store)
       ps.setString(1, network.value());
       ps.setString(2, r.id().value());
       ps.setString(3, r.status().name());
@@ -57,13 +57,49 @@ public final class StatusOutbox {
     }
   }
 
+  /**
+   * The statuses this node owes: on a store one node owns, all of them; when several share it,
+   * those this node wrote (another node's are its own to report, or adopted once it is gone,
+   * {@link #adopt}).
+   */
   public static List<Entry> all(Connection c) throws SQLException {
     List<Entry> out = new ArrayList<>();
-    try (Statement st = c.createStatement();
-        ResultSet rs =
-            st.executeQuery(
-                "SELECT id, network, source_id, status, reason, at, grade, account, members FROM status_outbox"
-                    + " ORDER BY id")) {
+    String node = StoreCaches.node(c);
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT id, network, source_id, status, reason, at, grade, account, members FROM status_outbox"
+            + (node == null ? "" : " WHERE node = ? OR node IS NULL") + " ORDER BY id")) {
+      if (node != null) {
+        ps.setString(1, node);
+      }
+      readEntries(ps, out);
+    }
+    return out;
+  }
+
+  /**
+   * Makes this node the owner of the statuses of nodes not seen since {@code before} (they died
+   * and did not come back); returns them, to be reported.
+   */
+  public static List<Entry> adopt(Connection c, java.time.Instant before) throws SQLException {
+    String node = StoreCaches.node(c);
+    List<Entry> out = new ArrayList<>();
+    if (node == null) {
+      return out;
+    }
+    try (PreparedStatement ps = c.prepareStatement(
+        "UPDATE status_outbox SET node = ? WHERE node <> ?"
+            + " AND NOT EXISTS (SELECT 1 FROM nodes WHERE nodes.name = status_outbox.node AND nodes.seen >= ?)"
+            + " RETURNING id, network, source_id, status, reason, at, grade, account, members")) {
+      ps.setString(1, node);
+      ps.setString(2, node);
+      ps.setLong(3, before.toEpochMilli());
+      readEntries(ps, out);
+    }
+    return out;
+  }
+
+  private static void readEntries(PreparedStatement ps, List<Entry> out) throws SQLException {
+    try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         out.add(
             new Entry(
@@ -79,6 +115,5 @@ public final class StatusOutbox {
                     members(rs.getString(9)))));
       }
     }
-    return out;
   }
 }

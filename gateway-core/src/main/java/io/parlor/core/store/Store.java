@@ -42,6 +42,27 @@ public interface Store extends AutoCloseable {
   /** Where the store is, for logs and the admin status: a file path or a JDBC URL without secrets. */
   String describe();
 
+  /**
+   * Several nodes on one database: calls {@code onNotify} with the payload of each notification on
+   * {@code channel} (on the store's listener thread; keep it short), and {@code onMissed} when
+   * notifications may have been lost (the connection that listens was re-established). A store
+   * one node owns (SQLite) has nobody else to hear from: nothing is ever called.
+   */
+  default void listen(String channel, java.util.function.Consumer<String> onNotify, Runnable onMissed) {}
+
+  /**
+   * Whether this node runs the work done once per cluster (housekeeping, adopting a dead node's
+   * statuses). Always true on a store one node owns.
+   */
+  default boolean leads() {
+    return true;
+  }
+
+  /** This node's name when several nodes share the store (PostgreSQL); empty on SQLite. */
+  default java.util.Optional<String> clusterNode() {
+    return java.util.Optional.empty();
+  }
+
   @Override
   void close();
 }

@@ -25,6 +25,61 @@ public final class StoreCaches {
     return dialect;
   }
 
+  /** The channel on which PostgreSQL tells every node that a cache's rows changed. */
+  static final String CACHE_CHANNEL = "parlor_cache";
+
+  /** This node's name on a store that several nodes share (PostgreSQL); null on SQLite. */
+  private volatile String node;
+
+  void node(String name) {
+    this.node = name;
+  }
+
+  /** The name of the node that owns {@code c}'s store when several share it; null otherwise. */
+  public static String node(Connection c) {
+    StoreCaches caches = of(c);
+    return caches == null ? null : caches.node;
+  }
+
+  /**
+   * A cache of rows that other nodes may change: when they do, it is emptied ({@link
+   * #othersChanged}), as it is when a notification may have been missed (after a reconnect).
+   */
+  public interface Coherent {
+    void othersChanged();
+  }
+
+  /**
+   * Tells the other nodes, when this transaction commits, that rows behind {@code cache} changed
+   * (PostgreSQL NOTIFY; nothing on a store one node owns). A rolled-back unit tells nobody.
+   */
+  public static void notifyOthers(Connection c, Class<? extends Coherent> cache) throws SQLException {
+    StoreCaches caches = of(c);
+    if (caches == null || caches.node == null) {
+      return;
+    }
+    try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT pg_notify('" + CACHE_CHANNEL + "', ?)")) {
+      ps.setString(1, caches.node + " " + cache.getSimpleName());
+      ps.executeQuery().close();
+    }
+  }
+
+  /**
+   * A notification on {@link #CACHE_CHANNEL}: "node cache". Empties that cache unless this node
+   * sent it; {@code null} (notifications may have been missed) empties every coherent cache.
+   */
+  void othersChanged(String payload) {
+    String[] p = payload == null ? null : payload.split(" ", 2);
+    if (p != null && (p.length < 2 || p[0].equals(node))) {
+      return;
+    }
+    for (Object cache : caches.values()) {
+      if (cache instanceof Coherent c && (p == null || cache.getClass().getSimpleName().equals(p[1]))) {
+        c.othersChanged();
+      }
+    }
+  }
+
   /** Told when a write transaction ended (on the writer thread, after commit or rollback). */
   public interface AfterTransaction {
     void afterTransaction();

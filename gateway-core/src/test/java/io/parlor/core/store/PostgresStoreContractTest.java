@@ -1,17 +1,21 @@
 package io.parlor.core.store;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
  * The store contract on PostgreSQL (a real server the test starts, {@link PostgresServer}), and
- * what only PostgreSQL has: one node per database, for now.
+ * what only PostgreSQL has: several nodes on one database — one name per node, caches emptied when
+ * another node commits a change, one key per epoch, one acceptance per message.
  */
 class PostgresStoreContractTest extends StoreContract {
   private String url;
@@ -25,7 +29,7 @@ class PostgresStoreContractTest extends StoreContract {
   @Override
   Store reopen(PayloadCipher cipher) {
     return PostgresStore.open(url, Optional.of(PostgresServer.USER), Optional.of(PostgresServer.PASSWORD), 4, 64,
-        new SimpleMeterRegistry(), cipher);
+        new SimpleMeterRegistry(), cipher, "parlor-1");
   }
 
   @Override
@@ -36,14 +40,109 @@ class PostgresStoreContractTest extends StoreContract {
     }
   }
 
+  private Store node(String name, PayloadCipher cipher) {
+    return PostgresStore.open(url, Optional.of(PostgresServer.USER), Optional.of(PostgresServer.PASSWORD), 4, 64,
+        new SimpleMeterRegistry(), cipher, name);
+  }
+
   @Test
-  void aSecondNodeOnTheSameDatabaseRefusesToStartUntilTheFirstStops() throws Exception {
+  void aSecondNodeWithTheSameNameRefusesToStartUntilTheFirstStopsAndOthersJoin() throws Exception {
     try (Store first = open()) {
       StoreException e = assertThrows(StoreException.class, this::reopen);
-      assertTrue(e.getMessage().contains("another Parlor node is using the database"), e.getMessage());
+      assertTrue(e.getMessage().contains("another Parlor node named parlor-1 is using the database"), e.getMessage());
       assertTrue(first.writable());
+      try (Store second = node("parlor-2", null)) {
+        assertTrue(second.writable());
+        assertEquals(Optional.of("parlor-2"), second.clusterNode());
+      }
     }
     reopen().close(); // the lock went with the first node
+  }
+
+  /** A cache that counts how often other nodes' changes emptied it. */
+  static final class CountingCache implements StoreCaches.Coherent {
+    final java.util.concurrent.atomic.AtomicInteger emptied = new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public void othersChanged() {
+      emptied.incrementAndGet();
+    }
+  }
+
+  private static CountingCache cache(Store store) throws Exception {
+    return store.read(c -> StoreCaches.of(c).get(CountingCache.class, CountingCache::new)).get(10, TimeUnit.SECONDS);
+  }
+
+  private static void await(String what, java.util.function.BooleanSupplier ok) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (!ok.getAsBoolean()) {
+      if (System.nanoTime() > until) {
+        throw new AssertionError("timed out: " + what);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
+  void aChangeCommittedOnOneNodeEmptiesTheOthersCachesAndARolledBackOneDoesNot() throws Exception {
+    try (Store a = open(); Store b = node("parlor-2", null)) {
+      CountingCache onA = cache(a);
+      CountingCache onB = cache(b);
+      Thread.sleep(1_000); // both listening
+      a.write(c -> {
+        StoreCaches.notifyOthers(c, CountingCache.class);
+        throw new SQLException("rolled back");
+      }).exceptionally(e -> null).get(10, TimeUnit.SECONDS);
+      a.write(c -> {
+        StoreCaches.notifyOthers(c, CountingCache.class);
+        return null;
+      }).get(10, TimeUnit.SECONDS);
+      await("b's cache emptied", () -> onB.emptied.get() == 1);
+      Thread.sleep(300);
+      assertEquals(1, onB.emptied.get(), "once: the rolled-back unit told nobody");
+      assertEquals(0, onA.emptied.get(), "a node's own change is its writer's to handle");
+      // b's listener loses its connection: what it may have missed empties its caches
+      try (Connection admin = PostgresServer.shared().connect(url.substring(url.lastIndexOf('/') + 1));
+          Statement st = admin.createStatement()) {
+        // the listeners hold the node-name locks (class 0x70617201)
+        st.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+            + " AND classid = " + 0x70617201 + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
+      }
+      await("b's cache emptied after its listener reconnected", () -> onB.emptied.get() >= 2);
+    }
+  }
+
+  @Test
+  void twoNodesSealUnderOneKeyPerEpochAndTakeAMessageOnce() throws Exception {
+    byte[] master = new byte[32];
+    PayloadCipher ca = new PayloadCipher(master, java.time.Duration.ofHours(1));
+    PayloadCipher cb = new PayloadCipher(master, java.time.Duration.ofHours(1));
+    java.time.Instant t = java.time.Instant.parse("2026-12-04T10:00:00Z");
+    try (Store a = open(ca); Store b = node("parlor-2", cb)) {
+      // both make the epoch's key at once: the second finds the first's and seals under it
+      var sa = a.write(c -> ca.seal(c, "g-a", new byte[] {1}, null, t));
+      var sb = b.write(c -> cb.seal(c, "g-b", new byte[] {2}, null, t));
+      PayloadCipher.Sealed fromA = sa.get(10, TimeUnit.SECONDS);
+      PayloadCipher.Sealed fromB = sb.get(10, TimeUnit.SECONDS);
+      assertEquals(1, b.read(c -> cb.open(c, "g-a", fromA.epoch(), fromA.bytes())).get(10, TimeUnit.SECONDS).envelope()[0]);
+      assertEquals(2, a.read(c -> ca.open(c, "g-b", fromB.epoch(), fromB.bytes())).get(10, TimeUnit.SECONDS).envelope()[0]);
+      // the same message reaches both nodes at once: one takes it, the other finds it seen
+      java.time.Instant now = java.time.Instant.now();
+      var ra = a.write(c -> {
+        MessageTable.remember(c, io.parlor.spi.envelope.NetworkId.of("neta"), io.parlor.spi.envelope.MessageId.of("m-1"), now);
+        java.util.concurrent.locks.LockSupport.parkNanos(300_000_000L); // b's insert waits for this commit
+        return "a";
+      });
+      Thread.sleep(100);
+      var rb = b.write(c -> {
+        MessageTable.remember(c, io.parlor.spi.envelope.NetworkId.of("neta"), io.parlor.spi.envelope.MessageId.of("m-1"), now);
+        return "b";
+      });
+      assertEquals("a", ra.get(10, TimeUnit.SECONDS));
+      java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+          () -> rb.get(10, TimeUnit.SECONDS));
+      assertTrue(MessageTable.AlreadySeenException.in(e), String.valueOf(e.getCause()));
+    }
   }
 
   @Test
