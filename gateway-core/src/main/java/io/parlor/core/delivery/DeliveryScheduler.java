@@ -135,6 +135,8 @@ public final class DeliveryScheduler implements AutoCloseable {
     String permanentReason;
     /** The network this message waits to retry at, while it waits. */
     String retryingAt;
+    /** Several nodes: its lane passed to another node while this attempt was in flight. */
+    boolean orphaned;
 
     Entry(StoredMessage m) {
       this.m = m;
@@ -178,6 +180,8 @@ public final class DeliveryScheduler implements AutoCloseable {
   private long lastRenewal = System.nanoTime();
   /** Until when (System.nanoTime) this node may send: the last renewal's start plus the lease's life, less a margin. */
   private long mayDeliverUntil;
+  /** Messages whose lane was lost while their attempt was in flight: not read back until it ends. */
+  private final java.util.Set<String> orphaned = new java.util.HashSet<>();
   /** Lane reads in flight (rows in {@link #gone} are kept while any is). */
   private int laneReads;
   private ScheduledFuture<?> ticker;
@@ -473,7 +477,7 @@ public final class DeliveryScheduler implements AutoCloseable {
   private void attempt(Entry e) {
     e.retryWait = null;
     endRetryWait(e);
-    if (stopping || !byGid.containsKey(e.m.gid())) {
+    if (stopping || byGid.get(e.m.gid()) != e) {
       e.active = false;
       return;
     }
@@ -557,8 +561,11 @@ public final class DeliveryScheduler implements AutoCloseable {
     e.sending = false;
     sending.decrementAndGet();
     Network network = target == null ? null : target.network();
+    if (e.orphaned) {
+      orphaned.remove(e.m.gid());
+    }
     if (err != null && unwrap(err) instanceof GoneException) {
-      if (byGid.containsKey(e.m.gid())) {
+      if (byGid.get(e.m.gid()) == e) {
         cancelTimers(e);
         remove(e);
         total.decrementAndGet();
@@ -567,7 +574,16 @@ public final class DeliveryScheduler implements AutoCloseable {
       }
       return;
     }
-    if (!byGid.containsKey(e.m.gid())) {
+    if (byGid.get(e.m.gid()) != e) {
+      if (e.orphaned) {
+        // its lane's lease passed to another node while it was in flight: its outcome is recorded
+        // as any (the row goes, if it is still there), so that the new holder does not send it again
+        if (err == null && attempt.skip() == null && attempt.result() != null) {
+          record(e.m, new StatusReport(e.m.sourceId(), StatusReport.Status.DELIVERED, "",
+              deps.clock().instant(), attempt.grade(), null), network, attempt.result());
+        }
+        return;
+      }
       // dropped meanwhile (forget-me, or deleted by its sender while in flight): no status; a
       // copy that reached the recipient is still recorded, so that the delete can follow it
       if (err == null && attempt.result() != null) {
@@ -648,7 +664,7 @@ public final class DeliveryScheduler implements AutoCloseable {
   }
 
   private void onDeadline(Entry e) {
-    if (!byGid.containsKey(e.m.gid()) || e.finishing) {
+    if (byGid.get(e.m.gid()) != e || e.finishing) {
       return;
     }
     if (e.sending) {
@@ -778,7 +794,7 @@ public final class DeliveryScheduler implements AutoCloseable {
   }
 
   private void remove(Entry e) {
-    if (byGid.remove(e.m.gid()) == null) {
+    if (!byGid.remove(e.m.gid(), e)) {
       return;
     }
     depth.decrementAndGet();
@@ -883,8 +899,10 @@ public final class DeliveryScheduler implements AutoCloseable {
         .whenCompleteAsync((held, err) -> {
           renewing = false;
           if (err != null) {
+            log.debug("the leases were not renewed: {}", err.toString());
             return; // the leases run out: attempts pause before they can expire
           }
+          log.debug("{} leases renewed", held.size());
           lastRenewal = startedAt;
           // stop sending a fifth of the lease's life before it could expire: the last attempt
           // started has that long to end before another node may start the same lane
@@ -952,6 +970,7 @@ public final class DeliveryScheduler implements AutoCloseable {
 
   /** This node holds {@code lane} now: its queue is read. */
   private void adopt(String lane, long fence) {
+    log.debug("lane {} is this node's (fence {})", lane, fence);
     Lane l = lanes.computeIfAbsent(lane, k -> new Lane(k, fence));
     l.fence = Math.max(l.fence, fence);
     readLane(l);
@@ -963,8 +982,8 @@ public final class DeliveryScheduler implements AutoCloseable {
    * older than one already held), at most a page: the rest when the lane has room again.
    */
   private void readLane(Lane l) {
-    if (l.reading) {
-      l.dirty = true;
+    if (l.reading || l.releasing) {
+      l.dirty = true; // read when the read ends; a release that ends claims the lane again
       return;
     }
     if (stopping || !started) {
@@ -977,6 +996,7 @@ public final class DeliveryScheduler implements AutoCloseable {
     }
     laneReads++;
     java.util.Set<String> known = new java.util.HashSet<>(gone.keySet());
+    known.addAll(orphaned);
     if (l.conversation != null) {
       ArrayDeque<Entry> q = conversations.get(l.conversation);
       if (q != null) {
@@ -999,9 +1019,10 @@ public final class DeliveryScheduler implements AutoCloseable {
             control.schedule(() -> readLane(l), STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
             return;
           }
+          log.debug("lane {}: {} new of its messages read ({} held)", l.id, rows.size(), byGid.size());
           for (StoredMessage m : rows) {
             l.conversation = m.conversation();
-            if (!byGid.containsKey(m.gid()) && !gone.containsKey(m.gid())) {
+            if (!byGid.containsKey(m.gid()) && !gone.containsKey(m.gid()) && !orphaned.contains(m.gid())) {
               total.incrementAndGet();
               hold(m);
             }
@@ -1034,30 +1055,44 @@ public final class DeliveryScheduler implements AutoCloseable {
         .write(c -> Leases.release(c, l.id, deps.cluster().node()))
         .whenCompleteAsync((r, err) -> {
           l.releasing = false;
+          log.debug("lane {} released: {}", l.id, err != null ? err.toString() : r);
           if (lanes.get(l.id) != l) {
             return;
           }
           if (err != null) {
-            return; // kept, and renewed: released when its next message is done
+            // kept, and renewed: released when its next message is done
+            if (l.dirty) {
+              readLane(l);
+            }
+            return;
           }
           switch (r) {
-            case RELEASED, NOT_MINE -> {
-              if (r == Leases.Release.NOT_MINE) {
-                lost(l);
-              } else if (!l.reading && l.finishing == 0
-                  && (l.conversation == null || !conversations.containsKey(l.conversation))) {
-                lanes.remove(l.id);
+            case RELEASED -> {
+              // nothing was held or read while the release ran (reads wait for it)
+              lanes.remove(l.id);
+              if (l.dirty) {
+                // a new message was notified meanwhile, perhaps after the release looked
+                toClaim.add(l.id);
+                claim();
               }
             }
-            // new messages came meanwhile (their notification reads them too), or finished ones'
-            // deletions are not visible yet: read again shortly
-            case BUSY -> control.schedule(() -> readLane(l), 100, TimeUnit.MILLISECONDS);
+            case NOT_MINE -> lost(l);
+            // new messages came meanwhile, or finished ones' deletions are not visible yet: read
+            // again (now if notified, else shortly)
+            case BUSY -> {
+              if (l.dirty) {
+                readLane(l);
+              } else {
+                control.schedule(() -> readLane(l), 100, TimeUnit.MILLISECONDS);
+              }
+            }
           }
         }, control);
   }
 
   /** Another node holds {@code l} now: its messages leave this node's memory (not its store). */
   private void lost(Lane l) {
+    log.debug("lane {} is another node's now", l.id);
     lanes.remove(l.id);
     if (l.conversation == null) {
       return;
@@ -1068,6 +1103,10 @@ public final class DeliveryScheduler implements AutoCloseable {
     }
     log.info("a lane's lease passed to another node; {} of its messages are left to it", q.size());
     for (Entry e : List.copyOf(q)) {
+      if (e.sending) {
+        e.orphaned = true;
+        orphaned.add(e.m.gid());
+      }
       cancelTimers(e);
       remove(e);
       total.decrementAndGet();

@@ -141,6 +141,11 @@ public final class Ingress {
     String gid = newGatewayId(now); // outside the store's single writer thread: SecureRandom may read /dev/urandom
     return store
         .write(c -> decideAndStore(c, source, e, now, gid))
+        // several nodes: another node's unit made the same row at the same moment (the first
+        // contact's relay handle, say); this unit was rolled back alone, and once more finds it
+        .exceptionallyCompose(err -> raceWithAnotherNode(err)
+            ? store.write(c -> decideAndStore(c, source, e, now, gid))
+            : CompletableFuture.failedFuture(err))
         .handle(
             (r, err) -> {
               if (err != null && MessageTable.AlreadySeenException.in(err)) {
@@ -377,6 +382,22 @@ public final class Ingress {
   private CompletionStage<IngressResult> refused(NetworkId source, IngressResult.Refused r) {
     count(source, r.code());
     return CompletableFuture.completedFuture(r);
+  }
+
+  /**
+   * Whether {@code err} is a unique constraint that another node's commit won (PostgreSQL's 23505),
+   * other than the message's own dedupe key (a duplicate, answered as one).
+   */
+  static boolean raceWithAnotherNode(Throwable err) {
+    if (MessageTable.AlreadySeenException.in(err)) {
+      return false;
+    }
+    for (Throwable x = err; x != null; x = x.getCause()) {
+      if (x instanceof java.sql.SQLException sql && "23505".equals(sql.getSQLState())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String outcome(IngressResult r) {
