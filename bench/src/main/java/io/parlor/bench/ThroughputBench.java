@@ -89,6 +89,13 @@ public final class ThroughputBench {
           "  password: " + System.getProperty("bench.pg.password", ""),
           "  encryptionKey: " + key);
       results.add(run("PostgreSQL, payloads sealed (maxBatch 256)", 256, connections, warmup, measured, Kind.TEXT));
+      if (!"one".equals(System.getProperty("bench.pg.nodes"))) {
+        // two nodes on the same database, the connections split between them: the aggregate
+        nodes = 2;
+        results.add(run("PostgreSQL, two nodes in one JVM, aggregate (maxBatch 256)", 256, connections, warmup, measured,
+            Kind.TEXT));
+        nodes = 1;
+      }
     } else if ("groups".equals(System.getProperty("bench.content"))) {
       // one-to-one deliveries against a 32-member group's legs, same node settings, same run
       results.add(run("one-to-one text (maxBatch 256)", 256, connections, warmup, measured, Kind.TEXT));
@@ -223,6 +230,10 @@ public final class ThroughputBench {
 
   /** The config's store section instead of a SQLite file in the run's directory. */
   private static String storeOverride;
+  /** Nodes started on the same store (several only on PostgreSQL), the connections split between them. */
+  private static int nodes = 1;
+  /** Each run's message ids are its own: runs on PostgreSQL share one database and its dedupe keys. */
+  private static int runs;
 
   private static Result run(String name, int maxBatch, int connections, int warmup, int measured, Kind kind)
       throws Exception {
@@ -253,12 +264,19 @@ public final class ThroughputBench {
         "    statusUrl: " + base + "/status",
         "  - id: dst", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + base + "/messages",
         kind == Kind.REACTION ? "    capabilities: {content: [reaction]}" : "", ""));
-    ConfigLoader.Result cr = new ConfigLoader(Map.of(), List.of(new WebhookAdapterProvider())).load(file);
-    if (!cr.ok()) {
-      throw new IllegalStateException(cr.problems().toString());
+    List<Gateway> started = new ArrayList<>();
+    for (int n = 1; n <= nodes; n++) {
+      Path nodeFile = dir.resolve("bench-" + n + ".yaml");
+      Files.writeString(nodeFile, "node:\n  id: bench-" + n + "\n" + Files.readString(file));
+      ConfigLoader.Result cr = new ConfigLoader(Map.of(), List.of(new WebhookAdapterProvider())).load(nodeFile);
+      if (!cr.ok()) {
+        throw new IllegalStateException(cr.problems().toString());
+      }
+      started.add(Gateway.start(cr.config().orElseThrow(), Clock.systemUTC()));
     }
-    GatewayConfig config = cr.config().orElseThrow();
-    try (Gateway node = Gateway.start(config, Clock.systemUTC())) {
+    String run = "r" + (++runs);
+    try (AutoCloseable closeAll = () -> started.forEach(Gateway::close)) {
+      Gateway node = started.get(0);
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
           .executor(Executors.newFixedThreadPool(4)).build();
       URI nodeUri = URI.create("http://127.0.0.1:" + node.port());
@@ -279,7 +297,7 @@ public final class ThroughputBench {
       for (int c = 0; c < connections; c++) {
         int conn = c;
         Thread t = new Thread(() -> {
-          RawHttpClient client = new RawHttpClient("127.0.0.1", node.port());
+          RawHttpClient client = new RawHttpClient("127.0.0.1", started.get(conn % started.size()).port());
           long i = 0;
           if (kind == Kind.REACTION) {
             // the message each connection's reactions are to
@@ -291,7 +309,7 @@ public final class ThroughputBench {
             }
           }
           while (!stop.get()) {
-            String id = "b-" + conn + "-" + (i++);
+            String id = run + "-" + conn + "-" + (i++);
             byte[] body;
             if (kind == Kind.GROUP) {
               while (node.queueDepth() > GROUP_BACKLOG && !stop.get()) {
@@ -342,7 +360,7 @@ public final class ThroughputBench {
       Histogram h = recorder.getIntervalHistogram();
       // drain: what was accepted is delivered
       long drainUntil = System.nanoTime() + Duration.ofSeconds(180).toNanos();
-      while (node.queueDepth() > 0 && System.nanoTime() < drainUntil) {
+      while (started.stream().anyMatch(g -> g.queueDepth() > 0) && System.nanoTime() < drainUntil) {
         Thread.sleep(50);
       }
       System.out.printf("  %s: accepted %,d, delivered %,d in %.1f s; queue after drain %d%n",
