@@ -286,6 +286,12 @@ class ClusterIT {
     status.path("cluster").forEach(n -> names.add(n.path("node").asText()));
     assertEquals(List.of("node-1", "node-2", "node-3"), names, status.toString());
     assertEquals("node-1", status.path("node").asText());
+    status.path("cluster").forEach(n -> assertTrue(n.path("leases").asLong() >= 0, n.toString()));
+    // each node's metrics carry its name
+    String metrics = http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nodes[1].port + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    assertTrue(metrics.contains("node=\"node-2\""), "metrics tagged by node");
   }
 
   private void awaitDelivered(String path, String text) throws InterruptedException {

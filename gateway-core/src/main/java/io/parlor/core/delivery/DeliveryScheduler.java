@@ -109,6 +109,8 @@ public final class DeliveryScheduler implements AutoCloseable {
     /** Woken while a read was in flight: read again when it ends. */
     boolean dirty;
     boolean releasing;
+    /** A release is scheduled once the lane has been idle for {@link #LINGER}. */
+    boolean lingering;
     /** Messages of the lane that left the queue whose rows' deletion has not committed yet. */
     int finishing;
 
@@ -235,10 +237,13 @@ public final class DeliveryScheduler implements AutoCloseable {
   /** Queues a stored message (call in commit order, after its commit). */
   public void enqueue(StoredMessage m) {
     if (deps.cluster() != null) {
-      // its lane is read when the database's notification comes; a lane nobody holds is claimed
+      // a lane this node holds is read; one it does not is claimed, or its holder told
       String lane = MessageTable.lane(m.conversation());
       control.execute(() -> {
-        if (!lanes.containsKey(lane)) {
+        Lane l = lanes.get(lane);
+        if (l != null) {
+          readLane(l);
+        } else {
           toClaim.add(lane);
           claim();
         }
@@ -942,8 +947,31 @@ public final class DeliveryScheduler implements AutoCloseable {
             return;
           }
           claimed.forEach(this::adopt);
+          List<String> others = batch.stream().filter(lane -> !claimed.containsKey(lane)).toList();
+          if (!others.isEmpty()) {
+            tellHolders(others);
+          }
           claim();
         }, control);
+  }
+
+  /**
+   * Lanes another node holds got a message accepted here: their holders are notified, so that
+   * they read them at once. Were this node to stop before, the holder finds the message when the
+   * lane's queue runs out (its release finds it) and another node when the lease expires.
+   */
+  private void tellHolders(List<String> held) {
+    deps.store()
+        .write(c -> {
+          for (String lane : held) {
+            MessageTable.notifyLane(c, lane);
+          }
+          return null;
+        })
+        .exceptionally(err -> {
+          log.debug("the holders of {} lanes were not told: {}", held.size(), err.toString());
+          return null;
+        });
   }
 
   /** Claims lanes with queued messages that nobody delivers: expired leases, lanes never claimed. */
@@ -1037,14 +1065,32 @@ public final class DeliveryScheduler implements AutoCloseable {
         }, control);
   }
 
-  /** Gives the lane of {@code conversation} up if nothing of it is held, read or being finished. */
+  /**
+   * Gives the lane of {@code conversation} up if nothing of it is held, read or being finished,
+   * after {@link #LINGER}: a conversation that goes on soon keeps its lease (and its node) rather
+   * than pay a release and a claim per message.
+   */
   private void maybeRelease(String conversation) {
     Lane l = laneOf(conversation);
-    if (l == null || l.reading || l.finishing > 0 || conversations.containsKey(conversation)) {
+    if (l == null || !idle(l) || l.lingering) {
       return;
     }
-    release(l);
+    l.lingering = true;
+    control.schedule(() -> {
+      l.lingering = false;
+      if (lanes.get(l.id) == l && idle(l)) {
+        release(l);
+      }
+    }, LINGER.toMillis(), TimeUnit.MILLISECONDS);
   }
+
+  /** Nothing of the lane is held, read or being finished. */
+  private boolean idle(Lane l) {
+    return !l.reading && l.finishing == 0 && (l.conversation == null || !conversations.containsKey(l.conversation));
+  }
+
+  /** How long a lane with nothing queued keeps its lease. */
+  private static final Duration LINGER = Duration.ofSeconds(1);
 
   private void release(Lane l) {
     if (l.releasing || stopping) {

@@ -111,7 +111,6 @@ public final class MessageTable {
       ps.setLong(8, m.deadline().toEpochMilli());
       ps.setLong(9, now.toEpochMilli());
       long seq = Rowids.insert(c, ps);
-      notifyLane(c, lane);
       return new StoredMessage(
           m.gid(), seq, m.sourceNetwork(), m.sourceId(), m.conversation(),
           m.sender(), m.recipient(), m.envelope(), m.deadline(), m.refs());
@@ -205,7 +204,7 @@ public final class MessageTable {
    * PostgreSQL: tells the nodes, when this transaction commits, that {@code lane} has a new
    * message (the node holding the lane's lease reads it at once). A rolled-back unit tells nobody.
    */
-  private static void notifyLane(Connection c, String lane) throws SQLException {
+  public static void notifyLane(Connection c, String lane) throws SQLException {
     if (Dialect.of(c) != Dialect.POSTGRES) {
       return;
     }
