@@ -43,7 +43,7 @@ import org.HdrHistogram.Recorder;
  * bench/run 64 60 30            # connections, warm-up seconds, measured seconds
  * JAVA_OPTS=-Dbench.content=variants bench/run
  * JAVA_OPTS=-Dbench.content=groups bench/run    # one-to-one deliveries vs a 32-member group's legs
- * bench/with-postgres 32 30 20  # the same node on SQLite, then on PostgreSQL (-Dbench.content=stores)
+ * bench/with-postgres 32 30 20  # the same node on SQLite, then on PostgreSQL, then two nodes on it (-Dbench.content=stores)
  * bench/compare REF             # this build against REF's, text, alternated (see the script)
  * </pre>
  */
