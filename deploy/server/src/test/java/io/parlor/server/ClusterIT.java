@@ -41,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * messages through all three; one node is SIGKILLed mid-load, its lanes pass to the others when
  * their leases expire, and it is started again. Every accepted message is delivered, a message
  * delivered twice is so under the same Idempotency-Key, each conversation's messages arrive in
- * the order they were sent, the same message sent to two nodes at once is accepted once, and a
+ * the order they were sent and are never delivered by two nodes at once, the same message sent to two nodes at once is accepted once, and a
  * preference changed on one node routes the next message on another.
  */
 class ClusterIT {
@@ -218,6 +218,20 @@ class ClusterIT {
     keysByText.forEach((text, keys) -> assertEquals(1, keys.size(), text + " under several keys: " + keys));
     assertEquals(accepted.size(), keysByText.size(), "nothing delivered that was not sent");
     int redelivered = requests.size() - keysByText.size();
+    // one node at a time per conversation: the destination answers after 5 ms, so a conversation
+    // delivered by one node at a time never has two requests less than 5 ms apart (4: the log's
+    // times are in whole milliseconds)
+    Map<String, Long> lastAt = new HashMap<>();
+    int overlapping = 0;
+    for (LoggedRequest r : requests.stream().sorted(java.util.Comparator.comparing(LoggedRequest::getLoggedDate)).toList()) {
+      String conversation = text(r).split(" ")[0];
+      long at = r.getLoggedDate().getTime();
+      Long last = lastAt.put(conversation, at);
+      if (last != null && at - last < 4) {
+        overlapping++;
+      }
+    }
+    assertEquals(0, overlapping, "deliveries of one conversation less than 5 ms apart: two nodes delivered it at once");
     // each conversation's first deliveries come in the order its messages were sent
     Map<String, Integer> lastBySender = new HashMap<>();
     Set<String> seen = new HashSet<>();
