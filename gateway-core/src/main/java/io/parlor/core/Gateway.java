@@ -412,9 +412,15 @@ public final class Gateway implements AutoCloseable {
    * events, snippets — and truncates the WAL. Completes when done; never fails.
    */
   CompletableFuture<Void> housekeepNow() {
+    snippets.purge(); // this node's memory
     if (!store.leads()) {
-      // several nodes on one database: another node runs the cluster's housekeeping
-      return CompletableFuture.completedFuture(null);
+      // several nodes on one database: another node runs the cluster's housekeeping; this one
+      // forgets the epoch keys it may have shredded
+      return cipher == null ? CompletableFuture.completedFuture(null)
+          : store.write(c -> {
+                cipher.forgetShredded(clock.instant());
+                return null;
+              }).<Void>thenApply(v -> null).exceptionally(e -> null);
     }
     if (store.clusterNode().isPresent()) {
       // the statuses of a node gone for good are reported by this one
@@ -422,7 +428,6 @@ public final class Gateway implements AutoCloseable {
       statuses.adopt(gone).exceptionally(e -> 0);
     }
     receipts.expire(clock.instant().minus(config.delivery().receiptWait()), clock.instant());
-    snippets.purge();
     scheduler.expireSpilled();
     return store
         .write(

@@ -181,7 +181,7 @@ public final class DeliveryScheduler implements AutoCloseable {
   private boolean renewing;
   private long lastRenewal = System.nanoTime();
   /** Until when (System.nanoTime) this node may send: the last renewal's start plus the lease's life, less a margin. */
-  private long mayDeliverUntil;
+  private volatile long mayDeliverUntil;
   /** Messages whose lane was lost while their attempt was in flight: not read back until it ends. */
   private final java.util.Set<String> orphaned = new java.util.HashSet<>();
   /** Lane reads in flight (rows in {@link #gone} are kept while any is). */
@@ -538,6 +538,10 @@ public final class DeliveryScheduler implements AutoCloseable {
       // checked again just before sending: the route lookup may have taken a while
       return CompletableFuture.failedFuture(new ExpiredException());
     }
+    if (deps.cluster() != null && System.nanoTime() - mayDeliverUntil > 0) {
+      // checked again just before sending: the lease may have run out while the route was read
+      return CompletableFuture.failedFuture(new LeasePausedException());
+    }
     CircuitBreaker cb = n.breaker();
     if (!cb.tryAcquirePermission()) {
       return CompletableFuture.failedFuture(CallNotPermittedException.createCallNotPermittedException(cb));
@@ -569,6 +573,10 @@ public final class DeliveryScheduler implements AutoCloseable {
     if (e.orphaned) {
       orphaned.remove(e.m.gid());
     }
+    if (err != null && unwrap(err) instanceof LeasePausedException && byGid.get(e.m.gid()) == e) {
+      e.retryWait = control.schedule(() -> attempt(e), 500, TimeUnit.MILLISECONDS); // not the network's fault
+      return;
+    }
     if (err != null && unwrap(err) instanceof GoneException) {
       if (byGid.get(e.m.gid()) == e) {
         cancelTimers(e);
@@ -584,8 +592,9 @@ public final class DeliveryScheduler implements AutoCloseable {
         // its lane's lease passed to another node while it was in flight: its outcome is recorded
         // as any (the row goes, if it is still there), so that the new holder does not send it again
         if (err == null && attempt.skip() == null && attempt.result() != null) {
+          gone.put(e.m.gid(), false); // a read of its lane does not hold it again meanwhile
           record(e.m, new StatusReport(e.m.sourceId(), StatusReport.Status.DELIVERED, "",
-              deps.clock().instant(), attempt.grade(), null), network, attempt.result());
+              deps.clock().instant(), attempt.grade(), null), network, attempt.result(), null);
         }
         return;
       }
@@ -701,7 +710,7 @@ public final class DeliveryScheduler implements AutoCloseable {
     gone.put(e.m.gid(), false); // until its row's deletion commits
     Lane lane = laneOf(e.m.conversation());
     if (lane != null) {
-      lane.finishing++;
+      lane.finishing++; // this lane object, not a later one of the same lane, counts it down
     }
     readBack();
     Counter.builder(MetricNames.DELIVERIES)
@@ -711,7 +720,7 @@ public final class DeliveryScheduler implements AutoCloseable {
         .register(deps.meters())
         .increment();
     StatusReport report = new StatusReport(e.m.sourceId(), o.status(), o.reason(), deps.clock().instant(), o.grade(), null);
-    record(e.m, report, network, result);
+    record(e.m, report, network, result, lane);
     pump(e.m.conversation());
   }
 
@@ -720,7 +729,7 @@ public final class DeliveryScheduler implements AutoCloseable {
    * networks, the recipient's most recent conversation); the status, or for networks that report
    * receipts, the wait for the receipt (the status comes with it).
    */
-  private void record(StoredMessage m, StatusReport report, Network network, DeliveryResult result) {
+  private void record(StoredMessage m, StatusReport report, Network network, DeliveryResult result, Lane lane) {
     deps.store()
         .write(
             c -> {
@@ -751,14 +760,14 @@ public final class DeliveryScheduler implements AutoCloseable {
                 } else {
                   log.warn("could not record the outcome of {}; will retry", m.gid(), err);
                 }
-                control.schedule(() -> record(m, report, network, result), STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+                control.schedule(() -> record(m, report, network, result, lane), STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
               } else {
                 deps.store().noteDeletion();
                 if (entry != null) {
                   deps.statuses().dispatch(entry);
                 }
                 try {
-                  control.execute(() -> deleted(m));
+                  control.execute(() -> deleted(m, lane));
                 } catch (java.util.concurrent.RejectedExecutionException stopped) {
                   // shutting down: nothing reads back any more
                 }
@@ -767,16 +776,17 @@ public final class DeliveryScheduler implements AutoCloseable {
   }
 
   /** A finished message's row is gone: a page read from now on cannot hold it. Control thread. */
-  private void deleted(StoredMessage m) {
+  private void deleted(StoredMessage m, Lane lane) {
     if (loading || laneReads > 0) {
       gone.replace(m.gid(), true); // the page being read may still hold it: dropped when it arrives
     } else {
       gone.remove(m.gid());
     }
-    Lane lane = laneOf(m.conversation());
     if (lane != null) {
       lane.finishing--;
-      maybeRelease(m.conversation());
+      if (lanes.get(lane.id) == lane) {
+        maybeRelease(m.conversation());
+      }
     }
   }
 
@@ -838,6 +848,13 @@ public final class DeliveryScheduler implements AutoCloseable {
   }
 
   // ---- several nodes: lanes and their leases (control thread) ----
+
+  /** The leases were not renewed in time: the attempt waits for the next renewal. */
+  private static final class LeasePausedException extends RuntimeException {
+    LeasePausedException() {
+      super(null, null, false, false);
+    }
+  }
 
   /** The message's row is gone (finished by another node, or deleted): it leaves memory quietly. */
   private static final class GoneException extends RuntimeException {
@@ -933,12 +950,26 @@ public final class DeliveryScheduler implements AutoCloseable {
     if (claiming || toClaim.isEmpty() || !started || stopping) {
       return;
     }
+    if (byGid.size() >= deps.maxInMemory()) {
+      // memory is full: these lanes wait in the store, for this node's or another's discovery
+      toClaim.clear();
+      return;
+    }
     claiming = true;
     List<String> batch = List.copyOf(toClaim);
     toClaim.clear();
     java.time.Instant now = deps.clock().instant();
     deps.store()
-        .write(c -> Leases.claim(c, batch, deps.cluster().node(), now, now.plus(deps.cluster().leaseTtl())))
+        .write(c -> {
+          Map<String, Long> got = Leases.claim(c, batch, deps.cluster().node(), now, now.plus(deps.cluster().leaseTtl()));
+          for (String lane : batch) {
+            if (!got.containsKey(lane)) {
+              // another node holds it: told at this commit, so that it reads the new message at once
+              MessageTable.notifyLane(c, lane);
+            }
+          }
+          return got;
+        })
         .whenCompleteAsync((claimed, err) -> {
           claiming = false;
           if (err != null) {
@@ -947,31 +978,8 @@ public final class DeliveryScheduler implements AutoCloseable {
             return;
           }
           claimed.forEach(this::adopt);
-          List<String> others = batch.stream().filter(lane -> !claimed.containsKey(lane)).toList();
-          if (!others.isEmpty()) {
-            tellHolders(others);
-          }
           claim();
         }, control);
-  }
-
-  /**
-   * Lanes another node holds got a message accepted here: their holders are notified, so that
-   * they read them at once. Were this node to stop before, the holder finds the message when the
-   * lane's queue runs out (its release finds it) and another node when the lease expires.
-   */
-  private void tellHolders(List<String> held) {
-    deps.store()
-        .write(c -> {
-          for (String lane : held) {
-            MessageTable.notifyLane(c, lane);
-          }
-          return null;
-        })
-        .exceptionally(err -> {
-          log.debug("the holders of {} lanes were not told: {}", held.size(), err.toString());
-          return null;
-        });
   }
 
   /** Claims lanes with queued messages that nobody delivers: expired leases, lanes never claimed. */
@@ -1025,6 +1033,9 @@ public final class DeliveryScheduler implements AutoCloseable {
     laneReads++;
     java.util.Set<String> known = new java.util.HashSet<>(gone.keySet());
     known.addAll(orphaned);
+    // at most maxInMemory held: the rest of a long lane is read when the lane runs out (its
+    // release finds the rows)
+    int limit = Math.max(1, Math.min(PAGE, deps.maxInMemory() - byGid.size()));
     if (l.conversation != null) {
       ArrayDeque<Entry> q = conversations.get(l.conversation);
       if (q != null) {
@@ -1032,7 +1043,7 @@ public final class DeliveryScheduler implements AutoCloseable {
       }
     }
     deps.store()
-        .read(c -> MessageTable.ofLane(c, l.id, known, PAGE))
+        .read(c -> MessageTable.ofLane(c, l.id, known, limit))
         .whenCompleteAsync((rows, err) -> {
           l.reading = false;
           laneReads--;
@@ -1106,9 +1117,15 @@ public final class DeliveryScheduler implements AutoCloseable {
             return;
           }
           if (err != null) {
-            // kept, and renewed: released when its next message is done
+            // kept, and renewed: read if notified meanwhile, else released again shortly
             if (l.dirty) {
               readLane(l);
+            } else {
+              control.schedule(() -> {
+                if (lanes.get(l.id) == l && idle(l)) {
+                  release(l);
+                }
+              }, STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
             }
             return;
           }
@@ -1190,8 +1207,9 @@ public final class DeliveryScheduler implements AutoCloseable {
         break;
       }
     }
-    if (deps.cluster() != null) {
-      // hand the lanes over now rather than when their leases expire (their messages stay queued)
+    if (deps.cluster() != null && sending.get() == 0) {
+      // hand the lanes over now rather than when their leases expire (their messages stay queued);
+      // with an attempt still in flight they expire instead, so that nobody sends it again at once
       try {
         deps.store().write(c -> Leases.releaseAll(c, deps.cluster().node()))
             .get(Math.max(1, (until - System.nanoTime()) / 1_000_000), TimeUnit.MILLISECONDS);

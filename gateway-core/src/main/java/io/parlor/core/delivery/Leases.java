@@ -30,18 +30,30 @@ public final class Leases {
   public static Map<String, Long> claim(Connection c, Iterable<String> lanes, String node, Instant now, Instant until)
       throws SQLException {
     Map<String, Long> claimed = new LinkedHashMap<>();
-    try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO leases(lane, node, until, fence) VALUES (?,?,?,1)"
-            + " ON CONFLICT (lane) DO UPDATE SET node = excluded.node, until = excluded.until,"
-            + " fence = leases.fence + 1"
-            + " WHERE leases.until <= ? OR leases.node = excluded.node"
-            + " RETURNING fence")) {
+    // a new lease, else an expired one (or this node's own) taken over; a live lease of another
+    // node is left alone without being locked (an upsert would lock it until this commit, and
+    // two nodes' batches could then wait on each other)
+    try (PreparedStatement insert = c.prepareStatement(
+            "INSERT INTO leases(lane, node, until, fence) VALUES (?,?,?,1) ON CONFLICT (lane) DO NOTHING RETURNING fence");
+        PreparedStatement takeOver = c.prepareStatement(
+            "UPDATE leases SET node = ?, until = ?, fence = fence + 1 WHERE lane = ? AND (until <= ? OR node = ?)"
+                + " RETURNING fence")) {
       for (String lane : lanes) {
-        ps.setString(1, lane);
-        ps.setString(2, node);
-        ps.setLong(3, until.toEpochMilli());
-        ps.setLong(4, now.toEpochMilli());
-        try (ResultSet rs = ps.executeQuery()) {
+        insert.setString(1, lane);
+        insert.setString(2, node);
+        insert.setLong(3, until.toEpochMilli());
+        try (ResultSet rs = insert.executeQuery()) {
+          if (rs.next()) {
+            claimed.put(lane, rs.getLong(1));
+            continue;
+          }
+        }
+        takeOver.setString(1, node);
+        takeOver.setLong(2, until.toEpochMilli());
+        takeOver.setString(3, lane);
+        takeOver.setLong(4, now.toEpochMilli());
+        takeOver.setString(5, node);
+        try (ResultSet rs = takeOver.executeQuery()) {
           if (rs.next()) {
             claimed.put(lane, rs.getLong(1));
           }

@@ -168,9 +168,9 @@ public final class PayloadCipher implements StoreCaches.AfterTransaction {
     try (PreparedStatement ps = c.prepareStatement(
         "SELECT epoch FROM epoch_keys WHERE epoch < ?"
             + " AND NOT EXISTS (SELECT 1 FROM messages WHERE messages.epoch = epoch_keys.epoch)")) {
-      // one whole epoch after the key's own: another node whose clock is a little behind may
-      // still be sealing under it
-      ps.setLong(1, epochOf(now) - epochMillis);
+      // several nodes: one whole epoch after the key's own (another node whose clock is a little
+      // behind may still be sealing under it); one node: as soon as its epoch is over
+      ps.setLong(1, epochOf(now) - (StoreCaches.node(c) == null ? 0 : epochMillis));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           done.add(rs.getLong(1));
@@ -187,6 +187,17 @@ public final class PayloadCipher implements StoreCaches.AfterTransaction {
       }
     }
     return done.size();
+  }
+
+  /**
+   * Forgets the keys of epochs {@link #shred} may have deleted by now (on the writer thread): a
+   * node that does not run housekeeping keeps no key in memory that the store no longer has.
+   */
+  public void forgetShredded(Instant now) {
+    long before = epochOf(now) - epochMillis;
+    keys.keySet().removeIf(epoch -> epoch < before);
+    sealing.keySet().removeIf(epoch -> epoch < before);
+    unconfirmed.keySet().removeIf(epoch -> epoch < before);
   }
 
   /**

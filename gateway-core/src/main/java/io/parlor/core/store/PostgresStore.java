@@ -39,6 +39,12 @@ public final class PostgresStore implements Store {
   /** The class of the node-name locks (the two-int advisory lock form: class, hash of the name). */
   private static final int NODE_LOCK_CLASS = 0x70617201;
 
+  /** The lock a node of the builds before several nodes held for as long as it ran. */
+  private static final long OLD_NODE_LOCK = 0x7061726c6f72L + 1;
+
+  /** How long a node that lost its listener's session tries to take its name again before it stops. */
+  private static final long NAME_RETRY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+
   /** The housekeeper lock: whoever holds it runs the cluster's housekeeping. */
   private static final long HOUSEKEEPER_LOCK = 0x7061726c6f72L + 2;
 
@@ -107,7 +113,11 @@ public final class PostgresStore implements Store {
         if (ns != null) {
           for (org.postgresql.PGNotification n : ns) {
             for (Listener l : listeners.getOrDefault(n.getName(), java.util.List.of())) {
-              l.onNotify().accept(n.getParameter());
+              try {
+                l.onNotify().accept(n.getParameter());
+              } catch (RuntimeException e) {
+                log.warn("a listener of {} failed", n.getName(), e);
+              }
             }
           }
         }
@@ -140,6 +150,7 @@ public final class PostgresStore implements Store {
    */
   private void reconnect() {
     closeQuietly(lock);
+    long nameSince = 0;
     while (!closed) {
       Connection fresh;
       try {
@@ -151,9 +162,24 @@ public final class PostgresStore implements Store {
       try {
         if (!tryNodeLock(fresh, node)) {
           closeQuietly(fresh);
+          // the session this node had before may not be over yet on the server (its keepalives
+          // end it within seconds): try again for a while before deciding another node took it
+          if (nameSince == 0) {
+            nameSince = System.nanoTime();
+          }
+          if (System.nanoTime() - nameSince < NAME_RETRY_NANOS) {
+            sleep(2_000);
+            continue;
+          }
           log.error("another Parlor node named {} took the database {} while it was unreachable: stopping (exit 70)"
               + " rather than deliver the same lanes twice", node, description);
           Runtime.getRuntime().halt(70);
+        }
+        // listening again before anyone is told that something may have been missed
+        for (String channel : listeners.keySet()) {
+          try (Statement st = fresh.createStatement()) {
+            st.execute("LISTEN " + channel);
+          }
         }
       } catch (SQLException e) {
         closeQuietly(fresh);
@@ -162,9 +188,16 @@ public final class PostgresStore implements Store {
       }
       lock = fresh;
       pendingChannels.clear();
-      pendingChannels.addAll(listeners.keySet());
       log.info("the node lock on {} is held again", description);
-      listeners.values().forEach(ls -> ls.forEach(l -> l.onMissed().run()));
+      for (java.util.List<Listener> ls : listeners.values()) {
+        for (Listener l : ls) {
+          try {
+            l.onMissed().run();
+          } catch (RuntimeException e) {
+            log.warn("a listener failed after the reconnect", e);
+          }
+        }
+      }
       return;
     }
   }
@@ -228,7 +261,16 @@ public final class PostgresStore implements Store {
       // a half-open socket (the database's host gone) is noticed, not waited on forever
       props.setProperty("tcpKeepAlive", "true");
       props.setProperty("socketTimeout", "30");
-      lock = DriverManager.getConnection(url, props);
+      // the listener's session holds the node's locks: should the node's host or network vanish,
+      // the server ends the session within seconds (not hours), and the locks with it
+      Properties listenerProps = (Properties) props.clone();
+      listenerProps.setProperty("options", "-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3");
+      lock = DriverManager.getConnection(url, listenerProps);
+      if (!tryLock(lock, "SELECT pg_try_advisory_lock(" + OLD_NODE_LOCK + ")")) {
+        throw new StoreException("a node of an older Parlor build (one node per database) is using the database "
+            + description + ": stop it before starting this one", null);
+      }
+      tryLock(lock, "SELECT pg_advisory_unlock(" + OLD_NODE_LOCK + ")");
       if (!tryNodeLock(lock, node)) {
         throw new StoreException(
             "another Parlor node named " + node + " is using the database " + description
@@ -262,7 +304,7 @@ public final class PostgresStore implements Store {
           new GroupCommitWriter(
               StatementCache.wrap(w, caches), () -> StatementCache.wrap(p.getConnection(), caches),
               caches, 10_000, maxBatch, meters);
-      return new PostgresStore(description, node, url, props, pool, lock, caches, writer, Math.max(1, poolSize - 1));
+      return new PostgresStore(description, node, url, listenerProps, pool, lock, caches, writer, Math.max(1, poolSize - 1));
     } catch (SQLException | RuntimeException e) {
       closeQuietly(lock);
       if (pool != null) {
