@@ -188,13 +188,13 @@ public final class MessageTable {
 
   /**
    * A conversation's lane: the unit of delivery leases. A hash, so that the leases table and the
-   * notifications between nodes name no one: 96 bits of SHA-256, base64url.
+   * notifications between nodes name no one: 96 bits of SHA-256, in hex.
    */
   public static String lane(String conversation) {
     try {
       byte[] h = java.security.MessageDigest.getInstance("SHA-256")
           .digest(conversation.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(h, 12));
+      return java.util.HexFormat.of().formatHex(h, 0, 12);
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every JDK", e);
     }
