@@ -91,11 +91,7 @@ final class PeopleCache implements StoreCaches.AfterTransaction, StoreCaches.Coh
   @Override
   public void othersChanged() {
     synchronized (lock) {
-      generation++;
-      people.clear();
-      byAccount.clear();
-      byHandle.clear();
-      blocks.clear();
+      empty();
     }
   }
 
@@ -105,12 +101,17 @@ final class PeopleCache implements StoreCaches.AfterTransaction, StoreCaches.Coh
       return;
     }
     synchronized (lock) {
-      generation++;
-      people.clear();
-      byAccount.clear();
-      byHandle.clear();
-      blocks.clear();
+      empty();
       changing = false;
     }
+  }
+
+  /** Empties every map and advances the generation (a load begun before cannot refill it). Holds {@link #lock}. */
+  private void empty() {
+    generation++;
+    people.clear();
+    byAccount.clear();
+    byHandle.clear();
+    blocks.clear();
   }
 }
