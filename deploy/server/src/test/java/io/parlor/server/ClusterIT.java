@@ -308,6 +308,42 @@ class ClusterIT {
     assertTrue(metrics.contains("node=\"node-2\""), "metrics tagged by node");
   }
 
+  @Test
+  void aCodeSentByOneNodeIsCheckedByAnotherAndItsSessionWorksOnAThird() throws Exception {
+    assertEquals(202, call(nodes[0], "POST", "/v1/auth/start", null, "{\"address\":\"netb:bob1\"}").statusCode());
+    java.util.regex.Pattern sixDigits = java.util.regex.Pattern.compile("\\b(\\d{6})\\b");
+    String code = null;
+    long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (code == null) {
+      assertTrue(System.nanoTime() < until, "no code reached netb:bob1");
+      for (LoggedRequest r : dest.findAll(postRequestedFor(urlEqualTo("/messages")))) {
+        JsonNode m = JSON.readTree(r.getBodyAsString());
+        java.util.regex.Matcher digits = sixDigits.matcher(m.path("content").path("text").asText());
+        if (m.path("to").asText().equals("netb:bob1") && digits.find()) {
+          code = digits.group(1);
+        }
+      }
+      Thread.sleep(20);
+    }
+    // codes are hashed under a key every node derives from store.encryptionKey
+    HttpResponse<String> verified = call(nodes[2], "POST", "/v1/auth/verify", null,
+        "{\"address\":\"netb:bob1\",\"code\":\"" + code + "\"}");
+    assertEquals(200, verified.statusCode(), verified.body());
+    String token = JSON.readTree(verified.body()).path("token").asText();
+    HttpResponse<String> me = call(nodes[1], "GET", "/v1/me", token, null);
+    assertEquals(200, me.statusCode(), me.body());
+  }
+
+  private HttpResponse<String> call(NodeProcess node, String method, String path, String token, String body)
+      throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port + path))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   private void awaitDelivered(String path, String text) throws InterruptedException {
     long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (dest.findAll(postRequestedFor(urlEqualTo(path))).stream().noneMatch(r -> text(r).equals(text))) {
