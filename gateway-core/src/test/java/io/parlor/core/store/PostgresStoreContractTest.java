@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -110,6 +111,35 @@ class PostgresStoreContractTest extends StoreContract {
       }
       await("b's cache emptied after its listener reconnected", () -> onB.emptied.get() >= 2);
     }
+  }
+
+  @Test
+  void aStatusIsReportedByTheNodeThatWroteItUntilThatNodeIsGoneThenByOneOther() throws Exception {
+    try (Store a = open(); Store b = node("parlor-2", null)) {
+      java.time.Instant now = java.time.Instant.parse("2026-12-04T10:00:00Z");
+      StatusOutbox.Entry e = a.write(c -> {
+        io.parlor.core.delivery.Leases.seen(c, "parlor-1", now, now);
+        return StatusOutbox.add(c, io.parlor.spi.envelope.NetworkId.of("neta"),
+            new io.parlor.spi.StatusReport(io.parlor.spi.envelope.MessageId.of("m-1"),
+                io.parlor.spi.StatusReport.Status.DELIVERED, "", now));
+      }).get(10, TimeUnit.SECONDS);
+      assertEquals(List.of(e.id()), ids(a.read(StatusOutbox::all).get(10, TimeUnit.SECONDS)));
+      assertEquals(List.of(), ids(b.read(StatusOutbox::all).get(10, TimeUnit.SECONDS)), "another node's");
+      // parlor-1 was seen at `now`: not adopted while it is recent, adopted once it is not
+      assertEquals(List.of(), ids(b.write(c -> StatusOutbox.adopt(c, now)).get(10, TimeUnit.SECONDS)));
+      assertEquals(List.of(e.id()), ids(b.write(c -> StatusOutbox.adopt(c, now.plusSeconds(300))).get(10, TimeUnit.SECONDS)));
+      assertEquals(List.of(e.id()), ids(b.read(StatusOutbox::all).get(10, TimeUnit.SECONDS)));
+      assertEquals(List.of(), ids(a.read(StatusOutbox::all).get(10, TimeUnit.SECONDS)), "adopted once, by one node");
+      // parlor-1 is back; parlor-2, seen since, keeps what it adopted
+      assertEquals(List.of(), ids(a.write(c -> {
+        io.parlor.core.delivery.Leases.seen(c, "parlor-2", now, now.plusSeconds(300));
+        return StatusOutbox.adopt(c, now.plusSeconds(300));
+      }).get(10, TimeUnit.SECONDS)));
+    }
+  }
+
+  private static List<Long> ids(List<StatusOutbox.Entry> entries) {
+    return entries.stream().map(StatusOutbox.Entry::id).toList();
   }
 
   @Test
