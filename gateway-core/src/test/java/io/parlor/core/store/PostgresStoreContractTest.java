@@ -138,6 +138,24 @@ class PostgresStoreContractTest extends StoreContract {
     }
   }
 
+  @Test
+  void oneNodeAtATimeRunsTheHousekeepingAndAnotherTakesOverWhenItStops() throws Exception {
+    Store a = open();
+    Store b = node("parlor-2", null);
+    try {
+      await("one leader", () -> a.leads() || b.leads());
+      Thread.sleep(2_500); // both have tried for the lock since
+      assertTrue(a.leads() ^ b.leads(), "exactly one: " + a.leads() + " " + b.leads());
+      Store leader = a.leads() ? a : b;
+      Store other = leader == a ? b : a;
+      leader.close();
+      await("the other takes over", other::leads);
+    } finally {
+      a.close();
+      b.close();
+    }
+  }
+
   private static List<Long> ids(List<StatusOutbox.Entry> entries) {
     return entries.stream().map(StatusOutbox.Entry::id).toList();
   }
