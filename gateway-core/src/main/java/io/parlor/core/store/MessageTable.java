@@ -215,14 +215,32 @@ public final class MessageTable {
   }
 
   /**
-   * Queued messages of {@code lane} not in {@code known}, oldest first, at most {@code limit}
-   * (known rows are not opened: a lane is read again each time it has a new message).
+   * Queued messages of {@code lane} not in {@code known}, oldest first, at most {@code limit}.
+   * The lane's ids are listed first (small rows); whole rows are read only from the oldest one
+   * not known — the ones already held are usually the lane's oldest, so a backlogged lane read
+   * again for its newest message does not send its whole backlog again.
    */
   public static List<StoredMessage> ofLane(Connection c, String lane, java.util.Set<String> known, int limit)
       throws SQLException {
-    List<StoredMessage> out = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE lane = ? ORDER BY seq")) {
+    long from = -1;
+    try (PreparedStatement ps = c.prepareStatement("SELECT seq, gid FROM messages WHERE lane = ? ORDER BY seq")) {
       ps.setString(1, lane);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          if (!known.contains(rs.getString(2))) {
+            from = rs.getLong(1);
+            break;
+          }
+        }
+      }
+    }
+    List<StoredMessage> out = new ArrayList<>();
+    if (from < 0) {
+      return out;
+    }
+    try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE lane = ? AND seq >= ? ORDER BY seq")) {
+      ps.setString(1, lane);
+      ps.setLong(2, from);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next() && out.size() < limit) {
           if (!known.contains(rs.getString(2))) {
