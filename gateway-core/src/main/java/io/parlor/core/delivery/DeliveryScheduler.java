@@ -180,6 +180,8 @@ public final class DeliveryScheduler implements AutoCloseable {
   private boolean discovering;
   private boolean renewing;
   private long lastRenewal = System.nanoTime();
+  /** When this node started, as the cluster's list of nodes shows it. */
+  private final java.time.Instant startedOn = java.time.Instant.now();
   /** Until when (System.nanoTime) this node may send: the last renewal's start plus the lease's life, less a margin. */
   private volatile long mayDeliverUntil;
   /** Messages whose lane was lost while their attempt was in flight: not read back until it ends. */
@@ -407,7 +409,7 @@ public final class DeliveryScheduler implements AutoCloseable {
               remove(e);
               total.decrementAndGet();
               pump(e.m.conversation());
-              maybeRelease(e.m.conversation());
+              maybeRelease(laneOf(e.m.conversation()));
             } else if (!gone.containsKey(gid) && spilled) {
               total.decrementAndGet(); // a spilled row
               if (loading) {
@@ -583,7 +585,7 @@ public final class DeliveryScheduler implements AutoCloseable {
         remove(e);
         total.decrementAndGet();
         pump(e.m.conversation());
-        maybeRelease(e.m.conversation());
+        maybeRelease(laneOf(e.m.conversation()));
       }
       return;
     }
@@ -784,9 +786,7 @@ public final class DeliveryScheduler implements AutoCloseable {
     }
     if (lane != null) {
       lane.finishing--;
-      if (lanes.get(lane.id) == lane) {
-        maybeRelease(m.conversation());
-      }
+      maybeRelease(lane);
     }
   }
 
@@ -943,7 +943,6 @@ public final class DeliveryScheduler implements AutoCloseable {
         }, control);
   }
 
-  private final java.time.Instant startedOn = java.time.Instant.now();
 
   /** Claims the lanes of messages this node accepted that nobody delivers yet. */
   private void claim() {
@@ -1071,19 +1070,18 @@ public final class DeliveryScheduler implements AutoCloseable {
           } else if (l.conversation == null) {
             release(l); // nothing queued
           } else {
-            maybeRelease(l.conversation);
+            maybeRelease(l);
           }
         }, control);
   }
 
   /**
-   * Gives the lane of {@code conversation} up if nothing of it is held, read or being finished,
-   * after {@link #LINGER}: a conversation that goes on soon keeps its lease (and its node) rather
-   * than pay a release and a claim per message.
+   * Gives lane {@code l} (null: none) up if nothing of it is held, read or being finished, after
+   * {@link #LINGER}: a conversation that goes on soon keeps its lease (and its node) rather than
+   * pay a release and a claim per message. A lane this node no longer holds is left alone.
    */
-  private void maybeRelease(String conversation) {
-    Lane l = laneOf(conversation);
-    if (l == null || !idle(l) || l.lingering) {
+  private void maybeRelease(Lane l) {
+    if (l == null || lanes.get(l.id) != l || !idle(l) || l.lingering) {
       return;
     }
     l.lingering = true;

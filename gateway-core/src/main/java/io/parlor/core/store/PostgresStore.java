@@ -102,12 +102,7 @@ public final class PostgresStore implements Store {
       Connection c = lock;
       try {
         for (String channel; (channel = pendingChannels.poll()) != null; ) {
-          try (Statement st = c.createStatement()) {
-            st.execute("LISTEN " + channel);
-          } catch (SQLException e) {
-            pendingChannels.add(channel);
-            throw e;
-          }
+          listenOn(c, channel); // should it fail, the reconnect LISTENs on every channel
         }
         org.postgresql.PGNotification[] ns = c.unwrap(org.postgresql.PGConnection.class).getNotifications(500);
         if (ns != null) {
@@ -177,9 +172,7 @@ public final class PostgresStore implements Store {
         }
         // listening again before anyone is told that something may have been missed
         for (String channel : listeners.keySet()) {
-          try (Statement st = fresh.createStatement()) {
-            st.execute("LISTEN " + channel);
-          }
+          listenOn(fresh, channel);
         }
       } catch (SQLException e) {
         closeQuietly(fresh);
@@ -199,6 +192,12 @@ public final class PostgresStore implements Store {
         }
       }
       return;
+    }
+  }
+
+  private static void listenOn(Connection c, String channel) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.execute("LISTEN " + channel);
     }
   }
 

@@ -169,10 +169,15 @@ final class Schema {
     } else {
       createAndMigrateSqlite(c);
     }
-    fillLanes(c);
   }
 
-  /** Gives the messages queued before schema version 5 their lane (a hash, computed here). */
+  /** The migration (its index in {@link #MIGRATIONS}) that adds lanes: its data step is {@link #fillLanes}. */
+  private static final int LANES = 4;
+
+  /**
+   * Gives the messages queued before schema version 5 their lane (a hash, computed here, in the
+   * migration's transaction).
+   */
   private static void fillLanes(java.sql.Connection c) throws SQLException {
     java.util.Map<Long, String> lanes = new java.util.HashMap<>();
     try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT seq, conversation FROM messages WHERE lane IS NULL");
@@ -181,23 +186,12 @@ final class Schema {
         lanes.put(rs.getLong(1), MessageTable.lane(rs.getString(2)));
       }
     }
-    if (lanes.isEmpty()) {
-      return;
-    }
-    boolean auto = c.getAutoCommit();
-    c.setAutoCommit(false);
     try (java.sql.PreparedStatement ps = c.prepareStatement("UPDATE messages SET lane = ? WHERE seq = ?")) {
       for (java.util.Map.Entry<Long, String> e : lanes.entrySet()) {
         ps.setString(1, e.getValue());
         ps.setLong(2, e.getKey());
         ps.executeUpdate();
       }
-      c.commit();
-    } catch (SQLException e) {
-      c.rollback();
-      throw e;
-    } finally {
-      c.setAutoCommit(auto);
     }
   }
 
@@ -223,6 +217,9 @@ final class Schema {
       try (Statement st = c.createStatement()) {
         for (String sql : MIGRATIONS[v]) {
           st.execute(sql);
+        }
+        if (v == LANES) {
+          fillLanes(c);
         }
         st.execute("PRAGMA user_version = " + (v + 1));
         c.commit();
@@ -268,6 +265,9 @@ final class Schema {
               throw new SQLException("schema migration " + (v + 1) + " failed: " + e.getMessage(), e);
             }
           }
+        }
+        if (v == LANES) {
+          fillLanes(c);
         }
       }
       st.execute("UPDATE parlor_schema SET version = " + VERSION);
