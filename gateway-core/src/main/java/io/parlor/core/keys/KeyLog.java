@@ -39,6 +39,9 @@ import java.util.Optional;
  * account, and a person who is forgotten leaves no address behind: the address and salt live in
  * {@code key_log_accounts}, which {@link #forget} deletes, while {@code key_log} stays intact and
  * verifiable. Triggers refuse every UPDATE and DELETE on {@code key_log}.
+ *
+ * <p>The same entries are the leaves of a Merkle tree ({@link MerkleTree}, appended in the same
+ * transaction), whose signed heads and proofs let networks check that they all see one log.
  */
 public final class KeyLog {
   /** Length of every hash in the log. */
@@ -208,6 +211,7 @@ public final class KeyLog {
       ps.setLong(8, atMs);
       ps.executeUpdate();
     }
+    MerkleTree.append(c, seq - 1, MerkleTree.leafHash(canonical(seq, network.value(), commitment, scheme, key, atMs)));
     try (PreparedStatement ps =
         c.prepareStatement("INSERT INTO key_log_accounts(seq, account, salt) VALUES (?,?,?)")) {
       ps.setLong(1, seq);
@@ -342,6 +346,11 @@ public final class KeyLog {
     lengthPrefixed(out, publicKey);
     out.writeBytes(ByteBuffer.allocate(8).putLong(at).array());
     return out.toByteArray();
+  }
+
+  /** The canonical bytes of {@code e}: its leaf in the Merkle tree ({@link MerkleTree}). */
+  public static byte[] canonical(Entry e) {
+    return canonical(e.seq, e.network, e.accountCommitment, e.scheme, e.publicKey, e.at);
   }
 
   /** {@code SHA-256(salt || UTF-8 account)}. */

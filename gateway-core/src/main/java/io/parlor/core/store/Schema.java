@@ -157,6 +157,9 @@ final class Schema {
       "CREATE TABLE nodes (name TEXT PRIMARY KEY, started INTEGER NOT NULL, seen INTEGER NOT NULL)",
       "ALTER TABLE status_outbox ADD COLUMN node TEXT",
     },
+    // 6: the key log is also a Merkle tree (RFC 9162 style): its perfect subtrees' hashes, append
+    // only, built for the entries already there by the data step (MerkleTree.fill)
+    {},
   };
 
   /** The schema version this build writes. */
@@ -173,6 +176,8 @@ final class Schema {
 
   /** The migration (its index in {@link #MIGRATIONS}) that adds lanes: its data step is {@link #fillLanes}. */
   private static final int LANES = 4;
+  /** The migration that adds the key log's Merkle tree, all in its data step. */
+  private static final int KEY_TREE = 5;
 
   /**
    * Gives the messages queued before schema version 5 their lane (a hash, computed here, in the
@@ -221,6 +226,9 @@ final class Schema {
         if (v == LANES) {
           fillLanes(c);
         }
+        if (v == KEY_TREE) {
+          io.parlor.core.keys.MerkleTree.fill(c, Dialect.SQLITE);
+        }
         st.execute("PRAGMA user_version = " + (v + 1));
         c.commit();
       } catch (SQLException e) {
@@ -268,6 +276,9 @@ final class Schema {
         }
         if (v == LANES) {
           fillLanes(c);
+        }
+        if (v == KEY_TREE) {
+          io.parlor.core.keys.MerkleTree.fill(c, Dialect.POSTGRES);
         }
       }
       st.execute("UPDATE parlor_schema SET version = " + VERSION);

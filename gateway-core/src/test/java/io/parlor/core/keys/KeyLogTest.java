@@ -52,6 +52,7 @@ class KeyLogTest {
       st.execute("PRAGMA foreign_keys=ON");
       KeyLog.createSchema(st);
       KeyLog.createSchema(st); // idempotent
+      MerkleTree.createSchema(st, io.parlor.core.store.Dialect.SQLITE);
     }
   }
 
