@@ -177,6 +177,24 @@ public final class Gateway implements AutoCloseable {
     }
   }
 
+  /**
+   * The operator's key the key log's tree heads are signed with: derived from the store's master
+   * key when it has one (every node of a cluster then signs alike, and the database holds nothing
+   * of it), else kept in a file beside the SQLite store ({@code <store>.log-signing-key}, mode 600,
+   * made at the first start).
+   */
+  private static io.parlor.core.keys.LogSigner logSigner(GatewayConfig.StoreSettings ss) {
+    if (ss.encryptionKey().isPresent()) {
+      return io.parlor.core.keys.LogSigner.derivedFrom(ss.encryptionKey().get());
+    }
+    java.nio.file.Path file = ss.path().resolveSibling(ss.path().getFileName() + ".log-signing-key");
+    try {
+      return io.parlor.core.keys.LogSigner.fromFile(file);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("the key log's signing key " + file + " cannot be used: " + e.getMessage(), e);
+    }
+  }
+
   /** Starts a node: checks its port, opens the store, starts adapters, recovers the queue, binds HTTP. */
   public static Gateway start(GatewayConfig config, Clock clock) throws InterruptedException {
     checkPortFree(config.http().bind(), config.http().port());
@@ -195,6 +213,13 @@ public final class Gateway implements AutoCloseable {
             ss.url(), ss.user(), ss.password(), ss.poolSize(), config.delivery().maxBatch(), b.meters, cipher,
             config.nodeId())
         : io.parlor.core.store.SqliteStore.open(ss.path(), config.delivery().maxBatch(), b.meters, cipher);
+    io.parlor.core.keys.LogSigner logSigner;
+    try {
+      logSigner = logSigner(ss);
+    } catch (RuntimeException e) {
+      b.store.close();
+      throw e;
+    }
     RelayTable relays = new RelayTable(random);
 
     // Adapters need the ingress sink, the ingress needs the registry: wire through a holder.
@@ -294,7 +319,8 @@ public final class Gateway implements AutoCloseable {
                 b.scheduler, b.statuses, random, clock, forgetter, groups, system));
     io.parlor.core.keys.KeysApi keys =
         new io.parlor.core.keys.KeysApi(
-            b.store, io.parlor.core.keys.KeysApi.verifiersOf(nets), io.parlor.core.keys.KeysApi.schemesOf(nets), clock);
+            b.store, io.parlor.core.keys.KeysApi.verifiersOf(nets), io.parlor.core.keys.KeysApi.schemesOf(nets),
+            logSigner, clock);
     Routes dispatcher =
         new Routes(
             new Routes.Deps(

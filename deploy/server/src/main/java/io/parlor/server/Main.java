@@ -36,6 +36,9 @@ public final class Main {
           "usage: parlor serve [--config FILE]   start a node (default config/parlor.yaml)",
           "       parlor check-config FILE       validate a config file",
           "       parlor backup FILE [--config CONFIG]   a consistent copy of the store, while the node runs",
+          "       parlor audit-keys URL [--state FILE] [--signing-key BASE64] [--head FILE]...",
+          "                                      check that a node's key log only grows and is the one",
+          "                                      others were shown (exit 1 on a fork)",
           "       parlor demo [--stay]           run a scripted exchange between two simulated networks;",
           "                                      --stay keeps them up to try the web page (codes printed)");
 
@@ -70,6 +73,8 @@ public final class Main {
           return checkConfig(Path.of(args[1]), out, err);
         case "backup":
           return backup(args, out, err);
+        case "audit-keys":
+          return AuditKeys.run(args, out, err);
         case "demo":
           if (args.length == 2 && args[1].equals("--stay")) {
             java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);

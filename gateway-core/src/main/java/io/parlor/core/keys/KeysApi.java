@@ -54,11 +54,25 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /v1/keys/log?from=<seq>&limit=<n>} — log entries with their hashes.
  * </ul>
  *
+ * <p>The log is also a Merkle tree ({@link MerkleTree}): every key answer carries the key's leaf,
+ * its inclusion proof and the signed tree head it proves against. Public, unsigned, so that anyone
+ * can audit the log ({@code ./parlor audit-keys}):
+ *
+ * <ul>
+ *   <li>{@code GET /v1/keys/tree-head} — the current signed tree head;
+ *   <li>{@code GET /v1/keys/consistency?first=<m>&second=<n>} — the proof that the tree of
+ *       {@code n} entries extends that of {@code m};
+ *   <li>{@code GET /v1/keys/signing-key} — the Ed25519 public key the heads are signed with.
+ * </ul>
+ *
  * <p>Thread-safe; never blocks (SQL runs on the store's threads). Logs no keys, addresses or
  * bodies.
  */
 public final class KeysApi {
   public static final String LOG_PATH = "/v1/keys/log";
+  public static final String TREE_HEAD_PATH = "/v1/keys/tree-head";
+  public static final String CONSISTENCY_PATH = "/v1/keys/consistency";
+  public static final String SIGNING_KEY_PATH = "/v1/keys/signing-key";
   private static final String KEYS_PREFIX = "/v1/keys";
   private static final Pattern NETWORK_KEYS = Pattern.compile("/v1/networks/([^/]+)/keys");
   private static final int DEFAULT_LIMIT = 100;
@@ -69,21 +83,25 @@ public final class KeysApi {
   private final Map<NetworkId, RequestVerifier> verifiers;
   private final Function<NetworkId, Set<String>> schemes;
   private final Clock clock;
+  private final LogSigner signer;
   private final RelayTable relays = new RelayTable(new SecureRandom());
 
   /**
    * @param verifiers the networks that may call, each with its adapter's {@link RequestVerifier}
    * @param schemes every configured network's declared e2ee schemes ({@link #schemesOf}); a
    *     recipient is resolved to the first of their accounts whose network declares the scheme
+   * @param signer the operator's key the tree heads are signed with
    */
   public KeysApi(
-      Store store, Map<NetworkId, RequestVerifier> verifiers, Map<NetworkId, Set<String>> schemes, Clock clock) {
+      Store store, Map<NetworkId, RequestVerifier> verifiers, Map<NetworkId, Set<String>> schemes,
+      LogSigner signer, Clock clock) {
     this.store = store;
     this.verifiers = new TreeMap<>(java.util.Comparator.comparing(NetworkId::value));
     this.verifiers.putAll(verifiers);
     Map<NetworkId, Set<String>> copy = Map.copyOf(schemes);
     this.schemes = id -> copy.getOrDefault(id, Set.of());
     this.clock = clock;
+    this.signer = signer;
   }
 
   /** The networks whose adapters can authenticate requests ({@link RequestVerifier}). */
@@ -112,6 +130,12 @@ public final class KeysApi {
   /** Answers a request whose path {@link #handles} accepts. Never blocks. */
   public CompletionStage<HttpResponse> handle(HttpRequest req) {
     String path = req.path();
+    if (path.equals(TREE_HEAD_PATH) || path.equals(CONSISTENCY_PATH) || path.equals(SIGNING_KEY_PATH)) {
+      if (!req.method().equals("GET")) {
+        return done(methodNotAllowed());
+      }
+      return path.equals(TREE_HEAD_PATH) ? treeHead() : path.equals(CONSISTENCY_PATH) ? consistency(req) : signingKey();
+    }
     if (path.equals(LOG_PATH)) {
       if (!req.method().equals("GET")) {
         return done(methodNotAllowed());
@@ -254,6 +278,7 @@ public final class KeysApi {
     }
     PartyKey viewer = relay.get().viewer();
     String groupId = relay.get().represents().groupId();
+    long size = KeyLog.head(c).seq();
     ObjectNode o = Json.object();
     o.put("scheme", scheme);
     ArrayNode members = o.putArray("members");
@@ -273,25 +298,30 @@ public final class KeysApi {
       x.put("publicKey", Base64.getEncoder().encodeToString(key.get().publicKey()));
       x.put("keyId", HexFormat.of().formatHex(key.get().entryHash()));
       x.put("seq", key.get().seq());
+      proveIn(c, key.get(), size, x);
     }
     o.put("missing", missing);
+    head(o.putObject("treeHead"), c, size);
     return Json.ok(200, o);
   }
 
   private CompletionStage<HttpResponse> single(NetworkId caller, Address to, String scheme) {
     return store
-        .read(c -> resolve(c, caller, to, scheme))
-        .thenApply(
-            found -> {
+        .read(
+            c -> {
+              Optional<KeyLog.Entry> found = resolve(c, caller, to, scheme);
               if (found.isEmpty()) {
                 return Json.error(404, "recipient_unreachable", "recipient is not reachable");
               }
               KeyLog.Entry e = found.get();
+              long size = KeyLog.head(c).seq();
               ObjectNode o = Json.object();
               o.put("scheme", e.scheme());
               o.put("publicKey", Base64.getEncoder().encodeToString(e.publicKey()));
               o.put("keyId", HexFormat.of().formatHex(e.entryHash()));
               o.put("seq", e.seq());
+              proveIn(c, e, size, o);
+              head(o.putObject("treeHead"), c, size);
               return Json.ok(200, o);
             })
         .exceptionally(KeysApi::storeFailure);
@@ -377,9 +407,9 @@ public final class KeysApi {
       return done(invalid("limit: must be an integer from 1 to " + MAX_LIMIT));
     }
     return store
-        .read(c -> Map.entry(KeyLog.entries(c, from, limit), KeyLog.head(c)))
-        .thenApply(
-            r -> {
+        .read(
+            c -> {
+              Map.Entry<List<KeyLog.Entry>, KeyLog.Head> r = Map.entry(KeyLog.entries(c, from, limit), KeyLog.head(c));
               ObjectNode o = Json.object();
               ArrayNode arr = o.putArray("entries");
               HexFormat hex = HexFormat.of();
@@ -402,9 +432,92 @@ public final class KeysApi {
               ObjectNode head = o.putObject("head");
               head.put("seq", r.getValue().seq());
               head.put("entryHash", hex.formatHex(r.getValue().entryHash()));
+              head(o.putObject("treeHead"), c, r.getValue().seq());
               return Json.ok(200, o);
             })
         .exceptionally(KeysApi::storeFailure);
+  }
+
+  // ---- the Merkle tree: heads and proofs
+
+  /** Adds {@code e}'s leaf and its inclusion proof in the tree of {@code size} entries. */
+  private static void proveIn(Connection c, KeyLog.Entry e, long size, ObjectNode o) throws SQLException {
+    HexFormat hex = HexFormat.of();
+    ObjectNode leaf = o.putObject("leaf");
+    leaf.put("index", e.seq() - 1);
+    leaf.put("network", e.network());
+    leaf.put("accountCommitment", hex.formatHex(e.accountCommitment()));
+    leaf.put("at", e.at());
+    ArrayNode path = o.putArray("inclusion");
+    for (byte[] h : MerkleTree.inclusion(c, e.seq() - 1, size)) {
+      path.add(hex.formatHex(h));
+    }
+  }
+
+  /** Writes the signed head of the tree of the first {@code size} entries into {@code o}. */
+  private void head(ObjectNode o, Connection c, long size) throws SQLException {
+    LogSigner.TreeHead h = signer.sign(size, MerkleTree.root(c, size), clock.millis());
+    o.put("treeSize", h.treeSize());
+    o.put("rootHash", HexFormat.of().formatHex(h.rootHash()));
+    o.put("timestamp", h.timestamp());
+    o.put("signature", Base64.getEncoder().encodeToString(h.signature()));
+  }
+
+  private CompletionStage<HttpResponse> treeHead() {
+    return store
+        .read(
+            c -> {
+              ObjectNode o = Json.object();
+              head(o, c, KeyLog.head(c).seq());
+              return Json.ok(200, o);
+            })
+        .exceptionally(KeysApi::storeFailure);
+  }
+
+  private CompletionStage<HttpResponse> consistency(HttpRequest req) {
+    long first;
+    long second;
+    try {
+      first = Long.parseLong(req.queryParam("first").orElse(""));
+      if (first < 1) {
+        throw new NumberFormatException();
+      }
+    } catch (NumberFormatException e) {
+      return done(invalid("first: must be a positive integer (a tree size)"));
+    }
+    try {
+      second = Long.parseLong(req.queryParam("second").orElse(""));
+      if (second < first) {
+        throw new NumberFormatException();
+      }
+    } catch (NumberFormatException e) {
+      return done(invalid("second: must be an integer, at least first"));
+    }
+    return store
+        .read(
+            c -> {
+              long size = KeyLog.head(c).seq();
+              if (second > size) {
+                return invalid("second: the log has " + size + " entries");
+              }
+              ObjectNode o = Json.object();
+              o.put("first", first);
+              o.put("second", second);
+              ArrayNode proof = o.putArray("proof");
+              for (byte[] h : MerkleTree.consistency(c, first, second)) {
+                proof.add(HexFormat.of().formatHex(h));
+              }
+              return Json.ok(200, o);
+            })
+        .exceptionally(KeysApi::storeFailure);
+  }
+
+  private CompletionStage<HttpResponse> signingKey() {
+    ObjectNode o = Json.object();
+    o.put("algorithm", "Ed25519");
+    o.put("publicKey", Base64.getEncoder().encodeToString(signer.publicKey()));
+    o.put("keyId", signer.keyId());
+    return done(Json.ok(200, o));
   }
 
   // ---- answers
