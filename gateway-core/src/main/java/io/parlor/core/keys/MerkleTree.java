@@ -77,7 +77,7 @@ public final class MerkleTree {
   }
 
   /** How many leaves the stored tree has. */
-  static long size(Connection c) throws SQLException {
+  public static long size(Connection c) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM key_log_tree WHERE level = 0");
         ResultSet rs = ps.executeQuery()) {
       rs.next();
@@ -118,7 +118,7 @@ public final class MerkleTree {
   }
 
   /** The root hash of the first {@code size} leaves ({@code size} at most the stored tree's). */
-  static byte[] root(Connection c, long size) throws SQLException {
+  public static byte[] root(Connection c, long size) throws SQLException {
     return size == 0 ? EMPTY_ROOT.clone() : compute(c, nodes -> subtree(nodes, 0, size));
   }
 
@@ -126,7 +126,7 @@ public final class MerkleTree {
    * The audit path of leaf {@code index} in the tree of the first {@code size} leaves (RFC 9162
    * 2.1.3.1), from the leaf's sibling up.
    */
-  static List<byte[]> inclusion(Connection c, long index, long size) throws SQLException {
+  public static List<byte[]> inclusion(Connection c, long index, long size) throws SQLException {
     if (index < 0 || index >= size) {
       throw new IllegalArgumentException("index " + index + " outside a tree of " + size);
     }
@@ -141,7 +141,7 @@ public final class MerkleTree {
    * The proof that the tree of the first {@code second} leaves extends that of the first
    * {@code first} (RFC 9162 2.1.4.1); empty when they are the same size.
    */
-  static List<byte[]> consistency(Connection c, long first, long second) throws SQLException {
+  public static List<byte[]> consistency(Connection c, long first, long second) throws SQLException {
     if (first < 1 || first > second) {
       throw new IllegalArgumentException("sizes " + first + ", " + second);
     }

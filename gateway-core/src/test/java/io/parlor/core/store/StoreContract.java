@@ -95,6 +95,49 @@ abstract class StoreContract {
     }
   }
 
+  /**
+   * The key log's Merkle tree (schema migration 6) on this store: every entry is a leaf in the
+   * same transaction, proofs verify, and the tree refuses changes like the log.
+   */
+  @Test
+  void theKeyLogIsAMerkleTreeWhoseProofsVerifyAndWhichOnlyGrows() throws Exception {
+    Store store = open();
+    io.parlor.spi.envelope.NetworkId net = io.parlor.spi.envelope.NetworkId.of("netb");
+    java.security.SecureRandom random = new java.security.SecureRandom();
+    List<byte[]> roots = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      byte[] key = java.security.KeyPairGenerator.getInstance("X25519").generateKeyPair().getPublic().getEncoded();
+      io.parlor.spi.envelope.Address account = io.parlor.spi.envelope.Address.of("netb:user" + random.nextInt(1000));
+      get(store.write(c -> io.parlor.core.keys.KeyLog.append(c, net, account,
+          io.parlor.core.keys.PublicKeys.X25519_AESGCM_V1, key, Instant.now())));
+      long size = i + 1;
+      roots.add(get(store.read(c -> io.parlor.core.keys.MerkleTree.root(c, size))));
+    }
+    List<io.parlor.core.keys.KeyLog.Entry> entries = get(store.read(c -> io.parlor.core.keys.KeyLog.entries(c, 1, 10)));
+    assertEquals(6, entries.size());
+    for (io.parlor.core.keys.KeyLog.Entry e : entries) {
+      List<byte[]> path = get(store.read(c -> io.parlor.core.keys.MerkleTree.inclusion(c, e.seq() - 1, 6)));
+      assertTrue(io.parlor.core.keys.MerkleTree.verifyInclusion(e.seq() - 1, 6,
+          io.parlor.core.keys.MerkleTree.leafHash(io.parlor.core.keys.KeyLog.canonical(e)), path, roots.get(5)));
+    }
+    for (int m = 1; m < 6; m++) {
+      long first = m;
+      List<byte[]> proof = get(store.read(c -> io.parlor.core.keys.MerkleTree.consistency(c, first, 6)));
+      assertTrue(io.parlor.core.keys.MerkleTree.verifyConsistency(m, 6, roots.get(m - 1), roots.get(5), proof));
+    }
+    CompletionException changed = assertThrows(CompletionException.class, () -> store.write(c -> {
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM key_log_tree WHERE level = 0")) {
+        return ps.executeUpdate();
+      }
+    }).join());
+    StringBuilder why = new StringBuilder();
+    for (Throwable t = changed; t != null; t = t.getCause()) {
+      why.append(t.getMessage()).append(" / ");
+    }
+    assertTrue(why.toString().contains("key_log is append-only"), why.toString());
+    store.close();
+  }
+
   @Test
   void aDifferentMasterKeyIsRefusedAtOpen() throws Exception {
     PayloadCipher cipher = new PayloadCipher(MASTER, java.time.Duration.ofHours(1));
