@@ -274,6 +274,25 @@ class GatewayIT {
   }
 
   @Test
+  void aMessageWaitingForARetryExpiresAtItsDeadlineNotAtItsNextAttempt() throws Exception {
+    // the destination asks for a minute before the next attempt; the 2-second timer ends first:
+    // the message's own deadline timer removes it then, not the attempt a minute later
+    netB.stubFor(post(urlEqualTo("/messages"))
+        .willReturn(aResponse().withStatus(503).withHeader("Retry-After", "60")));
+    String shortLived = TestNode.JSON.createObjectNode()
+        .put("id", "e-3").put("from", "neta:alice").put("to", "netb:bob")
+        .put("sentAt", Instant.now().toString())
+        .<com.fasterxml.jackson.databind.node.ObjectNode>set("content", TestNode.JSON.createObjectNode().put("type", "text").put("text", "soon gone"))
+        .set("timer", TestNode.JSON.createObjectNode().put("seconds", 2).put("start", "send"))
+        .toString();
+    assertEquals(202, node.send("neta", TestNode.SECRET_A, shortLived).statusCode());
+    TestNode.await("expired status", Duration.ofSeconds(6), () -> statuses(netA).size() == 1);
+    assertEquals("expired", statuses(netA).get(0).get("status").asText());
+    assertEquals(1, delivered(netB).size(), "one attempt, before the expiry");
+    assertEquals(0, node.gateway.queueDepth());
+  }
+
+  @Test
   void fallsBackWhenPreferredNetworkIsUnhealthy() throws Exception {
     // trip netb's circuit breaker with failures, then a message to bob goes to his fallback on neta
     netB.stubFor(post(urlEqualTo("/messages")).willReturn(aResponse().withStatus(500)));

@@ -139,11 +139,15 @@ class PrivacyIT {
     assertEquals(86400, got.path("timer").path("seconds").asLong());
     Instant expiresAt = Instant.parse(got.path("expiresAt").asText());
     assertTrue(!expiresAt.isBefore(before.plusSeconds(172800 - 5)) && !expiresAt.isAfter(Instant.now().plusSeconds(172800)));
-    // the sender's own default, when shorter, wins
+    // the sender's own default, when shorter, wins: the gateway's deadline is 100,000 s, not 2 days
     person("alice", "[\"src:alice\"]", "\"defaultTimerSeconds\":100000");
+    Instant before2 = Instant.now();
     assertEquals(202, send(msg("t-2", "src:alice", "chat:rita", "again")).statusCode());
     TestNode.await("delivery", WAIT, () -> received("chat").size() == 2);
     assertEquals(86400, received("chat").get(1).path("timer").path("seconds").asLong(), "min(100000 s, 2 d) rounded down");
+    Instant expires2 = Instant.parse(received("chat").get(1).path("expiresAt").asText());
+    assertTrue(!expires2.isBefore(before2.plusSeconds(100000 - 5)) && !expires2.isAfter(Instant.now().plusSeconds(100000)),
+        "the shorter default sets the deadline: " + expires2);
     // a 1-hour timer cannot be honoured by chat (nothing offered is that short) and sms has no
     // timers: refused with the reason rather than kept longer than asked
     ObjectNode shortLived = msg("t-3", "src:bob", "chat:rita", "short");
@@ -151,6 +155,29 @@ class PrivacyIT {
     HttpResponse<String> r = send(shortLived);
     assertEquals(422, r.statusCode());
     assertEquals("timer_unsupported", code(r));
+  }
+
+  @Test
+  void aSendStartedTimerCountsFromSentAtOrFromArrivalWhenSentAtIsInTheFuture() throws Exception {
+    // sent an hour ago with a 24-hour timer: 23 hours are left
+    ObjectNode late = msg("s-1", "src:bob", "chat:vic", "late");
+    Instant sentAt = Instant.now().minusSeconds(3600).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    late.put("sentAt", sentAt.toString());
+    late.putObject("timer").put("seconds", 86400);
+    assertEquals(202, send(late).statusCode());
+    TestNode.await("delivery", WAIT, () -> received("chat").size() == 1);
+    assertEquals(sentAt.plusSeconds(86400), Instant.parse(received("chat").get(0).path("expiresAt").asText()));
+    // dated two days ahead: a sender cannot lengthen a timer so; it counts from arrival
+    ObjectNode early = msg("s-2", "src:bob", "chat:vic", "early");
+    early.put("sentAt", Instant.now().plus(Duration.ofDays(2)).toString());
+    early.putObject("timer").put("seconds", 86400);
+    Instant before = Instant.now();
+    assertEquals(202, send(early).statusCode());
+    Instant after = Instant.now();
+    TestNode.await("delivery", WAIT, () -> received("chat").size() == 2);
+    Instant expires = Instant.parse(received("chat").get(1).path("expiresAt").asText());
+    assertTrue(!expires.isBefore(before.plusSeconds(86400 - 1)) && !expires.isAfter(after.plusSeconds(86400)),
+        "counted from arrival: " + expires);
   }
 
   @Test

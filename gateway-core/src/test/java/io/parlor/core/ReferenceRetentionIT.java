@@ -98,6 +98,36 @@ class ReferenceRetentionIT {
     }
   }
 
+  /**
+   * {@code policy.threadTtl}: a relay handle and its thread record are forgotten once neither side
+   * has used them for that long — and writing to a handle is use, so a conversation only one side
+   * keeps writing in keeps its handle.
+   */
+  @Test
+  void idleRelayHandlesAndThreadsAreForgottenAfterThreadTtl() throws Exception {
+    assertEquals(202, send("neta", TestNode.SECRET_A, text("m-1", "neta:alice", "netb:bob", "hi", null)).statusCode());
+    TestNode.await("delivery", WAIT, () -> delivered(netB).size() == 1);
+    String handle = delivered(netB).get(0).get("from").asText(); // alice, as bob sees her
+    // bob answers every 20 days; alice never again
+    for (int i = 1; i <= 3; i++) {
+      assertEquals(202, send("netb", TestNode.SECRET_B, text("b-" + i, "netb:bob", handle, "still there?", null)).statusCode(),
+          "bob's handle for alice, after " + (i - 1) * 20 + " days");
+      int n = i;
+      TestNode.await("reply", WAIT, () -> delivered(netA).size() == n);
+      clock.advance(Duration.ofDays(20));
+      node.gateway.housekeepNow().join();
+    }
+    assertEquals(2, rows("relay_handles"), "both handles in use (alice's last message was 60 days ago)");
+    // then nobody writes for longer than threadTtl: both handles and the thread record go
+    clock.advance(Duration.ofDays(11));
+    node.gateway.housekeepNow().join();
+    assertEquals(0, rows("relay_handles"));
+    assertEquals(0, rows("threads"));
+    HttpResponse<String> r = send("netb", TestNode.SECRET_B, text("b-9", "netb:bob", handle, "hello?", null));
+    assertEquals(422, r.statusCode(), r.body());
+    assertEquals("recipient_unreachable", TestNode.json(r.body()).get("error").get("code").asText());
+  }
+
   @Test
   void referencesArePurgedAfterTheRetentionWindow() throws Exception {
     assertEquals(202, send("neta", TestNode.SECRET_A, text("m-1", "neta:alice", "netb:bob", "old news", null)).statusCode());

@@ -12,7 +12,6 @@ import io.parlor.spi.envelope.Envelope;
 import io.parlor.spi.envelope.MessageId;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -33,6 +32,7 @@ class SenderPresentationIT {
   final AtomicInteger ids = new AtomicInteger();
   Gateway node;
   TestNode http;
+  final TestClock clock = new TestClock();
 
   @BeforeEach
   void start() throws Exception {
@@ -48,7 +48,7 @@ class SenderPresentationIT {
         "")));
     ConfigLoader.Result r = new ConfigLoader(Map.of(), List.of(fakes)).load(file);
     assertTrue(r.ok(), r.problems().toString());
-    node = Gateway.start(r.config().orElseThrow(), Clock.systemUTC());
+    node = Gateway.start(r.config().orElseThrow(), clock);
     put("pat", "{\"accounts\":[\"sms:+447700900001\"],\"optIn\":true,\"handle\":\"pat\"}");
     put("quinn", "{\"accounts\":[\"wa:+447700900002\",\"fb:7000001\"],\"optIn\":true}");
   }
@@ -69,7 +69,7 @@ class SenderPresentationIT {
 
   private IngressResult send(String network, String from, String to, String text, String replyTo) {
     Envelope e = new Envelope(MessageId.of("t-" + ids.incrementAndGet()), Address.of(from), Address.of(to),
-        Instant.now(), new Content.Text(text), null, replyTo == null ? null : MessageId.of(replyTo), null);
+        clock.instant(), new Content.Text(text), null, replyTo == null ? null : MessageId.of(replyTo), null);
     return fakes.adapters.get(network).inject(e);
   }
 
@@ -81,6 +81,71 @@ class SenderPresentationIT {
 
   private static String text(Envelope e) {
     return ((Content.Text) e.content()).text();
+  }
+
+  private long rows(String table) throws Exception {
+    try (java.sql.Connection c = TestNode.connect(dir.resolve("p.db"));
+        java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM " + table)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private void delete(String person) throws Exception {
+    var resp = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + node.port() + "/admin/v1/people/" + person))
+            .DELETE().build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(204, resp.statusCode(), resp.body());
+  }
+
+  /**
+   * A pool number stands for its counterpart like a relay handle: it lives {@code policy.threadTtl}
+   * after its last use by either side, then goes. A single identity's most recent conversation is
+   * reply metadata: gone after {@code policy.metadataRetention}.
+   */
+  @Test
+  void poolNumbersGoWhenIdleAndRecentConversationsAfterTheRetentionWindow() throws Exception {
+    assertInstanceOf(IngressResult.Accepted.class, send("chat", "chat:alice", "sms:+447700900001", "hi pat", null));
+    assertEquals("sms:+15550001", awaitDelivery("sms", 1).from().value());
+    send("chat", "chat:alice", "wa:+447700900002", "hi quinn", null);
+    awaitDelivery("wa", 1);
+    TestNode.await("bookkeeping of both deliveries", Duration.ofSeconds(5),
+        () -> fakes.adapters.get("chat").statuses.size() >= 2);
+    assertEquals(1, rows("recent_conversations"));
+    // pat answers every 20 days; alice never writes again
+    for (int i = 1; i <= 3; i++) {
+      assertInstanceOf(IngressResult.Accepted.class, send("sms", "sms:+447700900001", "sms:+15550001", "ping", null),
+          "pat's number for alice, after " + (i - 1) * 20 + " days");
+      awaitDelivery("chat", i);
+      clock.advance(Duration.ofDays(20));
+      node.housekeepNow().join();
+    }
+    assertEquals(0, rows("recent_conversations"), "past the 7-day window");
+    // quinn's answer without context has no recent conversation left to continue
+    assertInstanceOf(IngressResult.Refused.class, send("wa", "wa:+447700900002", "wa:+15559999", "still there?", null));
+    assertEquals(1, rows("pool_numbers"), "in use by pat (alice's last message was 60 days ago)");
+    clock.advance(Duration.ofDays(11));
+    node.housekeepNow().join();
+    assertEquals(0, rows("pool_numbers"), "idle for longer than threadTtl");
+    assertInstanceOf(IngressResult.Refused.class, send("sms", "sms:+447700900001", "sms:+15550001", "hello?", null));
+  }
+
+  @Test
+  void forgettingAPersonLeavesNoPoolNumberOrRecentConversationNamingThem() throws Exception {
+    send("chat", "chat:alice", "sms:+447700900001", "hi pat", null);
+    awaitDelivery("sms", 1);
+    send("chat", "chat:alice", "wa:+447700900002", "hi quinn", null);
+    awaitDelivery("wa", 1);
+    TestNode.await("bookkeeping of both deliveries", Duration.ofSeconds(5),
+        () -> fakes.adapters.get("chat").statuses.size() >= 2);
+    assertEquals(1, rows("pool_numbers"));
+    assertEquals(1, rows("recent_conversations"));
+    delete("pat");
+    delete("quinn");
+    List<String> left = UserApiIT.rowsMentioning(dir.resolve("p.db"),
+        List.of("person:pat", "+447700900001", "person:quinn", "+447700900002"));
+    assertTrue(left.isEmpty(), left.toString());
   }
 
   @Test

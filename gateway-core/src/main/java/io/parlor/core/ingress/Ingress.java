@@ -252,6 +252,12 @@ public final class Ingress {
     safety.record(c, source, a.sender(), a.recipient(), msg.content().size(), now);
     ThreadTable.touch(c, ThreadTable.key(a.sender(), a.recipient()), msg.content() instanceof Content.Encrypted, now);
     Address handle = relays.handleFor(c, a.sender(), a.recipient(), shown, now);
+    // the address the sender wrote to is in use too, however one-sided the conversation
+    if (e.to().kind() == Address.Kind.RELAY) {
+      RelayTable.used(c, e.to(), now);
+    } else if (router.poolNumber(e.to())) {
+      ReplyTable.poolUsed(c, e.to().network().orElseThrow(), a.sender(), e.to(), now);
+    }
     // The recipient sees the relay handle (or the sender's public handle, if they chose so), never
     // the sender's account on another network; replyTo and targets are carried in Parlor's terms
     // (refs) and translated for the destination at delivery.

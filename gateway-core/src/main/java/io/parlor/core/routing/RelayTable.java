@@ -103,6 +103,20 @@ public final class RelayTable {
     }
   }
 
+  /**
+   * Notes that the viewer of {@code handle} wrote to it: a handle in use by either side lives
+   * {@code policy.threadTtl} after its last use (kept to the hour, like {@link #handleFor}).
+   */
+  public static void used(Connection c, Address handle, Instant now) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("UPDATE relay_handles SET last_used_at = ? WHERE handle = ? AND last_used_at < ?")) {
+      ps.setLong(1, now.toEpochMilli());
+      ps.setString(2, handle.value());
+      ps.setLong(3, now.toEpochMilli() - TOUCH_GRANULARITY_MS);
+      ps.executeUpdate();
+    }
+  }
+
   private static void touch(Connection c, Address handle, Instant now) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement("UPDATE relay_handles SET last_used_at = ? WHERE handle = ?")) {

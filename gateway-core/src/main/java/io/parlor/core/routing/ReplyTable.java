@@ -96,6 +96,25 @@ public final class ReplyTable {
     }
   }
 
+  /**
+   * Notes that {@code viewer} wrote to the pool number {@code number}: a number in use by either
+   * side lives {@code policy.threadTtl} after its last use (kept to the hour).
+   */
+  public static void poolUsed(Connection c, NetworkId network, PartyKey viewer, Address number, Instant now)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE pool_numbers SET last_used_at = ? WHERE network = ? AND viewer = ? AND number = ?"
+                + " AND last_used_at < ?")) {
+      ps.setLong(1, now.toEpochMilli());
+      ps.setString(2, network.value());
+      ps.setString(3, viewer.value());
+      ps.setString(4, number.value());
+      ps.setLong(5, now.toEpochMilli() - 3_600_000L);
+      ps.executeUpdate();
+    }
+  }
+
   /** Who the pool number {@code number} stands for in front of {@code viewer}. */
   public static Optional<PartyKey> poolTarget(Connection c, NetworkId network, PartyKey viewer, Address number)
       throws SQLException {

@@ -67,6 +67,16 @@ public final class Router {
   private static final Refuse UNREACHABLE =
       new Refuse(IngressResult.Refused.of(IngressResult.Refused.RECIPIENT_UNREACHABLE, "recipient is not reachable"));
 
+  /**
+   * Whether {@code to} is one of the gateway's pool numbers (number masking), which stands for a
+   * counterpart in front of whoever writes to it.
+   */
+  public boolean poolNumber(Address to) {
+    Optional<Network> net = to.network().flatMap(networks::get);
+    return net.isPresent() && net.get().adapter().senderPresentation() instanceof SenderPresentation.NumberPool pool
+        && pool.pool().contains(to);
+  }
+
   /** Decides whether {@code e}, sent by account {@code e.from()}, can be accepted. */
   public Decision decide(Connection c, Envelope e) throws SQLException {
     PartyKey sender = partyOf(c, e.from());
