@@ -268,6 +268,9 @@ public final class Gateway implements AutoCloseable {
                     .map(node -> new DeliveryScheduler.Cluster(node, config.delivery().leaseTtl(), CLUSTER_POLL))
                     .orElse(null)));
     SystemMessages system = new SystemMessages(b.networks, clock, random, b.meters);
+    io.parlor.core.conversation.ThreadTimers timers = new io.parlor.core.conversation.ThreadTimers(
+        new io.parlor.core.conversation.ThreadTimers.Deps(b.store, router, relays, b.scheduler::enqueue, clock,
+            config.delivery().maxAge(), random, config.defaultThreadTimer()));
     io.parlor.core.conversation.Explainer explainer =
         new io.parlor.core.conversation.Explainer(system, new SendLimiter(1, Duration.ofHours(1), clock));
     b.ingress =
@@ -278,12 +281,12 @@ public final class Gateway implements AutoCloseable {
                     .map(n -> n.adapter().senderPresentation() instanceof SenderPresentation.SingleIdentity)
                     .orElse(false),
                 b.safety,
-                new Ingress.Conversations(b.snippets, config.metadataRetention(), b.statuses, explainer::explain),
+                new Ingress.Conversations(b.snippets, config.metadataRetention(), b.statuses, explainer::explain, timers),
                 config.delivery().maxQueued()));
     ingressRef[0] = b.ingress;
     eventsRef[0] =
         new io.parlor.core.conversation.Events(
-            new io.parlor.core.conversation.Events.Deps(b.store, router, relays, b.statuses, b.meters));
+            new io.parlor.core.conversation.Events.Deps(b.store, router, relays, b.statuses, b.meters, timers));
 
     // the queue left by a previous run is counted before any adapter can hand over a new message
     int recovered = b.scheduler.recover().toCompletableFuture().join();

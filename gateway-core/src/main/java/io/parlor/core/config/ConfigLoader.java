@@ -214,6 +214,11 @@ public final class ConfigLoader {
       node.problem("region", "\"" + region + "\"", "a region not listed in policy.deniedRegions (storage is refused there)");
     }
     Duration threadTtl = policy.duration("threadTtl", Duration.ofDays(30), Duration.ofHours(1), Duration.ofDays(365));
+    // the timer a new one-to-one thread starts with (each side can then shorten it, or turn theirs off)
+    Optional<Duration> defaultThreadTimer = policy.has("defaultThreadTimer")
+        ? Optional.of(policy.duration("defaultThreadTimer", Duration.ofDays(365), Duration.ofSeconds(1),
+            Duration.ofSeconds(io.parlor.spi.envelope.Timer.MAX_SECONDS)))
+        : Optional.empty();
     int maxNew = policy.integer("maxNewRecipientsPerHour", 200, 1, 1_000_000);
     int maxGroupSize = policy.integer("maxGroupSize", 32, 2, 256);
     policy.reportUnknownKeys();
@@ -287,7 +292,7 @@ public final class ConfigLoader {
     root.reportUnknownKeys();
     return new GatewayConfig(
         nodeId, region, new GatewayConfig.Http(bind, port, readTimeout, idleTimeout, publicUrl, trustedProxies, tls, limits), storeSettings, token,
-        retention, denied, threadTtl, maxNew, maxGroupSize, delivery, users, media, format, level, List.copyOf(networks));
+        retention, denied, threadTtl, defaultThreadTimer, maxNew, maxGroupSize, delivery, users, media, format, level, List.copyOf(networks));
   }
 
   /**

@@ -18,6 +18,8 @@ import java.util.Optional;
  * @param metadataRetention how long routing/safety metadata is kept
  * @param deniedRegions regions where sensitive data must not go
  * @param threadTtl relay handles and thread records unused this long are forgotten
+ * @param defaultThreadTimer the disappearing-messages timer a new one-to-one thread starts with
+ *     (both sides' setting), if any
  * @param maxNewRecipientsPerHour fan-out limit: new conversations one sender may start an hour
  * @param maxGroupSize most members (and pending invitations) a group may have
  * @param delivery delivery policy settings
@@ -36,6 +38,7 @@ public record GatewayConfig(
     Duration metadataRetention,
     List<String> deniedRegions,
     Duration threadTtl,
+    Optional<Duration> defaultThreadTimer,
     int maxNewRecipientsPerHour,
     int maxGroupSize,
     Delivery delivery,

@@ -40,6 +40,7 @@ import java.util.concurrent.CompletionStage;
  *       receipts ({@code sendReadReceipts}). The status rides the durable status path.
  *   <li><b>typing</b>: forwarded best effort to the other party's current network when it takes
  *       typing events; never stored, never retried. Only within an existing conversation.
+ *   <li><b>timer</b>: one side sets the thread's disappearing-messages timer ({@link ThreadTimers}).
  * </ul>
  *
  * Thread-safe; never blocks (store work is queued).
@@ -47,7 +48,8 @@ import java.util.concurrent.CompletionStage;
 public final class Events {
   /** Construction parameters. */
   public record Deps(
-      Store store, Router router, RelayTable relays, StatusDispatcher statuses, MeterRegistry meters) {}
+      Store store, Router router, RelayTable relays, StatusDispatcher statuses, MeterRegistry meters,
+      ThreadTimers timers) {}
 
   private final Deps d;
 
@@ -65,7 +67,8 @@ public final class Events {
       return done(source, e, EventResult.refused(EventResult.INVALID, "from: must be an account on network " + source));
     }
     CompletionStage<EventResult> r =
-        e instanceof Event.Read read ? read(source, read) : typing(source, (Event.Typing) e);
+        e instanceof Event.Read read ? read(source, read)
+            : e instanceof Event.Timer timer ? d.timers().set(timer) : typing(source, (Event.Typing) e);
     return r.thenApply(result -> count(source, e, result));
   }
 

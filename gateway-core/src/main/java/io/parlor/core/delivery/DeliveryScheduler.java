@@ -752,6 +752,9 @@ public final class DeliveryScheduler implements AutoCloseable {
                     c, m, report.status() == StatusReport.Status.DELIVERED, report.at());
                 return done.isPresent() ? StatusOutbox.add(c, m.sourceNetwork(), done.get()) : null;
               }
+              if (m.sourceNetwork().equals(io.parlor.core.groups.GroupFanOut.SYSTEM_NETWORK)) {
+                return null; // the node's own message (a thread's new timer): nobody waits for a status
+              }
               return StatusOutbox.add(c, m.sourceNetwork(), report);
             })
         .whenComplete(

@@ -83,7 +83,8 @@ public final class Ingress {
       io.parlor.core.conversation.Snippets snippets,
       Duration metadataRetention,
       io.parlor.core.delivery.StatusDispatcher statuses,
-      java.util.function.BiConsumer<NetworkId, Address> explainUnroutable) {}
+      java.util.function.BiConsumer<NetworkId, Address> explainUnroutable,
+      io.parlor.core.conversation.ThreadTimers timers) {}
 
   private final long maxQueued;
 
@@ -227,7 +228,7 @@ public final class Ingress {
           "content.perMember: only for a message to a group address; one recipient takes content.ciphertext"), null);
     }
     Envelope msg = a.content() == null ? e : e.withContent(a.content());
-    msg = withThreadDefaultTimer(c, msg, a.sender(), a.recipient());
+    msg = withThreadTimer(c, msg, a.sender(), a.recipient(), now);
     Instant deadline = deadline(msg, now);
     if (!deadline.isAfter(now)) {
       return new Outcome(IngressResult.Refused.of(IngressResult.Refused.EXPIRED, "the message's timer has already run out"), null);
@@ -250,7 +251,8 @@ public final class Ingress {
       return new Outcome(refs.refusal(), null);
     }
     safety.record(c, source, a.sender(), a.recipient(), msg.content().size(), now);
-    ThreadTable.touch(c, ThreadTable.key(a.sender(), a.recipient()), msg.content() instanceof Content.Encrypted, now);
+    ThreadTable.touch(c, ThreadTable.key(a.sender(), a.recipient()), msg.content() instanceof Content.Encrypted,
+        conversations.timers().defaultSeconds(), now);
     Address handle = relays.handleFor(c, a.sender(), a.recipient(), shown, now);
     // the address the sender wrote to is in use too, however one-sided the conversation
     if (e.to().kind() == Address.Kind.RELAY) {
@@ -335,21 +337,22 @@ public final class Ingress {
    * A message without its own timer gets the thread's default: each person's default timer for
    * new threads, the shorter when both set one (a person who set none leaves it to the other).
    */
-  private static Envelope withThreadDefaultTimer(java.sql.Connection c, Envelope e, PartyKey a, PartyKey b)
+  /**
+   * The thread's timer ({@link io.parlor.core.conversation.ThreadTimers}): a message without a
+   * timer of its own gets it; one with its own still disappears by the time the thread's timer
+   * would end it (never later than either side wants).
+   */
+  private Envelope withThreadTimer(java.sql.Connection c, Envelope e, PartyKey a, PartyKey b, Instant now)
       throws java.sql.SQLException {
-    if (e.timer() != null) {
+    Long seconds = conversations.timers().timer(c, a, b);
+    if (seconds == null) {
       return e;
     }
-    Long best = null;
-    for (PartyKey p : new PartyKey[] {a, b}) {
-      if (p.isPerson()) {
-        Long t = PeopleTable.find(c, p.personId()).map(Person::defaultTimerSeconds).orElse(null);
-        if (t != null && (best == null || t < best)) {
-          best = t;
-        }
-      }
+    if (e.timer() == null) {
+      return e.withTimer(new Timer(seconds, Timer.Start.SEND));
     }
-    return best == null ? e : e.withTimer(new Timer(best, Timer.Start.SEND));
+    Instant threadEnd = (e.sentAt().isAfter(now) ? now : e.sentAt()).plusSeconds(seconds);
+    return e.expiresAt() == null || threadEnd.isBefore(e.expiresAt()) ? e.withExpiresAt(threadEnd) : e;
   }
 
   private static String conversation(PartyKey from, PartyKey to) {

@@ -10,8 +10,8 @@ import java.time.Instant;
 /**
  * Thread records: one per pair of parties (either direction), remembering only whether the thread
  * has carried end-to-end encrypted content (then it never falls back to a plaintext leg unless both
- * sides allow it) and when it was last used (records expire after inactivity). Not thread-safe
- * (store connection).
+ * sides allow it), the disappearing-messages timer each side set, and when it was last used
+ * (records expire after inactivity). Not thread-safe (store connection).
  */
 public final class ThreadTable {
   private static final long TOUCH_GRANULARITY_MS = 3_600_000L;
@@ -33,11 +33,75 @@ public final class ThreadTable {
     }
   }
 
+  /**
+   * The timer each side of a thread set, in seconds: null when that side set none (their default
+   * applies), 0 when they turned it off; {@code exists} false when there is no thread yet.
+   */
+  public record Timers(Long first, Long second, boolean exists) {
+    /** No thread yet: a new one starts with {@code defaultSeconds} (null: none) for both sides. */
+    public static Timers fresh(Long defaultSeconds) {
+      return new Timers(defaultSeconds, defaultSeconds, false);
+    }
+
+    /** {@code party}'s setting in the thread between {@code a} and {@code b}. */
+    public Long of(PartyKey party, PartyKey a, PartyKey b) {
+      return isFirst(party, a, b) ? first : second;
+    }
+  }
+
+  private static boolean isFirst(PartyKey party, PartyKey a, PartyKey b) {
+    PartyKey first = a.value().compareTo(b.value()) <= 0 ? a : b;
+    return party.equals(first);
+  }
+
+  /** The timers the two sides set, or {@link Timers#fresh} when there is no thread yet. */
+  public static Timers timers(Connection c, PartyKey a, PartyKey b, Long defaultSeconds) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT timer_first, timer_second FROM threads WHERE key = ?")) {
+      ps.setString(1, key(a, b));
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Timers.fresh(defaultSeconds);
+        }
+        long first = rs.getLong(1);
+        Long f = rs.wasNull() ? null : first;
+        long second = rs.getLong(2);
+        Long s = rs.wasNull() ? null : second;
+        return new Timers(f, s, true);
+      }
+    }
+  }
+
+  /**
+   * Sets {@code party}'s timer in its thread with {@code other} (0: off), making the thread
+   * (with {@code defaultSeconds} for the other side) when there is none yet.
+   */
+  public static void setTimer(Connection c, PartyKey party, PartyKey other, long seconds, Long defaultSeconds, Instant now)
+      throws SQLException {
+    String column = isFirst(party, party, other) ? "timer_first" : "timer_second";
+    touch(c, key(party, other), false, defaultSeconds, now);
+    try (PreparedStatement ps = c.prepareStatement("UPDATE threads SET " + column + " = ? WHERE key = ?")) {
+      ps.setLong(1, seconds);
+      ps.setString(2, key(party, other));
+      ps.executeUpdate();
+    }
+  }
+
   /** Records use of the thread; {@code encrypted} marks it end-to-end encrypted for good. */
   public static void touch(Connection c, String key, boolean encrypted, Instant now) throws SQLException {
+    touch(c, key, encrypted, null, now);
+  }
+
+  /**
+   * Records use of the thread; {@code encrypted} marks it end-to-end encrypted for good. A new
+   * thread starts with {@code defaultSeconds} as both sides' timer (the operator's
+   * {@code policy.defaultThreadTimer}; null: none).
+   */
+  public static void touch(Connection c, String key, boolean encrypted, Long defaultSeconds, Instant now)
+      throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT INTO threads(key, e2ee, last_used_at) VALUES (?,?,?) ON CONFLICT(key) DO UPDATE SET"
+            "INSERT INTO threads(key, e2ee, last_used_at, timer_first, timer_second) VALUES (?,?,?,?,?)"
+                + " ON CONFLICT(key) DO UPDATE SET"
                 + " e2ee = CASE WHEN excluded.e2ee > threads.e2ee THEN excluded.e2ee ELSE threads.e2ee END,"
                 + " last_used_at = excluded.last_used_at"
                 + " WHERE excluded.e2ee > threads.e2ee"
@@ -45,6 +109,13 @@ public final class ThreadTable {
       ps.setString(1, key);
       ps.setInt(2, encrypted ? 1 : 0);
       ps.setLong(3, now.toEpochMilli());
+      if (defaultSeconds == null) {
+        ps.setNull(4, java.sql.Types.BIGINT);
+        ps.setNull(5, java.sql.Types.BIGINT);
+      } else {
+        ps.setLong(4, defaultSeconds);
+        ps.setLong(5, defaultSeconds);
+      }
       ps.executeUpdate();
     }
   }

@@ -160,6 +160,12 @@ final class Schema {
     // 6: the key log is also a Merkle tree (RFC 9162 style): its perfect subtrees' hashes, append
     // only, built for the entries already there by the data step (MerkleTree.fill)
     {},
+    // 7: a thread's disappearing-messages timer, as each side set it (seconds; 0: off; null: not
+    // set, the person's default applies); `first` is the party whose key sorts first
+    {
+      "ALTER TABLE threads ADD COLUMN timer_first INTEGER",
+      "ALTER TABLE threads ADD COLUMN timer_second INTEGER",
+    },
   };
 
   /** The schema version this build writes. */

@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * The JSON form of events (contract part 2, section 4): {@code {"type": "read", "from", "to"?,
- * "ids": [...], "at"?}} and {@code {"type": "typing", "from", "to", "state": "on" | "off"}}.
+ * "ids": [...], "at"?}}, {@code {"type": "typing", "from", "to", "state": "on" | "off"}} and
+ * {@code {"type": "timer", "from", "to", "seconds": n | null}}.
  * Thread-safe, stateless. Errors are {@link EnvelopeException}s naming the field.
  */
 public final class EventJson {
@@ -38,8 +39,22 @@ public final class EventJson {
           throw new EnvelopeException("state", "must be \"on\" or \"off\"");
         }
         return new Event.Typing(from, to, state.equals("on"));
+      case "timer":
+        JsonNode seconds = root.get("seconds");
+        if (seconds == null) {
+          throw new EnvelopeException("seconds", "is required: whole seconds, or null to turn the timer off");
+        }
+        if (!seconds.isNull() && !seconds.canConvertToExactIntegral()) {
+          throw new EnvelopeException("seconds", "must be null (off) or whole seconds from 1 to "
+              + io.parlor.spi.envelope.Timer.MAX_SECONDS);
+        }
+        if (!seconds.isNull() && !seconds.canConvertToLong()) {
+          throw new EnvelopeException("seconds", "must be null (off) or whole seconds from 1 to "
+              + io.parlor.spi.envelope.Timer.MAX_SECONDS);
+        }
+        return new Event.Timer(from, to, seconds.isNull() ? null : seconds.longValue());
       default:
-        throw new EnvelopeException("type", "must be \"read\" or \"typing\"");
+        throw new EnvelopeException("type", "must be \"read\", \"typing\" or \"timer\"");
     }
   }
 

@@ -7,11 +7,12 @@ import java.util.Optional;
 
 /**
  * Something a person did in a conversation that is not a message (contract part 2, section 4): a
- * read receipt or a typing indicator. Events take a path of their own: a typing indicator is
- * never stored and never retried; a read receipt becomes a {@code read} status towards the
- * network of the message's sender. Immutable; validated on construction, naming the bad field.
+ * read receipt, a typing indicator or a change of the conversation's disappearing-messages timer.
+ * Events take a path of their own: a typing indicator is never stored and never retried; a read
+ * receipt becomes a {@code read} status towards the network of the message's sender; a timer
+ * change sets the thread's timer, announced to both sides. Immutable; validated on construction, naming the bad field.
  */
-public sealed interface Event permits Event.Read, Event.Typing {
+public sealed interface Event permits Event.Read, Event.Typing, Event.Timer {
 
   /** Who did it: an account of the network that reports the event. */
   Address from();
@@ -80,6 +81,35 @@ public sealed interface Event permits Event.Read, Event.Typing {
     @Override
     public EventKind kind() {
       return EventKind.TYPING;
+    }
+  }
+
+  /**
+   * {@code from} set the disappearing-messages timer of their conversation with {@code to}: new
+   * messages of the thread disappear {@code seconds} after they are sent; null turns it off for
+   * {@code from}. Each side has its own setting and the shorter wins.
+   *
+   * @param from who set it
+   * @param to the address their network shows for the other party (required)
+   * @param seconds 1 to {@link io.parlor.spi.envelope.Timer#MAX_SECONDS}, or null for off
+   */
+  record Timer(Address from, Address to, Long seconds) implements Event {
+    public Timer {
+      if (from == null) {
+        throw new EnvelopeException("from", "is required");
+      }
+      if (to == null) {
+        throw new EnvelopeException("to", "is required");
+      }
+      if (seconds != null && (seconds < 1 || seconds > io.parlor.spi.envelope.Timer.MAX_SECONDS)) {
+        throw new EnvelopeException("seconds", "must be null (off) or whole seconds from 1 to "
+            + io.parlor.spi.envelope.Timer.MAX_SECONDS);
+      }
+    }
+
+    @Override
+    public EventKind kind() {
+      return EventKind.TIMER;
     }
   }
 }

@@ -8,7 +8,12 @@ public enum EventKind {
   /** Read receipts: in as events, out as {@code read} statuses. */
   READ,
   /** Typing indicators: forwarded best effort, never stored. */
-  TYPING;
+  TYPING,
+  /**
+   * A conversation's disappearing-messages timer set by one side: in only; both sides learn the
+   * thread's timer as a system message, so no network needs to declare it.
+   */
+  TIMER;
 
   public String wire() {
     return name().toLowerCase(Locale.ROOT);

@@ -46,7 +46,7 @@ public final class WebhookAdapterProvider implements AdapterProvider<WebhookConf
       maxText = c.integer("maxTextLength", 4096, 1, 1_000_000);
       expiry = c.bool("expiry", false);
       content = kinds(c, "content", ContentKind::fromWire, Capabilities.allConversationContent());
-      events = kinds(c, "events", EventKind::fromWire, EnumSet.allOf(EventKind.class));
+      events = kinds(c, "events", EventKind::fromWire, EnumSet.of(EventKind.READ, EventKind.TYPING));
       List<String> raw = c.stringList("timers", List.of());
       for (int i = 0; i < raw.size(); i++) {
         try {
