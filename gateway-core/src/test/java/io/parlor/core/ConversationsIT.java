@@ -418,6 +418,10 @@ class ConversationsIT {
     HttpResponse<String> stranger = event("netb", TestNode.SECRET_B,
         "{\"type\":\"typing\",\"from\":\"netb:eve\",\"to\":\"" + aliceShownToBob + "\",\"state\":\"on\"}");
     assertEquals(422, stranger.statusCode());
+    // a public handle is an address, not a conversation: typing to someone one never wrote to is refused
+    HttpResponse<String> toHandle = event("netb", TestNode.SECRET_B,
+        "{\"type\":\"typing\",\"from\":\"netb:eve\",\"to\":\"@bob\",\"state\":\"on\"}");
+    assertEquals(422, toHandle.statusCode(), toHandle.body());
     assertEquals(0, node.gateway.queueDepth());
   }
 

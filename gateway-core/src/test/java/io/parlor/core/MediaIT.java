@@ -186,6 +186,24 @@ class MediaIT {
   }
 
   @Test
+  void forgetMeEndsTheLinksToTheMediaThePersonSent() throws Exception {
+    start("  allowedPrivateRanges: [127.0.0.0/8]");
+    admin("/people/sam", "{\"accounts\":[\"src:+15550001\"],\"optIn\":true}");
+    String url = sendHeld("show:vic", "/photo", (long) photo.length, sha256(photo)).get("content").get("url").asText();
+    assertEquals(200, get(url).statusCode());
+    HttpResponse<String> gone = http.send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + node.port() + "/admin/v1/people/sam")).DELETE().build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(204, gone.statusCode(), gone.body());
+    assertEquals(404, get(url).statusCode(), "the link to a forgotten person's photo is gone");
+    try (java.sql.Connection c = TestNode.connect(dir.resolve("data").resolve("p.db"));
+        java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM media_links")) {
+      rs.next();
+      assertEquals(0, rs.getLong(1));
+    }
+  }
+
+  @Test
   void heldMediaReachesTheRecipientThroughACapabilityUrlAndNeverTouchesDisk() throws Exception {
     start("  allowedPrivateRanges: [127.0.0.0/8]");
     JsonNode atVic = sendHeld("show:vic", "/photo", (long) photo.length, sha256(photo));

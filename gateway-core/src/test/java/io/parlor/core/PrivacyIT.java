@@ -312,6 +312,24 @@ class PrivacyIT {
     assertTrue(logText().indexOf("spammer") < 0 && logText().indexOf("buy now") < 0, "logs name nobody and quote nothing");
   }
 
+  @Test
+  void anExistingConversationIsNeverFanOutLimited() throws Exception {
+    person("pat", "[\"src:pat\"]", "\"allowPlaintextFallback\":false");
+    person("zed", "[\"chat:zed\"]", "\"allowPlaintextFallback\":false");
+    person("zoe", "[\"chat:zoe\"]", "\"allowPlaintextFallback\":false");
+    // zed wrote to pat first (longer ago than the safety window would show: the relay handle says so)
+    assertEquals(202, node.send("chat", SECRET, msg("z-1", "chat:zed", "src:pat", "hi pat").toString()).statusCode());
+    TestNode.await("delivery to pat", WAIT, () -> received("src").size() == 1);
+    String zedShown = received("src").get(0).path("from").asText();
+    // pat starts 4 new conversations: the limit
+    for (String to : List.of("chat:rita", "sms:sam", "sms:sue", "sms:vic")) {
+      assertEquals(202, send(msg("p-" + to, "src:pat", to, "hello")).statusCode(), to);
+    }
+    assertEquals(429, send(msg("p-zoe", "src:pat", "chat:zoe", "x")).statusCode(), "a fifth new one is limited");
+    assertEquals(202, send(msg("p-zed", "src:pat", zedShown, "answering you")).statusCode(),
+        "a conversation the other side started is never fan-out limited");
+  }
+
   // --- rule 6: data residency ------------------------------------------------------------------
 
   @Test
