@@ -465,6 +465,7 @@ public final class Gateway implements AutoCloseable {
                 // kept as long as the longer of the two windows
                 MessageTable.purgeDedupe(c, clock.instant().minus(longer(config.delivery().dedupeWindow(), config.metadataRetention())))
                     + ReplyTable.purge(c, clock.instant().minus(config.metadataRetention()))
+                    + io.parlor.core.routing.ReferenceTable.purgeEnded(c, clock.instant())
                     + OneTimeCodes.purge(c, clock.instant())
                     + Sessions.purge(c, clock.instant())
                     + ThreadTable.expireIdle(c, clock.instant().minus(config.threadTtl()))

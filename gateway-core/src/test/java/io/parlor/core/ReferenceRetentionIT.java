@@ -49,7 +49,9 @@ class ReferenceRetentionIT {
     }
     String yaml = TestNode.twoNetworks(dir, netA.baseUrl(), netB.baseUrl(),
             "policy:\n  metadataRetention: P7D\n  threadTtl: P30D")
-        .replace("      expiry: true\n", "      expiry: true\n      content: [reaction, edit]\n");
+        .replace("      expiry: true\n", "      expiry: true\n      content: [reaction, edit]\n")
+        // bob's network reports reads; alice's does not
+        .replace(netB.baseUrl() + "/status\n    capabilities:\n", netB.baseUrl() + "/status\n    capabilities:\n      events: [read]\n");
     node = new TestNode(dir, yaml, clock);
     assertEquals(200, node.admin("PUT", "/people/bob",
         "{\"accounts\":[\"netb:bob\"],\"optIn\":true}").statusCode());
@@ -96,6 +98,75 @@ class ReferenceRetentionIT {
       rs.next();
       return rs.getLong(1);
     }
+  }
+
+  private String timed(String id, String from, String to, long seconds, String start) {
+    ObjectNode n = (ObjectNode) TestNode.json(text(id, from, to, "timed " + id, null));
+    n.putObject("timer").put("seconds", seconds).put("start", start);
+    return n.toString();
+  }
+
+  private HttpResponse<String> read(String network, String secret, String from, String id) throws Exception {
+    byte[] body = ("{\"type\":\"read\",\"from\":\"" + from + "\",\"ids\":[\"" + id + "\"],\"at\":\""
+        + clock.instant() + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return node.http.send(
+        java.net.http.HttpRequest.newBuilder(node.uri("/v1/networks/" + network + "/events"))
+            .header("Parlor-Signature", new io.parlor.adapter.webhook.Signatures(secret).sign(body, clock.instant()))
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private void awaitRefs(long n) throws InterruptedException {
+    TestNode.await(n + " references", WAIT, () -> {
+      try {
+        return rows("message_refs") == n;
+      } catch (Exception e) {
+        return false;
+      }
+    });
+  }
+
+  /**
+   * A reference lives no longer than its message: a send-started timer's end; a read-started one
+   * counted from the read receipt where the recipient's network sends them, else from delivery —
+   * long before the retention window.
+   */
+  @Test
+  void aReferenceLivesNoLongerThanItsMessage() throws Exception {
+    // an hour from sending
+    assertEquals(202, send("neta", TestNode.SECRET_A, timed("s-1", "neta:alice", "netb:bob", 3600, "send")).statusCode());
+    TestNode.await("delivery", WAIT, () -> delivered(netB).size() == 1);
+    JsonNode first = delivered(netB).get(0);
+    awaitRefs(1);
+    clock.advance(Duration.ofMinutes(61));
+    node.gateway.housekeepNow().join();
+    assertEquals(0, rows("message_refs"), "gone with its message");
+    HttpResponse<String> r = send("netb", TestNode.SECRET_B,
+        reaction("b-1", "netb:bob", first.get("from").asText(), first.get("id").asText()));
+    assertEquals("unknown_reference", TestNode.json(r.body()).path("error").path("code").asText(), r.body());
+
+    // an hour from reading, on a network that reports reads: kept while unread, then an hour
+    assertEquals(202, send("neta", TestNode.SECRET_A, timed("r-1", "neta:alice", "netb:bob", 3600, "read")).statusCode());
+    TestNode.await("delivery", WAIT, () -> delivered(netB).size() == 2);
+    awaitRefs(1);
+    clock.advance(Duration.ofHours(2));
+    node.gateway.housekeepNow().join();
+    assertEquals(1, rows("message_refs"), "not read yet");
+    assertEquals(202, read("netb", TestNode.SECRET_B, "netb:bob", delivered(netB).get(1).get("id").asText()).statusCode());
+    clock.advance(Duration.ofMinutes(59));
+    node.gateway.housekeepNow().join();
+    assertEquals(1, rows("message_refs"), "within the hour after the read");
+    clock.advance(Duration.ofMinutes(2));
+    node.gateway.housekeepNow().join();
+    assertEquals(0, rows("message_refs"), "an hour after the read");
+
+    // an hour from reading, on a network that reports none: counted from delivery
+    assertEquals(202, send("netb", TestNode.SECRET_B, timed("r-2", "netb:bob", "neta:alice", 3600, "read")).statusCode());
+    TestNode.await("delivery", WAIT, () -> delivered(netA).size() == 1);
+    awaitRefs(1);
+    clock.advance(Duration.ofMinutes(61));
+    node.gateway.housekeepNow().join();
+    assertEquals(0, rows("message_refs"), "an hour after delivery");
   }
 
   /**

@@ -124,7 +124,12 @@ public final class Events {
       if (inGroup && !receipts) {
         continue; // not even marked: a later member's read status counts only those who tell
       }
-      if (!ReferenceTable.markRead(c, leg, e.at()) || !receipts || !takesReads(leg.sourceNetwork())) {
+      if (!ReferenceTable.markRead(c, leg, e.at())) {
+        continue;
+      }
+      // a read-started timer starts now: the reference goes when the message does
+      ReferenceTable.readTimerStarts(c, leg.gid(), e.at());
+      if (!receipts || !takesReads(leg.sourceNetwork())) {
         continue;
       }
       Address account = accountOf(c, leg.represents(), leg.sourceNetwork()).orElse(null);

@@ -155,6 +155,23 @@ final class Preparer {
           c, new ReferenceTable.Leg(key, network.id(), id, m.recipient(), m.sender(), m.sourceNetwork(), m.sourceId(),
               at, null, io.parlor.core.groups.GroupLegs.groupOf(m).map(io.parlor.core.linking.PartyKey::groupId).orElse(null)),
           singleIdentity(network) || (source != null && singleIdentity(source)));
+      // the reference lives no longer than the message: a send-started timer's end (or the
+      // thread's); a read-started one from the read receipt where the recipient's network sends
+      // them, else from this delivery
+      io.parlor.spi.envelope.Envelope e = m.envelope();
+      java.time.Instant endsAt = e.expiresAt();
+      Long readTimer = null;
+      if (e.timer() != null && e.timer().start() == io.parlor.spi.envelope.Timer.Start.READ) {
+        if (network.adapter().capabilities().takes(io.parlor.spi.envelope.EventKind.READ)) {
+          readTimer = e.timer().seconds();
+        } else {
+          java.time.Instant fromDelivery = at.plusSeconds(e.timer().seconds());
+          endsAt = endsAt == null || fromDelivery.isBefore(endsAt) ? fromDelivery : endsAt;
+        }
+      }
+      if (endsAt != null || readTimer != null) {
+        ReferenceTable.lifetime(c, key, endsAt, readTimer);
+      }
     }
     if (singleIdentity(network)) {
       // a group's message: the member's replies without context go to the group

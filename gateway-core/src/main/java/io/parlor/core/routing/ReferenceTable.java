@@ -260,6 +260,49 @@ public final class ReferenceTable {
     }
   }
 
+  /** Deletes the references whose message has disappeared by {@code now} (its timer ended). */
+  public static int purgeEnded(Connection c, Instant now) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM message_refs WHERE ends_at <= ?")) {
+      ps.setLong(1, now.toEpochMilli());
+      return ps.executeUpdate();
+    }
+  }
+
+  /**
+   * How long the reference {@code gid} may live: until {@code endsAt} (its message's timer ends;
+   * null: the retention window alone), and, for a read-started timer of {@code readTimerSeconds}
+   * whose end the recipient's read receipt will tell, that long after the read.
+   */
+  public static void lifetime(Connection c, String gid, Instant endsAt, Long readTimerSeconds) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE message_refs SET ends_at = ?, read_timer = ? WHERE gid = ?")) {
+      if (endsAt == null) {
+        ps.setNull(1, java.sql.Types.BIGINT);
+      } else {
+        ps.setLong(1, endsAt.toEpochMilli());
+      }
+      if (readTimerSeconds == null) {
+        ps.setNull(2, java.sql.Types.BIGINT);
+      } else {
+        ps.setLong(2, readTimerSeconds);
+      }
+      ps.setString(3, gid);
+      ps.executeUpdate();
+    }
+  }
+
+  /** A read-started timer starts: the reference {@code gid} ends that long after {@code readAt}. */
+  public static void readTimerStarts(Connection c, String gid, Instant readAt) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE message_refs SET ends_at = ? + read_timer * 1000, read_timer = NULL"
+                + " WHERE gid = ? AND read_timer IS NOT NULL AND (ends_at IS NULL OR ends_at > ? + read_timer * 1000)")) {
+      ps.setLong(1, readAt.toEpochMilli());
+      ps.setString(2, gid);
+      ps.setLong(3, readAt.toEpochMilli());
+      ps.executeUpdate();
+    }
+  }
+
   private static Optional<Leg> first(PreparedStatement ps) throws SQLException {
     try (ResultSet rs = ps.executeQuery()) {
       return rs.next() ? Optional.of(leg(rs)) : Optional.empty();

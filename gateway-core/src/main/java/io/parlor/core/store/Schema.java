@@ -165,6 +165,10 @@ final class Schema {
     {
       "ALTER TABLE threads ADD COLUMN timer_first INTEGER",
       "ALTER TABLE threads ADD COLUMN timer_second INTEGER",
+      // a reference lives no longer than its message: until its timer ends (epoch ms; null: the
+      // retention window alone), and for a read-started timer its seconds, counted from the read
+      "ALTER TABLE message_refs ADD COLUMN ends_at INTEGER",
+      "ALTER TABLE message_refs ADD COLUMN read_timer INTEGER",
     },
   };
 
