@@ -1,6 +1,7 @@
 package io.parlor.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -119,6 +120,15 @@ class KeyTransparencyIT {
     ObjectNode resigned = a1.deepCopy();
     ((ObjectNode) resigned.get("treeHead")).put("treeSize", 3);
     assertThrows(KeyTransparency.LogMisbehaved.class, () -> verified(signingKey, resigned));
+    ObjectNode badSignature = a1.deepCopy();
+    byte[] sig = Base64.getDecoder().decode(a1.get("treeHead").get("signature").asText());
+    sig[5] ^= 1;
+    ((ObjectNode) badSignature.get("treeHead")).put("signature", Base64.getEncoder().encodeToString(sig));
+    KeyTransparency.LogMisbehaved unsigned =
+        assertThrows(KeyTransparency.LogMisbehaved.class, () -> verified(signingKey, badSignature));
+    assertTrue(unsigned.getMessage().contains("not signed"), unsigned.getMessage());
+    assertTrue(KeyTransparency.verifySignature(signingKey, headA1));
+    assertFalse(KeyTransparency.verifySignature(new byte[32], headA1), "another key");
 
     // --- Bob's key changes; A's monitor accepts the new head only with a consistency proof
     KeyTransparency.Monitor monitorA = new KeyTransparency.Monitor(signingKey);
