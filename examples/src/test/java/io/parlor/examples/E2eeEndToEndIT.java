@@ -181,7 +181,12 @@ class E2eeEndToEndIT {
     assertEquals(1, bobKey.get("seq").asLong());
     assertNull(bobKey.get("account"));
     assertFalse(bobKey.toString().contains("bob"), bobKey.toString());
-    assertEquals(bobKey, ok(fetch("neta", "@bob")));
+    // the same key, leaf and proof by his handle (each answer's tree head is signed when it is made)
+    ObjectNode byHandle = (ObjectNode) ok(fetch("neta", "@bob"));
+    assertEquals(bobKey.get("treeHead").get("treeSize"), byHandle.get("treeHead").get("treeSize"));
+    assertEquals(bobKey.get("treeHead").get("rootHash"), byHandle.get("treeHead").get("rootHash"));
+    byHandle.remove("treeHead");
+    assertEquals(((ObjectNode) bobKey.deepCopy()).without("treeHead"), byHandle);
     // Carol prefers netc, which cannot carry the scheme: her key at netb, the account encryption goes to
     assertEquals(carol.publicKeyBase64(), ok(fetch("neta", "netc:carol")).get("publicKey").asText());
     // not opted in, unknown, no such handle or relay: one indistinguishable answer
