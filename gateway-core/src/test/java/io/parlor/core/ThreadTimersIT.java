@@ -156,6 +156,13 @@ class ThreadTimersIT {
     HttpResponse<String> stranger = timer("netb", TestNode.SECRET_B, "netb:carol", alice, "60");
     assertEquals(422, stranger.statusCode(), stranger.body());
     assertEquals(422, timer("netb", TestNode.SECRET_B, "netb:bob", "~nosuchhandle", "60").statusCode());
+    // a public handle is an address, not a conversation: no timer with, or message to, a stranger
+    assertEquals(200, node.admin("PUT", "/people/carol",
+        "{\"accounts\":[\"neta:carol\"],\"optIn\":true,\"handle\":\"carol\"}").statusCode());
+    HttpResponse<String> toStranger = timer("netb", TestNode.SECRET_B, "netb:bob", "@carol", "60");
+    assertEquals(422, toStranger.statusCode(), toStranger.body());
+    Thread.sleep(200);
+    assertTrue(delivered(netA).isEmpty(), "carol was told nothing");
 
     // bob sets 2 seconds; bob's network goes down: alice's next message is never delivered after
     // 2 seconds, and alice's network is told it expired
