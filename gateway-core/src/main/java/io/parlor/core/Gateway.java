@@ -286,7 +286,7 @@ public final class Gateway implements AutoCloseable {
     ingressRef[0] = b.ingress;
     eventsRef[0] =
         new io.parlor.core.conversation.Events(
-            new io.parlor.core.conversation.Events.Deps(b.store, router, relays, b.statuses, b.meters, timers));
+            new io.parlor.core.conversation.Events.Deps(b.store, router, relays, b.statuses, b.meters, timers, clock));
 
     // the queue left by a previous run is counted before any adapter can hand over a new message
     int recovered = b.scheduler.recover().toCompletableFuture().join();

@@ -130,7 +130,9 @@ class ThreadTimersIT {
     own.putObject("timer").put("seconds", 604800);
     Instant before = Instant.now();
     assertEquals(202, node.send("neta", TestNode.SECRET_A, own.toString()).statusCode());
-    Instant expires = Instant.parse(last(netB, 5).get("expiresAt").asText());
+    JsonNode capped = last(netB, 5);
+    assertEquals(86400, timerOf(capped), "the devices' timer is the thread's too");
+    Instant expires = Instant.parse(capped.get("expiresAt").asText());
     assertFalse(expires.isAfter(Instant.now().plusSeconds(86400)), "capped by the thread's day: " + expires);
     assertFalse(expires.isBefore(before.plusSeconds(86400 - 5)), expires.toString());
 
@@ -143,6 +145,16 @@ class ThreadTimersIT {
     assertAnnounced(last(netB, 7), "off");
     assertAnnounced(last(netA, 4), "off");
     assertEquals(-1, timerOf(aliceWrites("m-5", 8)));
+  }
+
+  @Test
+  void theOperatorsDefaultNeverLengthensAPersonsOwn() throws Exception {
+    assertEquals(200, node.admin("PUT", "/people/dave",
+        "{\"accounts\":[\"netb:dave\"],\"optIn\":true,\"defaultTimerSeconds\":3600}").statusCode());
+    assertEquals(202, node.send("neta", TestNode.SECRET_A, TestNode.text("d-1", "neta:alice", "netb:dave", "hi dave")).statusCode());
+    assertEquals(3600, timerOf(last(netB, 1)), "dave's hour, not the operator's year");
+    assertEquals(202, node.send("neta", TestNode.SECRET_A, TestNode.text("d-2", "neta:alice", "netb:dave", "again")).statusCode());
+    assertEquals(3600, timerOf(last(netB, 2)), "and for the thread's later messages");
   }
 
   @Test

@@ -49,7 +49,7 @@ public final class Events {
   /** Construction parameters. */
   public record Deps(
       Store store, Router router, RelayTable relays, StatusDispatcher statuses, MeterRegistry meters,
-      ThreadTimers timers) {}
+      ThreadTimers timers, java.time.Clock clock) {}
 
   private final Deps d;
 
@@ -128,7 +128,8 @@ public final class Events {
         continue;
       }
       // a read-started timer starts now: the reference goes when the message does
-      ReferenceTable.readTimerStarts(c, leg.gid(), e.at());
+      java.time.Instant now = d.clock().instant();
+      ReferenceTable.readTimerStarts(c, leg.gid(), e.at().isAfter(now) ? now : e.at());
       if (!receipts || !takesReads(leg.sourceNetwork())) {
         continue;
       }

@@ -34,11 +34,11 @@ import java.util.function.Consumer;
 
 /**
  * A one-to-one thread's disappearing-messages timer (privacy rule 2). Each side has a setting:
- * what they set with a {@code timer} event (off included), else their preference for new threads
- * ({@code defaultTimerSeconds}); a thread made while the operator sets
- * {@code policy.defaultThreadTimer} starts with that as both sides' setting. The thread's timer is
- * the shorter of the two sides' — either side can make messages disappear sooner, neither can keep
- * them longer than the other wants. Every new message of the thread then disappears that long
+ * what they set with a {@code timer} event (off included), else the shorter of their preference
+ * for new threads ({@code defaultTimerSeconds}) and the operator's {@code
+ * policy.defaultThreadTimer} when the thread was made. The thread's timer is the shorter of the
+ * two sides' — either side can make messages disappear sooner, neither can keep them longer than
+ * the other wants, and the operator's default never lengthens a person's own. Every new message of the thread then disappears that long
  * after it was sent at the latest (a message's own timer may be shorter); a change is announced to
  * both sides as a system message in the conversation. Thread-safe; never blocks.
  */
@@ -67,12 +67,22 @@ public final class ThreadTimers {
     Long best = null;
     for (PartyKey p : new PartyKey[] {a, b}) {
       Long set = t.of(p, a, b);
-      Long choice = set != null ? (set == 0 ? null : set) : personDefault(c, p);
+      Long choice = set != null ? (set == 0 ? null : set) : shorter(personDefault(c, p), t.threadDefault());
       if (choice != null && (best == null || choice < best)) {
         best = choice;
       }
     }
     return best;
+  }
+
+  private static Long shorter(Long x, Long y) {
+    if (x == null) {
+      return y;
+    }
+    if (y == null) {
+      return x;
+    }
+    return Long.valueOf(Math.min(x, y));
   }
 
   private static Long personDefault(Connection c, PartyKey p) throws SQLException {
@@ -104,7 +114,8 @@ public final class ThreadTimers {
     PartyKey setter = d.router().partyOf(c, e.from());
     Optional<PartyKey> other = d.router().counterpart(c, setter, e.to());
     if (other.isEmpty() || other.get().isGroup() || other.get().equals(setter)
-        || !d.router().talking(c, setter, other.get()) || Router.blocked(c, other.get(), setter)) {
+        || !d.router().talking(c, setter, other.get()) || Router.blocked(c, other.get(), setter)
+        || (other.get().isPerson() && !d.router().reachable(c, other.get().personId(), setter))) {
       // a group's timer is its admins' (PATCH /v1/me/groups/{id}); anything else has no thread
       return new Change(NO_CONVERSATION, List.of());
     }

@@ -739,9 +739,11 @@ public final class DeliveryScheduler implements AutoCloseable {
                 return null;
               }
               boolean inGroup = io.parlor.core.groups.GroupLegs.groupOf(m).isPresent();
+              // the node's own message (a thread's new timer): nobody waits for a status
+              boolean own = m.sourceNetwork().equals(io.parlor.core.groups.GroupFanOut.SYSTEM_NETWORK);
               if (network != null && result != null) {
                 preparer.writeLeg(c, m, network, result, report.at());
-                if (!inGroup && network.adapter().capabilities().deliveryReceipts() == io.parlor.spi.Level.FULL) {
+                if (!inGroup && !own && network.adapter().capabilities().deliveryReceipts() == io.parlor.spi.Level.FULL) {
                   ReceiptBook.await(c, m, network.id(), result.networkMessageId(), report.as(), report.at());
                   return null; // the status comes with the receipt
                 }
@@ -752,8 +754,8 @@ public final class DeliveryScheduler implements AutoCloseable {
                     c, m, report.status() == StatusReport.Status.DELIVERED, report.at());
                 return done.isPresent() ? StatusOutbox.add(c, m.sourceNetwork(), done.get()) : null;
               }
-              if (m.sourceNetwork().equals(io.parlor.core.groups.GroupFanOut.SYSTEM_NETWORK)) {
-                return null; // the node's own message (a thread's new timer): nobody waits for a status
+              if (own) {
+                return null;
               }
               return StatusOutbox.add(c, m.sourceNetwork(), report);
             })

@@ -339,8 +339,10 @@ public final class Ingress {
    */
   /**
    * The thread's timer ({@link io.parlor.core.conversation.ThreadTimers}): a message without a
-   * timer of its own gets it; one with its own still disappears by the time the thread's timer
-   * would end it (never later than either side wants).
+   * timer of its own gets it; one with its own never outlives it — a longer send timer is cut to
+   * the thread's, a read timer at least as long is replaced by the thread's, and the message's
+   * {@code expiresAt} is no later than the thread's timer gives (never later than either side
+   * wants, on the gateway or on the devices).
    */
   private Envelope withThreadTimer(java.sql.Connection c, Envelope e, PartyKey a, PartyKey b, Instant now)
       throws java.sql.SQLException {
@@ -348,8 +350,8 @@ public final class Ingress {
     if (seconds == null) {
       return e;
     }
-    if (e.timer() == null) {
-      return e.withTimer(new Timer(seconds, Timer.Start.SEND));
+    if (e.timer() == null || e.timer().seconds() >= seconds) {
+      e = e.withTimer(new Timer(seconds, Timer.Start.SEND));
     }
     Instant threadEnd = (e.sentAt().isAfter(now) ? now : e.sentAt()).plusSeconds(seconds);
     return e.expiresAt() == null || threadEnd.isBefore(e.expiresAt()) ? e.withExpiresAt(threadEnd) : e;

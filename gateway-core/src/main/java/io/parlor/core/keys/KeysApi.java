@@ -278,10 +278,10 @@ public final class KeysApi {
     }
     PartyKey viewer = relay.get().viewer();
     String groupId = relay.get().represents().groupId();
-    long size = KeyLog.head(c).seq();
     ObjectNode o = Json.object();
     o.put("scheme", scheme);
     ArrayNode members = o.putArray("members");
+    List<Map.Entry<ObjectNode, KeyLog.Entry>> proofs = new java.util.ArrayList<>();
     int missing = 0;
     for (GroupTable.Membership m : GroupTable.members(c, groupId)) {
       PartyKey member = PartyKey.person(m.personId());
@@ -298,7 +298,12 @@ public final class KeysApi {
       x.put("publicKey", Base64.getEncoder().encodeToString(key.get().publicKey()));
       x.put("keyId", HexFormat.of().formatHex(key.get().entryHash()));
       x.put("seq", key.get().seq());
-      proveIn(c, key.get(), size, x);
+      proofs.add(Map.entry(x, key.get()));
+    }
+    // the tree's size read after the entries: it holds them all (another node may append meanwhile)
+    long size = KeyLog.head(c).seq();
+    for (Map.Entry<ObjectNode, KeyLog.Entry> p : proofs) {
+      proveIn(c, p.getValue(), size, p.getKey());
     }
     o.put("missing", missing);
     head(o.putObject("treeHead"), c, size);

@@ -124,17 +124,19 @@ public final class LogSigner {
     if (!Files.exists(file)) {
       byte[] seed = new byte[KEY_BYTES];
       new SecureRandom().nextBytes(seed);
-      Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-      Files.deleteIfExists(tmp);
+      Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName() + ".", ".tmp",
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       try {
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      } catch (UnsupportedOperationException notPosix) {
-        Files.createFile(tmp);
-      }
-      Files.write(tmp, seed);
-      try {
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+          ch.write(java.nio.ByteBuffer.wrap(seed));
+          ch.force(true); // on disk before it has its name: a crash leaves no empty key
+        }
+        // a hard link never replaces: a key another process made first stays, and both use it
+        Files.createLink(file, tmp);
       } catch (FileAlreadyExistsException raced) {
+        // the other process's key is the one
+      } finally {
+        Arrays.fill(seed, (byte) 0);
         Files.deleteIfExists(tmp);
       }
     }

@@ -35,12 +35,13 @@ public final class ThreadTable {
 
   /**
    * The timer each side of a thread set, in seconds: null when that side set none (their default
-   * applies), 0 when they turned it off; {@code exists} false when there is no thread yet.
+   * applies), 0 when they turned it off; {@code threadDefault} the operator's default when the
+   * thread was made (null: none); {@code exists} false when there is no thread yet.
    */
-  public record Timers(Long first, Long second, boolean exists) {
-    /** No thread yet: a new one starts with {@code defaultSeconds} (null: none) for both sides. */
+  public record Timers(Long first, Long second, Long threadDefault, boolean exists) {
+    /** No thread yet: a new one starts with the operator's {@code defaultSeconds} (null: none). */
     public static Timers fresh(Long defaultSeconds) {
-      return new Timers(defaultSeconds, defaultSeconds, false);
+      return new Timers(null, null, defaultSeconds, false);
     }
 
     /** {@code party}'s setting in the thread between {@code a} and {@code b}. */
@@ -56,7 +57,8 @@ public final class ThreadTable {
 
   /** The timers the two sides set, or {@link Timers#fresh} when there is no thread yet. */
   public static Timers timers(Connection c, PartyKey a, PartyKey b, Long defaultSeconds) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT timer_first, timer_second FROM threads WHERE key = ?")) {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT timer_first, timer_second, timer_default FROM threads WHERE key = ?")) {
       ps.setString(1, key(a, b));
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
@@ -66,7 +68,8 @@ public final class ThreadTable {
         Long f = rs.wasNull() ? null : first;
         long second = rs.getLong(2);
         Long s = rs.wasNull() ? null : second;
-        return new Timers(f, s, true);
+        long dflt = rs.getLong(3);
+        return new Timers(f, s, rs.wasNull() ? null : dflt, true);
       }
     }
   }
@@ -93,14 +96,14 @@ public final class ThreadTable {
 
   /**
    * Records use of the thread; {@code encrypted} marks it end-to-end encrypted for good. A new
-   * thread starts with {@code defaultSeconds} as both sides' timer (the operator's
-   * {@code policy.defaultThreadTimer}; null: none).
+   * thread keeps the operator's {@code policy.defaultThreadTimer} of the time ({@code
+   * defaultSeconds}; null: none).
    */
   public static void touch(Connection c, String key, boolean encrypted, Long defaultSeconds, Instant now)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT INTO threads(key, e2ee, last_used_at, timer_first, timer_second) VALUES (?,?,?,?,?)"
+            "INSERT INTO threads(key, e2ee, last_used_at, timer_default) VALUES (?,?,?,?)"
                 + " ON CONFLICT(key) DO UPDATE SET"
                 + " e2ee = CASE WHEN excluded.e2ee > threads.e2ee THEN excluded.e2ee ELSE threads.e2ee END,"
                 + " last_used_at = excluded.last_used_at"
@@ -111,10 +114,8 @@ public final class ThreadTable {
       ps.setLong(3, now.toEpochMilli());
       if (defaultSeconds == null) {
         ps.setNull(4, java.sql.Types.BIGINT);
-        ps.setNull(5, java.sql.Types.BIGINT);
       } else {
         ps.setLong(4, defaultSeconds);
-        ps.setLong(5, defaultSeconds);
       }
       ps.executeUpdate();
     }

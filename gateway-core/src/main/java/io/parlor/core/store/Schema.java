@@ -161,14 +161,17 @@ final class Schema {
     // only, built for the entries already there by the data step (MerkleTree.fill)
     {},
     // 7: a thread's disappearing-messages timer, as each side set it (seconds; 0: off; null: not
-    // set, the person's default applies); `first` is the party whose key sorts first
+    // set, their default applies); `first` is the party whose key sorts first; `timer_default` the
+    // operator's default when the thread was made
     {
       "ALTER TABLE threads ADD COLUMN timer_first INTEGER",
       "ALTER TABLE threads ADD COLUMN timer_second INTEGER",
+      "ALTER TABLE threads ADD COLUMN timer_default INTEGER",
       // a reference lives no longer than its message: until its timer ends (epoch ms; null: the
       // retention window alone), and for a read-started timer its seconds, counted from the read
       "ALTER TABLE message_refs ADD COLUMN ends_at INTEGER",
       "ALTER TABLE message_refs ADD COLUMN read_timer INTEGER",
+      "CREATE INDEX message_refs_ends ON message_refs(ends_at) WHERE ends_at IS NOT NULL",
     },
   };
 
