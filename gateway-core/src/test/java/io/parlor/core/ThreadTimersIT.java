@@ -135,16 +135,25 @@ class ThreadTimersIT {
     Instant expires = Instant.parse(capped.get("expiresAt").asText());
     assertFalse(expires.isAfter(Instant.now().plusSeconds(86400)), "capped by the thread's day: " + expires);
     assertFalse(expires.isBefore(before.plusSeconds(86400 - 5)), expires.toString());
+    // a shorter timer of its own, counted from the read, is kept; it still goes by the thread's day
+    ObjectNode onRead = (ObjectNode) TestNode.json(TestNode.text("m-4b", "neta:alice", "netb:bob", "when read"));
+    onRead.putObject("timer").put("seconds", 3600).put("start", "read");
+    assertEquals(202, node.send("neta", TestNode.SECRET_A, onRead.toString()).statusCode());
+    JsonNode readTimed = last(netB, 6);
+    assertEquals(3600, timerOf(readTimed));
+    assertEquals("read", readTimed.path("timer").path("start").asText());
+    assertTrue(readTimed.hasNonNull("expiresAt"), "the thread's day bounds it: " + readTimed);
+    assertFalse(Instant.parse(readTimed.get("expiresAt").asText()).isAfter(Instant.now().plusSeconds(86400)));
 
     // bob turns his off: alice's week is the thread's now
     assertEquals(202, timer("netb", TestNode.SECRET_B, "netb:bob", alice, "null").statusCode());
-    assertAnnounced(last(netB, 6), "disappear 1 week after");
+    assertAnnounced(last(netB, 7), "disappear 1 week after");
     assertAnnounced(last(netA, 3), "disappear 1 week after");
     // and alice hers: the thread has none
     assertEquals(202, timer("neta", TestNode.SECRET_A, "neta:alice", bob, "null").statusCode());
-    assertAnnounced(last(netB, 7), "off");
+    assertAnnounced(last(netB, 8), "off");
     assertAnnounced(last(netA, 4), "off");
-    assertEquals(-1, timerOf(aliceWrites("m-5", 8)));
+    assertEquals(-1, timerOf(aliceWrites("m-5", 9)));
   }
 
   @Test
