@@ -92,12 +92,13 @@ public final class KeyLogVerifier {
     return true;
   }
 
-  private static void lengthPrefixed(ByteArrayOutputStream out, byte[] b) {
+  /** {@code u32 big-endian length || b} (the log's encoding of a string or bytes). */
+  static void lengthPrefixed(ByteArrayOutputStream out, byte[] b) {
     out.writeBytes(ByteBuffer.allocate(4).putInt(b.length).array());
     out.writeBytes(b);
   }
 
-  private static byte[] sha256(byte[] in) {
+  static byte[] sha256(byte[] in) {
     try {
       return MessageDigest.getInstance("SHA-256").digest(in);
     } catch (NoSuchAlgorithmException e) {

@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.security.spec.X509EncodedKeySpec;
@@ -253,15 +252,10 @@ public final class KeyTransparency {
   }
 
   private static void lengthPrefixed(ByteArrayOutputStream out, byte[] b) {
-    out.writeBytes(ByteBuffer.allocate(4).putInt(b.length).array());
-    out.writeBytes(b);
+    KeyLogVerifier.lengthPrefixed(out, b);
   }
 
   private static byte[] sha256(byte[] in) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(in);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 unavailable", e);
-    }
+    return KeyLogVerifier.sha256(in);
   }
 }
