@@ -7,6 +7,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -274,6 +275,37 @@ class MediaIT {
     String chunkedTooLong = sendHeld("show:vic", "/chunked", photo.length - 10L, null).get("content").get("url").asText();
     assertThrows(IOException.class, () -> get(chunkedTooLong));
     TestNode.await("counted", WAIT, () -> scrape().contains("outcome=\"mismatch\"} 3.0"));
+  }
+
+  @Test
+  void mediaLogsNameNoSourceTokenOrAccount() throws Exception {
+    ch.qos.logback.classic.Logger root =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ch.qos.logback.classic.Level before = root.getLevel();
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logs.start();
+    root.addAppender(logs);
+    root.setLevel(ch.qos.logback.classic.Level.DEBUG); // at every level
+    try {
+      start("  allowedPrivateRanges: [127.0.0.0/8]");
+      String url = sendHeld("show:vic", "/photo", photo.length + 10L, null).get("content").get("url").asText();
+      assertEquals(502, get(url).statusCode());
+      TestNode.await("counted", WAIT, () -> scrape().contains("outcome=\"mismatch\"} 1.0"));
+      StringBuilder text = new StringBuilder();
+      for (ch.qos.logback.classic.spi.ILoggingEvent e : List.copyOf(logs.list)) {
+        text.append(e.getFormattedMessage()).append('\n');
+      }
+      String all = text.toString();
+      assertTrue(all.contains("not relayed"), "the relay's line was captured");
+      String token = url.substring(url.lastIndexOf('/') + 1);
+      for (String secret : List.of(sourceUrl("/photo"), "/photo", token, "show:vic", "+15550001")) {
+        assertFalse(all.contains(secret), secret + " in the logs:\n" + all);
+      }
+    } finally {
+      root.detachAppender(logs);
+      root.setLevel(before);
+    }
   }
 
   @Test
