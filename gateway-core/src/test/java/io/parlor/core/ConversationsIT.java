@@ -233,6 +233,26 @@ class ConversationsIT {
     assertFalse(awaitOne(netA, "/messages", 3).has("replyTo"));
   }
 
+  /** A quote lives in memory no longer than the message it quotes (its timer included). */
+  @Test
+  void aQuoteLivesNoLongerThanItsMessage() throws Exception {
+    assertEquals(200, node.admin("PUT", "/people/bob",
+        "{\"accounts\":[\"netb:bob\",\"netc:bob\"],\"preferred\":\"netc:bob\",\"optIn\":true,\"handle\":\"bob\"}").statusCode());
+    // alice's network has no timers: she accepts timed messages anyway
+    assertEquals(200, node.admin("PUT", "/people/alice",
+        "{\"accounts\":[\"neta:alice\"],\"optIn\":true,\"allowPlaintextFallback\":true}").statusCode());
+    ObjectNode timed = (ObjectNode) TestNode.json(TestNode.text("c-1", "netc:bob", "neta:alice", "The code is 4711, gone in two seconds"));
+    timed.putObject("timer").put("seconds", 2);
+    assertEquals(202, node.send("netc", SECRET_C, timed.toString()).statusCode());
+    JsonNode atAlice = awaitOne(netA, "/messages", 1);
+    Thread.sleep(2500); // the message's end
+    assertEquals(202, send("neta", TestNode.SECRET_A, envelope("m-1", "neta:alice", atAlice.get("from").asText(),
+        reaction(atAlice.get("id").asText(), "\uD83D\uDC4D"))).statusCode());
+    JsonNode fb = awaitOne(netC, "/messages", 1);
+    assertEquals("\uD83D\uDC4D to your message", fb.get("content").get("text").asText(),
+        "the quote went with its message");
+  }
+
   @Test
   void aVersionOneNetworkGetsTextFallbacksAndTheSenderLearnsTheGrade() throws Exception {
     // bob now prefers netc (text only)
