@@ -40,10 +40,17 @@ public final class AuditKeys {
   private static final class Stop extends Exception {
     private static final long serialVersionUID = 1L;
     final int code;
+    /** The HTTP status that stopped it, or 0. */
+    final int http;
 
     Stop(int code, String message) {
+      this(code, message, 0);
+    }
+
+    Stop(int code, String message, int http) {
       super(message);
       this.code = code;
+      this.http = http;
     }
   }
 
@@ -92,6 +99,9 @@ public final class AuditKeys {
     }
     // the signing key: pinned by the operator, by the last run, or on first use
     byte[] served = b64(get(http, url + "/v1/keys/signing-key"), "publicKey");
+    if (state != null && pinnedArg == null && state.path("signingKey").asText().isEmpty()) {
+      throw new Stop(2, statePath + ": signingKey: missing (not a state file of audit-keys?)");
+    }
     byte[] pinned = pinnedArg != null ? decodeKey(pinnedArg)
         : state != null ? b64(state, "signingKey") : null;
     if (pinned == null) {
@@ -151,6 +161,11 @@ public final class AuditKeys {
         throw new Stop(1, "fork: " + what + " has " + a.treeSize() + " entries, signed, and the node has only "
             + now.treeSize() + " and cannot prove it extends to it (" + s.getMessage() + ")");
       }
+      if (s.http == 400) {
+        // both sizes are within the head the node just signed: it can always prove this
+        throw new Stop(1, "the node refuses to prove that its head of " + now.treeSize() + " entries extends "
+            + what + " (" + s.getMessage() + ")");
+      }
       throw s;
     }
     List<byte[]> path = new ArrayList<>();
@@ -175,7 +190,7 @@ public final class AuditKeys {
       throw new Stop(2, url + ": interrupted");
     }
     if (r.statusCode() != 200) {
-      throw new Stop(2, url + ": HTTP " + r.statusCode() + " " + r.body());
+      throw new Stop(2, url + ": HTTP " + r.statusCode() + " " + r.body(), r.statusCode());
     }
     try {
       return JSON.readTree(r.body());
