@@ -11,12 +11,10 @@ import io.parlor.core.routing.ThreadTable;
 import io.parlor.core.safety.SafetyLog;
 import io.parlor.core.conversation.Presentation;
 import io.parlor.core.conversation.ReferenceResolver;
-import io.parlor.core.linking.PeopleTable;
 import io.parlor.core.store.StatusOutbox;
 import io.parlor.spi.StatusReport;
 import java.util.ArrayList;
 import java.util.List;
-import io.parlor.core.linking.Person;
 import io.parlor.spi.envelope.Content;
 import io.parlor.core.routing.Router;
 import io.parlor.core.store.MessageTable;
@@ -333,10 +331,6 @@ public final class Ingress {
     return new Outcome(r.result(), null, removed, statuses, r.legs());
   }
 
-  /**
-   * A message without its own timer gets the thread's default: each person's default timer for
-   * new threads, the shorter when both set one (a person who set none leaves it to the other).
-   */
   /**
    * The thread's timer ({@link io.parlor.core.conversation.ThreadTimers}): a message without a
    * timer of its own gets it; one with its own never outlives it — a longer send timer is cut to
