@@ -101,6 +101,45 @@ class UserApiIT {
   }
 
   /**
+   * Issue 14, item 1 (user API): a person blocks a sender they know only by the relay handle a
+   * message came from; the block holds on every network the sender links, shows as the handle,
+   * names nobody, and goes with the blocked person when they are forgotten.
+   */
+  @Test
+  void aSenderKnownOnlyByTheirRelayHandleIsBlockedOnEveryNetwork() throws Exception {
+    assertEquals(200, node.admin("PUT", "/people/bob", "{\"accounts\":[\"netb:bob\"],\"optIn\":true}").statusCode());
+    assertEquals(200, node.admin("PUT", "/people/carol",
+        "{\"accounts\":[\"neta:carol\",\"netc:carol\"],\"optIn\":true}").statusCode());
+    assertEquals(202, node.send("neta", TestNode.SECRET_A, TestNode.text("k-1", "neta:carol", "netb:bob", "hi bob")).statusCode());
+    TestNode.await("delivery to bob", WAIT, () -> deliveredTo("netb:bob").size() == 1);
+    String shown = deliveredTo("netb:bob").get(0).path("from").asText();
+    assertTrue(shown.startsWith("~"), shown);
+    String token = signIn("netb:bob");
+
+    HttpResponse<String> r = call("POST", "/v1/me/blocks", token, "{\"address\":\"" + shown + "\"}");
+    assertEquals(200, r.statusCode(), r.body());
+    assertTrue(TestNode.json(r.body()).path("blocks").toString().contains(shown), r.body());
+    assertFalse(r.body().contains("carol"), "the block names nobody: " + r.body());
+    // from either of her networks, carol reaches bob no more
+    for (String from : List.of("neta:carol", "netc:carol")) {
+      HttpResponse<String> refused = node.send(from.substring(0, 4), TestNode.SECRET_A,
+          TestNode.text("k-" + from, from, "netb:bob", "hello?"));
+      assertEquals(422, refused.statusCode(), from + ": " + refused.body());
+    }
+    // a handle that was never shown to bob is no block of anyone
+    HttpResponse<String> notShown = call("POST", "/v1/me/blocks", token, "{\"address\":\"~abcdefghjk\"}");
+    assertEquals(400, notShown.statusCode());
+    assertTrue(notShown.body().contains("address:"), notShown.body());
+    // lifted by what bob saw
+    assertEquals(200, call("DELETE", "/v1/me/blocks/" + shown, token, null).statusCode());
+    assertEquals(202, node.send("neta", TestNode.SECRET_A, TestNode.text("k-2", "neta:carol", "netb:bob", "again")).statusCode());
+    // blocked again, then carol is forgotten: no block names her
+    assertEquals(200, call("POST", "/v1/me/blocks", token, "{\"address\":\"" + shown + "\"}").statusCode());
+    assertEquals(204, node.admin("DELETE", "/people/carol", null).statusCode());
+    assertTrue(rowsMentioning(dir.resolve("parlor.db"), List.of("person:carol", "neta:carol", "netc:carol")).isEmpty());
+  }
+
+  /**
    * One-time codes are stored only as an HMAC under a key in the node's memory (a copy of the
    * store cannot be brute-forced for them: a million codes of six digits hash in a second
    * without a key), sessions only as the SHA-256 of their token (256 random bits).

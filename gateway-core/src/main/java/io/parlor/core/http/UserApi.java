@@ -7,6 +7,7 @@ import io.parlor.core.delivery.DeliveryScheduler;
 import io.parlor.core.delivery.StatusDispatcher;
 import io.parlor.core.linking.CodeSender;
 import io.parlor.core.linking.OneTimeCodes;
+import io.parlor.core.linking.PartyKey;
 import io.parlor.core.linking.PeopleTable;
 import io.parlor.core.linking.Person;
 import io.parlor.core.linking.SendLimiter;
@@ -326,18 +327,51 @@ public final class UserApi {
       return done(badBody());
     }
     String a = body.get().path("address").asText("");
-    if (!Address.isValid(a) || Address.of(a).kind() == Address.Kind.RELAY) {
-      return done(invalid("address: must be a network:account address or @handle"));
+    if (!Address.isValid(a)) {
+      return done(invalid("address: must be a network:account address, an @handle, or a ~relay handle or pool number"
+          + " a message came from"));
     }
+    Address address = Address.of(a);
     return d.store().write(c -> {
-      PeopleTable.block(c, personId, a, blocked);
+      // what a message came from: a relay handle shown to this person, or a pool number that
+      // stands for someone in front of them — the sender behind it is blocked on every network
+      Optional<PartyKey> behind = shownTo(c, PartyKey.person(personId), address);
+      if (behind.isPresent() && behind.get().isGroup()) {
+        return invalid("address: a group's address; leave and block the group with POST /v1/me/groups/{id}/leave"
+            + " and \"block\": true");
+      }
+      if (address.kind() == Address.Kind.RELAY && behind.isEmpty()) {
+        return invalid("address: no message came to you from " + a);
+      }
+      if (behind.isPresent()) {
+        PeopleTable.blockParty(c, personId, behind.get(), a);
+      } else {
+        PeopleTable.block(c, personId, a, blocked);
+      }
       return personJson(c, personId);
     });
   }
 
+  /** The party behind {@code address} as {@code viewer} was shown it (a relay handle, a pool number). */
+  private Optional<PartyKey> shownTo(Connection c, PartyKey viewer, Address address) throws SQLException {
+    if (address.kind() == Address.Kind.RELAY) {
+      return new io.parlor.core.routing.RelayTable(d.random()).find(c, address)
+          .filter(r -> r.viewer().equals(viewer)).map(io.parlor.core.routing.RelayTable.Relay::represents);
+    }
+    if (address.kind() != Address.Kind.ACCOUNT) {
+      return Optional.empty();
+    }
+    Optional<io.parlor.core.routing.Network> net = address.network().flatMap(d.networks()::get);
+    if (net.isPresent() && net.get().adapter().senderPresentation() instanceof io.parlor.spi.SenderPresentation.NumberPool pool
+        && pool.pool().contains(address)) {
+      return io.parlor.core.routing.ReplyTable.poolTarget(c, net.get().id(), viewer, address);
+    }
+    return Optional.empty();
+  }
+
   private CompletionStage<HttpResponse> unblock(String personId, String address) {
     return d.store().write(c -> {
-      PeopleTable.block(c, personId, address, false);
+      PeopleTable.unblock(c, personId, address);
       return personJson(c, personId);
     });
   }
@@ -377,7 +411,7 @@ public final class UserApi {
       o.putNull("displayName");
     }
     ArrayNode blocks = o.putArray("blocks");
-    PeopleTable.blocks(c, personId).forEach(blocks::add);
+    PeopleTable.shownBlocks(c, personId).forEach(blocks::add);
     return Json.ok(200, o);
   }
 

@@ -61,6 +61,57 @@ public final class PeopleTable {
     return out;
   }
 
+  /**
+   * A person's blocks as they see them, sorted: the address or handle they blocked, or what they
+   * were shown of a sender they blocked through it (a relay handle, a pool number).
+   */
+  public static List<String> shownBlocks(Connection c, String personId) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT COALESCE(shown, address) FROM blocks WHERE person_id = ? ORDER BY 1")) {
+      ps.setString(1, personId);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** What a block of a party (not of an address) is stored as: no address starts with "=". */
+  public static String partyBlock(PartyKey party) {
+    return "=" + party.value();
+  }
+
+  /**
+   * Blocks {@code sender} for {@code personId}, on every network: a sender the person knows only
+   * by {@code shown} (a relay handle or pool number they were shown), which is what they will
+   * see of the block.
+   */
+  public static void blockParty(Connection c, String personId, PartyKey sender, String shown) throws SQLException {
+    changed(c);
+    try (PreparedStatement ps =
+        c.prepareStatement("INSERT INTO blocks(person_id, address, shown) VALUES (?,?,?) ON CONFLICT DO NOTHING")) {
+      ps.setString(1, personId);
+      ps.setString(2, partyBlock(sender));
+      ps.setString(3, shown);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Lifts the block the person sees as {@code shownOrAddress}. */
+  public static void unblock(Connection c, String personId, String shownOrAddress) throws SQLException {
+    changed(c);
+    try (PreparedStatement ps =
+        c.prepareStatement("DELETE FROM blocks WHERE person_id = ? AND (address = ? OR shown = ?)")) {
+      ps.setString(1, personId);
+      ps.setString(2, shownOrAddress);
+      ps.setString(3, shownOrAddress);
+      ps.executeUpdate();
+    }
+  }
+
   public static void block(Connection c, String personId, String address, boolean blocked) throws SQLException {
     changed(c);
     try (PreparedStatement ps =
@@ -80,6 +131,7 @@ public final class PeopleTable {
    */
   public static boolean blocked(Connection c, String personId, PartyKey sender) throws SQLException {
     List<String> names = new ArrayList<>();
+    names.add(partyBlock(sender));
     if (sender.isPerson()) {
       Optional<Person> p = find(c, sender.personId());
       if (p.isPresent()) {
@@ -260,6 +312,18 @@ public final class PeopleTable {
         }
         ps.executeBatch();
       }
+    }
+    // other people's blocks naming the person (as a party, or one of their accounts)
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM blocks WHERE address = ?")) {
+      for (String k : keys) {
+        ps.setString(1, partyBlock(new PartyKey(k)));
+        ps.addBatch();
+      }
+      for (Address a : accounts) {
+        ps.setString(1, a.value());
+        ps.addBatch();
+      }
+      ps.executeBatch();
     }
     io.parlor.core.safety.SafetyLog.forget(c, keys.stream().map(PartyKey::new).toList());
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM auth_codes WHERE address = ? OR purpose = ?")) {

@@ -172,6 +172,9 @@ final class Schema {
       "ALTER TABLE message_refs ADD COLUMN ends_at INTEGER",
       "ALTER TABLE message_refs ADD COLUMN read_timer INTEGER",
       "CREATE INDEX message_refs_ends ON message_refs(ends_at) WHERE ends_at IS NOT NULL",
+      // a block of a sender known only by what was shown (a relay handle, a pool number): the
+      // row names the sender's party ("=" + party key) and keeps what the blocker saw, to show
+      "ALTER TABLE blocks ADD COLUMN shown TEXT",
     },
   };
 
