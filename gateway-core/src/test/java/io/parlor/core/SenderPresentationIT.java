@@ -130,6 +130,39 @@ class SenderPresentationIT {
     assertInstanceOf(IngressResult.Refused.class, send("sms", "sms:+447700900001", "sms:+15550001", "hello?", null));
   }
 
+  private java.net.http.HttpResponse<String> call(String method, String path, String token, String json) throws Exception {
+    var b = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + node.port() + path))
+        .header("content-type", "application/json")
+        .method(method, json == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
+            : java.net.http.HttpRequest.BodyPublishers.ofString(json));
+    if (token != null) {
+      b.header("authorization", "Bearer " + token);
+    }
+    return java.net.http.HttpClient.newHttpClient().send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Issue 14, item 1: the pool number a message came from blocks the sender behind it. */
+  @Test
+  void aPersonBlocksTheSenderBehindAPoolNumber() throws Exception {
+    assertInstanceOf(IngressResult.Accepted.class, send("chat", "chat:alice", "sms:+447700900001", "buy now", null));
+    assertEquals("sms:+15550001", awaitDelivery("sms", 1).from().value());
+    // pat signs in with a code sent to his phone
+    assertEquals(202, call("POST", "/v1/auth/start", null, "{\"address\":\"sms:+447700900001\"}").statusCode());
+    Envelope code = awaitDelivery("sms", 2);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b(\\d{6})\\b").matcher(text(code));
+    assertTrue(m.find(), text(code));
+    var verified = call("POST", "/v1/auth/verify", null,
+        "{\"address\":\"sms:+447700900001\",\"code\":\"" + m.group(1) + "\"}");
+    assertEquals(200, verified.statusCode(), verified.body());
+    String token = TestNode.json(verified.body()).get("token").asText();
+    var blocked = call("POST", "/v1/me/blocks", token, "{\"address\":\"sms:+15550001\"}");
+    assertEquals(200, blocked.statusCode(), blocked.body());
+    assertTrue(blocked.body().contains("sms:+15550001") && !blocked.body().contains("alice"), blocked.body());
+    assertInstanceOf(IngressResult.Refused.class, send("chat", "chat:alice", "sms:+447700900001", "buy more", null));
+    // bob, who writes to pat through the other number, is not blocked
+    assertInstanceOf(IngressResult.Accepted.class, send("chat", "chat:bob", "sms:+447700900001", "hi pat", null));
+  }
+
   @Test
   void forgettingAPersonLeavesNoPoolNumberOrRecentConversationNamingThem() throws Exception {
     send("chat", "chat:alice", "sms:+447700900001", "hi pat", null);
