@@ -133,10 +133,14 @@ class UserApiIT {
     // lifted by what bob saw
     assertEquals(200, call("DELETE", "/v1/me/blocks/" + shown, token, null).statusCode());
     assertEquals(202, node.send("neta", TestNode.SECRET_A, TestNode.text("k-2", "neta:carol", "netb:bob", "again")).statusCode());
-    // blocked again, then carol is forgotten: no block names her
+    // blocked again by handle, and by an address bob knows; then carol is forgotten: the block of
+    // her as a party goes with her, the address bob typed stays his (forgetting oneself never
+    // lifts someone else's block of one's number)
     assertEquals(200, call("POST", "/v1/me/blocks", token, "{\"address\":\"" + shown + "\"}").statusCode());
+    assertEquals(200, call("POST", "/v1/me/blocks", token, "{\"address\":\"netc:carol\"}").statusCode());
     assertEquals(204, node.admin("DELETE", "/people/carol", null).statusCode());
-    assertTrue(rowsMentioning(dir.resolve("parlor.db"), List.of("person:carol", "neta:carol", "netc:carol")).isEmpty());
+    assertTrue(rowsMentioning(dir.resolve("parlor.db"), List.of("person:carol", "neta:carol")).isEmpty());
+    assertEquals(List.of("blocks: bob netc:carol null"), rowsMentioning(dir.resolve("parlor.db"), List.of("netc:carol")));
   }
 
   /**

@@ -313,14 +313,12 @@ public final class PeopleTable {
         ps.executeBatch();
       }
     }
-    // other people's blocks naming the person (as a party, or one of their accounts)
+    // other people's blocks of the person as a party (known to them only by a handle): that
+    // party is gone. Blocks of an account someone typed stay theirs: forgetting oneself must not
+    // lift other people's blocks of one's number
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM blocks WHERE address = ?")) {
       for (String k : keys) {
         ps.setString(1, partyBlock(new PartyKey(k)));
-        ps.addBatch();
-      }
-      for (Address a : accounts) {
-        ps.setString(1, a.value());
         ps.addBatch();
       }
       ps.executeBatch();
