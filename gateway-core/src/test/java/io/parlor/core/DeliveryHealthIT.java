@@ -80,7 +80,7 @@ class DeliveryHealthIT {
   }
 
   private long lines(Level level, String start) {
-    return logs.list.stream().filter(e -> e.getLevel() == level && e.getFormattedMessage().startsWith(start)).count();
+    return TestNode.snapshot(logs).stream().filter(e -> e.getLevel() == level && e.getFormattedMessage().startsWith(start)).count();
   }
 
   @Test

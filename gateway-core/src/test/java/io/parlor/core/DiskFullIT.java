@@ -124,7 +124,7 @@ class DiskFullIT {
   }
 
   private List<ILoggingEvent> problems() {
-    return logs.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).collect(Collectors.toList());
+    return TestNode.snapshot(logs).stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).collect(Collectors.toList());
   }
 
   @Test
@@ -197,7 +197,7 @@ class DiskFullIT {
     List<ILoggingEvent> problems = problems();
     assertTrue(problems.size() <= 2, "one line for the fault (and one for a checkpoint at close), not one per attempt: " + problems.size() + " "
         + problems.stream().limit(10).map(ILoggingEvent::getFormattedMessage).toList());
-    assertTrue(logs.list.stream().anyMatch(e -> e.getLevel() == Level.INFO
+    assertTrue(TestNode.snapshot(logs).stream().anyMatch(e -> e.getLevel() == Level.INFO
         && e.getFormattedMessage().startsWith("store writes recovered")), "one line says it recovered");
     Figures.record("disk-full", String.format(java.util.Locale.ROOT,
         "5 MB tmpfs filled with %d messages in flight: %d refused with 503, ready again %.1f s after space"

@@ -293,7 +293,11 @@ class MediaIT {
       assertEquals(502, get(url).statusCode());
       TestNode.await("counted", WAIT, () -> scrape().contains("outcome=\"mismatch\"} 1.0"));
       StringBuilder text = new StringBuilder();
-      for (ch.qos.logback.classic.spi.ILoggingEvent e : List.copyOf(logs.list)) {
+      List<ch.qos.logback.classic.spi.ILoggingEvent> events;
+      synchronized (logs) { // the appender adds under its own lock while the node logs
+        events = new java.util.ArrayList<>(logs.list);
+      }
+      for (ch.qos.logback.classic.spi.ILoggingEvent e : events) {
         text.append(e.getFormattedMessage()).append('\n');
       }
       String all = text.toString();

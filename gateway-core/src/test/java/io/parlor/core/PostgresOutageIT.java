@@ -176,13 +176,13 @@ class PostgresOutageIT {
         .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
     assertTrue(twice.isEmpty(), "delivered twice: " + twice);
     assertTrue(deliveredTexts().keySet().stream().noneMatch(t -> t.startsWith("hello down-")), "a refused message is not delivered");
-    List<String> problems = logs.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+    List<String> problems = TestNode.snapshot(logs).stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
         // the pool's level is ERROR in production (Logging) as in these tests (logback-test.xml)
         .filter(e -> !e.getLoggerName().startsWith("com.zaxxer") || e.getLevel().isGreaterOrEqual(Level.ERROR))
         .map(e -> e.getLoggerName() + ": " + e.getFormattedMessage()).toList();
     assertTrue(problems.size() <= 2, "the outage in one line or two, not one per attempt: " + problems.size() + " "
         + problems.stream().limit(10).toList());
-    assertTrue(logs.list.stream().anyMatch(e -> e.getLevel() == Level.INFO
+    assertTrue(TestNode.snapshot(logs).stream().anyMatch(e -> e.getLevel() == Level.INFO
         && e.getFormattedMessage().startsWith("store writes recovered")), "one line says it recovered");
     Figures.record("postgres-outage", String.format(java.util.Locale.ROOT,
         "PostgreSQL killed with 20 messages in flight: 10 of 10 sent meanwhile refused with 503, ready again %.1f s"

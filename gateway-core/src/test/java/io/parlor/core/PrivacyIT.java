@@ -243,7 +243,11 @@ class PrivacyIT {
 
   private String logText() {
     StringBuilder sb = new StringBuilder();
-    for (ILoggingEvent e : logs.list) {
+    List<ILoggingEvent> events;
+    synchronized (logs) { // the appender adds under its own lock while the node logs
+      events = new java.util.ArrayList<>(logs.list);
+    }
+    for (ILoggingEvent e : events) {
       sb.append(e.getFormattedMessage()).append('\n');
       if (e.getThrowableProxy() != null) {
         sb.append(e.getThrowableProxy().getMessage()).append('\n');

@@ -72,6 +72,16 @@ final class TestNode implements AutoCloseable {
         + yaml.substring(m.end());
   }
 
+  /**
+   * What a logback {@code ListAppender} caught so far: a copy taken under the appender's own lock
+   * (the node logs from its threads while a test reads).
+   */
+  static <E> List<E> snapshot(ch.qos.logback.core.read.ListAppender<E> appender) {
+    synchronized (appender) {
+      return new java.util.ArrayList<>(appender.list);
+    }
+  }
+
   /** A connection to the store a node's config names as {@code store: path: file}, on either store. */
   static java.sql.Connection connect(Path file) throws java.sql.SQLException {
     if (!onPostgres()) {
