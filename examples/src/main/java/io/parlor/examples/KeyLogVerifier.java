@@ -44,13 +44,23 @@ public final class KeyLogVerifier {
       byte[] prevHash, long seq, String network, byte[] accountCommitment, String scheme, byte[] publicKey, long at) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(prevHash);
+    out.writeBytes(canonical(seq, network, accountCommitment, scheme, publicKey, at));
+    return sha256(out.toByteArray());
+  }
+
+  /**
+   * An entry's fields as the log encodes them (what {@code entryHash} hashes after the previous
+   * hash, and the leaf of the log's Merkle tree).
+   */
+  static byte[] canonical(long seq, String network, byte[] accountCommitment, String scheme, byte[] publicKey, long at) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(ByteBuffer.allocate(8).putLong(seq).array());
     lengthPrefixed(out, network.getBytes(StandardCharsets.UTF_8));
     lengthPrefixed(out, accountCommitment);
     lengthPrefixed(out, scheme.getBytes(StandardCharsets.UTF_8));
     lengthPrefixed(out, publicKey);
     out.writeBytes(ByteBuffer.allocate(8).putLong(at).array());
-    return sha256(out.toByteArray());
+    return out.toByteArray();
   }
 
   /** {@code SHA-256(salt || UTF-8 account)}. */
@@ -92,8 +102,7 @@ public final class KeyLogVerifier {
     return true;
   }
 
-  /** {@code u32 big-endian length || b} (the log's encoding of a string or bytes). */
-  static void lengthPrefixed(ByteArrayOutputStream out, byte[] b) {
+  private static void lengthPrefixed(ByteArrayOutputStream out, byte[] b) {
     out.writeBytes(ByteBuffer.allocate(4).putInt(b.length).array());
     out.writeBytes(b);
   }

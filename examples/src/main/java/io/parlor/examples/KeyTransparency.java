@@ -68,12 +68,7 @@ public final class KeyTransparency {
   public static byte[] leafHash(long seq, String network, byte[] accountCommitment, String scheme, byte[] publicKey, long at) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.write(0);
-    out.writeBytes(ByteBuffer.allocate(8).putLong(seq).array());
-    lengthPrefixed(out, network.getBytes(StandardCharsets.UTF_8));
-    lengthPrefixed(out, accountCommitment);
-    lengthPrefixed(out, scheme.getBytes(StandardCharsets.UTF_8));
-    lengthPrefixed(out, publicKey);
-    out.writeBytes(ByteBuffer.allocate(8).putLong(at).array());
+    out.writeBytes(KeyLogVerifier.canonical(seq, network, accountCommitment, scheme, publicKey, at));
     return sha256(out.toByteArray());
   }
 
@@ -249,10 +244,6 @@ public final class KeyTransparency {
     System.arraycopy(left, 0, in, 1, left.length);
     System.arraycopy(right, 0, in, 1 + left.length, right.length);
     return sha256(in);
-  }
-
-  private static void lengthPrefixed(ByteArrayOutputStream out, byte[] b) {
-    KeyLogVerifier.lengthPrefixed(out, b);
   }
 
   private static byte[] sha256(byte[] in) {

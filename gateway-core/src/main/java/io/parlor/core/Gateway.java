@@ -319,7 +319,7 @@ public final class Gateway implements AutoCloseable {
                 new CodeSender(system, clock),
                 new SendLimiter(config.users().codesPerAccount(), CODE_WINDOW, clock),
                 new SendLimiter(config.users().codesPerClient(), CODE_WINDOW, clock),
-                b.scheduler, b.statuses, random, clock, forgetter, groups, system));
+                b.scheduler, b.statuses, random, clock, forgetter, groups, system, router));
     io.parlor.core.keys.KeysApi keys =
         new io.parlor.core.keys.KeysApi(
             b.store, io.parlor.core.keys.KeysApi.verifiersOf(nets), io.parlor.core.keys.KeysApi.schemesOf(nets),

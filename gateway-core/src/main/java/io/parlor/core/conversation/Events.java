@@ -124,13 +124,10 @@ public final class Events {
       if (inGroup && !receipts) {
         continue; // not even marked: a later member's read status counts only those who tell
       }
-      if (!ReferenceTable.markRead(c, leg, e.at())) {
-        continue;
-      }
-      // a read-started timer starts now: the reference goes when the message does
+      // a read-started timer starts now, never later: the reference goes when the message does
       java.time.Instant now = d.clock().instant();
-      ReferenceTable.readTimerStarts(c, leg.gid(), e.at().isAfter(now) ? now : e.at());
-      if (!receipts || !takesReads(leg.sourceNetwork())) {
+      if (!ReferenceTable.markRead(c, leg, e.at(), e.at().isAfter(now) ? now : e.at())
+          || !receipts || !takesReads(leg.sourceNetwork())) {
         continue;
       }
       Address account = accountOf(c, leg.represents(), leg.sourceNetwork()).orElse(null);

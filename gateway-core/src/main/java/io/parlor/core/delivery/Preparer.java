@@ -151,10 +151,6 @@ final class Preparer {
       // the destination knows the message by its own id when it gave one, else by Parlor's
       String id = result.networkMessageId() != null ? result.networkMessageId() : m.gid();
       String key = ReferenceTable.keyOf(c, m.gid(), m.sourceNetwork(), m.sourceId(), at);
-      ReferenceTable.record(
-          c, new ReferenceTable.Leg(key, network.id(), id, m.recipient(), m.sender(), m.sourceNetwork(), m.sourceId(),
-              at, null, io.parlor.core.groups.GroupLegs.groupOf(m).map(io.parlor.core.linking.PartyKey::groupId).orElse(null)),
-          singleIdentity(network) || (source != null && singleIdentity(source)));
       // the reference lives no longer than the message: a send-started timer's end (or the
       // thread's); a read-started one from the read receipt where the recipient's network sends
       // them, else from this delivery
@@ -169,9 +165,10 @@ final class Preparer {
           endsAt = endsAt == null || fromDelivery.isBefore(endsAt) ? fromDelivery : endsAt;
         }
       }
-      if (endsAt != null || readTimer != null) {
-        ReferenceTable.lifetime(c, key, endsAt, readTimer);
-      }
+      ReferenceTable.record(
+          c, new ReferenceTable.Leg(key, network.id(), id, m.recipient(), m.sender(), m.sourceNetwork(), m.sourceId(),
+              at, null, io.parlor.core.groups.GroupLegs.groupOf(m).map(io.parlor.core.linking.PartyKey::groupId).orElse(null)),
+          singleIdentity(network) || (source != null && singleIdentity(source)), endsAt, readTimer);
     }
     if (singleIdentity(network)) {
       // a group's message: the member's replies without context go to the group

@@ -58,7 +58,8 @@ public final class UserApi {
       Clock clock,
       Forgetter forgetter,
       io.parlor.core.groups.Groups groups,
-      io.parlor.core.linking.SystemMessages system) {}
+      io.parlor.core.linking.SystemMessages system,
+      io.parlor.core.routing.Router router) {}
 
   private final Deps d;
   private final Forgetter forgetter;
@@ -354,19 +355,8 @@ public final class UserApi {
 
   /** The party behind {@code address} as {@code viewer} was shown it (a relay handle, a pool number). */
   private Optional<PartyKey> shownTo(Connection c, PartyKey viewer, Address address) throws SQLException {
-    if (address.kind() == Address.Kind.RELAY) {
-      return new io.parlor.core.routing.RelayTable(d.random()).find(c, address)
-          .filter(r -> r.viewer().equals(viewer)).map(io.parlor.core.routing.RelayTable.Relay::represents);
-    }
-    if (address.kind() != Address.Kind.ACCOUNT) {
-      return Optional.empty();
-    }
-    Optional<io.parlor.core.routing.Network> net = address.network().flatMap(d.networks()::get);
-    if (net.isPresent() && net.get().adapter().senderPresentation() instanceof io.parlor.spi.SenderPresentation.NumberPool pool
-        && pool.pool().contains(address)) {
-      return io.parlor.core.routing.ReplyTable.poolTarget(c, net.get().id(), viewer, address);
-    }
-    return Optional.empty();
+    return address.kind() == Address.Kind.RELAY || d.router().poolNumber(address)
+        ? d.router().counterpart(c, viewer, address) : Optional.empty();
   }
 
   private CompletionStage<HttpResponse> unblock(String personId, String address) {

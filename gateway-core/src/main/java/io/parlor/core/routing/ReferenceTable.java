@@ -71,16 +71,22 @@ public final class ReferenceTable {
    *
    * @param platform whether the source or the destination network shows one sender identity
    *     (its rows are indexed per viewer, for watermarks and typing anchors)
+   * @param endsAt when its message's timer ends (the reference goes then), or null: the retention
+   *     window alone
+   * @param readTimer a read-started timer's seconds still to be counted from the read receipt, or
+   *     null
    */
-  public static void record(Connection c, Leg leg, boolean platform) throws SQLException {
+  public static void record(Connection c, Leg leg, boolean platform, Instant endsAt, Long readTimer)
+      throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "INSERT INTO message_refs(gid, dest_network, dest_id, viewer, represents,"
-                + " source_network, source_id, at, platform, group_id) VALUES (?,?,?,?,?,?,?,?,?,?)"
+                + " source_network, source_id, at, platform, group_id, ends_at, read_timer)"
+                + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
                 + " ON CONFLICT(gid) DO UPDATE SET dest_network = excluded.dest_network, dest_id = excluded.dest_id,"
                 + " viewer = excluded.viewer, represents = excluded.represents, source_network = excluded.source_network,"
                 + " source_id = excluded.source_id, at = excluded.at, read_at = NULL, platform = excluded.platform,"
-                + " group_id = excluded.group_id")) {
+                + " group_id = excluded.group_id, ends_at = excluded.ends_at, read_timer = excluded.read_timer")) {
       ps.setString(1, leg.gid());
       ps.setString(2, leg.network().value());
       ps.setString(3, leg.networkMessageId().equals(leg.gid()) ? null : leg.networkMessageId());
@@ -91,6 +97,16 @@ public final class ReferenceTable {
       ps.setLong(8, leg.at().toEpochMilli());
       ps.setInt(9, platform ? 1 : 0);
       ps.setString(10, leg.groupId());
+      if (endsAt == null) {
+        ps.setNull(11, java.sql.Types.BIGINT);
+      } else {
+        ps.setLong(11, endsAt.toEpochMilli());
+      }
+      if (readTimer == null) {
+        ps.setNull(12, java.sql.Types.BIGINT);
+      } else {
+        ps.setLong(12, readTimer);
+      }
       ps.executeUpdate();
     }
   }
@@ -223,12 +239,22 @@ public final class ReferenceTable {
     return out;
   }
 
-  /** Notes that a read receipt for the message was forwarded; false when it already was. */
-  public static boolean markRead(Connection c, Leg leg, Instant at) throws SQLException {
+  /**
+   * Notes that the message was read at {@code at}; false when it already was. A read-started timer
+   * starts then: the reference ends that long after {@code timerFrom} (the read, never later than
+   * now), unless it ends earlier anyway.
+   */
+  public static boolean markRead(Connection c, Leg leg, Instant at, Instant timerFrom) throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement("UPDATE message_refs SET read_at = ? WHERE gid = ? AND read_at IS NULL")) {
+        c.prepareStatement(
+            "UPDATE message_refs SET read_at = ?,"
+                + " ends_at = CASE WHEN read_timer IS NULL OR ends_at <= ? + read_timer * 1000 THEN ends_at"
+                + " ELSE ? + read_timer * 1000 END, read_timer = NULL"
+                + " WHERE gid = ? AND read_at IS NULL")) {
       ps.setLong(1, at.toEpochMilli());
-      ps.setString(2, leg.gid());
+      ps.setLong(2, timerFrom.toEpochMilli());
+      ps.setLong(3, timerFrom.toEpochMilli());
+      ps.setString(4, leg.gid());
       return ps.executeUpdate() > 0;
     }
   }
@@ -265,41 +291,6 @@ public final class ReferenceTable {
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM message_refs WHERE ends_at <= ?")) {
       ps.setLong(1, now.toEpochMilli());
       return ps.executeUpdate();
-    }
-  }
-
-  /**
-   * How long the reference {@code gid} may live: until {@code endsAt} (its message's timer ends;
-   * null: the retention window alone), and, for a read-started timer of {@code readTimerSeconds}
-   * whose end the recipient's read receipt will tell, that long after the read.
-   */
-  public static void lifetime(Connection c, String gid, Instant endsAt, Long readTimerSeconds) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("UPDATE message_refs SET ends_at = ?, read_timer = ? WHERE gid = ?")) {
-      if (endsAt == null) {
-        ps.setNull(1, java.sql.Types.BIGINT);
-      } else {
-        ps.setLong(1, endsAt.toEpochMilli());
-      }
-      if (readTimerSeconds == null) {
-        ps.setNull(2, java.sql.Types.BIGINT);
-      } else {
-        ps.setLong(2, readTimerSeconds);
-      }
-      ps.setString(3, gid);
-      ps.executeUpdate();
-    }
-  }
-
-  /** A read-started timer starts: the reference {@code gid} ends that long after {@code readAt}. */
-  public static void readTimerStarts(Connection c, String gid, Instant readAt) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "UPDATE message_refs SET ends_at = ? + read_timer * 1000, read_timer = NULL"
-                + " WHERE gid = ? AND read_timer IS NOT NULL AND (ends_at IS NULL OR ends_at > ? + read_timer * 1000)")) {
-      ps.setLong(1, readAt.toEpochMilli());
-      ps.setString(2, gid);
-      ps.setLong(3, readAt.toEpochMilli());
-      ps.executeUpdate();
     }
   }
 
