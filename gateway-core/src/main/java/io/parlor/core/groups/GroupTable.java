@@ -1,5 +1,7 @@
 package io.parlor.core.groups;
 
+import io.parlor.core.linking.PartyKey;
+import io.parlor.core.store.GraphSeal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -46,7 +48,8 @@ public final class GroupTable {
 
   public static void create(Connection c, Group g, Instant now) throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement("INSERT INTO groups(id, name, timer_seconds, created_at) VALUES (?,?,?,?)")) {
+        c.prepareStatement("INSERT INTO groups(id, name, timer_seconds, created_at, party) VALUES (?,?,?,?,?)")) {
+      ps.setString(5, GraphSeal.of(c).seal(PartyKey.group(g.id()).value()));
       ps.setString(1, g.id());
       ps.setString(2, g.name());
       setLong(ps, 3, g.timerSeconds());
@@ -87,7 +90,7 @@ public final class GroupTable {
                 + " ON CONFLICT(group_id, person_id) DO UPDATE SET role = excluded.role, state = excluded.state,"
                 + " at = excluded.at, blocked_name = NULL")) {
       ps.setString(1, m.groupId());
-      ps.setString(2, m.personId());
+      ps.setString(2, GraphSeal.of(c).seal(m.personId()));
       ps.setString(3, m.role().name());
       ps.setString(4, m.state().name());
       ps.setLong(5, m.at());
@@ -106,7 +109,7 @@ public final class GroupTable {
                 + " VALUES (?,?,'MEMBER','BLOCKED',?,?) ON CONFLICT(group_id, person_id) DO UPDATE SET"
                 + " role = excluded.role, state = excluded.state, at = excluded.at, blocked_name = excluded.blocked_name")) {
       ps.setString(1, groupId);
-      ps.setString(2, personId);
+      ps.setString(2, GraphSeal.of(c).seal(personId));
       ps.setLong(3, now.toEpochMilli());
       ps.setString(4, name);
       ps.executeUpdate();
@@ -119,7 +122,7 @@ public final class GroupTable {
         c.prepareStatement(
             "SELECT blocked_name FROM group_members WHERE group_id = ? AND person_id = ? AND state = 'BLOCKED'")) {
       ps.setString(1, groupId);
-      ps.setString(2, personId);
+      ps.setString(2, GraphSeal.of(c).seal(personId));
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
       }
@@ -137,7 +140,7 @@ public final class GroupTable {
             "SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id"
                 + " WHERE m.person_id = ? AND m.role = 'ADMIN' AND m.state = 'MEMBER' AND g.invites_since >= ?"
                 + " AND g.invites_answered >= ? AND g.invites_refused * 100 >= g.invites_answered * ? LIMIT 1")) {
-      ps.setString(1, personId);
+      ps.setString(1, GraphSeal.of(c).seal(personId));
       ps.setLong(2, windowStart.toEpochMilli());
       ps.setInt(3, minAnswers);
       ps.setInt(4, refusedPercent);
@@ -162,7 +165,7 @@ public final class GroupTable {
     try (PreparedStatement ps =
         c.prepareStatement("SELECT role, state, at FROM group_members WHERE group_id = ? AND person_id = ?")) {
       ps.setString(1, groupId);
-      ps.setString(2, personId);
+      ps.setString(2, GraphSeal.of(c).seal(personId));
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next()
             ? Optional.of(new Membership(groupId, personId, Role.valueOf(rs.getString(1)),
@@ -177,15 +180,17 @@ public final class GroupTable {
     List<Membership> out = new ArrayList<>();
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT person_id, role, state, at FROM group_members WHERE group_id = ? ORDER BY at, person_id")) {
+            "SELECT person_id, role, state, at FROM group_members WHERE group_id = ?")) {
       ps.setString(1, groupId);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(new Membership(groupId, rs.getString(1), Role.valueOf(rs.getString(2)),
+          out.add(new Membership(groupId, GraphSeal.of(c).open(rs.getString(1)), Role.valueOf(rs.getString(2)),
               State.valueOf(rs.getString(3)), rs.getLong(4)));
         }
       }
     }
+    // in the order they came; sealed ids sort by nothing meaningful, so ties go by the id here
+    out.sort(java.util.Comparator.comparingLong(Membership::at).thenComparing(Membership::personId));
     return out;
   }
 
@@ -194,7 +199,7 @@ public final class GroupTable {
     List<Membership> out = new ArrayList<>();
     try (PreparedStatement ps =
         c.prepareStatement("SELECT group_id, role, state, at FROM group_members WHERE person_id = ? ORDER BY at")) {
-      ps.setString(1, personId);
+      ps.setString(1, GraphSeal.of(c).seal(personId));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           out.add(new Membership(rs.getString(1), personId, Role.valueOf(rs.getString(2)),
@@ -208,7 +213,7 @@ public final class GroupTable {
   public static void remove(Connection c, String groupId, String personId) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM group_members WHERE group_id = ? AND person_id = ?")) {
       ps.setString(1, groupId);
-      ps.setString(2, personId);
+      ps.setString(2, GraphSeal.of(c).seal(personId));
       ps.executeUpdate();
     }
   }
@@ -228,7 +233,7 @@ public final class GroupTable {
       }
     }
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM relay_handles WHERE represents = ?")) {
-      ps.setString(1, "group:" + groupId);
+      ps.setString(1, GraphSeal.of(c).seal(PartyKey.group(groupId).value()));
       ps.executeUpdate();
     }
   }

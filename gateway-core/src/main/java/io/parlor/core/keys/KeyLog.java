@@ -215,7 +215,7 @@ public final class KeyLog {
     try (PreparedStatement ps =
         c.prepareStatement("INSERT INTO key_log_accounts(seq, account, salt) VALUES (?,?,?)")) {
       ps.setLong(1, seq);
-      ps.setString(2, account.value());
+      ps.setString(2, io.parlor.core.store.GraphSeal.of(c).seal(account.value()));
       ps.setBytes(3, salt);
       ps.executeUpdate();
     }
@@ -237,10 +237,10 @@ public final class KeyLog {
         c.prepareStatement(
             "SELECT " + COLUMNS + " FROM key_log_accounts a JOIN key_log l ON l.seq = a.seq"
                 + " WHERE a.account = ? AND l.scheme = ? ORDER BY l.seq DESC LIMIT 1")) {
-      ps.setString(1, account.value());
+      ps.setString(1, io.parlor.core.store.GraphSeal.of(c).seal(account.value()));
       ps.setString(2, scheme);
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(read(rs)) : Optional.empty();
+        return rs.next() ? Optional.of(read(rs, io.parlor.core.store.GraphSeal.of(c))) : Optional.empty();
       }
     }
   }
@@ -256,7 +256,7 @@ public final class KeyLog {
       ps.setInt(2, limit);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(read(rs));
+          out.add(read(rs, io.parlor.core.store.GraphSeal.of(c)));
         }
       }
     }
@@ -274,17 +274,17 @@ public final class KeyLog {
     int n = 0;
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM key_log_accounts WHERE account = ?")) {
       for (Address a : accounts) {
-        ps.setString(1, a.value());
+        ps.setString(1, io.parlor.core.store.GraphSeal.of(c).seal(a.value()));
         n += ps.executeUpdate();
       }
     }
     return n;
   }
 
-  private static Entry read(ResultSet rs) throws SQLException {
+  private static Entry read(ResultSet rs, io.parlor.core.store.GraphSeal g) throws SQLException {
     return new Entry(
         rs.getLong(1), rs.getString(2), rs.getBytes(3), rs.getString(4), rs.getBytes(5), rs.getBytes(6),
-        rs.getBytes(7), rs.getLong(8), rs.getString(9), rs.getBytes(10));
+        rs.getBytes(7), rs.getLong(8), g.open(rs.getString(9)), rs.getBytes(10));
   }
 
   /**

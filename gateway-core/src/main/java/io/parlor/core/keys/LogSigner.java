@@ -3,10 +3,7 @@ package io.parlor.core.keys;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -121,28 +118,11 @@ public final class LogSigner {
    * @throws IOException when the file cannot be read or made, or does not hold 32 bytes
    */
   public static LogSigner fromFile(Path file) throws IOException {
-    if (!Files.exists(file)) {
-      byte[] seed = new byte[KEY_BYTES];
-      new SecureRandom().nextBytes(seed);
-      Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName() + ".", ".tmp",
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      try {
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-          ch.write(java.nio.ByteBuffer.wrap(seed));
-          ch.force(true); // on disk before it has its name: a crash leaves no empty key
-        }
-        // a hard link never replaces: a key another process made first stays, and both use it
-        Files.createLink(file, tmp);
-      } catch (FileAlreadyExistsException raced) {
-        // the other process's key is the one
-      } finally {
-        Arrays.fill(seed, (byte) 0);
-        Files.deleteIfExists(tmp);
-      }
-    }
-    byte[] seed = Files.readAllBytes(file);
-    if (seed.length != KEY_BYTES) {
-      throw new IOException(file + ": not a key log signing key (" + KEY_BYTES + " bytes expected)");
+    byte[] seed;
+    try {
+      seed = io.parlor.core.store.KeyFile.readOrCreate(file, KEY_BYTES, true);
+    } catch (IOException e) {
+      throw new IOException(e.getMessage().replace("not a key", "not a key log signing key"), e);
     }
     try {
       return new LogSigner(seed);

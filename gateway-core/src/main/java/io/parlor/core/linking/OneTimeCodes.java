@@ -74,8 +74,9 @@ public final class OneTimeCodes {
             "INSERT INTO auth_codes(address, purpose, code_hash, failures, expires_at) VALUES (?,?,?,0,?)"
                 + " ON CONFLICT(address) DO UPDATE SET purpose = excluded.purpose, code_hash = excluded.code_hash,"
                 + " failures = 0, expires_at = excluded.expires_at")) {
-      ps.setString(1, address.value());
-      ps.setString(2, purpose.value());
+      io.parlor.core.store.GraphSeal g = io.parlor.core.store.GraphSeal.of(c);
+      ps.setString(1, g.seal(address.value()));
+      ps.setString(2, g.seal(purpose.value()));
       ps.setBytes(3, hash(address, code));
       ps.setLong(4, now.plus(VALIDITY).toEpochMilli());
       ps.executeUpdate();
@@ -90,8 +91,9 @@ public final class OneTimeCodes {
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT code_hash, failures FROM auth_codes WHERE address = ? AND purpose = ? AND expires_at > ?")) {
-      ps.setString(1, address.value());
-      ps.setString(2, purpose.value());
+      io.parlor.core.store.GraphSeal g = io.parlor.core.store.GraphSeal.of(c);
+      ps.setString(1, g.seal(address.value()));
+      ps.setString(2, g.seal(purpose.value()));
       ps.setLong(3, now.toEpochMilli());
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
@@ -107,14 +109,14 @@ public final class OneTimeCodes {
     boolean ok = code != null && code.matches("\\d{6}") && MessageDigest.isEqual(stored, hash(address, code));
     if (ok) {
       try (PreparedStatement ps = c.prepareStatement("DELETE FROM auth_codes WHERE address = ?")) {
-        ps.setString(1, address.value());
+        ps.setString(1, io.parlor.core.store.GraphSeal.of(c).seal(address.value()));
         ps.executeUpdate();
       }
       return Check.OK;
     }
     try (PreparedStatement ps =
         c.prepareStatement("UPDATE auth_codes SET failures = failures + 1 WHERE address = ?")) {
-      ps.setString(1, address.value());
+      ps.setString(1, io.parlor.core.store.GraphSeal.of(c).seal(address.value()));
       ps.executeUpdate();
     }
     return failures + 1 >= MAX_FAILURES ? Check.LOCKED : Check.WRONG;

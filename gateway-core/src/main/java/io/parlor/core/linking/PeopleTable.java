@@ -1,5 +1,6 @@
 package io.parlor.core.linking;
 
+import io.parlor.core.store.GraphSeal;
 import io.parlor.core.store.StoreCaches;
 
 import io.parlor.spi.envelope.Address;
@@ -26,7 +27,8 @@ public final class PeopleTable {
         c.prepareStatement(
             "SELECT opt_in, reachable_by, handle, allow_plaintext, default_timer, read_receipts,"
                 + " reaction_fallback, show_as, display_name FROM people WHERE id = ?")) {
-      ps.setString(1, personId);
+      GraphSeal g = GraphSeal.of(c);
+      ps.setString(1, g.seal(personId));
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           return Optional.empty();
@@ -41,7 +43,7 @@ public final class PeopleTable {
                 ConversationPrefs.ShowAs.parse(rs.getString(8)).orElse(ConversationPrefs.ShowAs.RELAY), rs.getString(9));
         return Optional.of(
             new Person(
-                personId, loadAccounts(c, personId), optIn, by, rs.getString(3), rs.getInt(4) != 0, defaultTimer, prefs));
+                personId, loadAccounts(c, personId), optIn, by, g.open(rs.getString(3)), rs.getInt(4) != 0, defaultTimer, prefs));
       }
     }
   }
@@ -50,14 +52,16 @@ public final class PeopleTable {
   public static List<String> blocks(Connection c, String personId) throws SQLException {
     List<String> out = new ArrayList<>();
     try (PreparedStatement ps =
-        c.prepareStatement("SELECT address FROM blocks WHERE person_id = ? ORDER BY address")) {
-      ps.setString(1, personId);
+        c.prepareStatement("SELECT address FROM blocks WHERE person_id = ?")) {
+      GraphSeal g = GraphSeal.of(c);
+      ps.setString(1, g.seal(personId));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(rs.getString(1));
+          out.add(g.open(rs.getString(1)));
         }
       }
     }
+    out.sort(null); // sealed values sort by nothing meaningful
     return out;
   }
 
@@ -68,14 +72,17 @@ public final class PeopleTable {
   public static List<String> shownBlocks(Connection c, String personId) throws SQLException {
     List<String> out = new ArrayList<>();
     try (PreparedStatement ps =
-        c.prepareStatement("SELECT COALESCE(shown, address) FROM blocks WHERE person_id = ? ORDER BY 1")) {
-      ps.setString(1, personId);
+        c.prepareStatement("SELECT shown, address FROM blocks WHERE person_id = ?")) {
+      GraphSeal g = GraphSeal.of(c);
+      ps.setString(1, g.seal(personId));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(rs.getString(1));
+          String shown = rs.getString(1);
+          out.add(shown != null ? shown : g.open(rs.getString(2)));
         }
       }
     }
+    out.sort(null);
     return out;
   }
 
@@ -93,8 +100,9 @@ public final class PeopleTable {
     changed(c);
     try (PreparedStatement ps =
         c.prepareStatement("INSERT INTO blocks(person_id, address, shown) VALUES (?,?,?) ON CONFLICT DO NOTHING")) {
-      ps.setString(1, personId);
-      ps.setString(2, partyBlock(sender));
+      GraphSeal g = GraphSeal.of(c);
+      ps.setString(1, g.seal(personId));
+      ps.setString(2, g.seal(partyBlock(sender)));
       ps.setString(3, shown);
       ps.executeUpdate();
     }
@@ -105,8 +113,9 @@ public final class PeopleTable {
     changed(c);
     try (PreparedStatement ps =
         c.prepareStatement("DELETE FROM blocks WHERE person_id = ? AND (address = ? OR shown = ?)")) {
-      ps.setString(1, personId);
-      ps.setString(2, shownOrAddress);
+      GraphSeal g = GraphSeal.of(c);
+      ps.setString(1, g.seal(personId));
+      ps.setString(2, g.seal(shownOrAddress));
       ps.setString(3, shownOrAddress);
       ps.executeUpdate();
     }
@@ -119,8 +128,9 @@ public final class PeopleTable {
             blocked
                 ? "INSERT INTO blocks(person_id, address) VALUES (?,?) ON CONFLICT DO NOTHING"
                 : "DELETE FROM blocks WHERE person_id = ? AND address = ?")) {
-      ps.setString(1, personId);
-      ps.setString(2, address);
+      GraphSeal g = GraphSeal.of(c);
+      ps.setString(1, g.seal(personId));
+      ps.setString(2, g.seal(address));
       ps.executeUpdate();
     }
   }
@@ -153,9 +163,10 @@ public final class PeopleTable {
       return false;
     }
     try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM blocks WHERE person_id = ? AND address = ?")) {
+      GraphSeal g = GraphSeal.of(c);
       for (String n : names) {
-        ps.setString(1, personId);
-        ps.setString(2, n);
+        ps.setString(1, g.seal(personId));
+        ps.setString(2, g.seal(n));
         try (ResultSet rs = ps.executeQuery()) {
           if (rs.next()) {
             return true;
@@ -174,9 +185,10 @@ public final class PeopleTable {
 
   private static Optional<String> loadByHandle(Connection c, String handle) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT id FROM people WHERE handle = ?")) {
-      ps.setString(1, handle);
+      GraphSeal g = GraphSeal.of(c);
+      ps.setString(1, g.seal(handle));
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+        return rs.next() ? Optional.of(g.open(rs.getString(1))) : Optional.empty();
       }
     }
   }
@@ -191,9 +203,10 @@ public final class PeopleTable {
 
   private static Optional<String> loadPersonOf(Connection c, Address account) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT person_id FROM accounts WHERE address = ?")) {
-      ps.setString(1, account.value());
+      GraphSeal g = GraphSeal.of(c);
+      ps.setString(1, g.seal(account.value()));
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+        return rs.next() ? Optional.of(g.open(rs.getString(1))) : Optional.empty();
       }
     }
   }
@@ -210,10 +223,11 @@ public final class PeopleTable {
     List<Address> out = new ArrayList<>();
     try (PreparedStatement ps =
         c.prepareStatement("SELECT address FROM accounts WHERE person_id = ? ORDER BY position")) {
-      ps.setString(1, personId);
+      GraphSeal g = GraphSeal.of(c);
+      ps.setString(1, g.seal(personId));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(Address.of(rs.getString(1)));
+          out.add(Address.of(g.open(rs.getString(1))));
         }
       }
     }
@@ -243,10 +257,11 @@ public final class PeopleTable {
                 + " updated_at = excluded.updated_at, read_receipts = excluded.read_receipts,"
                 + " reaction_fallback = excluded.reaction_fallback, show_as = excluded.show_as,"
                 + " display_name = excluded.display_name")) {
-      ps.setString(1, p.id());
+      GraphSeal g = GraphSeal.of(c);
+      ps.setString(1, g.seal(p.id()));
       ps.setInt(2, p.optIn() ? 1 : 0);
       ps.setString(3, p.reachableBy().wire());
-      ps.setString(4, p.handle());
+      ps.setString(4, GraphSeal.of(c).seal(p.handle()));
       ps.setInt(5, p.allowPlaintextFallback() ? 1 : 0);
       if (p.defaultTimerSeconds() == null) {
         ps.setNull(6, java.sql.Types.INTEGER);
@@ -262,15 +277,16 @@ public final class PeopleTable {
       ps.setString(12, prefs.displayName());
       ps.executeUpdate();
     }
+    GraphSeal g = GraphSeal.of(c);
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM accounts WHERE person_id = ?")) {
-      ps.setString(1, p.id());
+      ps.setString(1, g.seal(p.id()));
       ps.executeUpdate();
     }
     try (PreparedStatement ps =
         c.prepareStatement("INSERT INTO accounts(address, person_id, position) VALUES (?,?,?)")) {
       for (int i = 0; i < p.accounts().size(); i++) {
-        ps.setString(1, p.accounts().get(i).value());
-        ps.setString(2, p.id());
+        ps.setString(1, g.seal(p.accounts().get(i).value()));
+        ps.setString(2, g.seal(p.id()));
         ps.setInt(3, i);
         ps.addBatch();
       }
@@ -286,6 +302,7 @@ public final class PeopleTable {
   public static boolean delete(Connection c, String personId) throws SQLException {
     changed(c);
     List<Address> accounts = accounts(c, personId);
+    GraphSeal g = GraphSeal.of(c);
     List<String> keys = new ArrayList<>();
     keys.add(PartyKey.person(personId).value());
     for (Address a : accounts) {
@@ -306,7 +323,7 @@ public final class PeopleTable {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         for (String k : keys) {
           for (int i = 1; i <= params; i++) {
-            ps.setString(i, k);
+            ps.setString(i, g.seal(k));
           }
           ps.addBatch();
         }
@@ -318,7 +335,7 @@ public final class PeopleTable {
     // lift other people's blocks of one's number
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM blocks WHERE address = ?")) {
       for (String k : keys) {
-        ps.setString(1, partyBlock(new PartyKey(k)));
+        ps.setString(1, g.seal(partyBlock(new PartyKey(k))));
         ps.addBatch();
       }
       ps.executeBatch();
@@ -326,14 +343,14 @@ public final class PeopleTable {
     io.parlor.core.safety.SafetyLog.forget(c, keys.stream().map(PartyKey::new).toList());
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM auth_codes WHERE address = ? OR purpose = ?")) {
       for (Address a : accounts) {
-        ps.setString(1, a.value());
-        ps.setString(2, "link:" + personId);
+        ps.setString(1, g.seal(a.value()));
+        ps.setString(2, g.seal("link:" + personId));
         ps.addBatch();
       }
       ps.executeBatch();
     }
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM people WHERE id = ?")) {
-      ps.setString(1, personId);
+      ps.setString(1, g.seal(personId));
       return ps.executeUpdate() > 0;
     }
   }

@@ -37,7 +37,7 @@ public final class Sessions {
     try (PreparedStatement ps =
         c.prepareStatement("INSERT INTO sessions(token_hash, person_id, expires_at) VALUES (?,?,?)")) {
       ps.setBytes(1, hash(token));
-      ps.setString(2, personId);
+      ps.setString(2, io.parlor.core.store.GraphSeal.of(c).seal(personId));
       ps.setLong(3, expires.toEpochMilli());
       ps.executeUpdate();
     }
@@ -54,7 +54,7 @@ public final class Sessions {
       ps.setBytes(1, hash(token));
       ps.setLong(2, now.toEpochMilli());
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+        return rs.next() ? Optional.of(io.parlor.core.store.GraphSeal.of(c).open(rs.getString(1))) : Optional.empty();
       }
     }
   }

@@ -90,8 +90,8 @@ public final class ReferenceTable {
       ps.setString(1, leg.gid());
       ps.setString(2, leg.network().value());
       ps.setString(3, leg.networkMessageId().equals(leg.gid()) ? null : leg.networkMessageId());
-      ps.setString(4, leg.viewer().value());
-      ps.setString(5, leg.represents().value());
+      ps.setString(4, io.parlor.core.store.GraphSeal.of(c).seal(leg.viewer().value()));
+      ps.setString(5, io.parlor.core.store.GraphSeal.of(c).seal(leg.represents().value()));
       ps.setString(6, leg.sourceNetwork().value());
       ps.setString(7, leg.sourceId().value());
       ps.setLong(8, leg.at().toEpochMilli());
@@ -141,8 +141,8 @@ public final class ReferenceTable {
                 + " ORDER BY at DESC LIMIT 1")) {
       ps.setString(1, network.value());
       ps.setString(2, id);
-      ps.setString(3, viewer.value());
-      Optional<Leg> own = first(ps);
+      ps.setString(3, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
+      Optional<Leg> own = first(ps, io.parlor.core.store.GraphSeal.of(c));
       if (own.isPresent()) {
         return own;
       }
@@ -152,8 +152,8 @@ public final class ReferenceTable {
             "SELECT " + COLUMNS + " FROM message_refs WHERE gid = ? AND dest_id IS NULL AND dest_network = ? AND viewer = ?")) {
       ps.setString(1, id);
       ps.setString(2, network.value());
-      ps.setString(3, viewer.value());
-      return first(ps);
+      ps.setString(3, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
+      return first(ps, io.parlor.core.store.GraphSeal.of(c));
     }
   }
 
@@ -177,11 +177,11 @@ public final class ReferenceTable {
       ps.setString(2, range[1]);
       ps.setString(3, sourceNetwork.value());
       ps.setString(4, sourceId.value());
-      ps.setString(5, viewer.value());
+      ps.setString(5, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
       if (sender != null) {
-        ps.setString(6, sender.value());
+        ps.setString(6, io.parlor.core.store.GraphSeal.of(c).seal(sender.value()));
       }
-      return first(ps);
+      return first(ps, io.parlor.core.store.GraphSeal.of(c));
     }
   }
 
@@ -227,12 +227,12 @@ public final class ReferenceTable {
         c.prepareStatement(
             "SELECT " + COLUMNS + " FROM message_refs WHERE platform = 1 AND viewer = ? AND at <= ?"
                 + " AND dest_network = ? AND read_at IS NULL ORDER BY at LIMIT 1000")) {
-      ps.setString(1, viewer.value());
+      ps.setString(1, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
       ps.setLong(2, watermark.toEpochMilli());
       ps.setString(3, network.value());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(leg(rs));
+          out.add(leg(rs, io.parlor.core.store.GraphSeal.of(c)));
         }
       }
     }
@@ -269,8 +269,8 @@ public final class ReferenceTable {
         c.prepareStatement(
             "SELECT source_id FROM message_refs WHERE platform = 1 AND viewer = ? AND represents = ?"
                 + " AND source_network = ? ORDER BY at DESC LIMIT 1")) {
-      ps.setString(1, viewer.value());
-      ps.setString(2, author.value());
+      ps.setString(1, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
+      ps.setString(2, io.parlor.core.store.GraphSeal.of(c).seal(author.value()));
       ps.setString(3, network.value());
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? Optional.of(MessageId.of(rs.getString(1))) : Optional.empty();
@@ -294,20 +294,20 @@ public final class ReferenceTable {
     }
   }
 
-  private static Optional<Leg> first(PreparedStatement ps) throws SQLException {
+  private static Optional<Leg> first(PreparedStatement ps, io.parlor.core.store.GraphSeal g) throws SQLException {
     try (ResultSet rs = ps.executeQuery()) {
-      return rs.next() ? Optional.of(leg(rs)) : Optional.empty();
+      return rs.next() ? Optional.of(leg(rs, g)) : Optional.empty();
     }
   }
 
-  private static Leg leg(ResultSet rs) throws SQLException {
+  private static Leg leg(ResultSet rs, io.parlor.core.store.GraphSeal g) throws SQLException {
     String gid = rs.getString(1);
     String destId = rs.getString(3);
     long read = rs.getLong(9);
     Instant readAt = rs.wasNull() ? null : Instant.ofEpochMilli(read);
     return new Leg(
-        gid, NetworkId.of(rs.getString(2)), destId == null ? gid : destId, new PartyKey(rs.getString(4)),
-        new PartyKey(rs.getString(5)), NetworkId.of(rs.getString(6)), MessageId.of(rs.getString(7)),
+        gid, NetworkId.of(rs.getString(2)), destId == null ? gid : destId, new PartyKey(g.open(rs.getString(4))),
+        new PartyKey(g.open(rs.getString(5))), NetworkId.of(rs.getString(6)), MessageId.of(rs.getString(7)),
         Instant.ofEpochMilli(rs.getLong(8)), readAt, rs.getString(10));
   }
 }

@@ -24,9 +24,20 @@ public final class ThreadTable {
     return a.value().compareTo(b.value()) <= 0 ? a.value() + " " + b.value() : b.value() + " " + a.value();
   }
 
+  /**
+   * A thread's key as the store keeps it: each party key sealed ({@link
+   * io.parlor.core.store.GraphSeal}), in the order of the clear keys, so that a party's threads are
+   * still found by the sealed party alone (forget-me).
+   */
+  static String stored(Connection c, String key) {
+    io.parlor.core.store.GraphSeal g = io.parlor.core.store.GraphSeal.of(c);
+    int space = key.indexOf(' ');
+    return g.seal(key.substring(0, space)) + " " + g.seal(key.substring(space + 1));
+  }
+
   public static boolean e2ee(Connection c, String key) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT e2ee FROM threads WHERE key = ?")) {
-      ps.setString(1, key);
+      ps.setString(1, stored(c, key));
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() && rs.getInt(1) != 0;
       }
@@ -59,7 +70,7 @@ public final class ThreadTable {
   public static Timers timers(Connection c, PartyKey a, PartyKey b, Long defaultSeconds) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement("SELECT timer_first, timer_second, timer_default FROM threads WHERE key = ?")) {
-      ps.setString(1, key(a, b));
+      ps.setString(1, stored(c, key(a, b)));
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           return Timers.fresh(defaultSeconds);
@@ -84,7 +95,7 @@ public final class ThreadTable {
     touch(c, key(party, other), false, defaultSeconds, now);
     try (PreparedStatement ps = c.prepareStatement("UPDATE threads SET " + column + " = ? WHERE key = ?")) {
       ps.setLong(1, seconds);
-      ps.setString(2, key(party, other));
+      ps.setString(2, stored(c, key(party, other)));
       ps.executeUpdate();
     }
   }
@@ -109,7 +120,7 @@ public final class ThreadTable {
                 + " last_used_at = excluded.last_used_at"
                 + " WHERE excluded.e2ee > threads.e2ee"
                 + " OR excluded.last_used_at - threads.last_used_at > " + TOUCH_GRANULARITY_MS)) {
-      ps.setString(1, key);
+      ps.setString(1, stored(c, key));
       ps.setInt(2, encrypted ? 1 : 0);
       ps.setLong(3, now.toEpochMilli());
       if (defaultSeconds == null) {
@@ -129,10 +140,10 @@ public final class ThreadTable {
             // a group's addresses live as long as the group (they are deleted with it), however
             // quiet it is: a member's app keeps writing to the one it was given
             "DELETE FROM relay_handles WHERE last_used_at < ?"
-                + " AND represents NOT IN (SELECT 'group:' || id FROM groups)",
+                + " AND represents NOT IN (SELECT party FROM groups)",
             // a pool number stands for its counterpart as a relay handle does, and goes like one
             "DELETE FROM pool_numbers WHERE last_used_at < ?"
-                + " AND represents NOT IN (SELECT 'group:' || id FROM groups)"}) {
+                + " AND represents NOT IN (SELECT party FROM groups)"}) {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         ps.setLong(1, before.toEpochMilli());
         n += ps.executeUpdate();

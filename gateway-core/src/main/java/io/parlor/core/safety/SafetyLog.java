@@ -97,8 +97,9 @@ public final class SafetyLog {
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM safety_events WHERE sender = ? OR recipient = ?")) {
       for (byte[] key : keys) {
         for (PartyKey p : parties) {
-          ps.setString(1, pseudonym(key, p));
-          ps.setString(2, pseudonym(key, p));
+          String sealed = io.parlor.core.store.GraphSeal.of(c).seal(p.value());
+          ps.setString(1, pseudonym(key, sealed));
+          ps.setString(2, pseudonym(key, sealed));
           ps.addBatch();
         }
       }
@@ -140,11 +141,13 @@ public final class SafetyLog {
   }
 
   private String pseudonym(Connection c, PartyKey party, Instant now) throws SQLException {
-    return pseudonym(key(c, epoch(now)), party);
+    // over the party as the store seals it: the window's key is in the database, the seal's is not,
+    // so a copy of the database cannot test a guessed account against the pseudonyms
+    return pseudonym(key(c, epoch(now)), io.parlor.core.store.GraphSeal.of(c).seal(party.value()));
   }
 
-  private static String pseudonym(byte[] key, PartyKey party) {
-    byte[] h = MACS.get().forKey(key).doFinal(party.value().getBytes(StandardCharsets.UTF_8));
+  private static String pseudonym(byte[] key, String sealedParty) {
+    byte[] h = MACS.get().forKey(key).doFinal(sealedParty.getBytes(StandardCharsets.UTF_8));
     return Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(h, 16));
   }
 

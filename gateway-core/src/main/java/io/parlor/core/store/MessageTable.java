@@ -90,9 +90,10 @@ public final class MessageTable {
       ps.setString(1, m.gid());
       ps.setString(2, m.sourceNetwork().value());
       ps.setString(3, m.sourceId().value());
-      ps.setString(4, m.conversation());
-      ps.setString(5, m.sender().value());
-      ps.setString(6, m.recipient().value());
+      GraphSeal g = GraphSeal.of(c);
+      ps.setString(4, g.seal(m.conversation()));
+      ps.setString(5, g.seal(m.sender().value()));
+      ps.setString(6, g.seal(m.recipient().value()));
       byte[] envelope = EnvelopeJson.writeStored(m.envelope());
       String refs = m.refs().toJson();
       PayloadCipher cipher = cipher(c);
@@ -279,7 +280,7 @@ public final class MessageTable {
   public static List<StoredMessage> forRecipient(Connection c, PartyKey recipient) throws SQLException {
     List<StoredMessage> out = new ArrayList<>();
     try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE recipient = ? ORDER BY seq")) {
-      ps.setString(1, recipient.value());
+      ps.setString(1, GraphSeal.of(c).seal(recipient.value()));
       readRows(c, ps, out);
     }
     return out;
@@ -314,10 +315,11 @@ public final class MessageTable {
     }
     // rows written before envelope v2 carry no "v" and no refs: read as version 1
     Envelope e = EnvelopeJson.readStored(envelope);
+    GraphSeal g = GraphSeal.of(c);
     return new StoredMessage(
         rs.getString(2), rs.getLong(1), NetworkId.of(rs.getString(3)),
-        MessageId.of(rs.getString(4)), rs.getString(5), new PartyKey(rs.getString(6)),
-        new PartyKey(rs.getString(7)), e, Instant.ofEpochMilli(rs.getLong(9)),
+        MessageId.of(rs.getString(4)), g.open(rs.getString(5)), new PartyKey(g.open(rs.getString(6))),
+        new PartyKey(g.open(rs.getString(7))), e, Instant.ofEpochMilli(rs.getLong(9)),
         MessageRefs.fromJson(refs));
   }
 

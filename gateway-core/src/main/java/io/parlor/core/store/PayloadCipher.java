@@ -72,6 +72,11 @@ public final class PayloadCipher implements StoreCaches.AfterTransaction {
     this.epochMillis = epoch.toMillis();
   }
 
+  /** A 32-byte subkey of the master key for {@code label} (the social graph's seal). */
+  byte[] subkey(String label) {
+    return GraphSeal.derive(master.getEncoded(), label);
+  }
+
   /**
    * The epoch a message accepted at {@code at} is sealed in: the epoch's start, in epoch
    * milliseconds (so that epochs keep their order when {@code store.keyEpoch} changes).

@@ -176,6 +176,14 @@ final class Schema {
       // row names the sender's party ("=" + party key) and keeps what the blocker saw, to show
       "ALTER TABLE blocks ADD COLUMN shown TEXT",
     },
+    // 8: the social graph at rest (GraphSeal): every column naming a person, a party, an account
+    // or a handle holds it sealed; the store records the key version it is sealed under and a
+    // check value. The data step is GraphSeal.open at start, which seals a graph still in clear.
+    // A group's party key, sealed, so that a row representing a group is found without its text
+    {
+      "ALTER TABLE groups ADD COLUMN party TEXT",
+      "CREATE TABLE graph_seal (version INTEGER NOT NULL, check_value TEXT NOT NULL)",
+    },
   };
 
   /** The schema version this build writes. */

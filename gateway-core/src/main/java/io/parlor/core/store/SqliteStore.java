@@ -83,6 +83,8 @@ public final class SqliteStore implements Store {
       restrict(path);
       Schema.createAndMigrate(w, Dialect.SQLITE);
       StoreCaches caches = new StoreCaches(Dialect.SQLITE);
+      GraphSeal seal = GraphSeal.open(w, Dialect.SQLITE, graphMaster(path, cipher, w));
+      caches.get(GraphSeal.class, () -> seal);
       if (cipher != null) {
         cipher.check(w);
         caches.get(PayloadCipher.class, () -> cipher);
@@ -96,6 +98,28 @@ public final class SqliteStore implements Store {
     } catch (SQLException | IOException e) {
       throw new StoreException("cannot open store at " + path + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The file beside the store at {@code path} that holds its graph key when it has no master key. */
+  public static Path graphKeyFile(Path path) {
+    return path.resolveSibling(path.getFileName() + ".graph-key");
+  }
+
+  /**
+   * The master key of the store's social graph ({@link GraphSeal}): derived from the master key
+   * when the store has one, else the key file beside it, made at the first start — and only then:
+   * a store whose graph is sealed and whose key file is gone is refused, not given a new key.
+   */
+  private static byte[] graphMaster(Path path, PayloadCipher cipher, Connection w) throws SQLException, IOException {
+    if (cipher != null) {
+      return cipher.subkey("parlor social graph");
+    }
+    Path file = graphKeyFile(path);
+    if (!Files.exists(file) && GraphSeal.recorded(w) > 0) {
+      throw new IOException("the store's social graph is sealed with the key in " + file
+          + ", which is missing: restore it from where the store's backups are (it is not in them)");
+    }
+    return KeyFile.readOrCreate(file, 32, true);
   }
 
   /**

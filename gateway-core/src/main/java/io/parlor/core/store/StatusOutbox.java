@@ -33,7 +33,7 @@ public final class StatusOutbox {
       ps.setString(4, r.reason());
       ps.setLong(5, r.at().toEpochMilli());
       ps.setString(6, r.as() == null ? null : r.as().name());
-      ps.setString(7, r.account() == null ? null : r.account().value());
+      ps.setString(7, r.account() == null ? null : GraphSeal.of(c).seal(r.account().value()));
       ps.setString(8, r.members() == null ? null
           : r.members().delivered() + " " + r.members().failed() + " " + r.members().pending() + " " + r.members().read());
       return new Entry(Rowids.insert(c, ps), network, r);
@@ -71,7 +71,7 @@ public final class StatusOutbox {
       if (node != null) {
         ps.setString(1, node);
       }
-      readEntries(ps, out);
+      readEntries(ps, out, GraphSeal.of(c));
     }
     return out;
   }
@@ -93,12 +93,12 @@ public final class StatusOutbox {
       ps.setString(1, node);
       ps.setString(2, node);
       ps.setLong(3, before.toEpochMilli());
-      readEntries(ps, out);
+      readEntries(ps, out, GraphSeal.of(c));
     }
     return out;
   }
 
-  private static void readEntries(PreparedStatement ps, List<Entry> out) throws SQLException {
+  private static void readEntries(PreparedStatement ps, List<Entry> out, GraphSeal g) throws SQLException {
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         out.add(
@@ -111,7 +111,7 @@ public final class StatusOutbox {
                     rs.getString(5),
                     Instant.ofEpochMilli(rs.getLong(6)),
                     rs.getString(7) == null ? null : StatusReport.Grade.valueOf(rs.getString(7)),
-                    rs.getString(8) == null ? null : io.parlor.spi.envelope.Address.of(rs.getString(8)),
+                    rs.getString(8) == null ? null : io.parlor.spi.envelope.Address.of(g.open(rs.getString(8))),
                     members(rs.getString(9)))));
       }
     }

@@ -1,0 +1,371 @@
+package io.parlor.core.store;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.Base64;
+import javax.crypto.Cipher;
+import javax.crypto.Mac;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The social graph at rest: every person id, party key, account and handle the store writes
+ * goes through {@link #seal}, so that a copy of the database alone does not show who is linked to
+ * what or who talked to whom.
+ *
+ * <p>The seal is deterministic authenticated encryption (AES-256-GCM with a synthetic IV, the
+ * nonce an HMAC-SHA256 of the value, as in SIV): equal values seal equal, so sealed columns are
+ * still looked up, joined and made unique by equality, and the node reads a sealed value back
+ * with {@link #open}. It reveals equality and roughly the length, nothing else. The keys are
+ * derived from the store's master key ({@code store.encryptionKey}, or for SQLite without one a
+ * key file beside the store), never stored in the database; a sealed value names its key's
+ * version ({@code s<version>.}), so that {@code ./parlor rotate-graph-key} can seal everything
+ * again under the next version.
+ *
+ * <p>A connection that no store wraps (some unit tests) gets {@link #CLEAR}, which stores values
+ * as they are. Thread-safe.
+ */
+public final class GraphSeal {
+  private static final int NONCE = 12;
+  private static final int TAG_BITS = 128;
+  private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
+  private static final Base64.Decoder B64D = Base64.getUrlDecoder();
+
+  /** Values as they are: for connections no store wraps. */
+  public static final GraphSeal CLEAR = new GraphSeal();
+
+  private final int version;
+  private final String prefix;
+  private final SecretKeySpec enc;
+  private final SecretKeySpec siv;
+  private final ThreadLocal<Cipher> ciphers;
+  private final ThreadLocal<Mac> macs;
+
+  private GraphSeal() {
+    this.version = 0;
+    this.prefix = null;
+    this.enc = null;
+    this.siv = null;
+    this.ciphers = null;
+    this.macs = null;
+  }
+
+  /**
+   * @param master the store's master key (32 bytes); the seal's keys are derived from it
+   * @param version the key version (1 and up); each version's keys are unrelated to another's
+   */
+  public GraphSeal(byte[] master, int version) {
+    if (master.length != 32) {
+      throw new IllegalArgumentException("the master key must be 32 bytes, not " + master.length);
+    }
+    if (version < 1) {
+      throw new IllegalArgumentException("the key version starts at 1, not " + version);
+    }
+    this.version = version;
+    this.prefix = "s" + version + ".";
+    this.enc = new SecretKeySpec(derive(master, "parlor graph seal " + version + " aes"), "AES");
+    this.siv = new SecretKeySpec(derive(master, "parlor graph seal " + version + " siv"), "HmacSHA256");
+    this.ciphers = ThreadLocal.withInitial(() -> {
+      try {
+        return Cipher.getInstance("AES/GCM/NoPadding");
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("AES-GCM is not available", e);
+      }
+    });
+    this.macs = ThreadLocal.withInitial(() -> {
+      try {
+        Mac m = Mac.getInstance("HmacSHA256");
+        m.init(siv);
+        return m;
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("HMAC-SHA256 is not available", e);
+      }
+    });
+  }
+
+  /** A 32-byte subkey of {@code master} for {@code label} (HMAC-SHA256). */
+  public static byte[] derive(byte[] master, String label) {
+    try {
+      Mac m = Mac.getInstance("HmacSHA256");
+      m.init(new SecretKeySpec(master, "HmacSHA256"));
+      return m.doFinal(label.getBytes(StandardCharsets.UTF_8));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HMAC-SHA256 is not available", e);
+    }
+  }
+
+  /** The seal of the store that owns {@code c}; {@link #CLEAR} for a connection no store wraps. */
+  public static GraphSeal of(Connection c) {
+    StoreCaches caches = StoreCaches.of(c);
+    GraphSeal s = caches == null ? null : caches.find(GraphSeal.class);
+    return s == null ? CLEAR : s;
+  }
+
+  /** This seal's key version (0: {@link #CLEAR}). */
+  public int version() {
+    return version;
+  }
+
+  /** {@code value} sealed (equal values seal equal); null stays null. */
+  public String seal(String value) {
+    if (value == null || prefix == null) {
+      return value;
+    }
+    byte[] plain = value.getBytes(StandardCharsets.UTF_8);
+    byte[] nonce = Arrays.copyOf(macs.get().doFinal(plain), NONCE);
+    try {
+      Cipher cipher = ciphers.get();
+      cipher.init(Cipher.ENCRYPT_MODE, enc, new GCMParameterSpec(TAG_BITS, nonce));
+      byte[] out = Arrays.copyOf(nonce, NONCE + cipher.getOutputSize(plain.length));
+      cipher.doFinal(plain, 0, plain.length, out, NONCE);
+      return prefix + B64.encodeToString(out);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM failed", e);
+    }
+  }
+
+  /** The value {@link #seal} sealed; null stays null. */
+  public String open(String sealed) throws SQLException {
+    if (sealed == null || prefix == null) {
+      return sealed;
+    }
+    if (!sealed.startsWith(prefix)) {
+      throw new SQLException("a sealed value of the social graph is not under key version " + version
+          + (sealed.matches("s\\d+\\..*") ? " (rotation not finished?)" : " (stored in clear?)"));
+    }
+    byte[] in;
+    try {
+      in = B64D.decode(sealed.substring(prefix.length()));
+    } catch (IllegalArgumentException e) {
+      throw new SQLException("a sealed value of the social graph is not base64url");
+    }
+    if (in.length < NONCE + TAG_BITS / 8) {
+      throw new SQLException("a sealed value of the social graph is too short");
+    }
+    try {
+      Cipher cipher = ciphers.get();
+      cipher.init(Cipher.DECRYPT_MODE, enc, new GCMParameterSpec(TAG_BITS, in, 0, NONCE));
+      return new String(cipher.doFinal(in, NONCE, in.length - NONCE), StandardCharsets.UTF_8);
+    } catch (javax.crypto.AEADBadTagException e) {
+      throw new SQLException("a sealed value of the social graph does not authenticate (another key?)");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM failed", e);
+    }
+  }
+
+  /** {@link #open}, for callers that cannot throw: a value that does not open is a broken store. */
+  public String openOrFail(String sealed) {
+    try {
+      return open(sealed);
+    } catch (SQLException e) {
+      throw new StoreException(e.getMessage(), e);
+    }
+  }
+
+  /** A column the seal covers; {@code pair}: two sealed values with a space between (threads). */
+  private record Column(String table, String column, boolean pair) {}
+
+  /** Every column that holds a person id, party key, account, handle or a value naming one. */
+  private static final java.util.List<Column> COLUMNS = java.util.List.of(
+      new Column("people", "id", false),
+      new Column("people", "handle", false),
+      new Column("accounts", "address", false),
+      new Column("accounts", "person_id", false),
+      new Column("sessions", "person_id", false),
+      new Column("blocks", "person_id", false),
+      new Column("blocks", "address", false),
+      new Column("auth_codes", "address", false),
+      new Column("auth_codes", "purpose", false),
+      new Column("relay_handles", "represents", false),
+      new Column("relay_handles", "viewer", false),
+      new Column("pool_numbers", "viewer", false),
+      new Column("pool_numbers", "represents", false),
+      new Column("recent_conversations", "viewer", false),
+      new Column("recent_conversations", "represents", false),
+      new Column("message_refs", "viewer", false),
+      new Column("message_refs", "represents", false),
+      new Column("threads", "key", true),
+      new Column("group_members", "person_id", false),
+      new Column("groups", "party", false),
+      new Column("media_links", "sender", false),
+      new Column("messages", "conversation", false),
+      new Column("messages", "sender", false),
+      new Column("messages", "recipient", false),
+      new Column("status_outbox", "account", false),
+      new Column("key_log_accounts", "account", false));
+
+  /** The foreign keys to people(id) that a change of its sealed ids must defer (PostgreSQL names). */
+  private static final String[] PEOPLE_FOREIGN_KEYS = {
+    "accounts_person_id_fkey", "blocks_person_id_fkey", "sessions_person_id_fkey"};
+
+  private static final String CHECK = "parlor social graph";
+
+  /**
+   * The seal of a store, at start (after its schema migrations, before anything else uses it).
+   * The store records the version its graph is sealed under and a check value: a store sealed
+   * under another key is refused (a lost key file, a changed {@code store.encryptionKey}); a store
+   * whose graph is in clear — written before the seal, or with none — is sealed here, in one
+   * transaction (on PostgreSQL under a lock, so that nodes starting together seal it once).
+   *
+   * @param master the master key, or null for none (values stay in clear: PostgreSQL in tests)
+   */
+  static GraphSeal open(Connection c, Dialect dialect, byte[] master) throws SQLException {
+    return inTransaction(c, dialect, () -> {
+      int recorded = recorded(c);
+      if (master == null) {
+        if (recorded > 0) {
+          throw new SQLException("the store's social graph is sealed (key version " + recorded
+              + "): set store.encryptionKey to the key it was sealed with");
+        }
+        if (recorded < 0) {
+          record(c, CLEAR);
+        }
+        return CLEAR;
+      }
+      if (recorded > 0) {
+        GraphSeal seal = new GraphSeal(master, recorded);
+        String opened;
+        try {
+          opened = seal.open(checkValue(c));
+        } catch (SQLException e) {
+          opened = null;
+        }
+        if (!CHECK.equals(opened)) {
+          throw new SQLException("the store's social graph was sealed under another key than this node's"
+              + " (store.encryptionKey changed, or the key file beside the store is not the one it was made with)");
+        }
+        return seal;
+      }
+      GraphSeal seal = new GraphSeal(master, 1);
+      resealAll(c, dialect, CLEAR, seal);
+      return seal;
+    });
+  }
+
+  /**
+   * Seals the store's graph under the next key version ({@code ./parlor rotate-graph-key}), with
+   * every node of the store stopped; returns the new version.
+   */
+  static int rotate(Connection c, Dialect dialect, byte[] master) throws SQLException {
+    return inTransaction(c, dialect, () -> {
+      GraphSeal current = open(c, dialect, master);
+      if (current == CLEAR) {
+        throw new SQLException("the store's social graph is not sealed (no store.encryptionKey)");
+      }
+      GraphSeal next = current.next(master);
+      resealAll(c, dialect, current, next);
+      return next.version;
+    });
+  }
+
+  private interface Work<T> {
+    T run() throws SQLException;
+  }
+
+  private static <T> T inTransaction(Connection c, Dialect dialect, Work<T> work) throws SQLException {
+    if (!c.getAutoCommit()) {
+      return work.run(); // already in one (rotate calls open)
+    }
+    c.setAutoCommit(false);
+    try {
+      if (dialect == Dialect.POSTGRES) {
+        try (java.sql.Statement st = c.createStatement()) {
+          st.execute("SELECT pg_advisory_xact_lock(" + SEAL_LOCK + ")");
+        }
+      } else {
+        try (java.sql.Statement st = c.createStatement()) {
+          st.execute("PRAGMA defer_foreign_keys = ON"); // (the write lock comes with the first write)
+        }
+      }
+      T out = work.run();
+      c.commit();
+      return out;
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(true);
+    }
+  }
+
+  /** Any advisory lock number will do, as long as every node takes the same. */
+  private static final long SEAL_LOCK = 0x7061726c6f73L;
+
+  static int recorded(Connection c) throws SQLException {
+    try (java.sql.Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery("SELECT version FROM graph_seal")) {
+      return rs.next() ? rs.getInt(1) : -1;
+    }
+  }
+
+  private static String checkValue(Connection c) throws SQLException {
+    try (java.sql.Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery("SELECT check_value FROM graph_seal")) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+
+  /**
+   * Seals every covered value again, from {@code from} to {@code to}, and records {@code to}
+   * (in the caller's transaction): the graph's first sealing, and key rotation. Safety events are
+   * deleted: their pseudonyms are keyed by the seal (they hold an hour of fan-out counts).
+   */
+  private static void resealAll(Connection c, Dialect dialect, GraphSeal from, GraphSeal to) throws SQLException {
+    try (java.sql.Statement st = c.createStatement()) {
+      if (dialect == Dialect.POSTGRES) {
+        for (String fk : PEOPLE_FOREIGN_KEYS) {
+          st.execute("ALTER TABLE " + fk.substring(0, fk.indexOf('_')) + " ALTER CONSTRAINT " + fk + " DEFERRABLE");
+        }
+        st.execute("SET CONSTRAINTS ALL DEFERRED");
+      }
+      if (from == CLEAR) {
+        st.execute("UPDATE groups SET party = 'group:' || id");
+      }
+      for (Column col : COLUMNS) {
+        java.util.List<String> values = new java.util.ArrayList<>();
+        try (java.sql.ResultSet rs = st.executeQuery(
+            "SELECT DISTINCT " + col.column + " FROM " + col.table + " WHERE " + col.column + " IS NOT NULL")) {
+          while (rs.next()) {
+            values.add(rs.getString(1));
+          }
+        }
+        try (java.sql.PreparedStatement ps = c.prepareStatement(
+            "UPDATE " + col.table + " SET " + col.column + " = ? WHERE " + col.column + " = ?")) {
+          for (String v : values) {
+            String sealed;
+            if (col.pair) {
+              int space = v.indexOf(' ');
+              sealed = to.seal(from.open(v.substring(0, space))) + " " + to.seal(from.open(v.substring(space + 1)));
+            } else {
+              sealed = to.seal(from.open(v));
+            }
+            ps.setString(1, sealed);
+            ps.setString(2, v);
+            ps.executeUpdate();
+          }
+        }
+      }
+      st.execute("DELETE FROM safety_events");
+    }
+    record(c, to);
+  }
+
+  private static void record(Connection c, GraphSeal seal) throws SQLException {
+    try (java.sql.Statement st = c.createStatement()) {
+      st.execute("DELETE FROM graph_seal");
+    }
+    try (java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO graph_seal(version, check_value) VALUES (?,?)")) {
+      ps.setInt(1, seal.version);
+      ps.setString(2, seal.seal(CHECK));
+      ps.executeUpdate();
+    }
+  }
+
+  /** The next key version's seal (rotation). */
+  GraphSeal next(byte[] master) {
+    return new GraphSeal(master, version + 1);
+  }
+}
