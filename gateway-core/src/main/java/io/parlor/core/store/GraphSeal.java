@@ -8,7 +8,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import javax.crypto.Cipher;
 import javax.crypto.Mac;
-import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -16,8 +16,10 @@ import javax.crypto.spec.SecretKeySpec;
  * goes through {@link #seal}, so that a copy of the database alone does not show who is linked to
  * what or who talked to whom.
  *
- * <p>The seal is deterministic authenticated encryption (AES-256-GCM with a synthetic IV, the
- * nonce an HMAC-SHA256 of the value, as in SIV): equal values seal equal, so sealed columns are
+ * <p>The seal is deterministic authenticated encryption in the SIV construction (Rogaway and
+ * Shrimpton; RFC 5297 with HMAC-SHA256 as its PRF): the synthetic IV is an HMAC of the value,
+ * truncated to 16 bytes, and the value is encrypted with AES-256-CTR from that IV; opening
+ * decrypts and checks the IV again. Equal values seal equal, so sealed columns are
  * still looked up, joined and made unique by equality, and the node reads a sealed value back
  * with {@link #open}. It reveals equality and roughly the length, nothing else. The keys are
  * derived from the store's master key ({@code store.encryptionKey}, or for SQLite without one a
@@ -29,8 +31,7 @@ import javax.crypto.spec.SecretKeySpec;
  * as they are. Thread-safe.
  */
 public final class GraphSeal {
-  private static final int NONCE = 12;
-  private static final int TAG_BITS = 128;
+  private static final int IV = 16;
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
   private static final Base64.Decoder B64D = Base64.getUrlDecoder();
 
@@ -70,9 +71,9 @@ public final class GraphSeal {
     this.siv = new SecretKeySpec(derive(master, "parlor graph seal " + version + " siv"), "HmacSHA256");
     this.ciphers = ThreadLocal.withInitial(() -> {
       try {
-        return Cipher.getInstance("AES/GCM/NoPadding");
+        return Cipher.getInstance("AES/CTR/NoPadding");
       } catch (GeneralSecurityException e) {
-        throw new IllegalStateException("AES-GCM is not available", e);
+        throw new IllegalStateException("AES-CTR is not available", e);
       }
     });
     this.macs = ThreadLocal.withInitial(() -> {
@@ -115,15 +116,15 @@ public final class GraphSeal {
       return value;
     }
     byte[] plain = value.getBytes(StandardCharsets.UTF_8);
-    byte[] nonce = Arrays.copyOf(macs.get().doFinal(plain), NONCE);
+    byte[] iv = Arrays.copyOf(macs.get().doFinal(plain), IV);
     try {
       Cipher cipher = ciphers.get();
-      cipher.init(Cipher.ENCRYPT_MODE, enc, new GCMParameterSpec(TAG_BITS, nonce));
-      byte[] out = Arrays.copyOf(nonce, NONCE + cipher.getOutputSize(plain.length));
-      cipher.doFinal(plain, 0, plain.length, out, NONCE);
+      cipher.init(Cipher.ENCRYPT_MODE, enc, new IvParameterSpec(iv));
+      byte[] out = Arrays.copyOf(iv, IV + plain.length);
+      cipher.doFinal(plain, 0, plain.length, out, IV);
       return prefix + B64.encodeToString(out);
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("AES-GCM failed", e);
+      throw new IllegalStateException("AES-CTR failed", e);
     }
   }
 
@@ -142,18 +143,22 @@ public final class GraphSeal {
     } catch (IllegalArgumentException e) {
       throw new SQLException("a sealed value of the social graph is not base64url");
     }
-    if (in.length < NONCE + TAG_BITS / 8) {
+    if (in.length < IV) {
       throw new SQLException("a sealed value of the social graph is too short");
     }
+    byte[] plain;
     try {
       Cipher cipher = ciphers.get();
-      cipher.init(Cipher.DECRYPT_MODE, enc, new GCMParameterSpec(TAG_BITS, in, 0, NONCE));
-      return new String(cipher.doFinal(in, NONCE, in.length - NONCE), StandardCharsets.UTF_8);
-    } catch (javax.crypto.AEADBadTagException e) {
-      throw new SQLException("a sealed value of the social graph does not authenticate (another key?)");
+      cipher.init(Cipher.DECRYPT_MODE, enc, new IvParameterSpec(in, 0, IV));
+      plain = cipher.doFinal(in, IV, in.length - IV);
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("AES-GCM failed", e);
+      throw new IllegalStateException("AES-CTR failed", e);
     }
+    byte[] iv = Arrays.copyOf(macs.get().doFinal(plain), IV);
+    if (!java.security.MessageDigest.isEqual(iv, Arrays.copyOf(in, IV))) {
+      throw new SQLException("a sealed value of the social graph does not authenticate (another key?)");
+    }
+    return new String(plain, StandardCharsets.UTF_8);
   }
 
   /** {@link #open}, for callers that cannot throw: a value that does not open is a broken store. */

@@ -292,14 +292,14 @@ public final class PostgresStore implements Store {
       caches.node(node);
       Connection w = pool.getConnection();
       Schema.createAndMigrate(w, Dialect.POSTGRES);
-      GraphSeal seal = GraphSeal.open(w, Dialect.POSTGRES, cipher == null ? null : cipher.subkey("parlor social graph"));
-      caches.get(GraphSeal.class, () -> seal);
       if (cipher != null) {
         cipher.check(w);
         caches.get(PayloadCipher.class, () -> cipher);
       } else {
         PayloadCipher.checkNoneSealed(w);
       }
+      GraphSeal seal = GraphSeal.open(w, Dialect.POSTGRES, cipher == null ? null : cipher.subkey("parlor social graph"));
+      caches.get(GraphSeal.class, () -> seal);
       HikariDataSource p = pool;
       GroupCommitWriter writer =
           new GroupCommitWriter(

@@ -83,14 +83,14 @@ public final class SqliteStore implements Store {
       restrict(path);
       Schema.createAndMigrate(w, Dialect.SQLITE);
       StoreCaches caches = new StoreCaches(Dialect.SQLITE);
-      GraphSeal seal = GraphSeal.open(w, Dialect.SQLITE, graphMaster(path, cipher, w));
-      caches.get(GraphSeal.class, () -> seal);
       if (cipher != null) {
         cipher.check(w);
         caches.get(PayloadCipher.class, () -> cipher);
       } else {
         PayloadCipher.checkNoneSealed(w);
       }
+      GraphSeal seal = GraphSeal.open(w, Dialect.SQLITE, graphMaster(path, cipher, w));
+      caches.get(GraphSeal.class, () -> seal);
       Connection r = StatementCache.wrap(connect(path), caches);
       GroupCommitWriter writer =
           new GroupCommitWriter(StatementCache.wrap(w, caches), caches, 10_000, maxBatch, meters);
