@@ -195,6 +195,11 @@ public final class Gateway implements AutoCloseable {
     }
   }
 
+  /** The seal of this node's social graph at rest (tests read the store's rows through it). */
+  public io.parlor.core.store.GraphSeal graphSeal() {
+    return store.read(io.parlor.core.store.GraphSeal::of).join();
+  }
+
   /** Starts a node: checks its port, opens the store, starts adapters, recovers the queue, binds HTTP. */
   public static Gateway start(GatewayConfig config, Clock clock) throws InterruptedException {
     checkPortFree(config.http().bind(), config.http().port());

@@ -43,6 +43,37 @@ final class TestNode implements AutoCloseable {
     }
     GatewayConfig config = r.config().orElseThrow();
     gateway = Gateway.start(config, clock);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^store:\\n  path: (.*)$").matcher(yaml);
+    if (m.find()) {
+      SEALS.put(Path.of(m.group(1).trim()).toAbsolutePath(), gateway.graphSeal());
+    }
+  }
+
+  /** The seal of each store a node of this run started on, by its configured path. */
+  private static final Map<Path, io.parlor.core.store.GraphSeal> SEALS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static final java.util.regex.Pattern SEALED = java.util.regex.Pattern.compile("s[0-9]+\\.[A-Za-z0-9_-]{22,}");
+
+  /**
+   * {@code text} (a row of the store at {@code db}, as tests read it) with every sealed value of
+   * the social graph opened: a test that looks for a person in the store's rows finds them
+   * whether they are stored in clear or sealed.
+   */
+  static String unsealed(Path db, String text) {
+    io.parlor.core.store.GraphSeal seal = SEALS.get(db.toAbsolutePath());
+    if (seal == null) {
+      return text;
+    }
+    return SEALED.matcher(text).replaceAll(m -> java.util.regex.Matcher.quoteReplacement(seal.openOrFail(m.group())));
+  }
+
+  /** {@code value} as the store at {@code db} keeps it (sealed). */
+  static String sealed(Path db, String value) {
+    io.parlor.core.store.GraphSeal seal = SEALS.get(db.toAbsolutePath());
+    if (seal == null) {
+      throw new AssertionError("no node of this run started on " + db);
+    }
+    return seal.seal(value);
   }
 
   /** Which store the tests' nodes run on: {@code -Dparlor.test.store=postgres}, or SQLite. */

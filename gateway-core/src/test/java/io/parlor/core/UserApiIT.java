@@ -155,7 +155,7 @@ class UserApiIT {
     byte[] stored;
     try (Connection c = TestNode.connect(dir.resolve("parlor.db"));
         java.sql.PreparedStatement ps = c.prepareStatement("SELECT code_hash FROM auth_codes WHERE address = ?")) {
-      ps.setString(1, "neta:dan");
+      ps.setString(1, TestNode.sealed(dir.resolve("parlor.db"), "neta:dan"));
       try (ResultSet rs = ps.executeQuery()) {
         assertTrue(rs.next());
         stored = rs.getBytes(1);
@@ -269,9 +269,10 @@ class UserApiIT {
               Object v = rs.getObject(i);
               row.append(' ').append(v instanceof byte[] b ? new String(b, java.nio.charset.StandardCharsets.UTF_8) : v);
             }
+            String text = TestNode.unsealed(db, row.toString());
             for (String needle : needles) {
-              if (row.toString().contains(needle)) {
-                hits.add(row.toString());
+              if (text.contains(needle)) {
+                hits.add(text);
               }
             }
           }

@@ -72,6 +72,9 @@ public final class PayloadCipher implements StoreCaches.AfterTransaction {
     this.epochMillis = epoch.toMillis();
   }
 
+  /** The label of the social graph's key, derived from the master key ({@link GraphSeal}). */
+  static final String GRAPH_KEY_LABEL = "parlor social graph";
+
   /** A 32-byte subkey of the master key for {@code label} (the social graph's seal). */
   byte[] subkey(String label) {
     return GraphSeal.derive(master.getEncoded(), label);

@@ -298,7 +298,7 @@ public final class PostgresStore implements Store {
       } else {
         PayloadCipher.checkNoneSealed(w);
       }
-      GraphSeal seal = GraphSeal.open(w, Dialect.POSTGRES, cipher == null ? null : cipher.subkey("parlor social graph"));
+      GraphSeal seal = GraphSeal.open(w, Dialect.POSTGRES, cipher == null ? null : cipher.subkey(PayloadCipher.GRAPH_KEY_LABEL));
       caches.get(GraphSeal.class, () -> seal);
       HikariDataSource p = pool;
       GroupCommitWriter writer =

@@ -31,7 +31,11 @@ public final class SqliteStore implements Store {
   private final ExecutorService reader;
   private final java.util.concurrent.atomic.AtomicBoolean deleted = new java.util.concurrent.atomic.AtomicBoolean();
 
-  private SqliteStore(Path path, Connection w, Connection r, GroupCommitWriter writer) {
+  /** This process's hold on the store (null when another store of this process holds it). */
+  private final java.nio.channels.FileLock lock;
+
+  private SqliteStore(Path path, Connection w, Connection r, GroupCommitWriter writer, java.nio.channels.FileLock lock) {
+    this.lock = lock;
     this.path = path;
     this.writeConnection = w;
     this.readConnection = r;
@@ -76,6 +80,7 @@ public final class SqliteStore implements Store {
               parent, java.nio.file.attribute.PosixFilePermissions.toString(perms));
         }
       }
+      java.nio.channels.FileLock lock = lock(path);
       Connection w = connect(path);
       try (Statement st = w.createStatement()) {
         st.execute("PRAGMA journal_mode=WAL");
@@ -94,9 +99,31 @@ public final class SqliteStore implements Store {
       Connection r = StatementCache.wrap(connect(path), caches);
       GroupCommitWriter writer =
           new GroupCommitWriter(StatementCache.wrap(w, caches), caches, 10_000, maxBatch, meters);
-      return new SqliteStore(path, w, r, writer);
+      return new SqliteStore(path, w, r, writer, lock);
     } catch (SQLException | IOException e) {
       throw new StoreException("cannot open store at " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Takes the store at {@code path} for this process ({@code <store>.lock}, an OS file lock that
+   * goes with the process): a second node on the same file, or a key rotation while a node runs,
+   * is refused. Null when this process holds it already (tests open a store twice).
+   */
+  static java.nio.channels.FileLock lock(Path path) throws IOException {
+    Path file = path.resolveSibling(path.getFileName() + ".lock");
+    java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+    try {
+      java.nio.channels.FileLock l = ch.tryLock();
+      if (l == null) {
+        ch.close();
+        throw new IOException("another process (a Parlor node, or a key rotation) is using the store: stop it first");
+      }
+      return l;
+    } catch (java.nio.channels.OverlappingFileLockException sameProcess) {
+      ch.close();
+      return null;
     }
   }
 
@@ -112,7 +139,7 @@ public final class SqliteStore implements Store {
    */
   private static byte[] graphMaster(Path path, PayloadCipher cipher, Connection w) throws SQLException, IOException {
     if (cipher != null) {
-      return cipher.subkey("parlor social graph");
+      return cipher.subkey(PayloadCipher.GRAPH_KEY_LABEL);
     }
     Path file = graphKeyFile(path);
     if (!Files.exists(file) && GraphSeal.recorded(w) > 0) {
@@ -162,7 +189,7 @@ public final class SqliteStore implements Store {
     return p != null && p.getFileSystem().supportedFileAttributeViews().contains("posix");
   }
 
-  private static Connection connect(Path path) throws SQLException {
+  static Connection connect(Path path) throws SQLException {
     java.util.Properties props = new java.util.Properties();
     // Otherwise the driver compiles and runs "SELECT last_insert_rowid()" after every INSERT (a
     // fresh statement each time: 19 % of the writer thread under load); the two tables whose
@@ -263,7 +290,10 @@ public final class SqliteStore implements Store {
         log.warn("closing the store: the write-ahead log could not be checkpointed ({})", e.getMessage());
       }
       writeConnection.close();
-    } catch (SQLException e) {
+      if (lock != null) {
+        lock.channel().close();
+      }
+    } catch (SQLException | IOException e) {
       throw new StoreException("closing the store failed", e);
     }
   }

@@ -1,0 +1,175 @@
+package io.parlor.core;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 15: a copy of the store does not reveal the social graph. 100 people, each with an
+ * account on both networks and a public handle, and ten strangers (accounts no one linked)
+ * exchange 1,000 messages — to accounts, to handles, and back through the relay handles they
+ * were shown. Then every person id, account and handle is searched for, as bytes, in every file
+ * of the store (SQLite: its directory, WAL included, with the node running and again after it
+ * stopped; PostgreSQL: the database's directory and the server's WAL after a CHECKPOINT): none is
+ * there, while the tables that hold the graph — people, accounts, threads, relay handles,
+ * references — have their rows. Runs on both stores.
+ */
+class SocialGraphAtRestIT {
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final int PEOPLE = 100;
+  private static final int STRANGERS = 10;
+  private static final int MESSAGES = 1_000;
+
+  @TempDir Path dir;
+  WireMockServer netA;
+  WireMockServer netB;
+  TestNode node;
+
+  @BeforeEach
+  void start() throws Exception {
+    netA = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
+    netB = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
+    for (WireMockServer w : List.of(netA, netB)) {
+      w.start();
+      w.stubFor(post(urlEqualTo("/status")).willReturn(aResponse().withStatus(200)));
+      w.stubFor(post(urlEqualTo("/messages")).willReturn(aResponse().withStatus(200)));
+    }
+    node = new TestNode(dir, TestNode.twoNetworks(dir, netA.baseUrl(), netB.baseUrl(), ""));
+  }
+
+  @AfterEach
+  void stop() {
+    if (node != null) {
+      node.close();
+    }
+    netA.stop();
+    netB.stop();
+  }
+
+  private long rows(String table) throws Exception {
+    try (Connection c = TestNode.connect(dir.resolve("parlor.db"));
+        ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM " + table)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** For each needle found, the first store file that holds it. */
+  private TreeMap<String, String> inStore(List<String> needles) throws Exception {
+    TreeMap<String, String> hits = new TreeMap<>();
+    for (Path f : TestNode.storeFiles(dir.resolve("parlor.db"))) {
+      if (!f.getFileName().toString().endsWith(".yaml")) { // the node's config, not its store
+        search(f, needles).forEach(hits::putIfAbsent);
+      }
+    }
+    return hits;
+  }
+
+  private static TreeMap<String, String> search(Path f, List<String> needles) throws Exception {
+    String bytes = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
+    TreeMap<String, String> hits = new TreeMap<>();
+    for (String n : needles) {
+      if (bytes.contains(n)) {
+        hits.put(n, f.getFileName().toString());
+      }
+    }
+    return hits;
+  }
+
+  @Test
+  void aCopyOfTheStoreNamesNoOneAfterAThousandMessagesBetweenAHundredPeople() throws Exception {
+    Random random = new Random(15);
+    String run = HexFormat.of().toHexDigits(random.nextInt());
+    List<String> ids = new ArrayList<>();
+    List<String> accountsA = new ArrayList<>();
+    List<String> accountsB = new ArrayList<>();
+    List<String> handles = new ArrayList<>();
+    for (int i = 0; i < PEOPLE; i++) {
+      ids.add("person" + run + "x" + i);
+      accountsA.add("alpha" + run + "x" + i);
+      accountsB.add("bravo" + run + "x" + i);
+      handles.add("h" + run + "x" + i);
+      // half prefer their neta account, half their netb one
+      String a = "\"neta:" + accountsA.get(i) + "\"";
+      String b = "\"netb:" + accountsB.get(i) + "\"";
+      assertEquals(200, node.admin("PUT", "/people/" + ids.get(i),
+          "{\"accounts\":[" + (i % 2 == 0 ? a + "," + b : b + "," + a) + "],\"optIn\":true,"
+              + "\"reachableBy\":\"everyone\",\"handle\":\"" + handles.get(i) + "\"}").statusCode());
+    }
+    List<String> strangers = new ArrayList<>();
+    for (int i = 0; i < STRANGERS; i++) {
+      strangers.add("stranger" + run + "x" + i);
+    }
+
+    int sent = 0;
+    for (int m = 0; m < MESSAGES; m++) {
+      int from = random.nextInt(PEOPLE + STRANGERS);
+      int to = random.nextInt(PEOPLE);
+      if (from == to) {
+        to = (to + 1) % PEOPLE;
+      }
+      String sender = from < PEOPLE ? "neta:" + accountsA.get(from) : "neta:" + strangers.get(from - PEOPLE);
+      String recipient = m % 3 == 0 ? "@" + handles.get(to) : "netb:" + accountsB.get(to);
+      var r = node.send("neta", TestNode.SECRET_A, TestNode.text("m-" + m, sender, recipient, "hello " + m));
+      assertEquals(202, r.statusCode(), r.body());
+      sent++;
+    }
+    int total = sent;
+    TestNode.await("every message delivered", WAIT, () ->
+        netA.findAll(postRequestedFor(urlEqualTo("/messages"))).size()
+            + netB.findAll(postRequestedFor(urlEqualTo("/messages"))).size() >= total);
+    // and a hundred answers back through the relay handles the recipients were shown
+    List<String> shownFrom = new ArrayList<>();
+    for (var req : netA.findAll(postRequestedFor(urlEqualTo("/messages")))) {
+      var env = TestNode.json(req.getBodyAsString());
+      if (env.path("from").asText().startsWith("~") && shownFrom.size() < 100) {
+        assertEquals(202, node.send("neta", TestNode.SECRET_A,
+            TestNode.text("r-" + shownFrom.size(), env.path("to").asText(), env.path("from").asText(), "hi back"))
+            .statusCode());
+        shownFrom.add(env.path("from").asText());
+      }
+    }
+    assertTrue(shownFrom.size() > 10, "answers through relay handles: " + shownFrom.size());
+    TestNode.await("the queue empty", WAIT, () -> node.gateway.queueDepth() == 0);
+
+    // the graph is there...
+    assertEquals(PEOPLE, rows("people"));
+    assertEquals(2 * PEOPLE, rows("accounts"));
+    assertTrue(rows("threads") > PEOPLE, "threads: " + rows("threads"));
+    assertTrue(rows("relay_handles") > PEOPLE, "relay handles: " + rows("relay_handles"));
+    assertTrue(rows("message_refs") >= MESSAGES, "references: " + rows("message_refs"));
+
+    // ...and no file of the store names anyone in it
+    List<String> needles = new ArrayList<>();
+    needles.addAll(ids);
+    needles.addAll(accountsA);
+    needles.addAll(accountsB);
+    needles.addAll(handles);
+    needles.addAll(strangers);
+    assertEquals(new TreeMap<>(), inStore(needles), "ids, accounts and handles found in the running node's store");
+    node.close();
+    node = null;
+    assertEquals(new TreeMap<>(), inStore(needles), "ids, accounts and handles found in the stopped node's store");
+  }
+}
