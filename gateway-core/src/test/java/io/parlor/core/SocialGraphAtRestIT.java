@@ -97,6 +97,39 @@ class SocialGraphAtRestIT {
     return hits;
   }
 
+  /** The parties whose pseudonym, computed with the keys the database holds, is in the safety log. */
+  private List<String> pseudonymsFromTheDatabaseAlone(List<String> parties) throws Exception {
+    List<byte[]> keys = new ArrayList<>();
+    java.util.Set<String> logged = new java.util.HashSet<>();
+    try (Connection c = TestNode.connect(dir.resolve("parlor.db"))) {
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT key FROM pseudonym_keys")) {
+        while (rs.next()) {
+          keys.add(rs.getBytes(1));
+        }
+      }
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT sender, recipient FROM safety_events")) {
+        while (rs.next()) {
+          logged.add(rs.getString(1));
+          logged.add(rs.getString(2));
+        }
+      }
+    }
+    assertTrue(!keys.isEmpty(), "the window's pseudonym key");
+    List<String> out = new ArrayList<>();
+    for (byte[] key : keys) {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(key, "HmacSHA256"));
+      for (String p : parties) {
+        String pseudonym = java.util.Base64.getUrlEncoder().withoutPadding()
+            .encodeToString(java.util.Arrays.copyOf(mac.doFinal(p.getBytes(StandardCharsets.UTF_8)), 16));
+        if (logged.contains(pseudonym)) {
+          out.add(p);
+        }
+      }
+    }
+    return out;
+  }
+
   @Test
   void aCopyOfTheStoreNamesNoOneAfterAThousandMessagesBetweenAHundredPeople() throws Exception {
     Random random = new Random(15);
@@ -159,6 +192,14 @@ class SocialGraphAtRestIT {
     assertTrue(rows("threads") > PEOPLE, "threads: " + rows("threads"));
     assertTrue(rows("relay_handles") > PEOPLE, "relay handles: " + rows("relay_handles"));
     assertTrue(rows("message_refs") >= MESSAGES, "references: " + rows("message_refs"));
+
+    // the safety log's pseudonyms are keyed by the seal too: the window's key, which is in the
+    // database, does not let a copy test a guess of who someone is
+    List<String> parties = new ArrayList<>();
+    ids.forEach(id -> parties.add("person:" + id));
+    strangers.forEach(a -> parties.add("addr:neta:" + a));
+    assertTrue(rows("safety_events") > 0, "the safety log has events");
+    assertEquals(List.of(), pseudonymsFromTheDatabaseAlone(parties));
 
     // ...and no file of the store names anyone in it
     List<String> needles = new ArrayList<>();

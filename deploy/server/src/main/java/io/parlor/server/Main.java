@@ -16,7 +16,8 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * The only {@code main}: {@code parlor serve [--config FILE]}, {@code parlor check-config FILE},
- * {@code parlor backup FILE [--config FILE]}, {@code parlor demo}. Exit codes: 0 clean stop, 2 bad config or arguments, 1 anything else.
+ * {@code parlor backup FILE [--config FILE]}, {@code parlor rotate-graph-key [--config FILE]},
+ * {@code parlor audit-keys URL ...}, {@code parlor demo}. Exit codes: 0 clean stop, 2 bad config or arguments, 1 anything else.
  */
 public final class Main {
   /**
@@ -36,6 +37,8 @@ public final class Main {
           "usage: parlor serve [--config FILE]   start a node (default config/parlor.yaml)",
           "       parlor check-config FILE       validate a config file",
           "       parlor backup FILE [--config CONFIG]   a consistent copy of the store, while the node runs",
+          "       parlor rotate-graph-key [--config CONFIG]   seal the store's social graph under a new key",
+          "                                      (every node stopped)",
           "       parlor audit-keys URL [--state FILE] [--signing-key BASE64] [--head FILE]...",
           "                                      check that a node's key log only grows and is the one",
           "                                      others were shown (exit 1 on a fork)",
@@ -73,6 +76,8 @@ public final class Main {
           return checkConfig(Path.of(args[1]), out, err);
         case "backup":
           return backup(args, out, err);
+        case "rotate-graph-key":
+          return rotateGraphKey(args, out, err);
         case "audit-keys":
           return AuditKeys.run(args, out, err);
         case "demo":
@@ -171,6 +176,36 @@ public final class Main {
     }
     long bytes = io.parlor.core.store.SqliteStore.backup(config.storePath(), target);
     out.println("backup of " + config.storePath() + " written to " + target + " (" + bytes + " bytes)");
+    if (config.store().encryptionKey().isEmpty()) {
+      out.println("the store's graph key is in " + io.parlor.core.store.SqliteStore.graphKeyFile(config.storePath())
+          + ": keep a copy of it apart from the backup; without it the backup's people and links cannot be read");
+    }
+    return 0;
+  }
+
+  /**
+   * {@code rotate-graph-key [--config CONFIG]}: seals the store's social graph under the next key
+   * version, with every node of the store stopped (refused while one runs).
+   */
+  private static int rotateGraphKey(String[] args, PrintStream out, PrintStream err) {
+    Path file = DEFAULT_CONFIG;
+    for (int i = 1; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) {
+        file = Path.of(args[++i]);
+      } else {
+        err.println("unknown argument: " + args[i]);
+        err.println(USAGE);
+        return 2;
+      }
+    }
+    GatewayConfig config = load(file, err);
+    if (config == null) {
+      return 2;
+    }
+    int version = io.parlor.core.store.GraphKeyRotation.rotate(config.store());
+    out.println("the social graph of the store at " + (config.store().postgres()
+            ? io.parlor.core.store.PostgresStore.redact(config.store().url()) : config.store().path())
+        + " is sealed under key version " + version);
     return 0;
   }
 

@@ -20,7 +20,7 @@ public final class GraphKeyRotation {
 
   /** The version the graph is sealed under afterwards. */
   public static int rotate(GatewayConfig.StoreSettings ss) {
-    String where = ss.postgres() ? ss.url() : ss.path().toString();
+    String where = ss.postgres() ? PostgresStore.redact(ss.url()) : ss.path().toString();
     try {
       if (ss.postgres()) {
         Properties props = new Properties();

@@ -336,7 +336,7 @@ public final class PostgresStore implements Store {
   }
 
   /** The URL as logs and the admin status may show it: no query (which may carry credentials). */
-  static String redact(String url) {
+  public static String redact(String url) {
     int q = url.indexOf('?');
     return q < 0 ? url : url.substring(0, q);
   }
