@@ -37,8 +37,9 @@ public final class Main {
           "usage: parlor serve [--config FILE]   start a node (default config/parlor.yaml)",
           "       parlor check-config FILE       validate a config file",
           "       parlor backup FILE [--config CONFIG]   a consistent copy of the store, while the node runs",
-          "       parlor rotate-graph-key [--config CONFIG]   seal the store's social graph under a new key",
-          "                                      (every node stopped)",
+          "       parlor rotate-graph-key [--config CONFIG] [--new-key-env VAR]",
+          "                                      replace the store's key, sealing its social graph again",
+          "                                      (every node stopped; VAR holds a new store.encryptionKey)",
           "       parlor audit-keys URL [--state FILE] [--signing-key BASE64] [--head FILE]...",
           "                                      check that a node's key log only grows and is the one",
           "                                      others were shown (exit 1 on a fork)",
@@ -184,14 +185,19 @@ public final class Main {
   }
 
   /**
-   * {@code rotate-graph-key [--config CONFIG]}: seals the store's social graph under the next key
-   * version, with every node of the store stopped (refused while one runs).
+   * {@code rotate-graph-key [--config CONFIG] [--new-key-env VAR]}: replaces the store's key,
+   * sealing its social graph again, with every node of the store stopped (refused while one runs).
+   * With {@code store.encryptionKey} the new key comes from the environment variable VAR (base64
+   * of 32 bytes, never on the command line); a SQLite store without it gets a new key file.
    */
   private static int rotateGraphKey(String[] args, PrintStream out, PrintStream err) {
     Path file = DEFAULT_CONFIG;
+    String keyEnv = null;
     for (int i = 1; i < args.length; i++) {
       if (args[i].equals("--config") && i + 1 < args.length) {
         file = Path.of(args[++i]);
+      } else if (args[i].equals("--new-key-env") && i + 1 < args.length) {
+        keyEnv = args[++i];
       } else {
         err.println("unknown argument: " + args[i]);
         err.println(USAGE);
@@ -202,10 +208,36 @@ public final class Main {
     if (config == null) {
       return 2;
     }
-    int version = io.parlor.core.store.GraphKeyRotation.rotate(config.store());
-    out.println("the social graph of the store at " + (config.store().postgres()
-            ? io.parlor.core.store.PostgresStore.redact(config.store().url()) : config.store().path())
-        + " is sealed under key version " + version);
+    java.util.Optional<byte[]> newKey = java.util.Optional.empty();
+    if (keyEnv != null) {
+      String v = System.getenv(keyEnv);
+      byte[] raw;
+      try {
+        raw = v == null ? null : java.util.Base64.getDecoder().decode(v.trim());
+      } catch (IllegalArgumentException e) {
+        raw = null;
+      }
+      if (raw == null || raw.length != 32) {
+        err.println("parlor: " + keyEnv + ": must hold the new key, 32 bytes in base64 (e.g. openssl rand -base64 32)");
+        return 2;
+      }
+      newKey = java.util.Optional.of(raw);
+    } else if (config.store().encryptionKey().isPresent()) {
+      err.println("parlor: the store's key is store.encryptionKey: give the new one with --new-key-env VAR");
+      return 2;
+    }
+    int version = io.parlor.core.store.GraphKeyRotation.rotate(config.store(), newKey);
+    out.println("the store at " + (config.store().postgres()
+        ? io.parlor.core.store.PostgresStore.redact(config.store().url()) : config.store().path())
+        + " is sealed under a new key (version " + version + ")");
+    if (keyEnv != null) {
+      out.println("now set store.encryptionKey to the new key in every node's config before starting them;"
+          + " the key log's signing key is derived from it and changes with it: give networks that audit"
+          + " the log its new public key (GET /v1/keys/signing-key)");
+    } else {
+      out.println("the new key is in " + io.parlor.core.store.SqliteStore.graphKeyFile(config.store().path())
+          + ": copy it where the old one was kept, and destroy the old copies");
+    }
     return 0;
   }
 

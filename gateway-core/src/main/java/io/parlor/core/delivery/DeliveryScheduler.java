@@ -196,6 +196,9 @@ public final class DeliveryScheduler implements AutoCloseable {
   public DeliveryScheduler(Deps deps) {
     this.deps = deps;
     this.preparer = new Preparer(deps.store(), deps.preparation(), deps.clock(), deps.router().networks());
+    // lanes are keyed by the store's seal; only several nodes use them
+    this.laneSeal = deps.cluster() == null ? io.parlor.core.store.GraphSeal.CLEAR
+        : deps.store().read(io.parlor.core.store.GraphSeal::of).join();
     this.control =
         new ScheduledThreadPoolExecutor(
             1,
@@ -240,7 +243,7 @@ public final class DeliveryScheduler implements AutoCloseable {
   public void enqueue(StoredMessage m) {
     if (deps.cluster() != null) {
       // a lane this node holds is read; one it does not is claimed, or its holder told
-      String lane = MessageTable.lane(m.conversation());
+      String lane = MessageTable.lane(laneSeal, m.conversation());
       control.execute(() -> {
         Lane l = lanes.get(lane);
         if (l != null) {
@@ -876,9 +879,12 @@ public final class DeliveryScheduler implements AutoCloseable {
     }
   }
 
+  /** What lanes are keyed by (several nodes). */
+  private final io.parlor.core.store.GraphSeal laneSeal;
+
   /** The lane of a held conversation whose lease this node holds, or null. */
   private Lane laneOf(String conversation) {
-    return deps.cluster() == null ? null : lanes.get(MessageTable.lane(conversation));
+    return deps.cluster() == null ? null : lanes.get(MessageTable.lane(laneSeal, conversation));
   }
 
   /** The database says {@code lane} has a new message: read it if this node holds it. */

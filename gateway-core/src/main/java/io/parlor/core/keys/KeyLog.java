@@ -216,7 +216,7 @@ public final class KeyLog {
         c.prepareStatement("INSERT INTO key_log_accounts(seq, account, salt) VALUES (?,?,?)")) {
       ps.setLong(1, seq);
       ps.setString(2, io.parlor.core.store.GraphSeal.of(c).seal(account.value()));
-      ps.setBytes(3, salt);
+      ps.setBytes(3, io.parlor.core.store.GraphSeal.of(c).sealBytes(salt));
       ps.executeUpdate();
     }
     return new Entry(
@@ -284,7 +284,7 @@ public final class KeyLog {
   private static Entry read(ResultSet rs, io.parlor.core.store.GraphSeal g) throws SQLException {
     return new Entry(
         rs.getLong(1), rs.getString(2), rs.getBytes(3), rs.getString(4), rs.getBytes(5), rs.getBytes(6),
-        rs.getBytes(7), rs.getLong(8), g.open(rs.getString(9)), rs.getBytes(10));
+        rs.getBytes(7), rs.getLong(8), g.open(rs.getString(9)), g.openBytes(rs.getBytes(10)));
   }
 
   /**

@@ -40,7 +40,7 @@ public final class PeopleTable {
         ConversationPrefs prefs =
             new ConversationPrefs(
                 rs.getInt(6) != 0, rs.getInt(7) != 0,
-                ConversationPrefs.ShowAs.parse(rs.getString(8)).orElse(ConversationPrefs.ShowAs.RELAY), rs.getString(9));
+                ConversationPrefs.ShowAs.parse(rs.getString(8)).orElse(ConversationPrefs.ShowAs.RELAY), g.open(rs.getString(9)));
         return Optional.of(
             new Person(
                 personId, loadAccounts(c, personId), optIn, by, g.open(rs.getString(3)), rs.getInt(4) != 0, defaultTimer, prefs));
@@ -274,7 +274,7 @@ public final class PeopleTable {
       ps.setInt(9, prefs.sendReadReceipts() ? 1 : 0);
       ps.setInt(10, prefs.reactionFallback() ? 1 : 0);
       ps.setString(11, prefs.showAs().wire());
-      ps.setString(12, prefs.displayName());
+      ps.setString(12, GraphSeal.of(c).seal(prefs.displayName()));
       ps.executeUpdate();
     }
     GraphSeal g = GraphSeal.of(c);

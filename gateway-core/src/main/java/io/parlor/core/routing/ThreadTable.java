@@ -140,10 +140,10 @@ public final class ThreadTable {
             // a group's addresses live as long as the group (they are deleted with it), however
             // quiet it is: a member's app keeps writing to the one it was given
             "DELETE FROM relay_handles WHERE last_used_at < ?"
-                + " AND represents NOT IN (SELECT party FROM groups)",
+                + " AND NOT EXISTS (SELECT 1 FROM groups WHERE groups.party = relay_handles.represents)",
             // a pool number stands for its counterpart as a relay handle does, and goes like one
             "DELETE FROM pool_numbers WHERE last_used_at < ?"
-                + " AND represents NOT IN (SELECT party FROM groups)"}) {
+                + " AND NOT EXISTS (SELECT 1 FROM groups WHERE groups.party = pool_numbers.represents)"}) {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         ps.setLong(1, before.toEpochMilli());
         n += ps.executeUpdate();

@@ -97,7 +97,7 @@ public final class SafetyLog {
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM safety_events WHERE sender = ? OR recipient = ?")) {
       for (byte[] key : keys) {
         for (PartyKey p : parties) {
-          String sealed = io.parlor.core.store.GraphSeal.of(c).seal(p.value());
+          String sealed = io.parlor.core.store.GraphSeal.of(c).tag(p.value());
           ps.setString(1, pseudonym(key, sealed));
           ps.setString(2, pseudonym(key, sealed));
           ps.addBatch();
@@ -141,9 +141,10 @@ public final class SafetyLog {
   }
 
   private String pseudonym(Connection c, PartyKey party, Instant now) throws SQLException {
-    // over the party as the store seals it: the window's key is in the database, the seal's is not,
-    // so a copy of the database cannot test a guessed account against the pseudonyms
-    return pseudonym(key(c, epoch(now)), io.parlor.core.store.GraphSeal.of(c).seal(party.value()));
+    // over the party's tag under the seal's keys: the window's key is in the database, the seal's
+    // are not, so a copy of the database can neither test a guessed account against the
+    // pseudonyms nor join them to the sealed rows
+    return pseudonym(key(c, epoch(now)), io.parlor.core.store.GraphSeal.of(c).tag(party.value()));
   }
 
   private static String pseudonym(byte[] key, String sealedParty) {

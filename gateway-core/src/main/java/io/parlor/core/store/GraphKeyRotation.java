@@ -2,66 +2,111 @@ package io.parlor.core.store;
 
 import io.parlor.core.config.GatewayConfig;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Optional;
 import java.util.Properties;
 
 /**
- * {@code parlor rotate-graph-key}: seals the store's social graph ({@link GraphSeal}) under the
- * next key version, in one transaction, with every node of the store stopped (a node running
- * would go on sealing under the old version). What a leaked graph key could read stops at the
- * rotation: rows written after it are sealed under keys it does not give.
+ * {@code parlor rotate-graph-key}: replaces the store's key — the one the social graph is sealed
+ * under ({@link GraphSeal}) and queued messages' epoch keys are wrapped by — with every node of
+ * the store stopped (a node running would go on under the old key). In one transaction the graph
+ * is sealed again under the new key (the next key version) and the epoch keys are wrapped again.
+ * A SQLite store without {@code store.encryptionKey} gets a new key file; otherwise the operator
+ * gives the new key, and puts it in every node's config afterwards. Once the old key is destroyed,
+ * no copy of the store made before — a backup, a disk — can be read for who talked to whom.
  */
 public final class GraphKeyRotation {
   private GraphKeyRotation() {}
 
-  /** The version the graph is sealed under afterwards. */
-  public static int rotate(GatewayConfig.StoreSettings ss) {
+  /**
+   * @param newKey the new {@code store.encryptionKey} (32 bytes); required when the store has one,
+   *     refused when a SQLite store keeps its key in a file (a new file is made)
+   * @return the version the graph is sealed under afterwards
+   */
+  public static int rotate(GatewayConfig.StoreSettings ss, Optional<byte[]> newKey) {
     String where = ss.postgres() ? PostgresStore.redact(ss.url()) : ss.path().toString();
     try {
+      if (ss.encryptionKey().isPresent() && newKey.isEmpty()) {
+        throw new IOException("the store's key is store.encryptionKey: give the new key (32 bytes, base64)");
+      }
+      if (ss.encryptionKey().isEmpty() && newKey.isPresent()) {
+        throw new IOException("the store's key is the file " + SqliteStore.graphKeyFile(ss.path())
+            + " (no store.encryptionKey): a new file is made, no key is given");
+      }
+      if (newKey.isPresent() && newKey.get().length != 32) {
+        throw new IOException("the new key must be 32 bytes, not " + newKey.get().length);
+      }
       if (ss.postgres()) {
-        Properties props = new Properties();
-        ss.user().ifPresent(u -> props.setProperty("user", u));
-        ss.password().ifPresent(p -> props.setProperty("password", p));
-        props.setProperty("connectTimeout", "5");
-        try (Connection c = DriverManager.getConnection(ss.url(), props)) {
-          try (Statement st = c.createStatement();
-              ResultSet rs = st.executeQuery(
-                  "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
-                      + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")) {
-            rs.next();
-            if (rs.getLong(1) > 0) {
-              throw new StoreException("a Parlor node is using the database: stop every node first", null);
-            }
-          }
-          Schema.createAndMigrate(c, Dialect.POSTGRES);
-          return GraphSeal.rotate(c, Dialect.POSTGRES, master(ss));
-        }
+        return rotatePostgres(ss, newKey.orElseThrow());
       }
       java.nio.channels.FileLock lock = SqliteStore.lock(ss.path());
       try (Connection c = SqliteStore.connect(ss.path())) {
         Schema.createAndMigrate(c, Dialect.SQLITE);
-        return GraphSeal.rotate(c, Dialect.SQLITE, master(ss));
+        if (ss.encryptionKey().isPresent()) {
+          return GraphSeal.rotate(c, Dialect.SQLITE, ss.encryptionKey().get(), newKey.orElseThrow());
+        }
+        Path file = SqliteStore.graphKeyFile(ss.path());
+        byte[] old = KeyFile.readOrCreate(file, 32, false);
+        // the new key is on disk before the transaction that needs it commits; it takes the old
+        // one's place after (a start in between finds it and finishes the move)
+        Path next = SqliteStore.rotatedKeyFile(ss.path());
+        Files.deleteIfExists(next);
+        byte[] fresh = KeyFile.readOrCreate(next, 32, true);
+        int version;
+        try {
+          version = GraphSeal.rotate(c, Dialect.SQLITE, old, fresh);
+        } catch (SQLException | RuntimeException e) {
+          Files.deleteIfExists(next);
+          throw e;
+        }
+        Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return version;
       } finally {
         if (lock != null) {
           lock.channel().close();
         }
       }
     } catch (SQLException | IOException e) {
-      throw new StoreException("cannot rotate the graph key of the store at " + where + ": " + e.getMessage(), e);
+      throw new StoreException("cannot rotate the key of the store at " + where + ": " + e.getMessage(), e);
     }
   }
 
-  private static byte[] master(GatewayConfig.StoreSettings ss) throws IOException {
-    if (ss.encryptionKey().isPresent()) {
-      return GraphSeal.derive(ss.encryptionKey().get(), PayloadCipher.GRAPH_KEY_LABEL);
+  private static int rotatePostgres(GatewayConfig.StoreSettings ss, byte[] newKey) throws SQLException {
+    Properties props = new Properties();
+    ss.user().ifPresent(u -> props.setProperty("user", u));
+    ss.password().ifPresent(p -> props.setProperty("password", p));
+    props.setProperty("connectTimeout", "5");
+    try (Connection c = DriverManager.getConnection(ss.url(), props)) {
+      Schema.createAndMigrate(c, Dialect.POSTGRES);
+      c.setAutoCommit(false);
+      try {
+        try (Statement st = c.createStatement()) {
+          // first the lock a node takes to open the graph (one starting now waits for this
+          // transaction), then no node may be running: each holds its name's lock for its life
+          st.execute("SELECT pg_advisory_xact_lock(" + GraphSeal.SEAL_LOCK + ")");
+          try (ResultSet rs = st.executeQuery(
+              "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+                  + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")) {
+            rs.next();
+            if (rs.getLong(1) > 0) {
+              throw new SQLException("a Parlor node is using the database: stop every node first");
+            }
+          }
+        }
+        int version = GraphSeal.rotate(c, Dialect.POSTGRES, ss.encryptionKey().orElseThrow(), newKey);
+        c.commit();
+        return version;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
     }
-    if (ss.postgres()) {
-      throw new IOException("store.encryptionKey is not set");
-    }
-    return KeyFile.readOrCreate(SqliteStore.graphKeyFile(ss.path()), 32, false);
   }
 }

@@ -42,6 +42,8 @@ public final class GraphSeal {
   private final String prefix;
   private final SecretKeySpec enc;
   private final SecretKeySpec siv;
+  /** Keys the values' tags ({@link #tag}): unrelated to the seal's, so tags do not join sealed rows. */
+  private final SecretKeySpec tagKey;
   private final ThreadLocal<Cipher> ciphers;
   private final ThreadLocal<Mac> macs;
 
@@ -50,6 +52,7 @@ public final class GraphSeal {
     this.prefix = null;
     this.enc = null;
     this.siv = null;
+    this.tagKey = null;
     this.ciphers = null;
     this.macs = null;
   }
@@ -69,6 +72,7 @@ public final class GraphSeal {
     this.prefix = "s" + version + ".";
     this.enc = new SecretKeySpec(derive(master, "parlor graph seal " + version + " aes"), "AES");
     this.siv = new SecretKeySpec(derive(master, "parlor graph seal " + version + " siv"), "HmacSHA256");
+    this.tagKey = new SecretKeySpec(derive(master, "parlor graph seal " + version + " tag"), "HmacSHA256");
     this.ciphers = ThreadLocal.withInitial(() -> {
       try {
         return Cipher.getInstance("AES/CTR/NoPadding");
@@ -161,6 +165,100 @@ public final class GraphSeal {
     return new String(plain, StandardCharsets.UTF_8);
   }
 
+  /**
+   * A keyed tag of {@code value} (HMAC-SHA256, 128 bits, base64url) under a key of this seal's
+   * that nothing else uses: what a pseudonym is computed over, so that a copy of the database —
+   * which holds the pseudonyms' own keys and the sealed values — can neither test a guessed
+   * account against a pseudonym nor join a pseudonym to the sealed rows. {@link #CLEAR}: the value.
+   */
+  public String tag(String value) {
+    if (prefix == null) {
+      return value;
+    }
+    try {
+      Mac m = Mac.getInstance("HmacSHA256");
+      m.init(tagKey);
+      return B64.encodeToString(Arrays.copyOf(m.doFinal(value.getBytes(StandardCharsets.UTF_8)), 16));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HMAC-SHA256 is not available", e);
+    }
+  }
+
+  /**
+   * A conversation's delivery lane: 96 bits of an HMAC-SHA256 under this seal's tag key, in hex
+   * ({@link #CLEAR}: of SHA-256).
+   */
+  public String lane(String conversation) {
+    byte[] in = ("lane " + conversation).getBytes(StandardCharsets.UTF_8);
+    try {
+      byte[] h;
+      if (prefix == null) {
+        h = java.security.MessageDigest.getInstance("SHA-256").digest(conversation.getBytes(StandardCharsets.UTF_8));
+      } else {
+        Mac m = Mac.getInstance("HmacSHA256");
+        m.init(tagKey);
+        h = m.doFinal(in);
+      }
+      return java.util.HexFormat.of().formatHex(h, 0, 12);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("SHA-256 is not available", e);
+    }
+  }
+
+  /**
+   * {@code bytes} sealed (randomised: equal inputs seal differently), for values that are only
+   * read back, never looked up (a key log account's salt): a version byte, a random IV, AES-256-CTR,
+   * and an HMAC-SHA256 tag over all of it. {@link #CLEAR}: the bytes as they are.
+   */
+  public byte[] sealBytes(byte[] bytes) {
+    if (prefix == null) {
+      return bytes;
+    }
+    byte[] iv = new byte[IV];
+    RANDOM.nextBytes(iv);
+    try {
+      Cipher cipher = Cipher.getInstance("AES/CTR/NoPadding");
+      cipher.init(Cipher.ENCRYPT_MODE, enc, new IvParameterSpec(iv));
+      byte[] out = new byte[1 + IV + bytes.length + IV];
+      out[0] = (byte) version;
+      System.arraycopy(iv, 0, out, 1, IV);
+      cipher.doFinal(bytes, 0, bytes.length, out, 1 + IV);
+      Mac m = Mac.getInstance("HmacSHA256");
+      m.init(tagKey);
+      m.update(out, 0, 1 + IV + bytes.length);
+      System.arraycopy(m.doFinal(), 0, out, 1 + IV + bytes.length, IV);
+      return out;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-CTR failed", e);
+    }
+  }
+
+  /** The bytes {@link #sealBytes} sealed. */
+  public byte[] openBytes(byte[] sealed) throws SQLException {
+    if (prefix == null || sealed == null) {
+      return sealed;
+    }
+    if (sealed.length < 1 + 2 * IV || sealed[0] != (byte) version) {
+      throw new SQLException("sealed bytes of the social graph are not under key version " + version);
+    }
+    int n = sealed.length - 1 - 2 * IV;
+    try {
+      Mac m = Mac.getInstance("HmacSHA256");
+      m.init(tagKey);
+      m.update(sealed, 0, 1 + IV + n);
+      if (!java.security.MessageDigest.isEqual(Arrays.copyOf(m.doFinal(), IV), Arrays.copyOfRange(sealed, 1 + IV + n, sealed.length))) {
+        throw new SQLException("sealed bytes of the social graph do not authenticate (another key?)");
+      }
+      Cipher cipher = Cipher.getInstance("AES/CTR/NoPadding");
+      cipher.init(Cipher.DECRYPT_MODE, enc, new IvParameterSpec(sealed, 1, IV));
+      return cipher.doFinal(sealed, 1 + IV, n);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-CTR failed", e);
+    }
+  }
+
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
   /** {@link #open}, for callers that cannot throw: a value that does not open is a broken store. */
   public String openOrFail(String sealed) {
     try {
@@ -177,6 +275,7 @@ public final class GraphSeal {
   private static final java.util.List<Column> COLUMNS = java.util.List.of(
       new Column("people", "id", false),
       new Column("people", "handle", false),
+      new Column("people", "display_name", false),
       new Column("accounts", "address", false),
       new Column("accounts", "person_id", false),
       new Column("sessions", "person_id", false),
@@ -216,8 +315,12 @@ public final class GraphSeal {
    * transaction (on PostgreSQL under a lock, so that nodes starting together seal it once).
    *
    * @param master the master key, or null for none (values stay in clear: PostgreSQL in tests)
+   * @param previous masters the store may still be sealed under (a SQLite store's key file, now
+   *     that {@code store.encryptionKey} is set; a rotation's old key): a store sealed under one of
+   *     them is sealed again under {@code master}, in the same transaction
    */
-  static GraphSeal open(Connection c, Dialect dialect, byte[] master) throws SQLException {
+  static GraphSeal open(Connection c, Dialect dialect, byte[] master, java.util.List<byte[]> previous)
+      throws SQLException {
     return inTransaction(c, dialect, () -> {
       int recorded = recorded(c);
       if (master == null) {
@@ -232,17 +335,19 @@ public final class GraphSeal {
       }
       if (recorded > 0) {
         GraphSeal seal = new GraphSeal(master, recorded);
-        String opened;
-        try {
-          opened = seal.open(checkValue(c));
-        } catch (SQLException e) {
-          opened = null;
+        if (opens(c, seal)) {
+          return seal;
         }
-        if (!CHECK.equals(opened)) {
-          throw new SQLException("the store's social graph was sealed under another key than this node's"
-              + " (store.encryptionKey changed, or the key file beside the store is not the one it was made with)");
+        for (byte[] p : previous) {
+          GraphSeal old = new GraphSeal(p, recorded);
+          if (opens(c, old)) {
+            GraphSeal next = new GraphSeal(master, recorded + 1);
+            resealAll(c, dialect, old, next);
+            return next;
+          }
         }
-        return seal;
+        throw new SQLException("the store's social graph was sealed under another key than this node's"
+            + " (store.encryptionKey changed, or the key file beside the store is not the one it was made with)");
       }
       GraphSeal seal = new GraphSeal(master, 1);
       resealAll(c, dialect, CLEAR, seal);
@@ -250,18 +355,39 @@ public final class GraphSeal {
     });
   }
 
+  static GraphSeal open(Connection c, Dialect dialect, byte[] master) throws SQLException {
+    return open(c, dialect, master, java.util.List.of());
+  }
+
+  /** Whether the store's graph is sealed under {@code master} (at its recorded version). */
+  static boolean sealedUnder(Connection c, byte[] master) throws SQLException {
+    int recorded = recorded(c);
+    return recorded > 0 && opens(c, new GraphSeal(master, recorded));
+  }
+
+  private static boolean opens(Connection c, GraphSeal seal) throws SQLException {
+    try {
+      return CHECK.equals(seal.open(checkValue(c)));
+    } catch (SQLException e) {
+      return false;
+    }
+  }
+
   /**
-   * Seals the store's graph under the next key version ({@code ./parlor rotate-graph-key}), with
-   * every node of the store stopped; returns the new version.
+   * Key rotation ({@code ./parlor rotate-graph-key}), with every node of the store stopped: from
+   * the store's key {@code oldKey} ({@code store.encryptionKey}, or a SQLite store's key file) to
+   * {@code newKey}, seals the graph again (the next key version) and wraps the queued messages'
+   * epoch keys again, in one transaction; returns the new version.
    */
-  static int rotate(Connection c, Dialect dialect, byte[] master) throws SQLException {
+  static int rotate(Connection c, Dialect dialect, byte[] oldKey, byte[] newKey) throws SQLException {
     return inTransaction(c, dialect, () -> {
-      GraphSeal current = open(c, dialect, master);
+      GraphSeal current = open(c, dialect, derive(oldKey, PayloadCipher.GRAPH_KEY_LABEL));
       if (current == CLEAR) {
         throw new SQLException("the store's social graph is not sealed (no store.encryptionKey)");
       }
-      GraphSeal next = current.next(master);
+      GraphSeal next = new GraphSeal(derive(newKey, PayloadCipher.GRAPH_KEY_LABEL), current.version + 1);
       resealAll(c, dialect, current, next);
+      PayloadCipher.rewrap(c, oldKey, newKey);
       return next.version;
     });
   }
@@ -288,8 +414,8 @@ public final class GraphSeal {
       T out = work.run();
       c.commit();
       return out;
-    } catch (SQLException | RuntimeException e) {
-      c.rollback();
+    } catch (Throwable e) {
+      c.rollback(); // (an Error too: the finally below must not commit half a sealing)
       throw e;
     } finally {
       c.setAutoCommit(true);
@@ -297,7 +423,7 @@ public final class GraphSeal {
   }
 
   /** Any advisory lock number will do, as long as every node takes the same. */
-  private static final long SEAL_LOCK = 0x7061726c6f73L;
+  static final long SEAL_LOCK = 0x7061726c6f73L;
 
   static int recorded(Connection c) throws SQLException {
     try (java.sql.Statement st = c.createStatement();
@@ -329,6 +455,12 @@ public final class GraphSeal {
       if (from == CLEAR) {
         st.execute("UPDATE groups SET party = 'group:' || id");
       }
+      // each column in one pass: its distinct values' new forms go to a map with a key, which
+      // the column's UPDATE looks each row up in (one UPDATE per distinct value would scan the
+      // tables whose sealed columns have no index of their own once per value)
+      st.execute(dialect == Dialect.POSTGRES
+          ? "CREATE TEMP TABLE graph_seal_map (old_value TEXT PRIMARY KEY, new_value TEXT NOT NULL) ON COMMIT DROP"
+          : "CREATE TEMP TABLE graph_seal_map (old_value TEXT PRIMARY KEY, new_value TEXT NOT NULL)");
       for (Column col : COLUMNS) {
         java.util.List<String> values = new java.util.ArrayList<>();
         try (java.sql.ResultSet rs = st.executeQuery(
@@ -337,8 +469,9 @@ public final class GraphSeal {
             values.add(rs.getString(1));
           }
         }
-        try (java.sql.PreparedStatement ps = c.prepareStatement(
-            "UPDATE " + col.table + " SET " + col.column + " = ? WHERE " + col.column + " = ?")) {
+        st.execute("DELETE FROM graph_seal_map");
+        try (java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO graph_seal_map(old_value, new_value) VALUES (?,?)")) {
+          int batch = 0;
           for (String v : values) {
             String sealed;
             if (col.pair) {
@@ -347,11 +480,51 @@ public final class GraphSeal {
             } else {
               sealed = to.seal(from.open(v));
             }
-            ps.setString(1, sealed);
-            ps.setString(2, v);
-            ps.executeUpdate();
+            ps.setString(1, v);
+            ps.setString(2, sealed);
+            ps.addBatch();
+            if (++batch % 1000 == 0) {
+              ps.executeBatch();
+            }
           }
+          ps.executeBatch();
         }
+        st.executeUpdate("UPDATE " + col.table + " SET " + col.column
+            + " = (SELECT new_value FROM graph_seal_map WHERE old_value = " + col.table + "." + col.column + ")"
+            + " WHERE " + col.column + " IS NOT NULL");
+      }
+      if (dialect == Dialect.SQLITE) {
+        st.execute("DROP TABLE graph_seal_map");
+      }
+      // the queued messages' lanes, keyed by the seal
+      java.util.Map<Long, String> lanes = new java.util.HashMap<>();
+      try (java.sql.ResultSet rs = st.executeQuery("SELECT seq, conversation FROM messages")) {
+        while (rs.next()) {
+          lanes.put(rs.getLong(1), to.lane(to.open(rs.getString(2))));
+        }
+      }
+      try (java.sql.PreparedStatement ps = c.prepareStatement("UPDATE messages SET lane = ? WHERE seq = ?")) {
+        for (java.util.Map.Entry<Long, String> e : lanes.entrySet()) {
+          ps.setString(1, e.getValue());
+          ps.setLong(2, e.getKey());
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+      // the key log's salts (read back only, sealed at random: row by row)
+      java.util.Map<Long, byte[]> salts = new java.util.HashMap<>();
+      try (java.sql.ResultSet rs = st.executeQuery("SELECT seq, salt FROM key_log_accounts")) {
+        while (rs.next()) {
+          salts.put(rs.getLong(1), rs.getBytes(2));
+        }
+      }
+      try (java.sql.PreparedStatement ps = c.prepareStatement("UPDATE key_log_accounts SET salt = ? WHERE seq = ?")) {
+        for (java.util.Map.Entry<Long, byte[]> e : salts.entrySet()) {
+          ps.setBytes(1, to.sealBytes(from.openBytes(e.getValue())));
+          ps.setLong(2, e.getKey());
+          ps.addBatch();
+        }
+        ps.executeBatch();
       }
       st.execute("DELETE FROM safety_events");
     }
@@ -369,8 +542,4 @@ public final class GraphSeal {
     }
   }
 
-  /** The next key version's seal (rotation). */
-  GraphSeal next(byte[] master) {
-    return new GraphSeal(master, version + 1);
-  }
 }

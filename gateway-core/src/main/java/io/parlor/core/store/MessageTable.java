@@ -85,7 +85,7 @@ public final class MessageTable {
         c.prepareStatement(Rowids.returning(c,
             "INSERT INTO messages(gid, source_network, source_id, conversation, sender, recipient,"
                 + " envelope, deadline, created_at, refs, epoch, lane) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", "seq"))) {
-      String lane = lane(m.conversation());
+      String lane = lane(GraphSeal.of(c), m.conversation());
       ps.setString(12, lane);
       ps.setString(1, m.gid());
       ps.setString(2, m.sourceNetwork().value());
@@ -188,17 +188,12 @@ public final class MessageTable {
   public static final String LANE_CHANNEL = "parlor_lane";
 
   /**
-   * A conversation's lane: the unit of delivery leases. A hash, so that the leases table and the
-   * notifications between nodes name no one: 96 bits of SHA-256, in hex.
+   * A conversation's lane: the unit of delivery leases. A keyed hash ({@link GraphSeal#lane}), so
+   * that the leases table and the notifications between nodes name no one, and a copy of the
+   * database cannot test whether two accounts are talking.
    */
-  public static String lane(String conversation) {
-    try {
-      byte[] h = java.security.MessageDigest.getInstance("SHA-256")
-          .digest(conversation.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(h, 0, 12);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every JDK", e);
-    }
+  public static String lane(GraphSeal seal, String conversation) {
+    return seal.lane(conversation);
   }
 
   /**

@@ -234,6 +234,32 @@ public final class PayloadCipher implements StoreCaches.AfterTransaction {
     }
   }
 
+  /**
+   * Wraps every stored epoch key again, from {@code oldMaster} to {@code newMaster} (key
+   * rotation, in the caller's transaction); returns how many. A key the old master does not open
+   * fails the whole rotation.
+   */
+  static int rewrap(Connection c, byte[] oldMaster, byte[] newMaster) throws SQLException {
+    PayloadCipher old = new PayloadCipher(oldMaster, Duration.ofHours(1));
+    PayloadCipher next = new PayloadCipher(newMaster, Duration.ofHours(1));
+    List<Long> epochs = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT epoch FROM epoch_keys");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        epochs.add(rs.getLong(1));
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement("UPDATE epoch_keys SET wrapped = ? WHERE epoch = ?")) {
+      for (long epoch : epochs) {
+        SecretKeySpec key = old.load(c, epoch);
+        ps.setBytes(1, next.encrypt(next.master, key.getEncoded(), aad("epoch key", Long.toString(epoch))));
+        ps.setLong(2, epoch);
+        ps.executeUpdate();
+      }
+    }
+    return epochs.size();
+  }
+
   private SecretKeySpec load(Connection c, long epoch) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT wrapped FROM epoch_keys WHERE epoch = ?")) {
       ps.setLong(1, epoch);

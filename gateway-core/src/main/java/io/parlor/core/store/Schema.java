@@ -182,6 +182,8 @@ final class Schema {
     // A group's party key, sealed, so that a row representing a group is found without its text
     {
       "ALTER TABLE groups ADD COLUMN party TEXT",
+      "UPDATE groups SET party = 'group:' || id", // (sealed by the data step when the store has a key)
+      "CREATE INDEX groups_party ON groups(party)",
       "CREATE TABLE graph_seal (version INTEGER NOT NULL, check_value TEXT NOT NULL)",
     },
   };
@@ -212,7 +214,8 @@ final class Schema {
     try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT seq, conversation FROM messages WHERE lane IS NULL");
         java.sql.ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
-        lanes.put(rs.getLong(1), MessageTable.lane(rs.getString(2)));
+        // (in clear: a store this old has no seal yet; sealing it computes every lane again)
+        lanes.put(rs.getLong(1), MessageTable.lane(GraphSeal.CLEAR, rs.getString(2)));
       }
     }
     try (java.sql.PreparedStatement ps = c.prepareStatement("UPDATE messages SET lane = ? WHERE seq = ?")) {

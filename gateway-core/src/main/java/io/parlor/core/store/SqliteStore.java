@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.util.List;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -63,6 +64,8 @@ public final class SqliteStore implements Store {
    * with {@code cipher} when it is not null.
    */
   public static SqliteStore open(Path path, int maxBatch, MeterRegistry meters, PayloadCipher cipher) {
+    java.nio.channels.FileLock lock = null;
+    Connection w = null;
     try {
       Path parent = path.toAbsolutePath().getParent();
       if (parent != null && !Files.isDirectory(parent)) {
@@ -80,8 +83,8 @@ public final class SqliteStore implements Store {
               parent, java.nio.file.attribute.PosixFilePermissions.toString(perms));
         }
       }
-      java.nio.channels.FileLock lock = lock(path);
-      Connection w = connect(path);
+      lock = lock(path);
+      w = connect(path);
       try (Statement st = w.createStatement()) {
         st.execute("PRAGMA journal_mode=WAL");
       }
@@ -94,13 +97,25 @@ public final class SqliteStore implements Store {
       } else {
         PayloadCipher.checkNoneSealed(w);
       }
-      GraphSeal seal = GraphSeal.open(w, Dialect.SQLITE, graphMaster(path, cipher, w));
+      List<byte[]> previous = new java.util.ArrayList<>();
+      GraphSeal seal = GraphSeal.open(w, Dialect.SQLITE, graphMaster(path, cipher, w, previous), previous);
       caches.get(GraphSeal.class, () -> seal);
       Connection r = StatementCache.wrap(connect(path), caches);
       GroupCommitWriter writer =
           new GroupCommitWriter(StatementCache.wrap(w, caches), caches, 10_000, maxBatch, meters);
       return new SqliteStore(path, w, r, writer, lock);
     } catch (SQLException | IOException e) {
+      // nothing of a store that did not open stays held: a later try in this process takes it again
+      try {
+        if (w != null) {
+          w.close();
+        }
+        if (lock != null) {
+          lock.channel().close();
+        }
+      } catch (SQLException | IOException closing) {
+        e.addSuppressed(closing);
+      }
       throw new StoreException("cannot open store at " + path + ": " + e.getMessage(), e);
     }
   }
@@ -133,20 +148,42 @@ public final class SqliteStore implements Store {
   }
 
   /**
-   * The master key of the store's social graph ({@link GraphSeal}): derived from the master key
-   * when the store has one, else the key file beside it, made at the first start — and only then:
-   * a store whose graph is sealed and whose key file is gone is refused, not given a new key.
+   * The master key of the store's social graph ({@link GraphSeal}): derived from the store's key —
+   * {@code store.encryptionKey} when set, else the key file beside the store, made at the first
+   * start and only then (a store whose graph is sealed and whose key file is gone is refused, not
+   * given a new key). {@code previous} gets the key the graph may still be sealed under: the key
+   * file, once {@code store.encryptionKey} is set. A rotation interrupted between its commit and
+   * its new key file taking the old one's place is finished here.
    */
-  private static byte[] graphMaster(Path path, PayloadCipher cipher, Connection w) throws SQLException, IOException {
+  private static byte[] graphMaster(Path path, PayloadCipher cipher, Connection w, List<byte[]> previous)
+      throws SQLException, IOException {
+    Path file = graphKeyFile(path);
+    Path next = rotatedKeyFile(path);
+    if (Files.exists(next)) {
+      // a rotation was interrupted: if its transaction committed, its key is the store's now
+      if (GraphSeal.sealedUnder(w, GraphSeal.derive(KeyFile.readOrCreate(next, 32, false), PayloadCipher.GRAPH_KEY_LABEL))) {
+        Files.move(next, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      } else {
+        Files.delete(next);
+      }
+    }
     if (cipher != null) {
+      if (Files.exists(file)) {
+        previous.add(GraphSeal.derive(KeyFile.readOrCreate(file, 32, false), PayloadCipher.GRAPH_KEY_LABEL));
+      }
       return cipher.subkey(PayloadCipher.GRAPH_KEY_LABEL);
     }
-    Path file = graphKeyFile(path);
     if (!Files.exists(file) && GraphSeal.recorded(w) > 0) {
       throw new IOException("the store's social graph is sealed with the key in " + file
           + ", which is missing: restore it from where the store's backups are (it is not in them)");
     }
-    return KeyFile.readOrCreate(file, 32, true);
+    return GraphSeal.derive(KeyFile.readOrCreate(file, 32, true), PayloadCipher.GRAPH_KEY_LABEL);
+  }
+
+  /** Where {@code rotate-graph-key} writes a SQLite store's next key before its transaction commits. */
+  static Path rotatedKeyFile(Path path) {
+    return path.resolveSibling(path.getFileName() + ".graph-key.next");
   }
 
   /**

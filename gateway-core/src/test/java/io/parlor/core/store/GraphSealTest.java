@@ -128,8 +128,12 @@ class GraphSealTest {
   }
 
   private GatewayConfig.StoreSettings settings() {
+    return settings(Optional.empty());
+  }
+
+  private GatewayConfig.StoreSettings settings(Optional<byte[]> key) {
     return new GatewayConfig.StoreSettings("sqlite", db(), null, Optional.empty(), Optional.empty(), 1,
-        Optional.empty(), Duration.ofHours(1));
+        key, Duration.ofHours(1));
   }
 
   @Test
@@ -148,7 +152,7 @@ class GraphSealTest {
     try {
       String line = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8)).readLine();
       assertEquals("held", line);
-      StoreException busy = assertThrows(StoreException.class, () -> GraphKeyRotation.rotate(settings()));
+      StoreException busy = assertThrows(StoreException.class, () -> GraphKeyRotation.rotate(settings(), Optional.empty()));
       assertTrue(busy.getMessage().contains("another process"), busy.getMessage());
       StoreException node = assertThrows(StoreException.class, this::open);
       assertTrue(node.getMessage().contains("another process"), node.getMessage());
@@ -158,7 +162,10 @@ class GraphSealTest {
     }
     assertEquals(before, column("SELECT address FROM accounts").get(0), "nothing changed while refused");
 
-    assertEquals(2, GraphKeyRotation.rotate(settings()));
+    byte[] oldKey = Files.readAllBytes(SqliteStore.graphKeyFile(db()));
+    assertEquals(2, GraphKeyRotation.rotate(settings(), Optional.empty()));
+    assertTrue(!java.util.Arrays.equals(oldKey, Files.readAllBytes(SqliteStore.graphKeyFile(db()))), "a new key file");
+    assertTrue(!Files.exists(SqliteStore.rotatedKeyFile(db())));
     for (String sql : List.of("SELECT address FROM accounts", "SELECT person_id FROM accounts", "SELECT id FROM people",
         "SELECT handle FROM people")) {
       String v = column(sql).get(0);
@@ -169,6 +176,46 @@ class GraphSealTest {
     assertEquals(Optional.of("alice"), store.read(c -> PeopleTable.personOf(c, ALICE)).get());
     assertEquals(Optional.of("alice"), store.read(c -> PeopleTable.personByHandle(c, "alice")).get());
     assertEquals(List.of(ALICE), store.read(c -> PeopleTable.accounts(c, "alice")).get());
+    store.close();
+    // the old key opens it no more
+    byte[] newKey = Files.readAllBytes(SqliteStore.graphKeyFile(db()));
+    Files.write(SqliteStore.graphKeyFile(db()), oldKey);
+    StoreException old = assertThrows(StoreException.class, this::open);
+    assertTrue(old.getMessage().contains("sealed under another key"), old.getMessage());
+    Files.write(SqliteStore.graphKeyFile(db()), newKey);
+  }
+
+  @Test
+  void withAnEncryptionKeyRotationTakesTheNewKeyAndWrapsTheQueuedMessagesKeysAgain() throws Exception {
+    // a store that began with a key file is sealed again under store.encryptionKey once it is set
+    Store store = open();
+    store.write(c -> {
+      PeopleTable.upsert(c, alice(), Instant.now());
+      return null;
+    }).get();
+    store.close();
+    PayloadCipher cipher = new PayloadCipher(MASTER, Duration.ofHours(1));
+    store = SqliteStore.open(db(), 64, new SimpleMeterRegistry(), cipher);
+    PayloadCipher.Sealed sealed = store.write(c -> cipher.seal(c, "g-1", new byte[] {7}, null, Instant.now())).get();
+    assertEquals(Optional.of("alice"), store.read(c -> PeopleTable.personOf(c, ALICE)).get());
+    store.close();
+    assertEquals(List.of("2"), column("SELECT version FROM graph_seal"), "sealed again under the key");
+
+    byte[] next = "graph-seal-test-the-next-key-32b".getBytes(StandardCharsets.US_ASCII);
+    StoreException noKey = assertThrows(StoreException.class,
+        () -> GraphKeyRotation.rotate(settings(Optional.of(MASTER)), Optional.empty()));
+    assertTrue(noKey.getMessage().contains("give the new key"), noKey.getMessage());
+    assertEquals(3, GraphKeyRotation.rotate(settings(Optional.of(MASTER)), Optional.of(next)));
+
+    StoreException stale = assertThrows(StoreException.class,
+        () -> SqliteStore.open(db(), 64, new SimpleMeterRegistry(), new PayloadCipher(MASTER, Duration.ofHours(1))));
+    assertTrue(stale.getMessage().contains("does not open the store's keys") || stale.getMessage().contains("another key"),
+        stale.getMessage());
+    PayloadCipher nextCipher = new PayloadCipher(next, Duration.ofHours(1));
+    store = SqliteStore.open(db(), 64, new SimpleMeterRegistry(), nextCipher);
+    assertEquals(Optional.of("alice"), store.read(c -> PeopleTable.personOf(c, ALICE)).get());
+    byte[] opened = store.read(c -> nextCipher.open(c, "g-1", sealed.epoch(), sealed.bytes()).envelope()).get();
+    assertEquals(7, opened[0], "a queued message's epoch key, wrapped again, opens it");
     store.close();
   }
 }
