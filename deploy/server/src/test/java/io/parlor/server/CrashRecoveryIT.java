@@ -139,7 +139,11 @@ class CrashRecoveryIT {
     assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(copy)));
     node.close();
 
-    // restore: a node on the copy, its destination back
+    // restore: a node on the copy, its destination back, and beside it the store's key, kept apart
+    // from backups (the backup alone names nobody) — as the backup's output says
+    Path keyFile = io.parlor.core.store.SqliteStore.graphKeyFile(dir.resolve("data/parlor.db"));
+    assertTrue(out.toString(StandardCharsets.UTF_8).contains("graph key is in " + keyFile), out.toString(StandardCharsets.UTF_8));
+    Files.copy(keyFile, io.parlor.core.store.SqliteStore.graphKeyFile(copy));
     dest.resetRequests();
     dest.stubFor(post(urlEqualTo("/messages")).willReturn(aResponse().withStatus(200)));
     port = NodeProcess.freePort();

@@ -43,6 +43,39 @@ class MainTest {
     }
   }
 
+  /** Issue 15: {@code rotate-graph-key} replaces a SQLite store's key file, or asks for the new store.encryptionKey. */
+  @Test
+  void rotateGraphKeyMakesANewKeyFileOrAsksForTheNewEncryptionKey() throws Exception {
+    Path store = dir.resolve("data").resolve("parlor.db");
+    Path f = dir.resolve("rotate.yaml");
+    String yaml = String.join("\n",
+        "http:", "  bind: 127.0.0.1", "  port: 0",
+        "store:", "  path: " + store,
+        "networks:",
+        "  - id: chat", "    type: webhook", "    secret: chat-secret-0123456789",
+        "    deliveryUrl: http://127.0.0.1:9/messages",
+        "");
+    Files.writeString(f, yaml);
+    io.parlor.core.store.SqliteStore.open(store, 8, new io.micrometer.core.instrument.simple.SimpleMeterRegistry()).close();
+    Path key = io.parlor.core.store.SqliteStore.graphKeyFile(store);
+    byte[] before = Files.readAllBytes(key);
+    Run r = run("rotate-graph-key", "--config", f.toString());
+    assertEquals(0, r.code, r.err);
+    assertTrue(r.out.contains("sealed under a new key (version 2)"), r.out);
+    assertTrue(r.out.contains("the new key is in " + key), r.out);
+    assertTrue(!java.util.Arrays.equals(before, Files.readAllBytes(key)), "a new key file");
+
+    Path keyed = dir.resolve("keyed.yaml");
+    Files.writeString(keyed, yaml.replace("  path: " + store, "  path: " + store
+        + "\n  encryptionKey: " + java.util.Base64.getEncoder().encodeToString(new byte[32])));
+    Run asks = run("rotate-graph-key", "--config", keyed.toString());
+    assertEquals(2, asks.code);
+    assertTrue(asks.err.contains("give the new one with --new-key-env VAR"), asks.err);
+    Run badEnv = run("rotate-graph-key", "--config", keyed.toString(), "--new-key-env", "PARLOR_TEST_UNSET_VARIABLE");
+    assertEquals(2, badEnv.code);
+    assertTrue(badEnv.err.contains("PARLOR_TEST_UNSET_VARIABLE: must hold the new key, 32 bytes in base64"), badEnv.err);
+  }
+
   @Test
   void shippedConfigsAreValid() {
     Run r = run("check-config", "../../config/parlor.yaml");

@@ -60,6 +60,44 @@ class PostgresStoreContractTest extends StoreContract {
     reopen().close(); // the lock went with the first node
   }
 
+  /**
+   * Issue 15: the store's key is replaced with every node stopped — refused while one runs; the
+   * graph is sealed again and the epoch keys wrapped again under the new key, which alone opens
+   * the store afterwards.
+   */
+  @Test
+  void rotationReplacesTheKeyOnlyWithEveryNodeStopped() throws Exception {
+    byte[] master = "postgres-rotation-master-key-32b".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    byte[] next = "postgres-rotation-the-new-key-32".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    io.parlor.spi.envelope.Address alice = io.parlor.spi.envelope.Address.of("neta:alice");
+    PayloadCipher cipher = new PayloadCipher(master, java.time.Duration.ofHours(1));
+    Store store = open(cipher);
+    store.write(c -> {
+      io.parlor.core.linking.PeopleTable.upsert(c, new io.parlor.core.linking.Person("alice", List.of(alice), true,
+          io.parlor.core.linking.ReachableBy.EVERYONE, "alice", false, null), java.time.Instant.now());
+      return null;
+    }).get(10, TimeUnit.SECONDS);
+    PayloadCipher.Sealed sealed = store.write(c -> cipher.seal(c, "g-1", new byte[] {7}, null, java.time.Instant.now()))
+        .get(10, TimeUnit.SECONDS);
+    io.parlor.core.config.GatewayConfig.StoreSettings settings = new io.parlor.core.config.GatewayConfig.StoreSettings(
+        "postgres", null, url, Optional.of(PostgresServer.USER), Optional.of(PostgresServer.PASSWORD), 4,
+        Optional.of(master), java.time.Duration.ofHours(1));
+    StoreException running = assertThrows(StoreException.class, () -> GraphKeyRotation.rotate(settings, Optional.of(next)));
+    assertTrue(running.getMessage().contains("a Parlor node is using the database"), running.getMessage());
+    store.close();
+
+    assertEquals(2, GraphKeyRotation.rotate(settings, Optional.of(next)));
+    StoreException stale = assertThrows(StoreException.class, () -> reopen(new PayloadCipher(master, java.time.Duration.ofHours(1))));
+    assertTrue(stale.getMessage().contains("does not open the store's keys"), stale.getMessage());
+    PayloadCipher nextCipher = new PayloadCipher(next, java.time.Duration.ofHours(1));
+    try (Store rotated = reopen(nextCipher)) {
+      assertEquals(Optional.of("alice"),
+          rotated.read(c -> io.parlor.core.linking.PeopleTable.personOf(c, alice)).get(10, TimeUnit.SECONDS));
+      assertEquals(7, rotated.read(c -> nextCipher.open(c, "g-1", sealed.epoch(), sealed.bytes()).envelope()[0])
+          .get(10, TimeUnit.SECONDS).intValue());
+    }
+  }
+
   /** A cache that counts how often other nodes' changes emptied it. */
   static final class CountingCache implements StoreCaches.Coherent {
     final java.util.concurrent.atomic.AtomicInteger emptied = new java.util.concurrent.atomic.AtomicInteger();
