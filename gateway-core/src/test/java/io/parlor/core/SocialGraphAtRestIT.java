@@ -97,6 +97,28 @@ class SocialGraphAtRestIT {
     return hits;
   }
 
+  /** The accounts whose key log commitment the database's own salts open. */
+  private List<String> commitmentsOpenedFromTheDatabaseAlone(List<String> accounts) throws Exception {
+    List<String> out = new ArrayList<>();
+    try (Connection c = TestNode.connect(dir.resolve("parlor.db"));
+        ResultSet rs = c.createStatement().executeQuery(
+            "SELECT a.salt, l.account_commitment FROM key_log_accounts a JOIN key_log l ON l.seq = a.seq")) {
+      while (rs.next()) {
+        byte[] salt = rs.getBytes(1);
+        byte[] commitment = rs.getBytes(2);
+        for (String a : accounts) {
+          java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+          sha.update(salt);
+          sha.update(("neta:" + a).getBytes(StandardCharsets.UTF_8));
+          if (java.util.Arrays.equals(sha.digest(), commitment)) {
+            out.add(a);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
   /**
    * The parties whose pseudonym, computed with the keys the database holds over the party or over
    * its sealed form (which is in the database too), is in the safety log.
@@ -198,6 +220,21 @@ class SocialGraphAtRestIT {
     assertTrue(rows("threads") > PEOPLE, "threads: " + rows("threads"));
     assertTrue(rows("relay_handles") > PEOPLE, "relay handles: " + rows("relay_handles"));
     assertTrue(rows("message_refs") >= MESSAGES, "references: " + rows("message_refs"));
+
+    // ten of them publish an identity key: the key log's salted commitments cannot be opened by
+    // trying accounts against the salts the database holds (the salts are sealed)
+    java.security.KeyPairGenerator x25519 = java.security.KeyPairGenerator.getInstance("X25519");
+    for (int i = 0; i < 10; i++) {
+      byte[] spki = x25519.generateKeyPair().getPublic().getEncoded();
+      String body = TestNode.JSON.createObjectNode().put("account", "neta:" + accountsA.get(i))
+          .put("scheme", "x25519-aesgcm-v1")
+          .put("publicKey", java.util.Base64.getEncoder().encodeToString(
+              java.util.Arrays.copyOfRange(spki, spki.length - 32, spki.length))).toString();
+      var r = node.signed("neta", TestNode.SECRET_A, "PUT", "/v1/networks/neta/keys", body);
+      assertEquals(200, r.statusCode(), r.body());
+    }
+    assertEquals(10, rows("key_log_accounts"));
+    assertEquals(List.of(), commitmentsOpenedFromTheDatabaseAlone(accountsA));
 
     // the safety log's pseudonyms are keyed by the seal too: the window's key, which is in the
     // database, does not let a copy test a guess of who someone is

@@ -204,6 +204,16 @@ final class TestNode implements AutoCloseable {
     return sendRaw(network, new Signatures(secret).sign(body, at), body);
   }
 
+  /** A request of {@code network} to the node, signed with its secret. */
+  HttpResponse<String> signed(String network, String secret, String method, String path, String json)
+      throws IOException, InterruptedException {
+    byte[] body = json.getBytes(StandardCharsets.UTF_8);
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).header("content-type", "application/json")
+        .header("Parlor-Signature", new Signatures(secret).sign(body, Instant.now()))
+        .method(method, body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   HttpResponse<String> sendRaw(String network, String signature, byte[] body)
       throws IOException, InterruptedException {
     HttpRequest.Builder b =

@@ -46,6 +46,7 @@ public final class GraphSeal {
   private final SecretKeySpec tagKey;
   private final ThreadLocal<Cipher> ciphers;
   private final ThreadLocal<Mac> macs;
+  private final ThreadLocal<Mac> tagMacs;
 
   private GraphSeal() {
     this.version = 0;
@@ -55,6 +56,7 @@ public final class GraphSeal {
     this.tagKey = null;
     this.ciphers = null;
     this.macs = null;
+    this.tagMacs = null;
   }
 
   /**
@@ -80,15 +82,18 @@ public final class GraphSeal {
         throw new IllegalStateException("AES-CTR is not available", e);
       }
     });
-    this.macs = ThreadLocal.withInitial(() -> {
-      try {
-        Mac m = Mac.getInstance("HmacSHA256");
-        m.init(siv);
-        return m;
-      } catch (GeneralSecurityException e) {
-        throw new IllegalStateException("HMAC-SHA256 is not available", e);
-      }
-    });
+    this.macs = ThreadLocal.withInitial(() -> mac(siv));
+    this.tagMacs = ThreadLocal.withInitial(() -> mac(tagKey));
+  }
+
+  private static Mac mac(SecretKeySpec key) {
+    try {
+      Mac m = Mac.getInstance("HmacSHA256");
+      m.init(key);
+      return m;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HMAC-SHA256 is not available", e);
+    }
   }
 
   /** A 32-byte subkey of {@code master} for {@code label} (HMAC-SHA256). */
@@ -175,13 +180,7 @@ public final class GraphSeal {
     if (prefix == null) {
       return value;
     }
-    try {
-      Mac m = Mac.getInstance("HmacSHA256");
-      m.init(tagKey);
-      return B64.encodeToString(Arrays.copyOf(m.doFinal(value.getBytes(StandardCharsets.UTF_8)), 16));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HMAC-SHA256 is not available", e);
-    }
+    return B64.encodeToString(Arrays.copyOf(tagMacs.get().doFinal(value.getBytes(StandardCharsets.UTF_8)), 16));
   }
 
   /**
@@ -195,9 +194,7 @@ public final class GraphSeal {
       if (prefix == null) {
         h = java.security.MessageDigest.getInstance("SHA-256").digest(conversation.getBytes(StandardCharsets.UTF_8));
       } else {
-        Mac m = Mac.getInstance("HmacSHA256");
-        m.init(tagKey);
-        h = m.doFinal(in);
+        h = tagMacs.get().doFinal(in);
       }
       return java.util.HexFormat.of().formatHex(h, 0, 12);
     } catch (GeneralSecurityException e) {
