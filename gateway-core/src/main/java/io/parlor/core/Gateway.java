@@ -277,7 +277,8 @@ public final class Gateway implements AutoCloseable {
         new io.parlor.core.conversation.ThreadTimers.Deps(b.store, router, relays, b.scheduler::enqueue, clock,
             config.delivery().maxAge(), random, config.defaultThreadTimer()));
     io.parlor.core.conversation.Explainer explainer =
-        new io.parlor.core.conversation.Explainer(system, new SendLimiter(1, Duration.ofHours(1), clock));
+        new io.parlor.core.conversation.Explainer(system, new SendLimiter(1, Duration.ofHours(1), clock),
+            new SendLimiter(10, Duration.ofHours(1), clock));
     b.ingress =
         new Ingress(
             new Ingress.Deps(
@@ -286,7 +287,8 @@ public final class Gateway implements AutoCloseable {
                     .map(n -> n.adapter().senderPresentation() instanceof SenderPresentation.SingleIdentity)
                     .orElse(false),
                 b.safety,
-                new Ingress.Conversations(b.snippets, config.metadataRetention(), b.statuses, explainer::explain, timers),
+                new Ingress.Conversations(b.snippets, config.metadataRetention(), b.statuses, explainer::explain, timers,
+                    explainer::confirmBlock),
                 config.delivery().maxQueued()));
     ingressRef[0] = b.ingress;
     eventsRef[0] =

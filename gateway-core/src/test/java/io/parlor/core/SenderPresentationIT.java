@@ -163,6 +163,73 @@ class SenderPresentationIT {
     assertInstanceOf(IngressResult.Accepted.class, send("chat", "chat:bob", "sms:+447700900001", "hi pat", null));
   }
 
+  /**
+   * Issue 14, item 1: STOP answered to the pool number a sender writes from blocks that sender
+   * (on every network), is confirmed by a short reply and delivered to nobody; a retry of it is a
+   * duplicate; the person sees the block as the number.
+   */
+  @Test
+  void stopAnsweredToAPoolNumberBlocksTheSenderBehindIt() throws Exception {
+    assertInstanceOf(IngressResult.Accepted.class, send("chat", "chat:alice", "sms:+447700900001", "buy now", null));
+    assertEquals("sms:+15550001", awaitDelivery("sms", 1).from().value());
+    assertInstanceOf(IngressResult.Accepted.class, send("chat", "chat:bob", "sms:+447700900001", "hi pat", null));
+    assertEquals("sms:+15550002", awaitDelivery("sms", 2).from().value());
+
+    Envelope stop = new Envelope(MessageId.of("stop-1"), Address.of("sms:+447700900001"), Address.of("sms:+15550001"),
+        clock.instant(), new Content.Text(" Stop "), null, null, null);
+    assertInstanceOf(IngressResult.Accepted.class, fakes.adapters.get("sms").inject(stop));
+    Envelope confirmed = awaitDelivery("sms", 3);
+    assertEquals("sms:+447700900001", confirmed.to().value());
+    assertEquals("@parlor", confirmed.from().value());
+    assertTrue(text(confirmed).startsWith("Blocked"), text(confirmed));
+    assertInstanceOf(IngressResult.Duplicate.class, fakes.adapters.get("sms").inject(stop), "a retry of the STOP");
+
+    assertInstanceOf(IngressResult.Refused.class, send("chat", "chat:alice", "sms:+447700900001", "buy more", null));
+    assertInstanceOf(IngressResult.Accepted.class, send("chat", "chat:bob", "sms:+447700900001", "still there?", null),
+        "only the sender behind that number is blocked");
+    awaitDelivery("sms", 4);
+    assertTrue(fakes.adapters.get("chat").delivered.stream().noneMatch(e -> text(e).trim().equalsIgnoreCase("stop")),
+        "the STOP went to nobody");
+    // pat sees the block as the number it came from, and lifts it by that number
+    assertEquals(202, call("POST", "/v1/auth/start", null, "{\"address\":\"sms:+447700900001\"}").statusCode());
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b(\\d{6})\\b").matcher(text(awaitDelivery("sms", 5)));
+    assertTrue(m.find());
+    String token = TestNode.json(call("POST", "/v1/auth/verify", null,
+        "{\"address\":\"sms:+447700900001\",\"code\":\"" + m.group(1) + "\"}").body()).get("token").asText();
+    var me = call("GET", "/v1/me", token, null);
+    assertTrue(me.body().contains("\"sms:+15550001\"") && !me.body().contains("alice"), me.body());
+    assertEquals(200, call("DELETE", "/v1/me/blocks/sms:+15550001", token, null).statusCode());
+    assertInstanceOf(IngressResult.Accepted.class, send("chat", "chat:alice", "sms:+447700900001", "hello again", null));
+  }
+
+  /**
+   * BLOCK answered on a single-identity network blocks the sender of the message answered (else
+   * of the most recent conversation there); someone with no conversation gets the usual
+   * explanation, nothing blocked.
+   */
+  @Test
+  void blockAnsweredOnASingleIdentityBlocksTheSenderOfTheMessageAnswered() throws Exception {
+    send("chat", "chat:alice", "wa:+447700900002", "from alice", null);
+    awaitDelivery("wa", 1);
+    String wamidAlice = fakes.adapters.get("wa").networkIds.get(0);
+    send("chat", "chat:bob", "wa:+447700900002", "from bob", null);
+    awaitDelivery("wa", 2);
+    TestNode.await("bookkeeping of both deliveries", Duration.ofSeconds(5),
+        () -> fakes.adapters.get("chat").statuses.size() >= 2);
+
+    // bob's is the most recent conversation, but quinn answers alice's message
+    assertInstanceOf(IngressResult.Accepted.class, send("wa", "wa:+447700900002", "wa:+15559999", "BLOCK", wamidAlice));
+    assertTrue(text(awaitDelivery("wa", 3)).startsWith("Blocked"));
+    assertInstanceOf(IngressResult.Refused.class, send("chat", "chat:alice", "wa:+447700900002", "again", null));
+    assertInstanceOf(IngressResult.Refused.class, send("chat", "chat:alice", "fb:7000001", "on messenger", null),
+        "blocked on every network quinn linked");
+    assertInstanceOf(IngressResult.Accepted.class, send("chat", "chat:bob", "wa:+447700900002", "bob again", null));
+    awaitDelivery("wa", 4);
+    // a stranger's BLOCK blocks nothing and is answered like any unroutable message
+    assertInstanceOf(IngressResult.Refused.class, send("wa", "wa:+447700900333", "wa:+15559999", "block", null));
+    assertTrue(text(awaitDelivery("wa", 5)).contains("Start it with @name"));
+  }
+
   @Test
   void forgettingAPersonLeavesNoPoolNumberOrRecentConversationNamingThem() throws Exception {
     send("chat", "chat:alice", "sms:+447700900001", "hi pat", null);

@@ -20,10 +20,27 @@ public final class Explainer {
 
   private final SystemMessages messages;
   private final SendLimiter perAccount;
+  private final SendLimiter confirmations;
 
-  public Explainer(SystemMessages messages, SendLimiter perAccount) {
+  /**
+   * @param perAccount explanations per account (one an hour)
+   * @param confirmations confirmations of blocks per account (a few an hour: each costs an SMS)
+   */
+  public Explainer(SystemMessages messages, SendLimiter perAccount, SendLimiter confirmations) {
     this.messages = messages;
     this.perAccount = perAccount;
+    this.confirmations = confirmations;
+  }
+
+  static final String BLOCKED =
+      "Blocked: you will get no more messages from this sender, on any network. You can lift it on"
+          + " your Parlor page.";
+
+  /** Confirms a block by reply ({@code STOP}, {@code BLOCK}) to {@code account}. */
+  public void confirmBlock(NetworkId network, Address account) {
+    if (confirmations.tryAcquire(account.value()).isEmpty()) {
+      messages.send(account, BLOCKED, Duration.ofDays(1), "blocked");
+    }
   }
 
   /** Sends the explanation to {@code account} unless it got one within the limiter's window. */

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.parlor.core.delivery.DeliveryScheduler;
 import io.parlor.core.linking.PartyKey;
+import io.parlor.core.linking.PeopleTable;
 import io.parlor.core.metrics.MetricNames;
 import io.parlor.core.routing.RelayTable;
 import io.parlor.core.routing.ReplyTable;
@@ -82,7 +83,8 @@ public final class Ingress {
       Duration metadataRetention,
       io.parlor.core.delivery.StatusDispatcher statuses,
       java.util.function.BiConsumer<NetworkId, Address> explainUnroutable,
-      io.parlor.core.conversation.ThreadTimers timers) {}
+      io.parlor.core.conversation.ThreadTimers timers,
+      java.util.function.BiConsumer<NetworkId, Address> confirmBlock) {}
 
   private final long maxQueued;
 
@@ -175,13 +177,18 @@ public final class Ingress {
    */
   private record Outcome(
       IngressResult result, StoredMessage stored, List<String> removed, List<StatusOutbox.Entry> statuses,
-      List<StoredMessage> legs) {
+      List<StoredMessage> legs, boolean blocked) {
     Outcome(IngressResult result, StoredMessage stored) {
-      this(result, stored, List.of(), List.of(), List.of());
+      this(result, stored, List.of(), List.of(), List.of(), false);
     }
 
     Outcome(IngressResult result, StoredMessage stored, List<String> removed, List<StatusOutbox.Entry> statuses) {
-      this(result, stored, removed, statuses, List.of());
+      this(result, stored, removed, statuses, List.of(), false);
+    }
+
+    Outcome(IngressResult result, StoredMessage stored, List<String> removed, List<StatusOutbox.Entry> statuses,
+        List<StoredMessage> legs) {
+      this(result, stored, removed, statuses, legs, false);
     }
   }
 
@@ -206,6 +213,9 @@ public final class Ingress {
         && singleIdentity.test(source)) {
       conversations.explainUnroutable().accept(source, e.from());
     }
+    if (r.blocked()) {
+      conversations.confirmBlock().accept(source, e.from());
+    }
   }
 
   private Outcome decideAndStore(java.sql.Connection c, NetworkId source, Envelope e, Instant now, String gid)
@@ -219,6 +229,13 @@ public final class Ingress {
     }
     if (d instanceof Router.GroupAccept g) {
       return toGroup(c, source, e, g, now, gid);
+    }
+    if (d instanceof Router.BlockByReply b) {
+      // STOP / BLOCK answered to a pool number or a single identity: nothing is delivered; a
+      // retry of the same message is a duplicate (no second confirmation)
+      PeopleTable.blockParty(c, b.personId(), b.target(), b.shown());
+      MessageTable.remember(c, source, e.id(), now);
+      return new Outcome(new IngressResult.Accepted(gid), null, List.of(), List.of(), List.of(), true);
     }
     Router.Accept a = (Router.Accept) d;
     if (e.content() instanceof Content.Encrypted enc && enc.isPerMember()) {

@@ -58,6 +58,21 @@ public final class Router {
   /** Not deliverable. */
   public record Refuse(IngressResult.Refused refusal) implements Decision {}
 
+  /**
+   * Not a message: {@code STOP} or {@code BLOCK} sent to a pool number or a single identity, by a
+   * person, blocks {@code target} — the party that number (or the message answered) stands for in
+   * front of them ({@code shown}: what they see of it).
+   */
+  public record BlockByReply(String personId, PartyKey target, String shown) implements Decision {}
+
+  /** The words that block by reply (a whole message, any case). */
+  private static final java.util.regex.Pattern BLOCK_WORDS =
+      java.util.regex.Pattern.compile("\\s*(?i:stop|block)\\s*[.!]?\\s*");
+
+  private static boolean blockWords(Envelope e) {
+    return e.content() instanceof Content.Text t && t.text().length() < 32 && BLOCK_WORDS.matcher(t.text()).matches();
+  }
+
   /** A chosen account for one delivery attempt. */
   public record Target(Network network, Address account) {}
 
@@ -144,7 +159,32 @@ public final class Router {
     Optional<PartyKey> target;
     if (p instanceof SenderPresentation.NumberPool pool && pool.pool().contains(e.to())) {
       target = ReplyTable.poolTarget(c, net.get().id(), sender, e.to());
+      if (blockWords(e)) {
+        return Optional.of(blockByReply(c, sender, target, e.to().value()));
+      }
     } else if (p instanceof SenderPresentation.SingleIdentity si && si.self().equals(e.to())) {
+      if (blockWords(e)) {
+        // the message answered, else the most recent conversation: as a reply would go
+        Optional<PartyKey> about = Optional.empty();
+        Optional<io.parlor.spi.envelope.MessageId> answered = e.replyToOpt().or(() -> e.content().targetOpt());
+        if (answered.isPresent()) {
+          about = ReferenceTable.received(c, net.get().id(), answered.get().value(), sender)
+              .map(ReferenceTable.Leg::represents);
+        }
+        if (about.isEmpty()) {
+          about = ReplyTable.recent(c, net.get().id(), sender);
+        }
+        if (about.isEmpty()) {
+          about = ReplyTable.recentAnywhere(c, sender);
+        }
+        String shown = e.to().value();
+        if (about.isPresent()) {
+          // what the person saw of them: the relay handle their messages came from
+          Optional<RelayTable.Shown> handle = relays.shown(c, about.get(), sender);
+          shown = handle.isPresent() ? handle.get().handle().value() : shown;
+        }
+        return Optional.of(blockByReply(c, sender, about, shown));
+      }
       if (e.content() instanceof Content.Text t && HANDLE_PREFIX.matcher(t.text()).lookingAt()) {
         // "@handle text" starts a conversation with a public handle explicitly
         var m = HANDLE_PREFIX.matcher(t.text());
@@ -186,6 +226,19 @@ public final class Router {
       return Optional.of(UNREACHABLE);
     }
     return Optional.of(new Accept(sender, target.get(), null));
+  }
+
+  /**
+   * {@code STOP}/{@code BLOCK} by reply: a person blocks the party behind what they answered; anyone
+   * else, or an answer to nobody (or to a group: leave it to block it), is told nothing more than
+   * an unroutable message is.
+   */
+  private Decision blockByReply(Connection c, PartyKey sender, Optional<PartyKey> target, String shown)
+      throws SQLException {
+    if (!sender.isPerson() || target.isEmpty() || target.get().isGroup() || target.get().equals(sender)) {
+      return UNREACHABLE;
+    }
+    return new BlockByReply(sender.personId(), target.get(), shown);
   }
 
   /**
