@@ -350,6 +350,22 @@ async function main() {
     await page.getByRole('button', { name: 'Unblock chatapp:mallory' }).click();
     await page.locator('#blocks-empty').waitFor({ state: 'visible' });
     check(!((await me()).body.blocks || []).includes('chatapp:mallory'), 'the block is removed');
+    // block what you see (issue 14): the relay handle Bob's message came from; the page shows the
+    // handle, never who it is, and lifts it by the handle
+    const seen = delivered.body.from;
+    check(/^~/.test(seen), `Bob's message came from a relay handle (${seen})`);
+    await page.getByLabel('Block an account').fill(seen);
+    await page.getByRole('button', { name: 'Block', exact: true }).click();
+    await page.getByRole('button', { name: `Unblock ${seen}` }).waitFor();
+    const seenBlocks = (await me()).body.blocks || [];
+    check(seenBlocks.includes(seen) && !JSON.stringify(seenBlocks).includes(BOB), `the handle is blocked, Bob unnamed (${seenBlocks})`);
+    const blockedSend = await sendSigned('chatapp', CHATAPP_SECRET, {
+      id: `web-test-blocked-${Date.now()}`, from: BOB, to: ALICE_TEXTNET, sentAt: new Date().toISOString(),
+      content: { type: 'text', text: 'are you there?' },
+    });
+    check(blockedSend.status === 422, `Bob cannot reach her while blocked (got ${blockedSend.status})`);
+    await page.getByRole('button', { name: `Unblock ${seen}` }).click();
+    await page.locator('#blocks-empty').waitFor({ state: 'visible' });
 
     // 7b. Conversations: appear as @alice with a display name; no read receipts, no reaction fallbacks.
     await page.getByLabel('As my public handle').check();

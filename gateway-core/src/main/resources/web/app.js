@@ -1017,12 +1017,13 @@
   function onBlockAdd() {
     var input = $('block-address');
     var raw = input.value.trim();
-    var address = raw.charAt(0) === '@' ? raw.toLowerCase() : normalizeAddress(raw);
-    if (!address || (!validAddress(address) && !/^@\S+$/.test(address))) {
+    var first = raw.charAt(0);
+    var address = first === '@' || first === '~' ? raw.toLowerCase() : normalizeAddress(raw);
+    if (!address || (!validAddress(address) && !/^[@~]\S+$/.test(address))) {
       markInvalid(input, true);
       focusEl(input);
-      setStatus('Enter an account as network:account (for example chatapp:someone) or a handle such as @name.',
-        'error');
+      setStatus('Enter an account as network:account (for example chatapp:someone), a handle such as @name,'
+        + ' or the relay handle a message came from, such as ~k3j9x2m4pq.', 'error');
       return null;
     }
     markInvalid(input, false);
