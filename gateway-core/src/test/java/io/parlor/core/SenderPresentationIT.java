@@ -228,6 +228,20 @@ class SenderPresentationIT {
     // a stranger's BLOCK blocks nothing and is answered like any unroutable message
     assertInstanceOf(IngressResult.Refused.class, send("wa", "wa:+447700900333", "wa:+15559999", "block", null));
     assertTrue(text(awaitDelivery("wa", 5)).contains("Start it with @name"));
+    // a BLOCK answering a message Parlor does not know blocks nobody (not the most recent instead)
+    assertInstanceOf(IngressResult.Refused.class, send("wa", "wa:+447700900002", "wa:+15559999", "block", "wamid.unknown"));
+    assertInstanceOf(IngressResult.Accepted.class, send("chat", "chat:bob", "wa:+447700900002", "bob still", null));
+    // quinn sees the block as the relay handle alice's messages came from
+    String aliceShown = fakes.adapters.get("wa").delivered.get(0).from().value();
+    List<String> shown = new java.util.ArrayList<>();
+    try (java.sql.Connection c = TestNode.connect(dir.resolve("p.db"));
+        java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT shown FROM blocks")) {
+      while (rs.next()) {
+        shown.add(rs.getString(1));
+      }
+    }
+    assertTrue(aliceShown.startsWith("~"), aliceShown);
+    assertEquals(List.of(aliceShown), shown);
   }
 
   @Test

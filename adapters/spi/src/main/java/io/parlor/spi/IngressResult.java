@@ -10,7 +10,11 @@ import java.util.Objects;
  */
 public sealed interface IngressResult {
 
-  /** Durably stored under the gateway id; it will be delivered or a status will say why not. */
+  /**
+   * Durably stored under the gateway id; it will be delivered or a status will say why not. A
+   * message that was a request to the gateway itself — {@code STOP} or {@code BLOCK} answered to
+   * a pool number or a single identity — is accepted once it was carried out, and gets no status.
+   */
   record Accepted(String gatewayId) implements IngressResult {
     public Accepted {
       Objects.requireNonNull(gatewayId);

@@ -209,6 +209,11 @@ public final class Main {
       return 2;
     }
     java.util.Optional<byte[]> newKey = java.util.Optional.empty();
+    if (keyEnv != null && config.store().encryptionKey().isEmpty()) {
+      err.println("parlor: the store's key is the file " + io.parlor.core.store.SqliteStore.graphKeyFile(config.store().path())
+          + " (no store.encryptionKey): a new file is made; give no --new-key-env");
+      return 2;
+    }
     if (keyEnv != null) {
       String v = System.getenv(keyEnv);
       byte[] raw;

@@ -233,7 +233,12 @@ public final class Ingress {
     if (d instanceof Router.BlockByReply b) {
       // STOP / BLOCK answered to a pool number or a single identity: nothing is delivered; a
       // retry of the same message is a duplicate (no second confirmation)
-      PeopleTable.blockParty(c, b.personId(), b.target(), b.shown());
+      String shown = b.shown();
+      if (shown == null) {
+        PartyKey person = PartyKey.person(b.personId());
+        shown = relays.handleFor(c, b.target(), person, relays.shown(c, b.target(), person), now).value();
+      }
+      PeopleTable.blockParty(c, b.personId(), b.target(), shown);
       MessageTable.remember(c, source, e.id(), now);
       return new Outcome(new IngressResult.Accepted(gid), null, List.of(), List.of(), List.of(), true);
     }

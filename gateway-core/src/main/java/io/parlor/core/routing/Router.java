@@ -61,7 +61,8 @@ public final class Router {
   /**
    * Not a message: {@code STOP} or {@code BLOCK} sent to a pool number or a single identity, by a
    * person, blocks {@code target} — the party that number (or the message answered) stands for in
-   * front of them ({@code shown}: what they see of it).
+   * front of them ({@code shown}: what they see of it, the pool number; null on a single identity,
+   * where it is the relay handle of the pair, one of its own for each blocked party).
    */
   public record BlockByReply(String personId, PartyKey target, String shown) implements Decision {}
 
@@ -168,22 +169,21 @@ public final class Router {
         Optional<PartyKey> about = Optional.empty();
         Optional<io.parlor.spi.envelope.MessageId> answered = e.replyToOpt().or(() -> e.content().targetOpt());
         if (answered.isPresent()) {
-          about = ReferenceTable.received(c, net.get().id(), answered.get().value(), sender)
-              .map(ReferenceTable.Leg::represents);
-        }
-        if (about.isEmpty()) {
+          // the message answered decides, or nothing does: never someone else instead (a reply to
+          // a message of a group, or to one Parlor does not know, blocks nobody)
+          Optional<ReferenceTable.Leg> leg = ReferenceTable.received(c, net.get().id(), answered.get().value(), sender);
+          if (leg.isEmpty() || leg.get().groupId() != null) {
+            return Optional.of(UNREACHABLE);
+          }
+          about = leg.map(ReferenceTable.Leg::represents);
+        } else {
           about = ReplyTable.recent(c, net.get().id(), sender);
+          if (about.isEmpty()) {
+            about = ReplyTable.recentAnywhere(c, sender);
+          }
         }
-        if (about.isEmpty()) {
-          about = ReplyTable.recentAnywhere(c, sender);
-        }
-        String shown = e.to().value();
-        if (about.isPresent()) {
-          // what the person saw of them: the relay handle their messages came from
-          Optional<RelayTable.Shown> handle = relays.shown(c, about.get(), sender);
-          shown = handle.isPresent() ? handle.get().handle().value() : shown;
-        }
-        return Optional.of(blockByReply(c, sender, about, shown));
+        // shown as the relay handle of the pair (the caller's: it may have to make one)
+        return Optional.of(blockByReply(c, sender, about, null));
       }
       if (e.content() instanceof Content.Text t && HANDLE_PREFIX.matcher(t.text()).lookingAt()) {
         // "@handle text" starts a conversation with a public handle explicitly

@@ -53,20 +53,23 @@ public final class GraphKeyRotation {
           return GraphSeal.rotate(c, Dialect.SQLITE, ss.encryptionKey().get(), newKey.orElseThrow());
         }
         Path file = SqliteStore.graphKeyFile(ss.path());
+        Path next = SqliteStore.rotatedKeyFile(ss.path());
+        // an earlier rotation interrupted after its commit: its new key is the store's (finished
+        // here, as a start would); one interrupted before: its key opens nothing (dropped)
+        settle(c, file, next);
         byte[] old = KeyFile.readOrCreate(file, 32, false);
         // the new key is on disk before the transaction that needs it commits; it takes the old
         // one's place after (a start in between finds it and finishes the move)
-        Path next = SqliteStore.rotatedKeyFile(ss.path());
-        Files.deleteIfExists(next);
         byte[] fresh = KeyFile.readOrCreate(next, 32, true);
         int version;
         try {
           version = GraphSeal.rotate(c, Dialect.SQLITE, old, fresh);
         } catch (SQLException | RuntimeException e) {
-          Files.deleteIfExists(next);
+          settle(c, file, next); // committed or not, as the store says: never drop a key it needs
           throw e;
         }
         Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        KeyFile.syncDirectory(file);
         return version;
       } finally {
         if (lock != null) {
@@ -78,12 +81,41 @@ public final class GraphKeyRotation {
     }
   }
 
+  /**
+   * A rotation's next key file left behind: it takes the key file's place when the store is
+   * sealed under it (the rotation committed), else it is deleted (it opens nothing).
+   */
+  static void settle(Connection c, Path file, Path next) throws IOException, SQLException {
+    if (!Files.exists(next)) {
+      return;
+    }
+    if (GraphSeal.sealedUnder(c, GraphSeal.derive(KeyFile.readOrCreate(next, 32, false), PayloadCipher.GRAPH_KEY_LABEL))) {
+      Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      KeyFile.syncDirectory(file);
+    } else {
+      Files.delete(next);
+    }
+  }
+
+  private static void checkNoNode(Connection c) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+                + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")) {
+      rs.next();
+      if (rs.getLong(1) > 0) {
+        throw new SQLException("a Parlor node is using the database: stop every node first");
+      }
+    }
+  }
+
   private static int rotatePostgres(GatewayConfig.StoreSettings ss, byte[] newKey) throws SQLException {
     Properties props = new Properties();
     ss.user().ifPresent(u -> props.setProperty("user", u));
     ss.password().ifPresent(p -> props.setProperty("password", p));
     props.setProperty("connectTimeout", "5");
     try (Connection c = DriverManager.getConnection(ss.url(), props)) {
+      checkNoNode(c); // before the schema is touched: a running cluster is left as it is
       Schema.createAndMigrate(c, Dialect.POSTGRES);
       c.setAutoCommit(false);
       try {
@@ -91,15 +123,8 @@ public final class GraphKeyRotation {
           // first the lock a node takes to open the graph (one starting now waits for this
           // transaction), then no node may be running: each holds its name's lock for its life
           st.execute("SELECT pg_advisory_xact_lock(" + GraphSeal.SEAL_LOCK + ")");
-          try (ResultSet rs = st.executeQuery(
-              "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
-                  + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")) {
-            rs.next();
-            if (rs.getLong(1) > 0) {
-              throw new SQLException("a Parlor node is using the database: stop every node first");
-            }
-          }
         }
+        checkNoNode(c);
         int version = GraphSeal.rotate(c, Dialect.POSTGRES, ss.encryptionKey().orElseThrow(), newKey);
         c.commit();
         return version;

@@ -444,8 +444,20 @@ public final class GraphSeal {
   private static void resealAll(Connection c, Dialect dialect, GraphSeal from, GraphSeal to) throws SQLException {
     try (java.sql.Statement st = c.createStatement()) {
       if (dialect == Dialect.POSTGRES) {
+        // made deferrable once (a second pass in the same transaction, a rotation of a store
+        // sealed as it opened, must not ALTER a table with deferred checks pending)
         for (String fk : PEOPLE_FOREIGN_KEYS) {
-          st.execute("ALTER TABLE " + fk.substring(0, fk.indexOf('_')) + " ALTER CONSTRAINT " + fk + " DEFERRABLE");
+          boolean deferrable;
+          try (java.sql.PreparedStatement ps = c.prepareStatement(
+              "SELECT condeferrable FROM pg_constraint WHERE conname = ?")) {
+            ps.setString(1, fk);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+              deferrable = !rs.next() || rs.getBoolean(1);
+            }
+          }
+          if (!deferrable) {
+            st.execute("ALTER TABLE " + fk.substring(0, fk.indexOf('_')) + " ALTER CONSTRAINT " + fk + " DEFERRABLE");
+          }
         }
         st.execute("SET CONSTRAINTS ALL DEFERRED");
       }
@@ -455,6 +467,7 @@ public final class GraphSeal {
       // each column in one pass: its distinct values' new forms go to a map with a key, which
       // the column's UPDATE looks each row up in (one UPDATE per distinct value would scan the
       // tables whose sealed columns have no index of their own once per value)
+      st.execute("DROP TABLE IF EXISTS graph_seal_map");
       st.execute(dialect == Dialect.POSTGRES
           ? "CREATE TEMP TABLE graph_seal_map (old_value TEXT PRIMARY KEY, new_value TEXT NOT NULL) ON COMMIT DROP"
           : "CREATE TEMP TABLE graph_seal_map (old_value TEXT PRIMARY KEY, new_value TEXT NOT NULL)");
@@ -490,9 +503,7 @@ public final class GraphSeal {
             + " = (SELECT new_value FROM graph_seal_map WHERE old_value = " + col.table + "." + col.column + ")"
             + " WHERE " + col.column + " IS NOT NULL");
       }
-      if (dialect == Dialect.SQLITE) {
-        st.execute("DROP TABLE graph_seal_map");
-      }
+      st.execute("DROP TABLE graph_seal_map");
       // the queued messages' lanes, keyed by the seal
       java.util.Map<Long, String> lanes = new java.util.HashMap<>();
       try (java.sql.ResultSet rs = st.executeQuery("SELECT seq, conversation FROM messages")) {

@@ -42,6 +42,7 @@ public final class KeyFile {
           ch.force(true);
         }
         Files.createLink(file, tmp);
+        syncDirectory(file);
       } catch (FileAlreadyExistsException raced) {
         // the other process's key is the one
       } finally {
@@ -55,5 +56,19 @@ public final class KeyFile {
       throw new IOException(file + ": not a key (" + length + " bytes expected)");
     }
     return key;
+  }
+
+  /**
+   * Forces the directory of {@code file} to disk, so that a name just given (a link, a move)
+   * survives a power loss along with what was committed after it. A file system that cannot
+   * force a directory is left as it is.
+   */
+  public static void syncDirectory(Path file) {
+    Path dir = file.toAbsolutePath().getParent();
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException | UnsupportedOperationException e) {
+      // (not every file system lets a directory be opened or forced)
+    }
   }
 }

@@ -159,15 +159,8 @@ public final class SqliteStore implements Store {
       throws SQLException, IOException {
     Path file = graphKeyFile(path);
     Path next = rotatedKeyFile(path);
-    if (Files.exists(next)) {
-      // a rotation was interrupted: if its transaction committed, its key is the store's now
-      if (GraphSeal.sealedUnder(w, GraphSeal.derive(KeyFile.readOrCreate(next, 32, false), PayloadCipher.GRAPH_KEY_LABEL))) {
-        Files.move(next, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-      } else {
-        Files.delete(next);
-      }
-    }
+    // a rotation was interrupted: if its transaction committed, its key is the store's now
+    GraphKeyRotation.settle(w, file, next);
     if (cipher != null) {
       if (Files.exists(file)) {
         previous.add(GraphSeal.derive(KeyFile.readOrCreate(file, 32, false), PayloadCipher.GRAPH_KEY_LABEL));

@@ -98,6 +98,29 @@ class PostgresStoreContractTest extends StoreContract {
     }
   }
 
+  /** A store still in clear (run without a key) is sealed and rotated in one go: two passes, one transaction. */
+  @Test
+  void aStoreStillInClearIsSealedByItsFirstRotation() throws Exception {
+    byte[] master = "postgres-rotation-master-key-32b".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    byte[] next = "postgres-rotation-the-new-key-32".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    io.parlor.spi.envelope.Address alice = io.parlor.spi.envelope.Address.of("neta:alice");
+    try (Store store = open(null)) {
+      store.write(c -> {
+        io.parlor.core.linking.PeopleTable.upsert(c, new io.parlor.core.linking.Person("alice", List.of(alice), true,
+            io.parlor.core.linking.ReachableBy.EVERYONE, "alice", false, null), java.time.Instant.now());
+        return null;
+      }).get(10, TimeUnit.SECONDS);
+    }
+    io.parlor.core.config.GatewayConfig.StoreSettings settings = new io.parlor.core.config.GatewayConfig.StoreSettings(
+        "postgres", null, url, Optional.of(PostgresServer.USER), Optional.of(PostgresServer.PASSWORD), 4,
+        Optional.of(master), java.time.Duration.ofHours(1));
+    assertEquals(2, GraphKeyRotation.rotate(settings, Optional.of(next)));
+    try (Store rotated = reopen(new PayloadCipher(next, java.time.Duration.ofHours(1)))) {
+      assertEquals(Optional.of("alice"),
+          rotated.read(c -> io.parlor.core.linking.PeopleTable.personOf(c, alice)).get(10, TimeUnit.SECONDS));
+    }
+  }
+
   /** A cache that counts how often other nodes' changes emptied it. */
   static final class CountingCache implements StoreCaches.Coherent {
     final java.util.concurrent.atomic.AtomicInteger emptied = new java.util.concurrent.atomic.AtomicInteger();
