@@ -166,6 +166,13 @@ class GroupsSingleIdentityIT {
     assertTrue(atAlice.from().value().startsWith("~"), "quinn as a relay handle, never her number");
     assertEquals("t-1", atAlice.replyTo() == null ? null : atAlice.replyTo().value(),
         "alice sees which of her messages it answers");
+
+    // BLOCK answering the group's message blocks nobody (leave the group to block it): not alice,
+    // and not bob, whose conversation with quinn is the most recent; it goes to no one
+    assertInstanceOf(IngressResult.Refused.class, send("wa", "wa:+447700900002", "wa:+15559999", "BLOCK", wamid));
+    assertInstanceOf(IngressResult.Accepted.class, send("chat", "chat:alice", "wa:+447700900002", "still friends?", null));
+    assertInstanceOf(IngressResult.Accepted.class, send("chat", "chat:bob", "wa:+447700900002", "and me?", null));
+    assertTrue(chat.delivered.stream().noneMatch(e -> e.content() instanceof Content.Text t && t.text().equals("BLOCK")));
   }
 
   @Test
