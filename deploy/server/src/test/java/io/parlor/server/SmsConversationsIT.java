@@ -133,6 +133,25 @@ class SmsConversationsIT {
     throw new AssertionError("no status for " + id);
   }
 
+  /**
+   * Issue 14, item 1, over real SMPP: sam answers STOP to the pool number alice writes from; the
+   * SMSC gets the confirmation for sam's phone, alice is refused after, and the STOP reached no
+   * one.
+   */
+  @Test
+  void stopAnsweredToThePoolNumberBlocksTheSenderOverSmpp() throws Exception {
+    assertEquals(202, send("s-1", JSON.createObjectNode().put("type", "text").put("text", "buy now"), "@sam").statusCode());
+    NodeSmsc.Sms first = smsc.nextSms();
+    assertEquals("buy now", first.text());
+    smsc.mo("+447700900123", "447700900001", "STOP");
+    NodeSmsc.Sms confirmation = smsc.nextSms();
+    assertTrue(confirmation.text().startsWith("Blocked:"), confirmation.text());
+    assertEquals("447700900123", confirmation.dest(), "to sam's phone");
+    HttpResponse<String> refused = send("s-2", JSON.createObjectNode().put("type", "text").put("text", "buy more"), "@sam");
+    assertEquals(422, refused.statusCode(), refused.body());
+    assertTrue(bodies("/messages").stream().noneMatch(b -> b.toString().contains("STOP")), "the STOP reached no one");
+  }
+
   @Test
   void everyKindReachesAnSmsAsItsFallbackAndTheSenderLearnsTheGrade() throws Exception {
     assertEquals(202, send("m-1", JSON.createObjectNode().put("type", "text").put("text", "meet at noon?"), "@sam").statusCode());
