@@ -178,14 +178,22 @@ public final class Gateway implements AutoCloseable {
   }
 
   /**
-   * The operator's key the key log's tree heads are signed with: derived from the store's master
-   * key when it has one (every node of a cluster then signs alike, and the database holds nothing
-   * of it), else kept in a file beside the SQLite store ({@code <store>.log-signing-key}, mode 600,
-   * made at the first start).
+   * The operator's key the key log's tree heads are signed with. With a master key: derived from it
+   * at the store's first start and stored wrapped by it (every node of a cluster signs alike, the
+   * database holds nothing readable of it, and a rotation of the master key keeps it); else kept
+   * in a file beside the SQLite store ({@code <store>.log-signing-key}, mode 600, made at the
+   * first start).
    */
-  private static io.parlor.core.keys.LogSigner logSigner(GatewayConfig.StoreSettings ss) {
+  private static io.parlor.core.keys.LogSigner logSigner(GatewayConfig.StoreSettings ss, Store store) {
     if (ss.encryptionKey().isPresent()) {
-      return io.parlor.core.keys.LogSigner.derivedFrom(ss.encryptionKey().get());
+      byte[] key = ss.encryptionKey().get();
+      byte[] seed = store.write(c -> io.parlor.core.store.PayloadCipher.logSigningSeed(
+          c, key, io.parlor.core.keys.LogSigner.derivedSeed(key))).join();
+      try {
+        return io.parlor.core.keys.LogSigner.fromSeed(seed);
+      } finally {
+        java.util.Arrays.fill(seed, (byte) 0);
+      }
     }
     java.nio.file.Path file = ss.path().resolveSibling(ss.path().getFileName() + ".log-signing-key");
     try {
@@ -220,7 +228,7 @@ public final class Gateway implements AutoCloseable {
         : io.parlor.core.store.SqliteStore.open(ss.path(), config.delivery().maxBatch(), b.meters, cipher);
     io.parlor.core.keys.LogSigner logSigner;
     try {
-      logSigner = logSigner(ss);
+      logSigner = logSigner(ss, b.store);
     } catch (RuntimeException e) {
       b.store.close();
       throw e;

@@ -236,9 +236,8 @@ public final class Main {
         ? io.parlor.core.store.PostgresStore.redact(config.store().url()) : config.store().path())
         + " is sealed under a new key (version " + version + ")");
     if (keyEnv != null) {
-      out.println("now set store.encryptionKey to the new key in every node's config before starting them;"
-          + " the key log's signing key is derived from it and changes with it: give networks that audit"
-          + " the log its new public key (GET /v1/keys/signing-key)");
+      out.println("now set store.encryptionKey to the new key in every node's config before starting them"
+          + " (the key log keeps its signing key: it is stored wrapped by the store's key, and was wrapped again)");
     } else {
       out.println("the new key is in " + io.parlor.core.store.SqliteStore.graphKeyFile(config.store().path())
           + ": copy it where the old one was kept, and destroy the old copies");

@@ -97,15 +97,20 @@ public final class LogSigner {
 
   /** The signer whose seed is {@code HMAC-SHA256(masterKey, "parlor key log signing key v1")}. */
   public static LogSigner derivedFrom(byte[] masterKey) {
+    byte[] seed = derivedSeed(masterKey);
+    try {
+      return new LogSigner(seed);
+    } finally {
+      Arrays.fill(seed, (byte) 0);
+    }
+  }
+
+  /** The seed {@link #derivedFrom} derives from {@code masterKey}. */
+  public static byte[] derivedSeed(byte[] masterKey) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(masterKey, "HmacSHA256"));
-      byte[] seed = mac.doFinal("parlor key log signing key v1".getBytes(StandardCharsets.US_ASCII));
-      try {
-        return new LogSigner(seed);
-      } finally {
-        Arrays.fill(seed, (byte) 0);
-      }
+      return mac.doFinal("parlor key log signing key v1".getBytes(StandardCharsets.US_ASCII));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("HmacSHA256 unavailable", e);
     }

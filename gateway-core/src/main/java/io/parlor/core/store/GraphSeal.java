@@ -385,6 +385,7 @@ public final class GraphSeal {
       GraphSeal next = new GraphSeal(derive(newKey, PayloadCipher.GRAPH_KEY_LABEL), current.version + 1);
       resealAll(c, dialect, current, next);
       PayloadCipher.rewrap(c, oldKey, newKey);
+      PayloadCipher.rewrapLogSigningSeed(c, oldKey, newKey);
       return next.version;
     });
   }

@@ -260,6 +260,49 @@ public final class PayloadCipher implements StoreCaches.AfterTransaction {
     return epochs.size();
   }
 
+  /**
+   * The key log's signing seed of a store with a master key: stored only wrapped by it (one row),
+   * so that it outlives a rotation of the master key (auditors keep the key they pinned). The
+   * first start of a store stores {@code initial} (the seed derived from the master key, as
+   * before the seed was stored); a node that finds the row uses it.
+   */
+  public static byte[] logSigningSeed(Connection c, byte[] master, byte[] initial) throws SQLException {
+    PayloadCipher wrapper = new PayloadCipher(master, Duration.ofHours(1));
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO log_signing_key(id, wrapped) VALUES (1, ?) ON CONFLICT (id) DO NOTHING")) {
+      ps.setBytes(1, wrapper.encrypt(wrapper.master, initial, aad("log signing key", "1")));
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps = c.prepareStatement("SELECT wrapped FROM log_signing_key WHERE id = 1");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return decrypt(wrapper.master, rs.getBytes(1), aad("log signing key", "1"),
+          "store.encryptionKey does not open the key log's signing key");
+    }
+  }
+
+  /** Wraps the key log's signing seed again (rotation, in the caller's transaction). */
+  static void rewrapLogSigningSeed(Connection c, byte[] oldMaster, byte[] newMaster) throws SQLException {
+    PayloadCipher old = new PayloadCipher(oldMaster, Duration.ofHours(1));
+    PayloadCipher next = new PayloadCipher(newMaster, Duration.ofHours(1));
+    byte[] wrapped;
+    try (PreparedStatement ps = c.prepareStatement("SELECT wrapped FROM log_signing_key WHERE id = 1");
+        ResultSet rs = ps.executeQuery()) {
+      if (!rs.next()) {
+        return;
+      }
+      wrapped = rs.getBytes(1);
+    }
+    byte[] seed = decrypt(old.master, wrapped, aad("log signing key", "1"),
+        "the store's key does not open the key log's signing key");
+    try (PreparedStatement ps = c.prepareStatement("UPDATE log_signing_key SET wrapped = ? WHERE id = 1")) {
+      ps.setBytes(1, next.encrypt(next.master, seed, aad("log signing key", "1")));
+      ps.executeUpdate();
+    } finally {
+      java.util.Arrays.fill(seed, (byte) 0);
+    }
+  }
+
   private SecretKeySpec load(Connection c, long epoch) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT wrapped FROM epoch_keys WHERE epoch = ?")) {
       ps.setLong(1, epoch);

@@ -186,6 +186,12 @@ final class Schema {
       "CREATE INDEX groups_party ON groups(party)",
       "CREATE TABLE graph_seal (version INTEGER NOT NULL, check_value TEXT NOT NULL)",
     },
+    // 9: the key log's signing seed, with store.encryptionKey: stored wrapped by it, so that a
+    // rotation of the key keeps the signing key auditors pinned (its first value is the seed the
+    // key derived before: nothing changes for them at the upgrade)
+    {
+      "CREATE TABLE log_signing_key (id INTEGER PRIMARY KEY, wrapped BLOB NOT NULL)",
+    },
   };
 
   /** The schema version this build writes. */

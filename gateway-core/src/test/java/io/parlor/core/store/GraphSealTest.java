@@ -213,6 +213,10 @@ class GraphSealTest {
     PayloadCipher cipher = new PayloadCipher(MASTER, Duration.ofHours(1));
     store = SqliteStore.open(db(), 64, new SimpleMeterRegistry(), cipher);
     PayloadCipher.Sealed sealed = store.write(c -> cipher.seal(c, "g-1", new byte[] {7}, null, Instant.now())).get();
+    // the key log's signing seed: the one the key derives, stored wrapped at the first start
+    byte[] signing = store.write(c -> PayloadCipher.logSigningSeed(
+        c, MASTER, io.parlor.core.keys.LogSigner.derivedSeed(MASTER))).get();
+    assertTrue(java.util.Arrays.equals(io.parlor.core.keys.LogSigner.derivedSeed(MASTER), signing));
     assertEquals(Optional.of("alice"), store.read(c -> PeopleTable.personOf(c, ALICE)).get());
     store.close();
     assertEquals(List.of("2"), column("SELECT version FROM graph_seal"), "sealed again under the key");
@@ -232,6 +236,10 @@ class GraphSealTest {
     assertEquals(Optional.of("alice"), store.read(c -> PeopleTable.personOf(c, ALICE)).get());
     byte[] opened = store.read(c -> nextCipher.open(c, "g-1", sealed.epoch(), sealed.bytes()).envelope()).get();
     assertEquals(7, opened[0], "a queued message's epoch key, wrapped again, opens it");
+    byte[] signingAfter = store.write(c -> PayloadCipher.logSigningSeed(
+        c, next, io.parlor.core.keys.LogSigner.derivedSeed(next))).get();
+    assertTrue(java.util.Arrays.equals(signing, signingAfter),
+        "the key log keeps its signing key across the rotation (auditors keep what they pinned)");
     store.close();
   }
 }
