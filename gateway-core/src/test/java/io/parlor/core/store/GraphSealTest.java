@@ -92,14 +92,20 @@ class GraphSealTest {
     return out;
   }
 
+  /** A store with alice linked, closed: its key file made, its graph sealed. */
+  private void linkAlice() throws Exception {
+    try (Store store = open()) {
+      store.write(c -> {
+        PeopleTable.upsert(c, alice(), Instant.now());
+        return null;
+      }).get();
+    }
+  }
+
   @Test
   void aSqliteStoreKeepsItsGraphKeyBesideItAndRefusesToStartWithoutItOrWithAnother() throws Exception {
-    Store store = open();
-    store.write(c -> {
-      PeopleTable.upsert(c, alice(), Instant.now());
-      return null;
-    }).get();
-    store.close();
+    linkAlice();
+    Store store;
     Path key = SqliteStore.graphKeyFile(db());
     assertEquals(32, Files.size(key));
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(key)));
@@ -138,12 +144,8 @@ class GraphSealTest {
 
   @Test
   void rotationSealsEverythingUnderTheNextVersionAndIsRefusedWhileAnotherProcessHoldsTheStore() throws Exception {
-    Store store = open();
-    store.write(c -> {
-      PeopleTable.upsert(c, alice(), Instant.now());
-      return null;
-    }).get();
-    store.close();
+    linkAlice();
+    Store store;
     String before = column("SELECT address FROM accounts").get(0);
 
     Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -204,12 +206,8 @@ class GraphSealTest {
   @Test
   void withAnEncryptionKeyRotationTakesTheNewKeyAndWrapsTheQueuedMessagesKeysAgain() throws Exception {
     // a store that began with a key file is sealed again under store.encryptionKey once it is set
-    Store store = open();
-    store.write(c -> {
-      PeopleTable.upsert(c, alice(), Instant.now());
-      return null;
-    }).get();
-    store.close();
+    linkAlice();
+    Store store;
     PayloadCipher cipher = new PayloadCipher(MASTER, Duration.ofHours(1));
     store = SqliteStore.open(db(), 64, new SimpleMeterRegistry(), cipher);
     PayloadCipher.Sealed sealed = store.write(c -> cipher.seal(c, "g-1", new byte[] {7}, null, Instant.now())).get();
