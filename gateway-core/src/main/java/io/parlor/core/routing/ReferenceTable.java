@@ -78,6 +78,11 @@ public final class ReferenceTable {
    */
   public static void record(Connection c, Leg leg, boolean platform, Instant endsAt, Long readTimer)
       throws SQLException {
+    if (forgotten(c, leg.viewer()) || forgotten(c, leg.represents())) {
+      // a person forgotten while their message (or one to them) was on its way: its delivery's
+      // bookkeeping, committed after forget-me, keeps nothing naming them
+      return;
+    }
     try (PreparedStatement ps =
         c.prepareStatement(
             "INSERT INTO message_refs(gid, dest_network, dest_id, viewer, represents,"
@@ -215,6 +220,10 @@ public final class ReferenceTable {
 
   /** Longer than any message waits (delivery.maxAge is at most 30 days). */
   private static final long OLDEST = java.time.Duration.ofDays(400).toMillis();
+
+  private static boolean forgotten(Connection c, io.parlor.core.linking.PartyKey party) throws SQLException {
+    return party.isPerson() && io.parlor.core.linking.PeopleTable.find(c, party.personId()).isEmpty();
+  }
 
   /**
    * Messages {@code viewer} received on {@code network} until {@code watermark} and not yet read
