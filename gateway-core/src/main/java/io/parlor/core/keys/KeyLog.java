@@ -1,5 +1,6 @@
 package io.parlor.core.keys;
 
+import io.parlor.core.store.GraphSeal;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.NetworkId;
 import java.io.ByteArrayOutputStream;
@@ -215,8 +216,8 @@ public final class KeyLog {
     try (PreparedStatement ps =
         c.prepareStatement("INSERT INTO key_log_accounts(seq, account, salt) VALUES (?,?,?)")) {
       ps.setLong(1, seq);
-      ps.setString(2, io.parlor.core.store.GraphSeal.of(c).seal(account.value()));
-      ps.setBytes(3, io.parlor.core.store.GraphSeal.of(c).sealBytes(salt));
+      ps.setString(2, GraphSeal.of(c).seal(account.value()));
+      ps.setBytes(3, GraphSeal.of(c).sealBytes(salt));
       ps.executeUpdate();
     }
     return new Entry(
@@ -237,10 +238,10 @@ public final class KeyLog {
         c.prepareStatement(
             "SELECT " + COLUMNS + " FROM key_log_accounts a JOIN key_log l ON l.seq = a.seq"
                 + " WHERE a.account = ? AND l.scheme = ? ORDER BY l.seq DESC LIMIT 1")) {
-      ps.setString(1, io.parlor.core.store.GraphSeal.of(c).seal(account.value()));
+      ps.setString(1, GraphSeal.of(c).seal(account.value()));
       ps.setString(2, scheme);
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(read(rs, io.parlor.core.store.GraphSeal.of(c))) : Optional.empty();
+        return rs.next() ? Optional.of(read(rs, GraphSeal.of(c))) : Optional.empty();
       }
     }
   }
@@ -256,7 +257,7 @@ public final class KeyLog {
       ps.setInt(2, limit);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(read(rs, io.parlor.core.store.GraphSeal.of(c)));
+          out.add(read(rs, GraphSeal.of(c)));
         }
       }
     }
@@ -274,14 +275,14 @@ public final class KeyLog {
     int n = 0;
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM key_log_accounts WHERE account = ?")) {
       for (Address a : accounts) {
-        ps.setString(1, io.parlor.core.store.GraphSeal.of(c).seal(a.value()));
+        ps.setString(1, GraphSeal.of(c).seal(a.value()));
         n += ps.executeUpdate();
       }
     }
     return n;
   }
 
-  private static Entry read(ResultSet rs, io.parlor.core.store.GraphSeal g) throws SQLException {
+  private static Entry read(ResultSet rs, GraphSeal g) throws SQLException {
     return new Entry(
         rs.getLong(1), rs.getString(2), rs.getBytes(3), rs.getString(4), rs.getBytes(5), rs.getBytes(6),
         rs.getBytes(7), rs.getLong(8), g.open(rs.getString(9)), g.openBytes(rs.getBytes(10)));

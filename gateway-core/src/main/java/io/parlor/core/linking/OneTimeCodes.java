@@ -1,5 +1,6 @@
 package io.parlor.core.linking;
 
+import io.parlor.core.store.GraphSeal;
 import io.parlor.spi.envelope.Address;
 import java.nio.charset.StandardCharsets;
 import java.security.InvalidKeyException;
@@ -74,7 +75,7 @@ public final class OneTimeCodes {
             "INSERT INTO auth_codes(address, purpose, code_hash, failures, expires_at) VALUES (?,?,?,0,?)"
                 + " ON CONFLICT(address) DO UPDATE SET purpose = excluded.purpose, code_hash = excluded.code_hash,"
                 + " failures = 0, expires_at = excluded.expires_at")) {
-      io.parlor.core.store.GraphSeal g = io.parlor.core.store.GraphSeal.of(c);
+      GraphSeal g = GraphSeal.of(c);
       ps.setString(1, g.seal(address.value()));
       ps.setString(2, g.seal(purpose.value()));
       ps.setBytes(3, hash(address, code));
@@ -91,7 +92,7 @@ public final class OneTimeCodes {
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT code_hash, failures FROM auth_codes WHERE address = ? AND purpose = ? AND expires_at > ?")) {
-      io.parlor.core.store.GraphSeal g = io.parlor.core.store.GraphSeal.of(c);
+      GraphSeal g = GraphSeal.of(c);
       ps.setString(1, g.seal(address.value()));
       ps.setString(2, g.seal(purpose.value()));
       ps.setLong(3, now.toEpochMilli());
@@ -109,14 +110,14 @@ public final class OneTimeCodes {
     boolean ok = code != null && code.matches("\\d{6}") && MessageDigest.isEqual(stored, hash(address, code));
     if (ok) {
       try (PreparedStatement ps = c.prepareStatement("DELETE FROM auth_codes WHERE address = ?")) {
-        ps.setString(1, io.parlor.core.store.GraphSeal.of(c).seal(address.value()));
+        ps.setString(1, GraphSeal.of(c).seal(address.value()));
         ps.executeUpdate();
       }
       return Check.OK;
     }
     try (PreparedStatement ps =
         c.prepareStatement("UPDATE auth_codes SET failures = failures + 1 WHERE address = ?")) {
-      ps.setString(1, io.parlor.core.store.GraphSeal.of(c).seal(address.value()));
+      ps.setString(1, GraphSeal.of(c).seal(address.value()));
       ps.executeUpdate();
     }
     return failures + 1 >= MAX_FAILURES ? Check.LOCKED : Check.WRONG;

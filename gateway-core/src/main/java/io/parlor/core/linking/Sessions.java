@@ -1,5 +1,6 @@
 package io.parlor.core.linking;
 
+import io.parlor.core.store.GraphSeal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -37,7 +38,7 @@ public final class Sessions {
     try (PreparedStatement ps =
         c.prepareStatement("INSERT INTO sessions(token_hash, person_id, expires_at) VALUES (?,?,?)")) {
       ps.setBytes(1, hash(token));
-      ps.setString(2, io.parlor.core.store.GraphSeal.of(c).seal(personId));
+      ps.setString(2, GraphSeal.of(c).seal(personId));
       ps.setLong(3, expires.toEpochMilli());
       ps.executeUpdate();
     }
@@ -54,7 +55,7 @@ public final class Sessions {
       ps.setBytes(1, hash(token));
       ps.setLong(2, now.toEpochMilli());
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(io.parlor.core.store.GraphSeal.of(c).open(rs.getString(1))) : Optional.empty();
+        return rs.next() ? Optional.of(GraphSeal.of(c).open(rs.getString(1))) : Optional.empty();
       }
     }
   }

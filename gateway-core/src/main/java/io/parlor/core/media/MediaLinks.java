@@ -1,6 +1,7 @@
 package io.parlor.core.media;
 
 import io.parlor.core.linking.PartyKey;
+import io.parlor.core.store.GraphSeal;
 import io.parlor.spi.envelope.Content;
 import io.parlor.spi.envelope.NetworkId;
 import java.net.URI;
@@ -75,7 +76,7 @@ public final class MediaLinks {
         ps.setLong(5, media.byteSize());
       }
       ps.setString(6, media.sha256());
-      ps.setString(7, io.parlor.core.store.GraphSeal.of(c).seal(sender.value()));
+      ps.setString(7, GraphSeal.of(c).seal(sender.value()));
       ps.setLong(8, clock.instant().plus(ttl).toEpochMilli());
       ps.executeUpdate();
     }
@@ -116,7 +117,7 @@ public final class MediaLinks {
   /** Forgets every link to media {@code sender} sent (forget-me). */
   public static int forget(Connection c, PartyKey sender) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM media_links WHERE sender = ?")) {
-      ps.setString(1, io.parlor.core.store.GraphSeal.of(c).seal(sender.value()));
+      ps.setString(1, GraphSeal.of(c).seal(sender.value()));
       return ps.executeUpdate();
     }
   }

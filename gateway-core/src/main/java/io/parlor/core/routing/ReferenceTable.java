@@ -1,6 +1,7 @@
 package io.parlor.core.routing;
 
 import io.parlor.core.linking.PartyKey;
+import io.parlor.core.store.GraphSeal;
 import io.parlor.core.store.MessageTable;
 import io.parlor.spi.envelope.MessageId;
 import io.parlor.spi.envelope.NetworkId;
@@ -95,8 +96,8 @@ public final class ReferenceTable {
       ps.setString(1, leg.gid());
       ps.setString(2, leg.network().value());
       ps.setString(3, leg.networkMessageId().equals(leg.gid()) ? null : leg.networkMessageId());
-      ps.setString(4, io.parlor.core.store.GraphSeal.of(c).seal(leg.viewer().value()));
-      ps.setString(5, io.parlor.core.store.GraphSeal.of(c).seal(leg.represents().value()));
+      ps.setString(4, GraphSeal.of(c).seal(leg.viewer().value()));
+      ps.setString(5, GraphSeal.of(c).seal(leg.represents().value()));
       ps.setString(6, leg.sourceNetwork().value());
       ps.setString(7, leg.sourceId().value());
       ps.setLong(8, leg.at().toEpochMilli());
@@ -146,8 +147,8 @@ public final class ReferenceTable {
                 + " ORDER BY at DESC LIMIT 1")) {
       ps.setString(1, network.value());
       ps.setString(2, id);
-      ps.setString(3, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
-      Optional<Leg> own = first(ps, io.parlor.core.store.GraphSeal.of(c));
+      ps.setString(3, GraphSeal.of(c).seal(viewer.value()));
+      Optional<Leg> own = first(ps, GraphSeal.of(c));
       if (own.isPresent()) {
         return own;
       }
@@ -157,8 +158,8 @@ public final class ReferenceTable {
             "SELECT " + COLUMNS + " FROM message_refs WHERE gid = ? AND dest_id IS NULL AND dest_network = ? AND viewer = ?")) {
       ps.setString(1, id);
       ps.setString(2, network.value());
-      ps.setString(3, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
-      return first(ps, io.parlor.core.store.GraphSeal.of(c));
+      ps.setString(3, GraphSeal.of(c).seal(viewer.value()));
+      return first(ps, GraphSeal.of(c));
     }
   }
 
@@ -182,11 +183,11 @@ public final class ReferenceTable {
       ps.setString(2, range[1]);
       ps.setString(3, sourceNetwork.value());
       ps.setString(4, sourceId.value());
-      ps.setString(5, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
+      ps.setString(5, GraphSeal.of(c).seal(viewer.value()));
       if (sender != null) {
-        ps.setString(6, io.parlor.core.store.GraphSeal.of(c).seal(sender.value()));
+        ps.setString(6, GraphSeal.of(c).seal(sender.value()));
       }
-      return first(ps, io.parlor.core.store.GraphSeal.of(c));
+      return first(ps, GraphSeal.of(c));
     }
   }
 
@@ -236,12 +237,12 @@ public final class ReferenceTable {
         c.prepareStatement(
             "SELECT " + COLUMNS + " FROM message_refs WHERE platform = 1 AND viewer = ? AND at <= ?"
                 + " AND dest_network = ? AND read_at IS NULL ORDER BY at LIMIT 1000")) {
-      ps.setString(1, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
+      ps.setString(1, GraphSeal.of(c).seal(viewer.value()));
       ps.setLong(2, watermark.toEpochMilli());
       ps.setString(3, network.value());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(leg(rs, io.parlor.core.store.GraphSeal.of(c)));
+          out.add(leg(rs, GraphSeal.of(c)));
         }
       }
     }
@@ -278,8 +279,8 @@ public final class ReferenceTable {
         c.prepareStatement(
             "SELECT source_id FROM message_refs WHERE platform = 1 AND viewer = ? AND represents = ?"
                 + " AND source_network = ? ORDER BY at DESC LIMIT 1")) {
-      ps.setString(1, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
-      ps.setString(2, io.parlor.core.store.GraphSeal.of(c).seal(author.value()));
+      ps.setString(1, GraphSeal.of(c).seal(viewer.value()));
+      ps.setString(2, GraphSeal.of(c).seal(author.value()));
       ps.setString(3, network.value());
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? Optional.of(MessageId.of(rs.getString(1))) : Optional.empty();
@@ -303,13 +304,13 @@ public final class ReferenceTable {
     }
   }
 
-  private static Optional<Leg> first(PreparedStatement ps, io.parlor.core.store.GraphSeal g) throws SQLException {
+  private static Optional<Leg> first(PreparedStatement ps, GraphSeal g) throws SQLException {
     try (ResultSet rs = ps.executeQuery()) {
       return rs.next() ? Optional.of(leg(rs, g)) : Optional.empty();
     }
   }
 
-  private static Leg leg(ResultSet rs, io.parlor.core.store.GraphSeal g) throws SQLException {
+  private static Leg leg(ResultSet rs, GraphSeal g) throws SQLException {
     String gid = rs.getString(1);
     String destId = rs.getString(3);
     long read = rs.getLong(9);

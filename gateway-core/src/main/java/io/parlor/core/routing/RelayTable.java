@@ -1,6 +1,7 @@
 package io.parlor.core.routing;
 
 import io.parlor.core.linking.PartyKey;
+import io.parlor.core.store.GraphSeal;
 import io.parlor.spi.envelope.Address;
 import java.security.SecureRandom;
 import java.sql.Connection;
@@ -37,7 +38,7 @@ public final class RelayTable {
         if (!rs.next()) {
           return Optional.empty();
         }
-        return Optional.of(new Relay(handle, new PartyKey(io.parlor.core.store.GraphSeal.of(c).open(rs.getString(1))), new PartyKey(io.parlor.core.store.GraphSeal.of(c).open(rs.getString(2)))));
+        return Optional.of(new Relay(handle, new PartyKey(GraphSeal.of(c).open(rs.getString(1))), new PartyKey(GraphSeal.of(c).open(rs.getString(2)))));
       }
     }
   }
@@ -46,8 +47,8 @@ public final class RelayTable {
   public boolean exists(Connection c, PartyKey represents, PartyKey viewer) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement("SELECT 1 FROM relay_handles WHERE represents = ? AND viewer = ?")) {
-      ps.setString(1, io.parlor.core.store.GraphSeal.of(c).seal(represents.value()));
-      ps.setString(2, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
+      ps.setString(1, GraphSeal.of(c).seal(represents.value()));
+      ps.setString(2, GraphSeal.of(c).seal(viewer.value()));
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next();
       }
@@ -62,8 +63,8 @@ public final class RelayTable {
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT handle, last_used_at FROM relay_handles WHERE represents = ? AND viewer = ?")) {
-      ps.setString(1, io.parlor.core.store.GraphSeal.of(c).seal(represents.value()));
-      ps.setString(2, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
+      ps.setString(1, GraphSeal.of(c).seal(represents.value()));
+      ps.setString(2, GraphSeal.of(c).seal(viewer.value()));
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? Optional.of(new Shown(Address.of(rs.getString(1)), rs.getLong(2))) : Optional.empty();
       }
@@ -92,8 +93,8 @@ public final class RelayTable {
               "INSERT INTO relay_handles(handle, represents, viewer, created_at, last_used_at)"
                   + " VALUES (?,?,?,?,?) ON CONFLICT(handle) DO NOTHING")) {
         ps.setString(1, h.value());
-        ps.setString(2, io.parlor.core.store.GraphSeal.of(c).seal(represents.value()));
-        ps.setString(3, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
+        ps.setString(2, GraphSeal.of(c).seal(represents.value()));
+        ps.setString(3, GraphSeal.of(c).seal(viewer.value()));
         ps.setLong(4, now.toEpochMilli());
         ps.setLong(5, now.toEpochMilli());
         if (ps.executeUpdate() == 1) {

@@ -1,6 +1,7 @@
 package io.parlor.core.routing;
 
 import io.parlor.core.linking.PartyKey;
+import io.parlor.core.store.GraphSeal;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.NetworkId;
 import java.sql.Connection;
@@ -33,8 +34,8 @@ public final class ReplyTable {
         c.prepareStatement(
             "SELECT number FROM pool_numbers WHERE network = ? AND viewer = ? AND represents = ?")) {
       ps.setString(1, network.value());
-      ps.setString(2, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
-      ps.setString(3, io.parlor.core.store.GraphSeal.of(c).seal(represents.value()));
+      ps.setString(2, GraphSeal.of(c).seal(viewer.value()));
+      ps.setString(3, GraphSeal.of(c).seal(represents.value()));
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {
           Address n = Address.of(rs.getString(1));
@@ -48,7 +49,7 @@ public final class ReplyTable {
         c.prepareStatement(
             "SELECT number FROM pool_numbers WHERE network = ? AND viewer = ? ORDER BY last_used_at")) {
       ps.setString(1, network.value());
-      ps.setString(2, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
+      ps.setString(2, GraphSeal.of(c).seal(viewer.value()));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           usedOldestFirst.add(rs.getString(1));
@@ -77,8 +78,8 @@ public final class ReplyTable {
         c.prepareStatement(
             "DELETE FROM pool_numbers WHERE network = ? AND viewer = ? AND represents = ? AND number <> ?")) {
       ps.setString(1, network.value());
-      ps.setString(2, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
-      ps.setString(3, io.parlor.core.store.GraphSeal.of(c).seal(represents.value()));
+      ps.setString(2, GraphSeal.of(c).seal(viewer.value()));
+      ps.setString(3, GraphSeal.of(c).seal(represents.value()));
       ps.setString(4, number.value());
       ps.executeUpdate();
     }
@@ -88,9 +89,9 @@ public final class ReplyTable {
                 + " ON CONFLICT(network, viewer, number) DO UPDATE SET represents = excluded.represents,"
                 + " last_used_at = excluded.last_used_at")) {
       ps.setString(1, network.value());
-      ps.setString(2, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
+      ps.setString(2, GraphSeal.of(c).seal(viewer.value()));
       ps.setString(3, number.value());
-      ps.setString(4, io.parlor.core.store.GraphSeal.of(c).seal(represents.value()));
+      ps.setString(4, GraphSeal.of(c).seal(represents.value()));
       ps.setLong(5, now.toEpochMilli());
       ps.executeUpdate();
     }
@@ -108,7 +109,7 @@ public final class ReplyTable {
                 + " AND last_used_at < ?")) {
       ps.setLong(1, now.toEpochMilli());
       ps.setString(2, network.value());
-      ps.setString(3, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
+      ps.setString(3, GraphSeal.of(c).seal(viewer.value()));
       ps.setString(4, number.value());
       ps.setLong(5, now.toEpochMilli() - 3_600_000L);
       ps.executeUpdate();
@@ -122,10 +123,10 @@ public final class ReplyTable {
         c.prepareStatement(
             "SELECT represents FROM pool_numbers WHERE network = ? AND viewer = ? AND number = ?")) {
       ps.setString(1, network.value());
-      ps.setString(2, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
+      ps.setString(2, GraphSeal.of(c).seal(viewer.value()));
       ps.setString(3, number.value());
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(new PartyKey(io.parlor.core.store.GraphSeal.of(c).open(rs.getString(1)))) : Optional.empty();
+        return rs.next() ? Optional.of(new PartyKey(GraphSeal.of(c).open(rs.getString(1)))) : Optional.empty();
       }
     }
   }
@@ -141,8 +142,8 @@ public final class ReplyTable {
                 + " WHERE recent_conversations.represents <> excluded.represents"
                 + " OR excluded.at - recent_conversations.at >= 60000")) {
       ps.setString(1, network.value());
-      ps.setString(2, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
-      ps.setString(3, io.parlor.core.store.GraphSeal.of(c).seal(represents.value()));
+      ps.setString(2, GraphSeal.of(c).seal(viewer.value()));
+      ps.setString(3, GraphSeal.of(c).seal(represents.value()));
       ps.setLong(4, now.toEpochMilli());
       ps.executeUpdate();
     }
@@ -152,9 +153,9 @@ public final class ReplyTable {
   public static Optional<PartyKey> recentAnywhere(Connection c, PartyKey viewer) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement("SELECT represents FROM recent_conversations WHERE viewer = ? ORDER BY at DESC LIMIT 1")) {
-      ps.setString(1, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
+      ps.setString(1, GraphSeal.of(c).seal(viewer.value()));
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(new PartyKey(io.parlor.core.store.GraphSeal.of(c).open(rs.getString(1)))) : Optional.empty();
+        return rs.next() ? Optional.of(new PartyKey(GraphSeal.of(c).open(rs.getString(1)))) : Optional.empty();
       }
     }
   }
@@ -163,9 +164,9 @@ public final class ReplyTable {
     try (PreparedStatement ps =
         c.prepareStatement("SELECT represents FROM recent_conversations WHERE network = ? AND viewer = ?")) {
       ps.setString(1, network.value());
-      ps.setString(2, io.parlor.core.store.GraphSeal.of(c).seal(viewer.value()));
+      ps.setString(2, GraphSeal.of(c).seal(viewer.value()));
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(new PartyKey(io.parlor.core.store.GraphSeal.of(c).open(rs.getString(1)))) : Optional.empty();
+        return rs.next() ? Optional.of(new PartyKey(GraphSeal.of(c).open(rs.getString(1)))) : Optional.empty();
       }
     }
   }

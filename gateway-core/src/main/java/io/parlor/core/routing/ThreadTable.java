@@ -1,6 +1,7 @@
 package io.parlor.core.routing;
 
 import io.parlor.core.linking.PartyKey;
+import io.parlor.core.store.GraphSeal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -26,11 +27,11 @@ public final class ThreadTable {
 
   /**
    * A thread's key as the store keeps it: each party key sealed ({@link
-   * io.parlor.core.store.GraphSeal}), in the order of the clear keys, so that a party's threads are
+   * GraphSeal}), in the order of the clear keys, so that a party's threads are
    * still found by the sealed party alone (forget-me).
    */
   static String stored(Connection c, String key) {
-    io.parlor.core.store.GraphSeal g = io.parlor.core.store.GraphSeal.of(c);
+    GraphSeal g = GraphSeal.of(c);
     int space = key.indexOf(' ');
     return g.seal(key.substring(0, space)) + " " + g.seal(key.substring(space + 1));
   }

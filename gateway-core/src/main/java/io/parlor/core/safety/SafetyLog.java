@@ -1,6 +1,7 @@
 package io.parlor.core.safety;
 
 import io.parlor.core.linking.PartyKey;
+import io.parlor.core.store.GraphSeal;
 import io.parlor.spi.envelope.NetworkId;
 import java.nio.charset.StandardCharsets;
 import java.security.InvalidKeyException;
@@ -97,7 +98,7 @@ public final class SafetyLog {
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM safety_events WHERE sender = ? OR recipient = ?")) {
       for (byte[] key : keys) {
         for (PartyKey p : parties) {
-          String sealed = io.parlor.core.store.GraphSeal.of(c).tag(p.value());
+          String sealed = GraphSeal.of(c).tag(p.value());
           ps.setString(1, pseudonym(key, sealed));
           ps.setString(2, pseudonym(key, sealed));
           ps.addBatch();
@@ -144,7 +145,7 @@ public final class SafetyLog {
     // over the party's tag under the seal's keys: the window's key is in the database, the seal's
     // are not, so a copy of the database can neither test a guessed account against the
     // pseudonyms nor join them to the sealed rows
-    return pseudonym(key(c, epoch(now)), io.parlor.core.store.GraphSeal.of(c).tag(party.value()));
+    return pseudonym(key(c, epoch(now)), GraphSeal.of(c).tag(party.value()));
   }
 
   private static String pseudonym(byte[] key, String sealedParty) {

@@ -114,11 +114,6 @@ public final class GraphSeal {
     return s == null ? CLEAR : s;
   }
 
-  /** This seal's key version (0: {@link #CLEAR}). */
-  public int version() {
-    return version;
-  }
-
   /** {@code value} sealed (equal values seal equal); null stays null. */
   public String seal(String value) {
     if (value == null || prefix == null) {
@@ -214,14 +209,13 @@ public final class GraphSeal {
     byte[] iv = new byte[IV];
     RANDOM.nextBytes(iv);
     try {
-      Cipher cipher = Cipher.getInstance("AES/CTR/NoPadding");
+      Cipher cipher = ciphers.get();
       cipher.init(Cipher.ENCRYPT_MODE, enc, new IvParameterSpec(iv));
       byte[] out = new byte[1 + IV + bytes.length + IV];
       out[0] = (byte) version;
       System.arraycopy(iv, 0, out, 1, IV);
       cipher.doFinal(bytes, 0, bytes.length, out, 1 + IV);
-      Mac m = Mac.getInstance("HmacSHA256");
-      m.init(tagKey);
+      Mac m = tagMacs.get();
       m.update(out, 0, 1 + IV + bytes.length);
       System.arraycopy(m.doFinal(), 0, out, 1 + IV + bytes.length, IV);
       return out;
@@ -240,13 +234,12 @@ public final class GraphSeal {
     }
     int n = sealed.length - 1 - 2 * IV;
     try {
-      Mac m = Mac.getInstance("HmacSHA256");
-      m.init(tagKey);
+      Mac m = tagMacs.get();
       m.update(sealed, 0, 1 + IV + n);
       if (!java.security.MessageDigest.isEqual(Arrays.copyOf(m.doFinal(), IV), Arrays.copyOfRange(sealed, 1 + IV + n, sealed.length))) {
         throw new SQLException("sealed bytes of the social graph do not authenticate (another key?)");
       }
-      Cipher cipher = Cipher.getInstance("AES/CTR/NoPadding");
+      Cipher cipher = ciphers.get();
       cipher.init(Cipher.DECRYPT_MODE, enc, new IvParameterSpec(sealed, 1, IV));
       return cipher.doFinal(sealed, 1 + IV, n);
     } catch (GeneralSecurityException e) {
