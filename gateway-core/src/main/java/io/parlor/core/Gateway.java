@@ -85,6 +85,7 @@ public final class Gateway implements AutoCloseable {
   private final int port;
   private final Clock clock;
   private final SafetyLog safety;
+  private final io.parlor.core.safety.Reporting reporting;
   private final io.parlor.core.delivery.ReceiptBook receipts;
   private final io.parlor.core.conversation.Snippets snippets;
   private final MediaProxy media;
@@ -103,6 +104,7 @@ public final class Gateway implements AutoCloseable {
     this.port = b.port;
     this.clock = b.clock;
     this.safety = b.safety;
+    this.reporting = b.reporting;
     this.receipts = b.receipts;
     this.snippets = b.snippets;
     this.media = b.media;
@@ -122,6 +124,7 @@ public final class Gateway implements AutoCloseable {
     int port;
     Clock clock;
     SafetyLog safety;
+    io.parlor.core.safety.Reporting reporting;
     io.parlor.core.delivery.ReceiptBook receipts;
     io.parlor.core.conversation.Snippets snippets;
     MediaProxy media;
@@ -266,6 +269,9 @@ public final class Gateway implements AutoCloseable {
     b.networks = new NetworkRegistry(nets);
     b.safety = new SafetyLog(config.metadataRetention(), config.maxNewRecipientsPerHour(), random);
     Router router = new Router(b.networks, relays, java.util.Set.copyOf(config.deniedRegions()));
+    b.reporting = new io.parlor.core.safety.Reporting(
+        new io.parlor.core.safety.Reports(config.holdAfterReports(), config.metadataRetention(), random),
+        relays, b.networks, b.meters, config.metadataRetention());
     b.statuses = new StatusDispatcher(b.store, b.networks, backoff, b.meters);
     b.receipts = new io.parlor.core.delivery.ReceiptBook(b.store, b.statuses, b.meters);
     receiptsRef[0] = b.receipts;
@@ -295,13 +301,15 @@ public final class Gateway implements AutoCloseable {
                     .map(n -> n.adapter().senderPresentation() instanceof SenderPresentation.SingleIdentity)
                     .orElse(false),
                 b.safety,
+                b.reporting,
                 new Ingress.Conversations(b.snippets, config.metadataRetention(), b.statuses, explainer::explain, timers,
-                    explainer::confirmBlock),
+                    explainer::confirmBlock, explainer::confirmReport),
                 config.delivery().maxQueued()));
     ingressRef[0] = b.ingress;
     eventsRef[0] =
         new io.parlor.core.conversation.Events(
-            new io.parlor.core.conversation.Events.Deps(b.store, router, relays, b.statuses, b.meters, timers, clock));
+            new io.parlor.core.conversation.Events.Deps(b.store, router, relays, b.statuses, b.meters, timers, clock,
+                b.reporting));
 
     // the queue left by a previous run is counted before any adapter can hand over a new message
     int recovered = b.scheduler.recover().toCompletableFuture().join();
@@ -322,7 +330,8 @@ public final class Gateway implements AutoCloseable {
     Forgetter forgetter = new Forgetter(b.store, b.scheduler, b.statuses, clock, b.snippets, groups);
     AdminApi admin =
         new AdminApi(
-            new AdminApi.Deps(config.nodeId(), config.adminToken(), b.store, b.networks, b.scheduler, b.statuses, clock, b.meters, forgetter));
+            new AdminApi.Deps(config.nodeId(), config.adminToken(), b.store, b.networks, b.scheduler, b.statuses, clock, b.meters, forgetter,
+                b.reporting));
     Gateway[] self = new Gateway[1];
     UserApi users =
         new UserApi(
@@ -334,7 +343,7 @@ public final class Gateway implements AutoCloseable {
                 new CodeSender(system, clock),
                 new SendLimiter(config.users().codesPerAccount(), CODE_WINDOW, clock),
                 new SendLimiter(config.users().codesPerClient(), CODE_WINDOW, clock),
-                b.scheduler, b.statuses, random, clock, forgetter, groups, system, router));
+                b.scheduler, b.statuses, random, clock, forgetter, groups, system, router, b.reporting));
     io.parlor.core.keys.KeysApi keys =
         new io.parlor.core.keys.KeysApi(
             b.store, io.parlor.core.keys.KeysApi.verifiersOf(nets), io.parlor.core.keys.KeysApi.schemesOf(nets),
@@ -490,6 +499,7 @@ public final class Gateway implements AutoCloseable {
                         clock.instant().minus(config.metadataRetention()), clock.instant())
                     + io.parlor.core.groups.GroupTable.forgetOldAnswers(c, clock.instant().minus(config.metadataRetention()))
                     + safety.purge(c, clock.instant())
+                    + reporting.reports().purge(c, clock.instant())
                     + io.parlor.core.delivery.Leases.purgeExpired(c, clock.instant().minus(config.delivery().leaseTtl()))
                     + io.parlor.core.delivery.Leases.purgeNodes(c, clock.instant().minus(Duration.ofDays(1)))
                     // the keys of epochs whose messages are all gone: what is left of them is unreadable

@@ -244,6 +244,31 @@ class SenderPresentationIT {
     assertEquals(List.of(aliceShown), shown);
   }
 
+  /**
+   * Issue 14, item 2 (by reply): REPORT answered to a pool number, or on a single identity to the
+   * message it answers, blocks that sender like STOP, is confirmed as a report, and is counted
+   * (one row per report, naming no one in clear).
+   */
+  @Test
+  void reportAnsweredBlocksTheSenderAndCountsTheReport() throws Exception {
+    assertInstanceOf(IngressResult.Accepted.class, send("chat", "chat:alice", "sms:+447700900001", "buy now", null));
+    assertEquals("sms:+15550001", awaitDelivery("sms", 1).from().value());
+    assertInstanceOf(IngressResult.Accepted.class, send("sms", "sms:+447700900001", "sms:+15550001", "REPORT", null));
+    assertTrue(text(awaitDelivery("sms", 2)).startsWith("Reported"), text(fakes.adapters.get("sms").delivered.get(1)));
+    assertInstanceOf(IngressResult.Refused.class, send("chat", "chat:alice", "sms:+447700900001", "buy more", null));
+    assertEquals(1, rows("reports"));
+
+    send("chat", "chat:bob", "wa:+447700900002", "from bob", null);
+    awaitDelivery("wa", 1);
+    String wamid = fakes.adapters.get("wa").networkIds.get(0);
+    assertInstanceOf(IngressResult.Accepted.class, send("wa", "wa:+447700900002", "wa:+15559999", "report.", wamid));
+    assertTrue(text(awaitDelivery("wa", 2)).startsWith("Reported"));
+    assertInstanceOf(IngressResult.Refused.class, send("chat", "chat:bob", "fb:7000001", "hi", null), "blocked everywhere");
+    assertEquals(2, rows("reports"));
+    assertTrue(fakes.adapters.get("chat").delivered.stream().noneMatch(e -> text(e).toLowerCase().contains("report")),
+        "the REPORT went to nobody");
+  }
+
   @Test
   void forgettingAPersonLeavesNoPoolNumberOrRecentConversationNamingThem() throws Exception {
     send("chat", "chat:alice", "sms:+447700900001", "hi pat", null);

@@ -48,6 +48,11 @@ public sealed interface IngressResult {
     public static final String NOT_A_MEMBER = "not_a_member";
     /** A reaction, edit or delete of a message Parlor does not know in this conversation. */
     public static final String UNKNOWN_REFERENCE = "unknown_reference";
+    /**
+     * The sender is held: reports about them reached the hold threshold, or an operator confirmed
+     * the hold (HTTP 403); nothing they send is accepted until an operator releases them.
+     */
+    public static final String HELD_FOR_REVIEW = "held_for_review";
 
     public Refused {
       Objects.requireNonNull(code);

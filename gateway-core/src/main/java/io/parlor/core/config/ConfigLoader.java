@@ -221,6 +221,7 @@ public final class ConfigLoader {
         : Optional.empty();
     int maxNew = policy.integer("maxNewRecipientsPerHour", 200, 1, 1_000_000);
     int maxGroupSize = policy.integer("maxGroupSize", 32, 2, 256);
+    int holdAfterReports = policy.integer("holdAfterReports", 5, 1, 1_000_000);
     policy.reportUnknownKeys();
 
     ConfigView d = section(root, "delivery");
@@ -292,7 +293,7 @@ public final class ConfigLoader {
     root.reportUnknownKeys();
     return new GatewayConfig(
         nodeId, region, new GatewayConfig.Http(bind, port, readTimeout, idleTimeout, publicUrl, trustedProxies, tls, limits), storeSettings, token,
-        retention, denied, threadTtl, defaultThreadTimer, maxNew, maxGroupSize, delivery, users, media, format, level, List.copyOf(networks));
+        retention, denied, threadTtl, defaultThreadTimer, maxNew, maxGroupSize, holdAfterReports, delivery, users, media, format, level, List.copyOf(networks));
   }
 
   /**

@@ -22,6 +22,8 @@ import java.util.Optional;
  *     (both sides' setting), if any
  * @param maxNewRecipientsPerHour fan-out limit: new conversations one sender may start an hour
  * @param maxGroupSize most members (and pending invitations) a group may have
+ * @param holdAfterReports how many different people reporting a sender within the metadata
+ *     window hold the sender for review
  * @param delivery delivery policy settings
  * @param users the user API's settings
  * @param media capability URLs for media held by networks
@@ -41,6 +43,7 @@ public record GatewayConfig(
     Optional<Duration> defaultThreadTimer,
     int maxNewRecipientsPerHour,
     int maxGroupSize,
+    int holdAfterReports,
     Delivery delivery,
     Users users,
     Media media,

@@ -49,7 +49,7 @@ public final class Events {
   /** Construction parameters. */
   public record Deps(
       Store store, Router router, RelayTable relays, StatusDispatcher statuses, MeterRegistry meters,
-      ThreadTimers timers, java.time.Clock clock) {}
+      ThreadTimers timers, java.time.Clock clock, io.parlor.core.safety.Reporting reporting) {}
 
   private final Deps d;
 
@@ -68,8 +68,45 @@ public final class Events {
     }
     CompletionStage<EventResult> r =
         e instanceof Event.Read read ? read(source, read)
-            : e instanceof Event.Timer timer ? d.timers().set(timer) : typing(source, (Event.Typing) e);
+            : e instanceof Event.Timer timer ? d.timers().set(timer)
+            : e instanceof Event.Report report ? report(source, report) : typing(source, (Event.Typing) e);
     return r.thenApply(result -> count(source, e, result));
+  }
+
+  // --- reports -------------------------------------------------------------------------------
+
+  private record Filed(EventResult result, io.parlor.core.safety.Reporting.Filing filing) {}
+
+  /**
+   * A report of a message the reporter received: it must name one their network delivered to
+   * them; the sender is blocked for them, counted, and the report forwarded when the message's
+   * network takes reports.
+   */
+  private CompletionStage<EventResult> report(NetworkId source, Event.Report e) {
+    return d.store()
+        .write(c -> {
+          PartyKey reporter = d.router().partyOf(c, e.from());
+          Optional<ReferenceTable.Leg> leg = ReferenceTable.received(c, source, e.id().value(), reporter);
+          if (leg.isEmpty()) {
+            return new Filed(EventResult.refused(EventResult.UNKNOWN_REFERENCE,
+                "id: names no message this account received (or its reference is past the retention window)"), null);
+          }
+          if (leg.get().represents().isGroup() || leg.get().represents().equals(reporter)) {
+            return new Filed(EventResult.refused(EventResult.UNKNOWN_REFERENCE,
+                "id: names no message someone else sent to this account"), null);
+          }
+          return new Filed(EventResult.accepted(), d.reporting().file(c, reporter, leg.get().represents(), leg.get(),
+              leg.get().sourceNetwork(), e.reason(), e.attachment(), d.clock().instant()));
+        })
+        .handle((f, err) -> {
+          if (err != null) {
+            throw new InboundSink.StoreUnavailableException("report could not be recorded", err);
+          }
+          if (f.filing() != null) {
+            d.reporting().after(f.filing());
+          }
+          return f.result();
+        });
   }
 
   // --- read receipts -------------------------------------------------------------------------

@@ -43,6 +43,17 @@ public final class Explainer {
     }
   }
 
+  static final String REPORTED =
+      "Reported, thank you. You will get no more messages from this sender, on any network. You can"
+          + " lift the block on your Parlor page.";
+
+  /** Confirms a report by reply ({@code REPORT}) to {@code account}: it blocked the sender too. */
+  public void confirmReport(NetworkId network, Address account) {
+    if (confirmations.tryAcquire(account.value()).isEmpty()) {
+      messages.send(account, REPORTED, Duration.ofDays(1), "reported");
+    }
+  }
+
   /** Sends the explanation to {@code account} unless it got one within the limiter's window. */
   public void explain(NetworkId network, Address account) {
     if (perAccount.tryAcquire("explain:" + account.value()).isEmpty()) {

@@ -36,6 +36,7 @@ import java.util.regex.Pattern;
  * constant time. Thread-safe; never blocks (store work is queued).
  */
 public final class AdminApi {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AdminApi.class);
   public static final String PREFIX = "/admin/v1/";
   private static final Pattern PERSON_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final Pattern HANDLE = Pattern.compile("[a-z0-9_.]{1,32}");
@@ -50,7 +51,8 @@ public final class AdminApi {
       StatusDispatcher statuses,
       Clock clock,
       MeterRegistry meters,
-      Forgetter forgetter) {}
+      Forgetter forgetter,
+      io.parlor.core.safety.Reporting reporting) {}
 
   private final Deps d;
   private final byte[] tokenHash;
@@ -71,6 +73,9 @@ public final class AdminApi {
     if (rest.equals("status")) {
       return req.method().equals("GET") ? status() : methodNotAllowed();
     }
+    if (rest.equals("holds") || rest.startsWith("holds/")) {
+      return holds(req, rest);
+    }
     if (rest.startsWith("people/")) {
       String id = rest.substring("people/".length());
       if (!PERSON_ID.matcher(id).matches()) {
@@ -90,6 +95,69 @@ public final class AdminApi {
       }
     }
     return done(Json.error(404, "not_found", "no such admin endpoint"));
+  }
+
+  // --- holds (issue 14): pseudonymous review ------------------------------------------------
+
+  private static final java.util.regex.Pattern HOLD_ACTION =
+      java.util.regex.Pattern.compile("holds/(h-[0-9a-f]{20})/(release|confirm)");
+
+  /**
+   * {@code GET /admin/v1/holds}: every hold, by its random id, with counts only; {@code POST
+   * /admin/v1/holds/{id}/release} (the sender is accepted again; only later reports count) and
+   * {@code .../confirm} (held until released). Each decision is logged with its reason, never a
+   * person.
+   */
+  private CompletionStage<HttpResponse> holds(HttpRequest req, String rest) {
+    if (rest.equals("holds")) {
+      if (!req.method().equals("GET")) {
+        return methodNotAllowed();
+      }
+      return d.store().read(io.parlor.core.safety.Reports::list).thenApply(list -> {
+        ObjectNode n = Json.object();
+        n.put("holdAfterReports", d.reporting().reports().holdAfter());
+        ArrayNode a = n.putArray("holds");
+        list.forEach(h -> a.add(holdJson(h)));
+        return Json.ok(200, n);
+      });
+    }
+    java.util.regex.Matcher m = HOLD_ACTION.matcher(rest);
+    if (!m.matches()) {
+      return done(Json.error(404, "not_found",
+          "no such hold endpoint: GET /admin/v1/holds, POST /admin/v1/holds/{id}/release or /confirm"));
+    }
+    if (!req.method().equals("POST")) {
+      return methodNotAllowed();
+    }
+    String id = m.group(1);
+    String state = m.group(2).equals("release") ? io.parlor.core.safety.Reports.RELEASED
+        : io.parlor.core.safety.Reports.CONFIRMED;
+    return d.store()
+        .write(c -> io.parlor.core.safety.Reports.decide(c, id, state, d.clock().instant()))
+        .thenApply(h -> {
+          if (h.isEmpty()) {
+            return Json.error(404, "not_found", "id: no such hold");
+          }
+          d.reporting().decided(state);
+          log.info("hold {} {} by the operator (held for: {}, {} reporters)", id, state, h.get().reason(),
+              h.get().reports());
+          return Json.ok(200, holdJson(h.get()));
+        });
+  }
+
+  private static ObjectNode holdJson(io.parlor.core.safety.Reports.Hold h) {
+    ObjectNode o = Json.object();
+    o.put("id", h.id());
+    o.put("state", h.state());
+    o.put("reason", h.reason());
+    o.put("reports", h.reports());
+    o.put("since", h.since().toString());
+    if (h.decidedAt() == null) {
+      o.putNull("decidedAt");
+    } else {
+      o.put("decidedAt", h.decidedAt().toString());
+    }
+    return o;
   }
 
   private boolean authorized(HttpRequest req) {

@@ -59,7 +59,8 @@ public final class UserApi {
       Forgetter forgetter,
       io.parlor.core.groups.Groups groups,
       io.parlor.core.linking.SystemMessages system,
-      io.parlor.core.routing.Router router) {}
+      io.parlor.core.routing.Router router,
+      io.parlor.core.safety.Reporting reporting) {}
 
   private final Deps d;
   private final Forgetter forgetter;
@@ -103,6 +104,8 @@ public final class UserApi {
         return m.equals("PUT") ? withSession(req, (id, token) -> preferences(req, id)) : methodNotAllowed();
       case "/v1/me/blocks":
         return m.equals("POST") ? withSession(req, (id, token) -> block(req, id, true)) : methodNotAllowed();
+      case "/v1/me/reports":
+        return m.equals("POST") ? withSession(req, (id, token) -> report(req, id)) : methodNotAllowed();
       default:
         break;
     }
@@ -357,6 +360,108 @@ public final class UserApi {
   private Optional<PartyKey> shownTo(Connection c, PartyKey viewer, Address address) throws SQLException {
     return address.kind() == Address.Kind.RELAY || d.router().poolNumber(address)
         ? d.router().counterpart(c, viewer, address) : Optional.empty();
+  }
+
+  /**
+   * {@code POST /v1/me/reports}: {@code {"network", "id", "reason"?, "content"?}} names a message
+   * the person received, as that network knows it; {@code {"address", "reason"?}} a sender by what
+   * a message came from (a relay handle, a pool number). The sender is blocked for the person on
+   * every network, counted towards a hold, and — for a named message whose network takes reports
+   * — the report is forwarded there, with {@code content} only if the person attached it.
+   */
+  private CompletionStage<HttpResponse> report(HttpRequest req, String personId) {
+    Optional<JsonNode> body = body(req);
+    if (body.isEmpty()) {
+      return done(badBody());
+    }
+    JsonNode n = body.get();
+    JsonNode reasonNode = n.get("reason");
+    String reason = reasonNode == null || reasonNode.isNull() ? "other" : reasonNode.asText("");
+    if (reasonNode != null && !reasonNode.isNull() && !reasonNode.isTextual()
+        || !io.parlor.spi.envelope.Event.Report.REASONS.contains(reason)) {
+      return done(invalid("reason: must be one of " + String.join(", ", io.parlor.spi.envelope.Event.Report.REASONS)));
+    }
+    JsonNode content = n.get("content");
+    String attachment = null;
+    if (content != null && !content.isNull()) {
+      attachment = content.toString();
+      if (!content.isObject() || attachment.length() > io.parlor.spi.envelope.Event.Report.MAX_ATTACHMENT) {
+        return done(invalid("content: must be a JSON object (what you choose to reveal of the message) of at most "
+            + io.parlor.spi.envelope.Event.Report.MAX_ATTACHMENT + " characters"));
+      }
+    }
+    String attached = attachment;
+    PartyKey me = PartyKey.person(personId);
+    if (n.has("address")) {
+      String a = n.path("address").asText("");
+      if (!Address.isValid(a) || Address.of(a).kind() != Address.Kind.RELAY && !d.router().poolNumber(Address.of(a))) {
+        return done(invalid("address: must be a ~relay handle or pool number a message came from"));
+      }
+      if (attached != null) {
+        return done(invalid("content: only with a message (network and id), not with an address"));
+      }
+      return fileReport(personId, c -> {
+        Optional<PartyKey> behind = shownTo(c, me, Address.of(a));
+        if (behind.isEmpty() || behind.get().isGroup()) {
+          return Optional.empty();
+        }
+        return Optional.of(new Reported(behind.get(), null));
+      }, "address: no message came to you from " + a, reason, null);
+    }
+    String network = n.path("network").asText("");
+    if (network.isEmpty() || !n.path("network").isTextual()) {
+      return done(invalid("network: required: the network the message came to you on (or give address)"));
+    }
+    if (!io.parlor.spi.envelope.NetworkId.isValid(network)
+        || d.networks().get(io.parlor.spi.envelope.NetworkId.of(network)).isEmpty()) {
+      return done(invalid("network: no network " + network + " is configured"));
+    }
+    String id = n.path("id").asText("");
+    if (id.isEmpty() || !n.path("id").isTextual() || id.length() > 256) {
+      return done(invalid("id: required: the message's id as " + network + " knows it"));
+    }
+    return fileReport(personId, c -> {
+      Optional<io.parlor.core.routing.ReferenceTable.Leg> leg =
+          io.parlor.core.routing.ReferenceTable.received(c, io.parlor.spi.envelope.NetworkId.of(network), id, me);
+      if (leg.isEmpty() || leg.get().represents().isGroup() || leg.get().represents().equals(me)) {
+        return Optional.empty();
+      }
+      return Optional.of(new Reported(leg.get().represents(), leg.get()));
+    }, "id: names no message someone sent you on " + network + " (or it is past the retention window)", reason, attached);
+  }
+
+  private record Reported(PartyKey sender, io.parlor.core.routing.ReferenceTable.Leg leg) {}
+
+  @FunctionalInterface
+  private interface FindReported {
+    Optional<Reported> find(Connection c) throws SQLException;
+  }
+
+  private record ReportOutcome(HttpResponse response, io.parlor.core.safety.Reporting.Filing filing) {}
+
+  private CompletionStage<HttpResponse> fileReport(
+      String personId, FindReported find, String notFound, String reason, String attachment) {
+    return d.store().write(c -> {
+      Optional<Reported> r = find.find(c);
+      if (r.isEmpty()) {
+        return new ReportOutcome(invalid(notFound), null);
+      }
+      java.time.Instant now = d.clock().instant();
+      // the network the reported message came from; without a message, the sender's own network
+      // when they are known by one account, else the network of the reporter's first account
+      io.parlor.spi.envelope.NetworkId origin = r.get().leg() != null ? r.get().leg().sourceNetwork()
+          : !r.get().sender().isPerson() ? r.get().sender().address().network().orElseThrow()
+          : PeopleTable.accounts(c, r.get().sender().personId()).stream().findFirst()
+              .flatMap(Address::network).orElseThrow();
+      io.parlor.core.safety.Reporting.Filing filing = d.reporting().file(
+          c, PartyKey.person(personId), r.get().sender(), r.get().leg(), origin, reason, attachment, now);
+      return new ReportOutcome(personJson(c, personId), filing);
+    }).thenApply(o -> {
+      if (o.filing() != null) {
+        d.reporting().after(o.filing());
+      }
+      return o.response();
+    });
   }
 
   private CompletionStage<HttpResponse> unblock(String personId, String address) {

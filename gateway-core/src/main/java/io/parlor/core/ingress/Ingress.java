@@ -54,6 +54,7 @@ public final class Ingress {
   private final MeterRegistry meters;
   private final java.util.function.Predicate<NetworkId> singleIdentity;
   private final SafetyLog safety;
+  private final io.parlor.core.safety.Reporting reporting;
   private final Conversations conversations;
   private final GroupFanOut groups;
   private volatile boolean open = true;
@@ -70,6 +71,7 @@ public final class Ingress {
       MeterRegistry meters,
       java.util.function.Predicate<NetworkId> singleIdentity,
       SafetyLog safety,
+      io.parlor.core.safety.Reporting reporting,
       Conversations conversations,
       long maxQueued) {}
 
@@ -84,7 +86,8 @@ public final class Ingress {
       io.parlor.core.delivery.StatusDispatcher statuses,
       java.util.function.BiConsumer<NetworkId, Address> explainUnroutable,
       io.parlor.core.conversation.ThreadTimers timers,
-      java.util.function.BiConsumer<NetworkId, Address> confirmBlock) {}
+      java.util.function.BiConsumer<NetworkId, Address> confirmBlock,
+      java.util.function.BiConsumer<NetworkId, Address> confirmReport) {}
 
   private final long maxQueued;
 
@@ -99,6 +102,7 @@ public final class Ingress {
     this.meters = d.meters();
     this.singleIdentity = d.singleIdentity();
     this.safety = d.safety();
+    this.reporting = d.reporting();
     this.conversations = d.conversations();
     this.maxQueued = d.maxQueued();
     this.groups = new GroupFanOut(d.router(), d.relays());
@@ -113,6 +117,9 @@ public final class Ingress {
   public void close() {
     open = false;
   }
+
+  private static final IngressResult.Refused HELD = IngressResult.Refused.of(IngressResult.Refused.HELD_FOR_REVIEW,
+      "the sender is held for review after reports from the people they wrote to; an operator decides");
 
   CompletionStage<IngressResult> accept(NetworkId source, Envelope e) {
     if (!open) {
@@ -177,18 +184,18 @@ public final class Ingress {
    */
   private record Outcome(
       IngressResult result, StoredMessage stored, List<String> removed, List<StatusOutbox.Entry> statuses,
-      List<StoredMessage> legs, boolean blocked) {
+      List<StoredMessage> legs, boolean blocked, io.parlor.core.safety.Reporting.Filing report) {
     Outcome(IngressResult result, StoredMessage stored) {
-      this(result, stored, List.of(), List.of(), List.of(), false);
+      this(result, stored, List.of(), List.of(), List.of(), false, null);
     }
 
     Outcome(IngressResult result, StoredMessage stored, List<String> removed, List<StatusOutbox.Entry> statuses) {
-      this(result, stored, removed, statuses, List.of(), false);
+      this(result, stored, removed, statuses, List.of(), false, null);
     }
 
     Outcome(IngressResult result, StoredMessage stored, List<String> removed, List<StatusOutbox.Entry> statuses,
         List<StoredMessage> legs) {
-      this(result, stored, removed, statuses, legs, false);
+      this(result, stored, removed, statuses, legs, false, null);
     }
   }
 
@@ -213,7 +220,10 @@ public final class Ingress {
         && singleIdentity.test(source)) {
       conversations.explainUnroutable().accept(source, e.from());
     }
-    if (r.blocked()) {
+    if (r.report() != null) {
+      reporting.after(r.report());
+      conversations.confirmReport().accept(source, e.from());
+    } else if (r.blocked()) {
       conversations.confirmBlock().accept(source, e.from());
     }
   }
@@ -227,9 +237,6 @@ public final class Ingress {
     if (d instanceof Router.Refuse r) {
       return new Outcome(r.refusal(), null);
     }
-    if (d instanceof Router.GroupAccept g) {
-      return toGroup(c, source, e, g, now, gid);
-    }
     if (d instanceof Router.BlockByReply b) {
       // STOP / BLOCK answered to a pool number or a single identity: nothing is delivered; a
       // retry of the same message is a duplicate (no second confirmation)
@@ -239,8 +246,23 @@ public final class Ingress {
         shown = relays.handleFor(c, b.target(), person, relays.shown(c, b.target(), person), now).value();
       }
       PeopleTable.blockParty(c, b.personId(), b.target(), shown);
+      io.parlor.core.safety.Reporting.Filing report = null;
+      if (b.report()) {
+        // REPORT: a block that also counts towards holding the sender (and is forwarded when it
+        // answered a known message whose network takes reports)
+        report = reporting.file(c, PartyKey.person(b.personId()), b.target(), b.answered(),
+            b.answered() != null ? b.answered().sourceNetwork() : source, "other", null, now);
+      }
       MessageTable.remember(c, source, e.id(), now);
-      return new Outcome(new IngressResult.Accepted(gid), null, List.of(), List.of(), List.of(), true);
+      return new Outcome(new IngressResult.Accepted(gid), null, List.of(), List.of(), List.of(), true, report);
+    }
+    PartyKey from = d instanceof Router.Accept acc ? acc.sender() : ((Router.GroupAccept) d).sender();
+    if (io.parlor.core.safety.Reports.held(c, from)) {
+      // held for review (reports reached the threshold, or an operator confirmed it): on every network
+      return new Outcome(HELD, null);
+    }
+    if (d instanceof Router.GroupAccept g) {
+      return toGroup(c, source, e, g, now, gid);
     }
     Router.Accept a = (Router.Accept) d;
     if (e.content() instanceof Content.Encrypted enc && enc.isPerMember()) {

@@ -40,7 +40,16 @@ public final class MetricNames {
   /** 1 while a network is failing deliveries. */
   public static final String NETWORK_FAILING = "parlor.network.failing";
 
+  /**
+   * Safety decisions, tagged {@code decision}: {@code reported}, {@code held} (tagged with the
+   * reported message's network too), and an operator's {@code released} or {@code confirmed}.
+   */
+  public static final String SAFETY_DECISIONS = "parlor.safety.decisions";
+  /** Reports forwarded to the reported message's network, by outcome: forwarded or failed. */
+  public static final String REPORTS_FORWARDED = "parlor.reports.forwarded";
+
   public static final String TAG_NETWORK = "network";
+  public static final String TAG_DECISION = "decision";
   public static final String TAG_OUTCOME = "outcome";
   public static final String TAG_STATE = "state";
   public static final String TAG_ROUTE = "route";

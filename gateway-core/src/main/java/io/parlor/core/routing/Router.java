@@ -62,16 +62,24 @@ public final class Router {
    * Not a message: {@code STOP} or {@code BLOCK} sent to a pool number or a single identity, by a
    * person, blocks {@code target} — the party that number (or the message answered) stands for in
    * front of them ({@code shown}: what they see of it, the pool number; null on a single identity,
-   * where it is the relay handle of the pair, one of its own for each blocked party).
+   * where it is the relay handle of the pair, one of its own for each blocked party). {@code
+   * REPORT} does the same and reports the sender ({@code report}); {@code answered} is the message
+   * the reply answered, when the network's reply context named one.
    */
-  public record BlockByReply(String personId, PartyKey target, String shown) implements Decision {}
+  public record BlockByReply(String personId, PartyKey target, String shown, boolean report,
+      ReferenceTable.Leg answered) implements Decision {}
 
-  /** The words that block by reply (a whole message, any case). */
+  /** The words that block by reply (a whole message, any case); {@code report} also reports. */
   private static final java.util.regex.Pattern BLOCK_WORDS =
-      java.util.regex.Pattern.compile("\\s*(?i:stop|block)\\s*[.!]?\\s*");
+      java.util.regex.Pattern.compile("\\s*(?i:stop|block|(report))\\s*[.!]?\\s*");
 
-  private static boolean blockWords(Envelope e) {
-    return e.content() instanceof Content.Text t && t.text().length() < 32 && BLOCK_WORDS.matcher(t.text()).matches();
+  /** Whether {@code e} is a block by reply, and whether it also reports: null when it is neither. */
+  private static Boolean blockWords(Envelope e) {
+    if (!(e.content() instanceof Content.Text t) || t.text().length() >= 32) {
+      return null;
+    }
+    java.util.regex.Matcher m = BLOCK_WORDS.matcher(t.text());
+    return m.matches() ? m.group(1) != null : null;
   }
 
   /** A chosen account for one delivery attempt. */
@@ -160,13 +168,16 @@ public final class Router {
     Optional<PartyKey> target;
     if (p instanceof SenderPresentation.NumberPool pool && pool.pool().contains(e.to())) {
       target = ReplyTable.poolTarget(c, net.get().id(), sender, e.to());
-      if (blockWords(e)) {
-        return Optional.of(blockByReply(c, sender, target, e.to().value()));
+      Boolean report = blockWords(e);
+      if (report != null) {
+        return Optional.of(blockByReply(c, sender, target, e.to().value(), report, null));
       }
     } else if (p instanceof SenderPresentation.SingleIdentity si && si.self().equals(e.to())) {
-      if (blockWords(e)) {
+      Boolean report = blockWords(e);
+      if (report != null) {
         // the message answered, else the most recent conversation: as a reply would go
         Optional<PartyKey> about = Optional.empty();
+        ReferenceTable.Leg answeredLeg = null;
         Optional<io.parlor.spi.envelope.MessageId> answered = e.replyToOpt().or(() -> e.content().targetOpt());
         if (answered.isPresent()) {
           // the message answered decides, or nothing does: never someone else instead (a reply to
@@ -176,6 +187,7 @@ public final class Router {
             return Optional.of(UNREACHABLE);
           }
           about = leg.map(ReferenceTable.Leg::represents);
+          answeredLeg = leg.get();
         } else {
           about = ReplyTable.recent(c, net.get().id(), sender);
           if (about.isEmpty()) {
@@ -183,7 +195,7 @@ public final class Router {
           }
         }
         // shown as the relay handle of the pair (the caller's: it may have to make one)
-        return Optional.of(blockByReply(c, sender, about, null));
+        return Optional.of(blockByReply(c, sender, about, null, report, answeredLeg));
       }
       if (e.content() instanceof Content.Text t && HANDLE_PREFIX.matcher(t.text()).lookingAt()) {
         // "@handle text" starts a conversation with a public handle explicitly
@@ -233,12 +245,12 @@ public final class Router {
    * else, or an answer to nobody (or to a group: leave it to block it), is told nothing more than
    * an unroutable message is.
    */
-  private Decision blockByReply(Connection c, PartyKey sender, Optional<PartyKey> target, String shown)
-      throws SQLException {
+  private Decision blockByReply(Connection c, PartyKey sender, Optional<PartyKey> target, String shown,
+      boolean report, ReferenceTable.Leg answered) throws SQLException {
     if (!sender.isPerson() || target.isEmpty() || target.get().isGroup() || target.get().equals(sender)) {
       return UNREACHABLE;
     }
-    return new BlockByReply(sender.personId(), target.get(), shown);
+    return new BlockByReply(sender.personId(), target.get(), shown, report, answered);
   }
 
   /**

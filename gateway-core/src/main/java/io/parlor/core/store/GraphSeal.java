@@ -289,7 +289,10 @@ public final class GraphSeal {
       new Column("messages", "sender", false),
       new Column("messages", "recipient", false),
       new Column("status_outbox", "account", false),
-      new Column("key_log_accounts", "account", false));
+      new Column("key_log_accounts", "account", false),
+      new Column("reports", "reporter", false),
+      new Column("reports", "reported", false),
+      new Column("holds", "party", false));
 
   /** The foreign keys to people(id) that a change of its sealed ids must defer (PostgreSQL names). */
   private static final String[] PEOPLE_FOREIGN_KEYS = {

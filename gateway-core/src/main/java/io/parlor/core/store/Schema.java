@@ -192,6 +192,28 @@ final class Schema {
     {
       "CREATE TABLE log_signing_key (id INTEGER PRIMARY KEY, wrapped BLOB NOT NULL)",
     },
+    // 10: reports and holds (issue 14). A report names who reported whom (sealed party keys),
+    // when, the reported message's network and a reason — no content; purged after
+    // policy.metadataRetention. A hold stops a sender (sealed party) until an operator decides:
+    // the operator sees it by a random id, with counts only.
+    {
+      "CREATE TABLE reports ("
+          + " at INTEGER NOT NULL,"
+          + " reporter TEXT NOT NULL,"
+          + " reported TEXT NOT NULL,"
+          + " network TEXT NOT NULL,"
+          + " reason TEXT NOT NULL)",
+      "CREATE INDEX reports_reported ON reports(reported, at)",
+      "CREATE INDEX reports_at ON reports(at)",
+      "CREATE TABLE holds ("
+          + " party TEXT PRIMARY KEY,"
+          + " id TEXT NOT NULL UNIQUE,"
+          + " reason TEXT NOT NULL,"
+          + " state TEXT NOT NULL,"
+          + " reports INTEGER NOT NULL,"
+          + " since INTEGER NOT NULL,"
+          + " decided_at INTEGER)",
+    },
   };
 
   /** The schema version this build writes. */

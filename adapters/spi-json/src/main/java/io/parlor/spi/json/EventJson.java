@@ -12,7 +12,8 @@ import java.util.List;
 /**
  * The JSON form of events (contract part 2, section 4): {@code {"type": "read", "from", "to"?,
  * "ids": [...], "at"?}}, {@code {"type": "typing", "from", "to", "state": "on" | "off"}} and
- * {@code {"type": "timer", "from", "to", "seconds": n | null}}.
+ * {@code {"type": "timer", "from", "to", "seconds": n | null}} and {@code {"type": "report", "from",
+ * "id", "reason"?, "content"?: {...}}}.
  * Thread-safe, stateless. Errors are {@link EnvelopeException}s naming the field.
  */
 public final class EventJson {
@@ -53,8 +54,15 @@ public final class EventJson {
               + io.parlor.spi.envelope.Timer.MAX_SECONDS);
         }
         return new Event.Timer(from, to, seconds.isNull() ? null : seconds.longValue());
+      case "report":
+        JsonNode content = root.get("content");
+        if (content != null && !content.isNull() && !content.isObject()) {
+          throw new EnvelopeException("content", "must be a JSON object (what you choose to reveal of the message)");
+        }
+        return new Event.Report(from, MessageId.parse("id", EnvelopeJson.text(root, "id", true)),
+            EnvelopeJson.text(root, "reason", false), content == null || content.isNull() ? null : content.toString());
       default:
-        throw new EnvelopeException("type", "must be \"read\", \"typing\" or \"timer\"");
+        throw new EnvelopeException("type", "must be \"read\", \"typing\", \"timer\" or \"report\"");
     }
   }
 

@@ -12,7 +12,7 @@ import java.util.Optional;
  * receipt becomes a {@code read} status towards the network of the message's sender; a timer
  * change sets the thread's timer, announced to both sides. Immutable; validated on construction, naming the bad field.
  */
-public sealed interface Event permits Event.Read, Event.Typing, Event.Timer {
+public sealed interface Event permits Event.Read, Event.Typing, Event.Timer, Event.Report {
 
   /** Who did it: an account of the network that reports the event. */
   Address from();
@@ -110,6 +110,50 @@ public sealed interface Event permits Event.Read, Event.Typing, Event.Timer {
     @Override
     public EventKind kind() {
       return EventKind.TIMER;
+    }
+  }
+
+  /**
+   * {@code from} reports a message they received ({@code id}, as their network knows it) as
+   * abuse. The report names no content unless the reporter attaches it ({@code attachment}: a
+   * JSON object the reporter chose to reveal, forwarded as is, never stored).
+   *
+   * @param from the reporter
+   * @param id the message reported, as the reporter's network knows it
+   * @param reason one of {@link #REASONS}
+   * @param attachment a JSON object text the reporter attached (at most {@link #MAX_ATTACHMENT}
+   *     characters), or null
+   */
+  record Report(Address from, MessageId id, String reason, String attachment) implements Event {
+    /** The reasons a report may give. */
+    public static final java.util.List<String> REASONS = java.util.List.of("spam", "abuse", "scam", "other");
+    /** The longest attachment, in characters. */
+    public static final int MAX_ATTACHMENT = 16 * 1024;
+
+    public Report {
+      if (from == null) {
+        throw new EnvelopeException("from", "is required");
+      }
+      if (id == null) {
+        throw new EnvelopeException("id", "is required: the message reported, as your network knows it");
+      }
+      reason = reason == null ? "other" : reason;
+      if (!REASONS.contains(reason)) {
+        throw new EnvelopeException("reason", "must be one of " + String.join(", ", REASONS));
+      }
+      if (attachment != null && attachment.length() > MAX_ATTACHMENT) {
+        throw new EnvelopeException("content", "must be at most " + MAX_ATTACHMENT + " characters of JSON");
+      }
+    }
+
+    @Override
+    public Address to() {
+      return null;
+    }
+
+    @Override
+    public EventKind kind() {
+      return EventKind.REPORT;
     }
   }
 }

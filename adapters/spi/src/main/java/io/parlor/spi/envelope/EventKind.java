@@ -13,7 +13,13 @@ public enum EventKind {
    * A conversation's disappearing-messages timer set by one side: in only; both sides learn the
    * thread's timer as a system message, so no network needs to declare it.
    */
-  TIMER;
+  TIMER,
+  /**
+   * A report of a message its recipient received (abuse, spam): in only; it blocks the sender for
+   * the reporter, counts towards holding the sender, and is forwarded to the sender's network
+   * when that network takes reports. No network needs to declare it.
+   */
+  REPORT;
 
   public String wire() {
     return name().toLowerCase(Locale.ROOT);

@@ -11,6 +11,7 @@ import io.parlor.spi.EventSender;
 import io.parlor.spi.Health;
 import io.parlor.spi.HealthState;
 import io.parlor.spi.Level;
+import io.parlor.spi.ReportReceiver;
 import io.parlor.spi.RequestVerifier;
 import io.parlor.spi.StatusReceiver;
 import io.parlor.spi.StatusReport;
@@ -30,7 +31,7 @@ import java.util.concurrent.CompletionStage;
  * to {@link #stop(Duration)}. Deliveries and status reports go out through an {@link HttpPoster}
  * (pooled keep-alive connections on one event loop thread this adapter owns).
  */
-final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier, EventSender {
+final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier, EventSender, ReportReceiver {
   private final WebhookConfig config;
   private final AdapterContext context;
   private final Signatures signatures;
@@ -164,6 +165,37 @@ final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier, 
     return s.post(config.eventsUrl(), n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), null, "typing");
   }
 
+  /**
+   * {@code POST {reportUrl}} {@code {"type": "report", "id", "reason", "reporter", "at",
+   * "content"?}}, signed; a 429, 5xx or timeout is a transient failure (the core retries it).
+   */
+  @Override
+  public CompletionStage<Void> forwardReport(ReportReceiver.ForwardedReport report) {
+    WebhookSender s = sender;
+    if (config.reportUrl() == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    if (s == null) {
+      return CompletableFuture.failedFuture(
+          new AdapterUnavailableException("network " + context.networkId() + " is not started"));
+    }
+    ObjectNode n = EnvelopeJson.mapper().createObjectNode();
+    n.put("type", "report");
+    n.put("id", report.id().value());
+    n.put("reason", report.reason());
+    n.put("reporter", report.reporter());
+    n.put("at", report.at().toString());
+    if (report.attachment() != null) {
+      try {
+        n.set("content", EnvelopeJson.mapper().readTree(report.attachment()));
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        return CompletableFuture.failedFuture(e); // parsed as JSON at the report's ingress: never happens
+      }
+    }
+    return s.post(config.reportUrl(), n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        null, "a report");
+  }
+
   @Override
   public List<HttpRoute> routes() {
     WebhookIngress ingress = new WebhookIngress(signatures, context.inbound(), context.events(), context.clock());
@@ -176,6 +208,7 @@ final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier, 
   @Override
   public <T> Optional<T> feature(Class<T> type) {
     return type == StatusReceiver.class || type == RequestVerifier.class || type == EventSender.class
+        || (type == ReportReceiver.class && config.reportUrl() != null)
         ? Optional.of(type.cast(this))
         : Optional.empty();
   }

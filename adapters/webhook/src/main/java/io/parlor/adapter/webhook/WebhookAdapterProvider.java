@@ -33,6 +33,7 @@ public final class WebhookAdapterProvider implements AdapterProvider<WebhookConf
         view.duration("requestTimeout", Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofMinutes(5));
     int maxConnections = view.integer("maxConnections", 32, 1, 1024);
     var eventsUrl = view.optUrl("eventsUrl").orElse(null);
+    var reportUrl = view.optUrl("reportUrl").orElse(null);
     Set<ContentKind> content = Set.of();
     Set<EventKind> events = Set.of();
     List<String> e2ee = List.of();
@@ -70,7 +71,7 @@ public final class WebhookAdapterProvider implements AdapterProvider<WebhookConf
       return null;
     }
     return new WebhookConfig(secret, deliveryUrl, statusUrl, Set.copyOf(e2ee), maxText, expiry, List.copyOf(timers), timeout,
-        maxConnections, content, events, eventsUrl);
+        maxConnections, content, events, eventsUrl, reportUrl);
   }
 
   /**
@@ -108,6 +109,7 @@ public final class WebhookAdapterProvider implements AdapterProvider<WebhookConf
         "  deliveryUrl: http://127.0.0.1:9101/parlor/messages",
         "  statusUrl: http://127.0.0.1:9101/parlor/status      # optional",
         "  eventsUrl: http://127.0.0.1:9101/parlor/events      # optional: typing indicators (capabilities.events: [typing])",
+        "  reportUrl: http://127.0.0.1:9101/parlor/reports     # optional: reports of messages the network sent",
         "  requestTimeout: PT10S          # optional",
         "  maxConnections: 32             # optional: most keep-alive connections to one host",
         "  capabilities:",

@@ -21,6 +21,7 @@ import java.util.Set;
  * @param content the version 2 content kinds its clients show ({@code capabilities.content})
  * @param events the events it takes ({@code capabilities.events})
  * @param eventsUrl where Parlor POSTs typing indicators; may be null
+ * @param reportUrl where Parlor POSTs reports of messages the network sent; may be null
  */
 public record WebhookConfig(
     String secret,
@@ -34,7 +35,26 @@ public record WebhookConfig(
     int maxConnections,
     Set<io.parlor.spi.envelope.ContentKind> content,
     Set<io.parlor.spi.envelope.EventKind> events,
-    URI eventsUrl) {
+    URI eventsUrl,
+    URI reportUrl) {
+
+  /** A network without a report URL. */
+  public WebhookConfig(
+      String secret,
+      URI deliveryUrl,
+      URI statusUrl,
+      Set<String> e2eeSchemes,
+      int maxTextLength,
+      boolean expiry,
+      java.util.List<Duration> timers,
+      Duration requestTimeout,
+      int maxConnections,
+      Set<io.parlor.spi.envelope.ContentKind> content,
+      Set<io.parlor.spi.envelope.EventKind> events,
+      URI eventsUrl) {
+    this(secret, deliveryUrl, statusUrl, e2eeSchemes, maxTextLength, expiry, timers, requestTimeout, maxConnections,
+        content, events, eventsUrl, null);
+  }
 
   /** A version 1 network: text only, no events. */
   public WebhookConfig(

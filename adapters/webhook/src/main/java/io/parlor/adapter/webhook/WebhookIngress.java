@@ -113,6 +113,7 @@ final class WebhookIngress {
         return error(400, refused.code(), refused.message());
       case IngressResult.Refused.NOT_SENDER:
       case IngressResult.Refused.NOT_A_MEMBER:
+      case IngressResult.Refused.HELD_FOR_REVIEW:
         return error(403, refused.code(), refused.message());
       default:
         if (refused.members() != null) {
