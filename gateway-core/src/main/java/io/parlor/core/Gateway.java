@@ -86,6 +86,7 @@ public final class Gateway implements AutoCloseable {
   private final Clock clock;
   private final SafetyLog safety;
   private final io.parlor.core.safety.Reporting reporting;
+  private final io.parlor.core.safety.Limits limits;
   private final io.parlor.core.delivery.ReceiptBook receipts;
   private final io.parlor.core.conversation.Snippets snippets;
   private final MediaProxy media;
@@ -105,6 +106,7 @@ public final class Gateway implements AutoCloseable {
     this.clock = b.clock;
     this.safety = b.safety;
     this.reporting = b.reporting;
+    this.limits = b.limits;
     this.receipts = b.receipts;
     this.snippets = b.snippets;
     this.media = b.media;
@@ -125,6 +127,7 @@ public final class Gateway implements AutoCloseable {
     Clock clock;
     SafetyLog safety;
     io.parlor.core.safety.Reporting reporting;
+    io.parlor.core.safety.Limits limits;
     io.parlor.core.delivery.ReceiptBook receipts;
     io.parlor.core.conversation.Snippets snippets;
     MediaProxy media;
@@ -272,6 +275,9 @@ public final class Gateway implements AutoCloseable {
     b.reporting = new io.parlor.core.safety.Reporting(
         new io.parlor.core.safety.Reports(config.holdAfterReports(), config.metadataRetention(), random),
         relays, b.networks, b.meters, config.metadataRetention());
+    b.limits = new io.parlor.core.safety.Limits(config.limits(),
+        config.networks().stream().collect(Collectors.toMap(GatewayConfig.NetworkConfig::id, GatewayConfig.NetworkConfig::trust)),
+        clock);
     b.statuses = new StatusDispatcher(b.store, b.networks, backoff, b.meters);
     b.receipts = new io.parlor.core.delivery.ReceiptBook(b.store, b.statuses, b.meters);
     receiptsRef[0] = b.receipts;
@@ -302,6 +308,7 @@ public final class Gateway implements AutoCloseable {
                     .orElse(false),
                 b.safety,
                 b.reporting,
+                b.limits,
                 new Ingress.Conversations(b.snippets, config.metadataRetention(), b.statuses, explainer::explain, timers,
                     explainer::confirmBlock, explainer::confirmReport),
                 config.delivery().maxQueued()));
@@ -331,7 +338,7 @@ public final class Gateway implements AutoCloseable {
     AdminApi admin =
         new AdminApi(
             new AdminApi.Deps(config.nodeId(), config.adminToken(), b.store, b.networks, b.scheduler, b.statuses, clock, b.meters, forgetter,
-                b.reporting));
+                b.reporting, b.limits));
     Gateway[] self = new Gateway[1];
     UserApi users =
         new UserApi(
@@ -455,6 +462,32 @@ public final class Gateway implements AutoCloseable {
             .noneMatch(s -> s == HealthState.STOPPED || s == HealthState.STARTING);
   }
 
+  /**
+   * Every node, every minute: a network whose senders drew {@code policy.throttleNetworkAfterReports}
+   * reports within the window is throttled as a whole until they age out.
+   */
+  private void throttleReportedNetworks() {
+    java.time.Instant from = clock.instant().minus(config.metadataRetention());
+    store.read(c -> io.parlor.core.safety.Reports.perNetwork(c, from)).thenAccept(counts -> {
+      java.util.Set<io.parlor.spi.envelope.NetworkId> over = new java.util.HashSet<>();
+      counts.forEach((net, n) -> {
+        if (n >= config.limits().throttleNetworkAfterReports()) {
+          over.add(net);
+          if (!limits.throttled(net)) {
+            log.warn("network {} is throttled: its senders drew {} reports within the window (threshold {})",
+                net, n, config.limits().throttleNetworkAfterReports());
+          }
+        }
+      });
+      for (Network n : networks.all()) {
+        if (limits.throttled(n.id()) && !over.contains(n.id())) {
+          log.info("network {} is no longer throttled", n.id());
+        }
+      }
+      limits.throttle(over);
+    }).exceptionally(e -> null); // the store is away: the last answer stands
+  }
+
   private void housekeep() {
     housekeepNow();
   }
@@ -466,6 +499,8 @@ public final class Gateway implements AutoCloseable {
    */
   CompletableFuture<Void> housekeepNow() {
     snippets.purge(); // this node's memory
+    limits.sweep();
+    throttleReportedNetworks();
     if (!store.leads()) {
       // several nodes on one database: another node runs the cluster's housekeeping; this one
       // forgets the epoch keys it may have shredded

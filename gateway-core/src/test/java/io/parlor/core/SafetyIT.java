@@ -131,7 +131,8 @@ class SafetyIT {
     List<JsonNode> holds = holds();
     assertEquals(1, holds.size(), list.body());
     assertEquals("held", holds.get(0).path("state").asText());
-    assertEquals(3, holds.get(0).path("reports").asInt());
+    assertEquals(3, holds.get(0).path("count").asInt());
+    assertEquals("reports", holds.get(0).path("reason").asText());
     String id = holds.get(0).path("id").asText();
     assertEquals(404, node.admin("POST", "/holds/h-00000000000000000000/release", null).statusCode());
 

@@ -222,6 +222,16 @@ public final class ConfigLoader {
     int maxNew = policy.integer("maxNewRecipientsPerHour", 200, 1, 1_000_000);
     int maxGroupSize = policy.integer("maxGroupSize", 32, 2, 256);
     int holdAfterReports = policy.integer("holdAfterReports", 5, 1, 1_000_000);
+    io.parlor.core.safety.Limits.Settings dl = io.parlor.core.safety.Limits.Settings.defaults();
+    io.parlor.core.safety.Limits.Settings volume = new io.parlor.core.safety.Limits.Settings(
+        policy.integer("senderPerMinute", dl.senderPerMinute(), 1, 1_000_000),
+        policy.integer("senderBurst", dl.senderBurst(), 1, 1_000_000),
+        policy.integer("pairPerMinute", dl.pairPerMinute(), 1, 1_000_000),
+        policy.integer("pairBurst", dl.pairBurst(), 1, 1_000_000),
+        policy.integer("networkPerSecond", dl.networkPerSecond(), 1, 10_000_000),
+        policy.integer("networkBurst", dl.networkBurst(), 1, 10_000_000),
+        policy.integer("throttleNetworkAfterReports", dl.throttleNetworkAfterReports(), 1, 100_000_000),
+        policy.integer("holdAfterStrangers", dl.holdAfterStrangers(), 1, 1_000_000));
     policy.reportUnknownKeys();
 
     ConfigView d = section(root, "delivery");
@@ -280,6 +290,18 @@ public final class ConfigLoader {
       }
       String type = n.string("type");
       String netRegion = n.string("region", region);
+      io.parlor.core.safety.Limits.Trust trust = io.parlor.core.safety.Limits.Trust.STANDARD;
+      if (n.has("trust")) {
+        String t = n.string("trust");
+        java.util.Optional<io.parlor.core.safety.Limits.Trust> parsed =
+            t == null ? java.util.Optional.empty() : io.parlor.core.safety.Limits.Trust.parse(t);
+        if (parsed.isEmpty()) {
+          n.problem("trust", "\"" + t + "\"", "trusted, standard or new (how far the network's senders are trusted:"
+              + " every limit of theirs is multiplied by 4, 1 or 1/4)");
+        } else {
+          trust = parsed.get();
+        }
+      }
       AdapterProvider<?> provider = type == null ? null : providers.get(type);
       if (type != null && provider == null) {
         n.problem("type", "\"" + type + "\"", "one of " + providers.keySet());
@@ -287,13 +309,13 @@ public final class ConfigLoader {
       Object adapterConfig = provider == null ? null : provider.parseConfig(n);
       n.reportUnknownKeys();
       if (id != null && provider != null && adapterConfig != null) {
-        networks.add(new GatewayConfig.NetworkConfig(NetworkId.of(id), type, netRegion, provider, adapterConfig));
+        networks.add(new GatewayConfig.NetworkConfig(NetworkId.of(id), type, netRegion, provider, adapterConfig, trust));
       }
     }
     root.reportUnknownKeys();
     return new GatewayConfig(
         nodeId, region, new GatewayConfig.Http(bind, port, readTimeout, idleTimeout, publicUrl, trustedProxies, tls, limits), storeSettings, token,
-        retention, denied, threadTtl, defaultThreadTimer, maxNew, maxGroupSize, holdAfterReports, delivery, users, media, format, level, List.copyOf(networks));
+        retention, denied, threadTtl, defaultThreadTimer, maxNew, maxGroupSize, holdAfterReports, volume, delivery, users, media, format, level, List.copyOf(networks));
   }
 
   /**

@@ -24,6 +24,7 @@ import java.util.Optional;
  * @param maxGroupSize most members (and pending invitations) a group may have
  * @param holdAfterReports how many different people reporting a sender within the metadata
  *     window hold the sender for review
+ * @param limits the volume limits of a {@code standard} network's senders
  * @param delivery delivery policy settings
  * @param users the user API's settings
  * @param media capability URLs for media held by networks
@@ -44,6 +45,7 @@ public record GatewayConfig(
     int maxNewRecipientsPerHour,
     int maxGroupSize,
     int holdAfterReports,
+    io.parlor.core.safety.Limits.Settings limits,
     Delivery delivery,
     Users users,
     Media media,
@@ -172,7 +174,8 @@ public record GatewayConfig(
    * @param adapterConfig the provider's parsed config
    */
   public record NetworkConfig(
-      NetworkId id, String type, String region, AdapterProvider<?> provider, Object adapterConfig) {}
+      NetworkId id, String type, String region, AdapterProvider<?> provider, Object adapterConfig,
+      io.parlor.core.safety.Limits.Trust trust) {}
 
   @Override
   public String toString() {

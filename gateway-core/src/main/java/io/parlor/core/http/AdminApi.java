@@ -52,7 +52,8 @@ public final class AdminApi {
       Clock clock,
       MeterRegistry meters,
       Forgetter forgetter,
-      io.parlor.core.safety.Reporting reporting) {}
+      io.parlor.core.safety.Reporting reporting,
+      io.parlor.core.safety.Limits limits) {}
 
   private final Deps d;
   private final byte[] tokenHash;
@@ -139,8 +140,7 @@ public final class AdminApi {
             return Json.error(404, "not_found", "id: no such hold");
           }
           d.reporting().decided(state);
-          log.info("hold {} {} by the operator (held for: {}, {} reporters)", id, state, h.get().reason(),
-              h.get().reports());
+          log.info("hold {} {} by the operator (held for {}, count {})", id, state, h.get().reason(), h.get().count());
           return Json.ok(200, holdJson(h.get()));
         });
   }
@@ -150,7 +150,7 @@ public final class AdminApi {
     o.put("id", h.id());
     o.put("state", h.state());
     o.put("reason", h.reason());
-    o.put("reports", h.reports());
+    o.put("count", h.count());
     o.put("since", h.since().toString());
     if (h.decidedAt() == null) {
       o.putNull("decidedAt");
@@ -316,6 +316,9 @@ public final class AdminApi {
       o.put("id", n.id().value());
       o.put("type", n.type());
       o.put("region", n.region());
+      o.put("trust", d.limits().trust(n.id()).wire());
+      // its senders drew many reports: every limit of theirs is tighter until the reports age out
+      o.put("throttled", d.limits().throttled(n.id()));
       var h = n.adapter().health();
       o.put("state", h.state().name());
       o.put("reason", h.reason());

@@ -55,6 +55,7 @@ public final class Ingress {
   private final java.util.function.Predicate<NetworkId> singleIdentity;
   private final SafetyLog safety;
   private final io.parlor.core.safety.Reporting reporting;
+  private final io.parlor.core.safety.Limits limits;
   private final Conversations conversations;
   private final GroupFanOut groups;
   private volatile boolean open = true;
@@ -72,6 +73,7 @@ public final class Ingress {
       java.util.function.Predicate<NetworkId> singleIdentity,
       SafetyLog safety,
       io.parlor.core.safety.Reporting reporting,
+      io.parlor.core.safety.Limits limits,
       Conversations conversations,
       long maxQueued) {}
 
@@ -103,6 +105,7 @@ public final class Ingress {
     this.singleIdentity = d.singleIdentity();
     this.safety = d.safety();
     this.reporting = d.reporting();
+    this.limits = d.limits();
     this.conversations = d.conversations();
     this.maxQueued = d.maxQueued();
     this.groups = new GroupFanOut(d.router(), d.relays());
@@ -139,6 +142,13 @@ public final class Ingress {
       return refused(
           source,
           IngressResult.Refused.of(IngressResult.Refused.EXPIRED, "the message's timer has already run out"));
+    }
+    java.util.Optional<Duration> wait = limits.take(source, e.from(), e.to());
+    if (wait.isPresent()) {
+      // over a volume limit (sender, pair or network): refused before the store sees it, with when
+      // to try again — a flood costs other senders nothing
+      return refused(source, new IngressResult.Refused(IngressResult.Refused.RATE_LIMITED,
+          "too many messages; try again later", wait.get()));
     }
     if (scheduler.depth() >= maxQueued) {
       // before the bound, not after it: the sender keeps the message and retries (503)
@@ -184,18 +194,19 @@ public final class Ingress {
    */
   private record Outcome(
       IngressResult result, StoredMessage stored, List<String> removed, List<StatusOutbox.Entry> statuses,
-      List<StoredMessage> legs, boolean blocked, io.parlor.core.safety.Reporting.Filing report) {
+      List<StoredMessage> legs, boolean blocked, io.parlor.core.safety.Reporting.Filing report,
+      io.parlor.core.safety.Reports.Hold held) {
     Outcome(IngressResult result, StoredMessage stored) {
-      this(result, stored, List.of(), List.of(), List.of(), false, null);
+      this(result, stored, List.of(), List.of(), List.of(), false, null, null);
     }
 
     Outcome(IngressResult result, StoredMessage stored, List<String> removed, List<StatusOutbox.Entry> statuses) {
-      this(result, stored, removed, statuses, List.of(), false, null);
+      this(result, stored, removed, statuses, List.of(), false, null, null);
     }
 
     Outcome(IngressResult result, StoredMessage stored, List<String> removed, List<StatusOutbox.Entry> statuses,
         List<StoredMessage> legs) {
-      this(result, stored, removed, statuses, legs, false, null);
+      this(result, stored, removed, statuses, legs, false, null, null);
     }
   }
 
@@ -219,6 +230,9 @@ public final class Ingress {
         && refused.code().equals(IngressResult.Refused.RECIPIENT_UNREACHABLE)
         && singleIdentity.test(source)) {
       conversations.explainUnroutable().accept(source, e.from());
+    }
+    if (r.held() != null) {
+      reporting.heldForFanOut(r.held(), source);
     }
     if (r.report() != null) {
       reporting.after(r.report());
@@ -254,7 +268,7 @@ public final class Ingress {
             b.answered() != null ? b.answered().sourceNetwork() : source, "other", null, now);
       }
       MessageTable.remember(c, source, e.id(), now);
-      return new Outcome(new IngressResult.Accepted(gid), null, List.of(), List.of(), List.of(), true, report);
+      return new Outcome(new IngressResult.Accepted(gid), null, List.of(), List.of(), List.of(), true, report, null);
     }
     PartyKey from = d instanceof Router.Accept acc ? acc.sender() : ((Router.GroupAccept) d).sender();
     if (io.parlor.core.safety.Reports.held(c, from)) {
@@ -281,12 +295,23 @@ public final class Ingress {
     }
     java.util.Optional<RelayTable.Shown> shown = relays.shown(c, a.sender(), a.recipient());
     boolean known = shown.isPresent() || relays.exists(c, a.recipient(), a.sender());
-    if (!known && safety.fanOutExceeded(c, a.sender(), a.recipient(), now)) {
+    if (!known && safety.fanOutExceeded(c, a.sender(), a.recipient(), now, limits.factor(source))) {
       return new Outcome(
           new IngressResult.Refused(
               IngressResult.Refused.RATE_LIMITED, "too many new conversations started; try again later",
               java.time.Duration.ofMinutes(10)),
           null);
+    }
+    if (!known) {
+      // fanning out to strangers who never answer: slowed by the limit above, then held
+      int threshold = Math.max(1, (int) (limits.settings().holdAfterStrangers() * limits.factor(source)));
+      int strangers = safety.unansweredFanOut(c, a.sender(), now, threshold,
+          io.parlor.core.safety.Reports.releasedAt(c, a.sender()).orElse(null));
+      if (strangers > 0) {
+        java.util.Optional<io.parlor.core.safety.Reports.Hold> hold =
+            reporting.reports().hold(c, a.sender(), "fan_out", strangers, now);
+        return new Outcome(HELD, null, List.of(), List.of(), List.of(), false, null, hold.orElse(null));
+      }
     }
     ReferenceResolver.References refs = ReferenceResolver.forMessage(c, source, msg, a.sender(), a.recipient());
     if (refs.refusal() != null) {

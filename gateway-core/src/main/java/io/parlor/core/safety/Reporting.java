@@ -97,11 +97,18 @@ public final class Reporting {
     if (held != null) {
       decision("held", f.network());
       log.info("sender held for review: hold {}, reported by {} people within the window (threshold {})",
-          held.id(), held.reports(), reports.holdAfter());
+          held.id(), held.count(), reports.holdAfter());
     }
     if (f.forward() != null) {
       forward(f.network(), f.forward(), 1);
     }
+  }
+
+  /** After the unit that held a sender for fanning out to strangers committed: the log line and metric. */
+  public void heldForFanOut(Reports.Hold held, NetworkId network) {
+    decision("held", network);
+    log.info("sender held for review: hold {}, wrote to {} people within the window, few of whom answered",
+        held.id(), held.count());
   }
 
   /** Counts an operator's decision on a hold. */

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -60,12 +61,13 @@ public final class Reports {
    *
    * @param id the hold's random id
    * @param state {@link #HELD}, {@link #RELEASED} or {@link #CONFIRMED}
-   * @param reason why the sender was held ({@code reports})
-   * @param reports the sender's score when the hold was made or last decided
+   * @param reason why the sender was held: {@code reports}, or {@code fan_out} (many strangers
+   *     written to, few of whom answered)
+   * @param count what the reason counted: the different reporters, or the strangers
    * @param since when the sender was held
    * @param decidedAt when an operator last decided, or null
    */
-  public record Hold(String id, String state, String reason, int reports, Instant since, Instant decidedAt) {}
+  public record Hold(String id, String state, String reason, int count, Instant since, Instant decidedAt) {}
 
   /**
    * What filing a report decided.
@@ -105,19 +107,62 @@ public final class Reports {
       return new Filed(score, null);
     }
     String id = hold.map(Hold::id).orElseGet(this::newId);
+    upsert(c, reported, id, "reports", score, now);
+    return new Filed(score, new Hold(id, HELD, "reports", score, now, null));
+  }
+
+  private static void upsert(Connection c, PartyKey party, String id, String reason, int count, Instant now)
+      throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(
         "INSERT INTO holds(party, id, reason, state, reports, since, decided_at) VALUES (?,?,?,?,?,?,NULL)"
             + " ON CONFLICT (party) DO UPDATE SET state = excluded.state, reason = excluded.reason,"
             + " reports = excluded.reports, since = excluded.since, decided_at = NULL")) {
-      ps.setString(1, g.seal(reported.value()));
+      ps.setString(1, GraphSeal.of(c).seal(party.value()));
       ps.setString(2, id);
-      ps.setString(3, "reports");
+      ps.setString(3, reason);
       ps.setString(4, HELD);
-      ps.setInt(5, score);
+      ps.setInt(5, count);
       ps.setLong(6, now.toEpochMilli());
       ps.executeUpdate();
     }
-    return new Filed(score, new Hold(id, HELD, "reports", score, now, null));
+  }
+
+  /**
+   * Holds {@code party} for another reason than reports ({@code fan_out}: many strangers written
+   * to, few of whom answered), unless they are held already.
+   *
+   * @param count what the reason counted (the strangers written to)
+   * @return the hold made, or empty when they were held already
+   */
+  public Optional<Hold> hold(Connection c, PartyKey party, String reason, int count, Instant now) throws SQLException {
+    Optional<Hold> existing = find(c, party);
+    if (existing.isPresent() && !existing.get().state().equals(RELEASED)) {
+      return Optional.empty();
+    }
+    String id = existing.map(Hold::id).orElseGet(this::newId);
+    upsert(c, party, id, reason, count, now);
+    return Optional.of(new Hold(id, HELD, reason, count, now, null));
+  }
+
+  /** When {@code party}'s hold was last released, if it was. */
+  public static Optional<Instant> releasedAt(Connection c, PartyKey party) throws SQLException {
+    return find(c, party).filter(h -> h.state().equals(RELEASED)).map(Hold::decidedAt);
+  }
+
+  /** How many reports each network's senders drew since {@code from}. */
+  public static Map<NetworkId, Integer> perNetwork(Connection c, Instant from) throws SQLException {
+    Map<NetworkId, Integer> out = new java.util.HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT network, count(*) FROM reports WHERE at >= ? GROUP BY network")) {
+      ps.setLong(1, from.toEpochMilli());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          if (NetworkId.isValid(rs.getString(1))) {
+            out.put(NetworkId.of(rs.getString(1)), rs.getInt(2));
+          }
+        }
+      }
+    }
+    return out;
   }
 
   /** Whether {@code party} is held (waiting for review, or confirmed): nothing of theirs is accepted. */

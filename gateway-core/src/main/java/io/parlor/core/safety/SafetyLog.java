@@ -55,6 +55,16 @@ public final class SafetyLog {
    * with yet) would exceed the hourly fan-out limit.
    */
   public boolean fanOutExceeded(Connection c, PartyKey sender, PartyKey recipient, Instant now) throws SQLException {
+    return fanOutExceeded(c, sender, recipient, now, 1.0);
+  }
+
+  /**
+   * Whether {@code sender} writing to {@code recipient} would exceed the hourly fan-out limit
+   * multiplied by {@code factor} (the trust of the sender's network).
+   */
+  public boolean fanOutExceeded(Connection c, PartyKey sender, PartyKey recipient, Instant now, double factor)
+      throws SQLException {
+    int max = Math.max(1, (int) (maxNewRecipientsPerHour * factor));
     String s = pseudonym(c, sender, now);
     String r = pseudonym(c, recipient, now);
     try (PreparedStatement ps =
@@ -66,7 +76,47 @@ public final class SafetyLog {
       ps.setLong(3, now.minus(Duration.ofHours(1)).toEpochMilli());
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        return rs.getInt(1) >= maxNewRecipientsPerHour && rs.getInt(2) != 1;
+        return rs.getInt(1) >= max && rs.getInt(2) != 1;
+      }
+    }
+  }
+
+  /** A share of the strangers written to that must answer, below which a sender is held: a fifth. */
+  static final double MIN_ANSWERED = 0.2;
+
+  /**
+   * How many people {@code sender} wrote to within the current window when that is at least
+   * {@code threshold} and fewer than a fifth of them wrote back (a spammer writing to strangers who
+   * never answer), else 0. Recipients and answers are matched under the window's pseudonyms.
+   *
+   * @param since count only what happened since then (an operator released the sender), or null
+   */
+  public int unansweredFanOut(Connection c, PartyKey sender, Instant now, int threshold, Instant since)
+      throws SQLException {
+    String s = pseudonym(c, sender, now);
+    long from = Math.max(now.minus(retention).toEpochMilli(), since == null ? 0 : since.toEpochMilli());
+    int written;
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT count(DISTINCT recipient) FROM safety_events WHERE sender = ? AND at > ?")) {
+      ps.setString(1, s);
+      ps.setLong(2, from);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        written = rs.getInt(1);
+      }
+    }
+    if (written < threshold) {
+      return 0;
+    }
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT count(DISTINCT e.recipient) FROM safety_events e WHERE e.sender = ? AND e.at > ? AND EXISTS"
+            + " (SELECT 1 FROM safety_events a WHERE a.sender = e.recipient AND a.recipient = e.sender AND a.at > ?)")) {
+      ps.setString(1, s);
+      ps.setLong(2, from);
+      ps.setLong(3, from);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1) < written * MIN_ANSWERED ? written : 0;
       }
     }
   }

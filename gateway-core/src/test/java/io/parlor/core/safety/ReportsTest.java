@@ -45,7 +45,7 @@ class ReportsTest {
         return reports.file(c, PartyKey.address(io.parlor.spi.envelope.Address.of("chat:fay")), sam, chat, "spam", later);
       }).get();
       assertNotNull(third.held(), "three different reporters within the window");
-      assertEquals(3, third.held().reports());
+      assertEquals(3, third.held().count());
       assertTrue(store.read(c -> Reports.held(c, sam)).get());
       assertFalse(store.read(c -> Reports.held(c, PartyKey.person("bob"))).get(), "only the reported sender");
       String id = third.held().id();

@@ -20,7 +20,9 @@ import org.slf4j.Logger;
  * Hands the messages of one webhook batch to the core's {@link InboundSink} and answers the
  * platform: 200 only once every stage completed normally (accepted, duplicate or refused: all
  * handled for good); if any failed (store unavailable) → 503 with {@code retry-after: 1}, and the
- * platform redelivers the whole batch (the core dedupes by message id).
+ * platform redelivers the whole batch (the core dedupes by message id). A message refused as
+ * {@code rate_limited} is not handled for good either: the batch gets 429 with the longest {@code
+ * retry-after} asked for, and the platform redelivers it (a limit never loses a message).
  *
  * <p>Never blocks: the answer completes when the sink's stages do. Logs go to the adapter's
  * logger (given to the constructor) and carry counts and exception class names only, never
@@ -110,6 +112,18 @@ public final class WebhookBatchHandover {
                 return error(503, "unavailable", "messages could not be stored; retry later");
               }
               logResults(stages);
+              long retryAfter = 0;
+              for (CompletableFuture<IngressResult> s : stages) {
+                if (s.join() instanceof IngressResult.Refused r && r.code().equals(IngressResult.Refused.RATE_LIMITED)) {
+                  retryAfter = Math.max(retryAfter, r.retryAfter() == null ? 1 : Math.max(1, r.retryAfter().toSeconds()));
+                }
+              }
+              if (retryAfter > 0) {
+                log.debug("{}: webhook batch rate limited; answering 429 so the platform retries", network);
+                ObjectNode n = EnvelopeJson.mapper().createObjectNode();
+                n.putObject("error").put("code", "rate_limited").put("message", "a sender is rate limited; retry later");
+                return HttpResponse.json(429, n.toString(), Map.of("retry-after", Long.toString(retryAfter)));
+              }
               return ok(stages.size());
             });
   }
