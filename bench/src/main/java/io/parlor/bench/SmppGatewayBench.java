@@ -322,6 +322,9 @@ public final class SmppGatewayBench {
     Files.writeString(file, String.join("\n",
         "http:", "  port: 0",
         "store:", "  path: " + dir.resolve("bench.db"),
+        // the benchmark measures the path, not the policy: the volume limits out of the way
+        "policy:", "  senderPerMinute: 1000000", "  senderBurst: 1000000", "  pairPerMinute: 1000000", "  pairBurst: 1000000",
+          "  networkPerSecond: 10000000", "  networkBurst: 10000000", "  holdAfterStrangers: 1000000",
         "networks:",
         "  - id: src", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + base + "/src",
         "    statusUrl: " + base + "/status",

@@ -466,9 +466,9 @@ public final class Gateway implements AutoCloseable {
    * Every node, every minute: a network whose senders drew {@code policy.throttleNetworkAfterReports}
    * reports within the window is throttled as a whole until they age out.
    */
-  private void throttleReportedNetworks() {
+  private CompletableFuture<Void> throttleReportedNetworks() {
     java.time.Instant from = clock.instant().minus(config.metadataRetention());
-    store.read(c -> io.parlor.core.safety.Reports.perNetwork(c, from)).thenAccept(counts -> {
+    return store.read(c -> io.parlor.core.safety.Reports.perNetwork(c, from)).thenAccept(counts -> {
       java.util.Set<io.parlor.spi.envelope.NetworkId> over = new java.util.HashSet<>();
       counts.forEach((net, n) -> {
         if (n >= config.limits().throttleNetworkAfterReports()) {
@@ -500,15 +500,15 @@ public final class Gateway implements AutoCloseable {
   CompletableFuture<Void> housekeepNow() {
     snippets.purge(); // this node's memory
     limits.sweep();
-    throttleReportedNetworks();
+    CompletableFuture<Void> throttle = throttleReportedNetworks();
     if (!store.leads()) {
       // several nodes on one database: another node runs the cluster's housekeeping; this one
       // forgets the epoch keys it may have shredded
-      return cipher == null ? CompletableFuture.completedFuture(null)
-          : store.write(c -> {
+      return cipher == null ? throttle
+          : throttle.thenCompose(t -> store.write(c -> {
                 cipher.forgetShredded(clock.instant());
                 return null;
-              }).<Void>thenApply(v -> null).exceptionally(e -> null);
+              })).<Void>thenApply(v -> null).exceptionally(e -> null);
     }
     if (store.clusterNode().isPresent()) {
       // the statuses of a node gone for good are reported by this one
@@ -517,7 +517,7 @@ public final class Gateway implements AutoCloseable {
     }
     receipts.expire(clock.instant().minus(config.delivery().receiptWait()), clock.instant());
     scheduler.expireSpilled();
-    return store
+    return throttle.thenCompose(t -> store
         .write(
             c ->
                 // a dedupe key also leads from a sender's id to the message's reference: it is
@@ -539,7 +539,7 @@ public final class Gateway implements AutoCloseable {
                     + io.parlor.core.delivery.Leases.purgeNodes(c, clock.instant().minus(Duration.ofDays(1)))
                     // the keys of epochs whose messages are all gone: what is left of them is unreadable
                     + (cipher == null ? 0 : cipher.shred(c, clock.instant())))
-        .thenCompose(n -> store.checkpoint())
+        .thenCompose(n -> store.checkpoint()))
         .exceptionally(
             e -> {
               if (io.parlor.core.store.StoreUnavailableException.in(e)) {

@@ -49,7 +49,8 @@ class SafetyIT {
     net.stubFor(post(urlEqualTo("/messages")).willReturn(aResponse().withStatus(200)));
     net.stubFor(post(urlEqualTo("/status")).willReturn(aResponse().withStatus(200)));
     net.stubFor(post(urlEqualTo("/reports")).willReturn(aResponse().withStatus(204)));
-    String yaml = TestNode.twoNetworks(dir, net.baseUrl(), net.baseUrl(), String.join("\n", "policy:", "  holdAfterReports: 3"))
+    String yaml = TestNode.twoNetworks(dir, net.baseUrl(), net.baseUrl(), String.join("\n", "policy:", "  holdAfterReports: 3",
+        "  throttleNetworkAfterReports: 3"))
         // the senders' network (neta) takes reports
         .replaceFirst("(    statusUrl: [^\\n]*/status\\n)", "$1    reportUrl: " + net.baseUrl() + "/reports\n");
     node = new TestNode(dir, yaml);
@@ -135,6 +136,10 @@ class SafetyIT {
     assertEquals("reports", holds.get(0).path("reason").asText());
     String id = holds.get(0).path("id").asText();
     assertEquals(404, node.admin("POST", "/holds/h-00000000000000000000/release", null).statusCode());
+    // three reports about neta's senders throttle neta as a whole (checked every minute)
+    node.gateway.housekeepNow().join();
+    assertTrue(throttled("neta"), node.admin("GET", "/status", null).body());
+    assertFalse(throttled("netb"));
 
     // released: sam is accepted again, and only reports made since count
     HttpResponse<String> released = node.admin("POST", "/holds/" + id + "/release", null);
@@ -169,6 +174,16 @@ class SafetyIT {
 
   private HttpResponse<String> event(String json) throws Exception {
     return node.signed("netb", TestNode.SECRET_B, "POST", "/v1/networks/netb/events", json);
+  }
+
+  private boolean throttled(String network) throws Exception {
+    for (JsonNode n : TestNode.json(node.admin("GET", "/status", null).body()).path("networks")) {
+      if (n.path("id").asText().equals(network)) {
+        assertEquals("standard", n.path("trust").asText());
+        return n.path("throttled").asBoolean();
+      }
+    }
+    throw new AssertionError("no network " + network);
   }
 
   private List<LoggedRequest> reports() {

@@ -79,6 +79,9 @@ class ClusterIT {
           "  initialBackoff: PT0.05S",
           "  maxBackoff: PT0.5S",
           "  leaseTtl: PT5S",
+          // eight machine senders at full speed: the volume limits out of the way (SafetyLimitsIT tests them)
+          "policy:", "  senderPerMinute: 1000000", "  senderBurst: 1000000", "  pairPerMinute: 1000000", "  pairBurst: 1000000",
+          "  networkPerSecond: 10000000", "  networkBurst: 10000000", "  holdAfterStrangers: 1000000",
           "networks:",
           "  - id: neta",
           "    type: webhook",

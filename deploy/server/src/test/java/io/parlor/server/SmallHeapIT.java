@@ -102,6 +102,9 @@ class SmallHeapIT {
         "http:", "  port: " + port,
         "store:", "  path: " + dir.resolve("data/parlor.db"),
         "delivery:", "  initialBackoff: PT0.05S", "  maxBackoff: PT0.5S", "  breakerOpenFor: PT0.5S", "  maxQueued: " + BOUND, System.getProperty("parlor.delivery", ""),
+        // a flood from few senders is what this test makes: the volume limits out of the way
+        "policy:", "  senderPerMinute: 1000000", "  senderBurst: 1000000", "  pairPerMinute: 1000000", "  pairBurst: 1000000",
+          "  networkPerSecond: 10000000", "  networkBurst: 10000000", "  holdAfterStrangers: 1000000",
         "networks:",
         "  - id: neta", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + dest.baseUrl() + "/unused",
         "  - id: netb", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + dest.baseUrl() + "/messages",
