@@ -168,6 +168,85 @@ public final class E2eeClient {
     return wire;
   }
 
+  /** HKDF info of the franking key: the same shared secret as the message key, another label. */
+  public static final String FRANKING_INFO = "parlor-franking-v1";
+
+  /**
+   * A franked ciphertext (message franking, for verifiable reports): the wire bytes, and the
+   * sender's commitment to the plaintext, {@code HMAC-SHA256(frankingKey, plaintext)}, sent in the
+   * clear next to the ciphertext ({@code content.franking.commitment}). The franking key is
+   * {@code HKDF-SHA256(salt = E || R, IKM = shared, info = "parlor-franking-v1", L = 32)}: only
+   * the two ends can derive it, and revealing it reveals nothing of the message key.
+   */
+  public record Franked(byte[] wire, byte[] commitment) {}
+
+  /** Encrypts {@code plaintext} to {@code recipient} and commits to it (message franking). */
+  public static Franked encryptFranked(byte[] recipient, byte[] plaintext) throws GeneralSecurityException {
+    SecureRandom random = new SecureRandom();
+    PublicKey to = publicKeyFromRaw(recipient);
+    KeyPairGenerator g = KeyPairGenerator.getInstance("X25519");
+    g.initialize(NamedParameterSpec.X25519, random);
+    KeyPair ephemeral = g.generateKeyPair();
+    byte[] ephemeralPublic = rawPublicKey(ephemeral.getPublic());
+    byte[] shared = agree(ephemeral.getPrivate(), to);
+    byte[] frankingKey = frankingKey(shared.clone(), ephemeralPublic, recipient);
+    byte[] key = messageKey(shared, ephemeralPublic, recipient);
+    byte[] nonce = new byte[NONCE_BYTES];
+    random.nextBytes(nonce);
+    byte[] sealed;
+    try {
+      Cipher aes = Cipher.getInstance("AES/GCM/NoPadding");
+      aes.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BYTES * 8, nonce));
+      aes.updateAAD(SCHEME_BYTES);
+      sealed = aes.doFinal(plaintext);
+    } finally {
+      Arrays.fill(key, (byte) 0);
+    }
+    byte[] wire = new byte[KEY_BYTES + NONCE_BYTES + sealed.length];
+    System.arraycopy(ephemeralPublic, 0, wire, 0, KEY_BYTES);
+    System.arraycopy(nonce, 0, wire, KEY_BYTES, NONCE_BYTES);
+    System.arraycopy(sealed, 0, wire, KEY_BYTES + NONCE_BYTES, sealed.length);
+    try {
+      return new Franked(wire, commitment(frankingKey, plaintext));
+    } finally {
+      Arrays.fill(frankingKey, (byte) 0);
+    }
+  }
+
+  /**
+   * The franking key of a ciphertext made for this client: what a recipient reveals, with the
+   * plaintext, to report the message verifiably.
+   */
+  public byte[] frankingKey(byte[] wire) throws GeneralSecurityException {
+    if (wire == null || wire.length < KEY_BYTES + NONCE_BYTES + TAG_BYTES) {
+      throw new AEADBadTagException("ciphertext too short for " + SCHEME);
+    }
+    byte[] ephemeralPublic = Arrays.copyOfRange(wire, 0, KEY_BYTES);
+    return frankingKey(agree(identity.getPrivate(), publicKeyFromRaw(ephemeralPublic)), ephemeralPublic, publicKey);
+  }
+
+  /**
+   * {@code HMAC-SHA256(frankingKey, plaintext)}: the commitment. A recipient checks it after
+   * decrypting (a sender who committed to something else cannot be reported verifiably, and the
+   * client should say so).
+   */
+  public static byte[] commitment(byte[] frankingKey, byte[] plaintext) throws GeneralSecurityException {
+    javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+    mac.init(new SecretKeySpec(frankingKey, "HmacSHA256"));
+    return mac.doFinal(plaintext);
+  }
+
+  private static byte[] frankingKey(byte[] shared, byte[] ephemeralPublic, byte[] recipientPublic) {
+    byte[] salt = new byte[2 * KEY_BYTES];
+    System.arraycopy(ephemeralPublic, 0, salt, 0, KEY_BYTES);
+    System.arraycopy(recipientPublic, 0, salt, KEY_BYTES, KEY_BYTES);
+    try {
+      return Hkdf.derive(salt, shared, FRANKING_INFO.getBytes(StandardCharsets.US_ASCII), 32);
+    } finally {
+      Arrays.fill(shared, (byte) 0);
+    }
+  }
+
   /**
    * Decrypts a ciphertext made for this client's public key.
    *

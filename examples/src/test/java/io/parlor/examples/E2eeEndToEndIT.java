@@ -91,7 +91,7 @@ class E2eeEndToEndIT {
     captureOutput();
     networks = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
     networks.start();
-    networks.stubFor(post(urlPathMatching("/net[abc]/(messages|status)")).willReturn(aResponse().withStatus(200)));
+    networks.stubFor(post(urlPathMatching("/net[abc]/(messages|status|reports)")).willReturn(aResponse().withStatus(200)));
     dataDir = dir.resolve("data");
     Path file = dir.resolve("parlor.yaml");
     Files.writeString(file, String.join("\n",
@@ -124,6 +124,7 @@ class E2eeEndToEndIT {
         "  - id: " + id, "    type: webhook", "    secret: " + SECRETS.get(id),
         "    deliveryUrl: " + networks.baseUrl() + "/" + id + "/messages",
         "    statusUrl: " + networks.baseUrl() + "/" + id + "/status",
+        "    reportUrl: " + networks.baseUrl() + "/" + id + "/reports",
         "    capabilities:", "      e2ee: " + e2ee);
   }
 
@@ -270,6 +271,85 @@ class E2eeEndToEndIT {
     String logs = captured.toString(StandardCharsets.UTF_8);
     assertTrue(logs.contains("listening on"), "the node's log output was captured");
     scan("log output", captured.toByteArray(), needles);
+  }
+
+  /**
+   * Issue 14, message franking: Alice's client commits to the plaintext of an encrypted message;
+   * the node stamps the commitment for Alice, Bob and the time, and delivers the stamp with the
+   * ciphertext; Bob reports it revealing the plaintext and the franking key, and the report
+   * verifies — it reaches Alice's network marked verified, with the plaintext — while a forged
+   * report (another plaintext, another time, a made-up commitment) is refused and files
+   * nothing. The plaintext is in no file of the node afterwards.
+   */
+  @Test
+  void aFrankedMessageIsReportedVerifiablyAndAForgedReportIsRefused() throws Exception {
+    E2eeClient alice = E2eeClient.generate();
+    E2eeClient bob = E2eeClient.generate();
+    String text = "Send me your bank password " + UUID.randomUUID();
+    E2eeClient.Franked franked = E2eeClient.encryptFranked(bob.publicKey(), bytes(text));
+    ObjectNode env = encryptedEnvelope("fr-1", "neta:alice", "netb:bob");
+    ((ObjectNode) env.get("content")).put("ciphertext", Base64.getEncoder().encodeToString(franked.wire()));
+    ((ObjectNode) env.get("content")).putObject("franking")
+        .put("commitment", Base64.getEncoder().encodeToString(franked.commitment()))
+        .put("tag", "a tag of the sender's own").put("at", "2020-01-01T00:00:00Z"); // replaced by the node's
+    assertEquals(202, signed("neta", "POST", "/v1/networks/neta/messages", env.toString()).statusCode());
+    JsonNode delivered = JSON.readTree(awaitOne("/netb/messages").getBodyAsString());
+    JsonNode franking = delivered.get("content").get("franking");
+    assertEquals(Base64.getEncoder().encodeToString(franked.commitment()), franking.get("commitment").asText());
+    assertFalse(franking.get("tag").asText().contains("sender's own"), franking.toString());
+    assertTrue(Instant.parse(franking.get("at").asText()).isAfter(Instant.now().minusSeconds(60)), franking.toString());
+
+    // Bob's client decrypts, derives the franking key and checks the commitment before offering to report
+    byte[] wire = Base64.getDecoder().decode(delivered.get("content").get("ciphertext").asText());
+    byte[] plaintext = bob.decrypt(wire);
+    byte[] key = bob.frankingKey(wire);
+    assertTrue(java.security.MessageDigest.isEqual(franked.commitment(), E2eeClient.commitment(key, plaintext)));
+    String id = delivered.get("id").asText();
+
+    // forged: another plaintext under the same commitment, another time, a made-up commitment
+    String otherText = "I never said this " + UUID.randomUUID();
+    assertError(422, "franking_invalid", "franking:", report(id, bytes(otherText), key, franking.get("commitment").asText(),
+        franking.get("tag").asText(), franking.get("at").asText()));
+    assertError(422, "franking_invalid", "franking:", report(id, plaintext, key, franking.get("commitment").asText(),
+        franking.get("tag").asText(), Instant.parse(franking.get("at").asText()).plusMillis(1).toString()));
+    byte[] madeUp = E2eeClient.commitment(key, bytes(otherText));
+    assertError(422, "franking_invalid", "franking:", report(id, bytes(otherText), key,
+        Base64.getEncoder().encodeToString(madeUp), franking.get("tag").asText(), franking.get("at").asText()));
+    assertTrue(networks.findAll(postRequestedFor(urlEqualTo("/neta/reports"))).isEmpty(), "a forged report files nothing");
+    // Alice is not blocked by a forged report
+    assertEquals(202, signed("neta", "POST", "/v1/networks/neta/messages",
+        envelope("fr-2", "neta:alice", "netb:bob", Base64.getEncoder().encodeToString(
+            E2eeClient.encrypt(bob.publicKey(), bytes("still there?"))))).statusCode());
+
+    // true: verified, forwarded to Alice's network with the plaintext, Alice blocked for Bob
+    HttpResponse<String> ok = report(id, plaintext, key, franking.get("commitment").asText(),
+        franking.get("tag").asText(), franking.get("at").asText());
+    assertEquals(202, ok.statusCode(), ok.body());
+    JsonNode forwarded = JSON.readTree(awaitOne("/neta/reports").getBodyAsString());
+    assertTrue(forwarded.get("verified").asBoolean(), forwarded.toString());
+    assertEquals("fr-1", forwarded.get("id").asText());
+    assertEquals(text, forwarded.get("content").get("text").asText());
+    assertEquals(422, signed("neta", "POST", "/v1/networks/neta/messages",
+        envelope("fr-3", "neta:alice", "netb:bob", Base64.getEncoder().encodeToString(
+            E2eeClient.encrypt(bob.publicKey(), bytes("hello?"))))).statusCode(), "blocked for Bob");
+    // the plaintext Bob revealed went to Alice's network, not into the node's files
+    scanDataDir(needles(List.of(text), List.of(alice, bob)));
+  }
+
+  private HttpResponse<String> report(String id, byte[] plaintext, byte[] key, String commitment, String tag, String at)
+      throws Exception {
+    ObjectNode r = JSON.createObjectNode();
+    r.put("type", "report");
+    r.put("from", "netb:bob");
+    r.put("id", id);
+    r.put("reason", "scam");
+    r.putObject("franking")
+        .put("plaintext", Base64.getEncoder().encodeToString(plaintext))
+        .put("key", Base64.getEncoder().encodeToString(key))
+        .put("commitment", commitment)
+        .put("tag", tag)
+        .put("at", at);
+    return signed("netb", "POST", "/v1/networks/netb/events", r.toString());
   }
 
   /**

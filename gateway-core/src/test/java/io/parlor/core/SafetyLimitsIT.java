@@ -101,7 +101,7 @@ class SafetyLimitsIT {
 
     // a new network's sender is held four times sooner (a quarter of 100); a trusted one's is not
     int fromNew = 0;
-    while (send("fresh", "fresh:bot", "chat:p" + fromNew) instanceof IngressResult.Accepted) {
+    while (fromNew < PEOPLE && send("fresh", "fresh:bot", "chat:p" + fromNew) instanceof IngressResult.Accepted) {
       fromNew++;
       clock.advance(Duration.ofSeconds(4));
     }
@@ -117,9 +117,10 @@ class SafetyLimitsIT {
     // a standard sender may send 120 at once (then one a second); a new network's a quarter of that
     int standard = 0;
     IngressResult r;
-    while ((r = send("chat", "chat:amy", "chat:p" + (standard % 40))) instanceof IngressResult.Accepted) {
+    while ((r = send("chat", "chat:amy", "chat:p" + (standard % 40))) instanceof IngressResult.Accepted && standard < 1000) {
       standard++;
     }
+    assertInstanceOf(IngressResult.Refused.class, r, "a sender is limited");
     IngressResult.Refused refused = (IngressResult.Refused) r;
     assertEquals(IngressResult.Refused.RATE_LIMITED, refused.code());
     assertTrue(standard >= 60 && standard <= 120, "the pairs' 60 at once, spread over 40 recipients: " + standard);
@@ -129,9 +130,10 @@ class SafetyLimitsIT {
     assertInstanceOf(IngressResult.Accepted.class, send("chat", "chat:amy", "chat:p300"), "recovered");
 
     int fresh = 0;
-    while ((r = send("fresh", "fresh:bot", "chat:p" + (fresh % 5))) instanceof IngressResult.Accepted) {
+    while ((r = send("fresh", "fresh:bot", "chat:p" + (fresh % 5))) instanceof IngressResult.Accepted && fresh < 1000) {
       fresh++;
     }
+    assertInstanceOf(IngressResult.Refused.class, r, "a new network's sender is limited");
     assertEquals(IngressResult.Refused.RATE_LIMITED, ((IngressResult.Refused) r).code());
     assertEquals(30, fresh, "a new network's sender: a quarter of 120 at once");
   }

@@ -32,13 +32,20 @@ public interface ReportReceiver {
    *     the node's metadata window, unlinkable to anything else
    * @param at when the report was made
    * @param attachment a JSON object the reporter chose to attach (what they saw), or null
+   * @param verified whether the attachment is the message's plaintext, proven by message franking
+   *     (the reporter revealed it and the key, and they match what the sender committed to)
    */
-  record ForwardedReport(MessageId id, String reason, String reporter, Instant at, String attachment) {
+  record ForwardedReport(MessageId id, String reason, String reporter, Instant at, String attachment, boolean verified) {
     public ForwardedReport {
       Objects.requireNonNull(id, "id");
       Objects.requireNonNull(reason, "reason");
       Objects.requireNonNull(reporter, "reporter");
       Objects.requireNonNull(at, "at");
+    }
+
+    /** Not verified. */
+    public ForwardedReport(MessageId id, String reason, String reporter, Instant at, String attachment) {
+      this(id, reason, reporter, at, attachment, false);
     }
   }
 }

@@ -95,8 +95,20 @@ public final class Events {
             return new Filed(EventResult.refused(EventResult.UNKNOWN_REFERENCE,
                 "id: names no message someone else sent to this account"), null);
           }
+          byte[] verified = null;
+          if (e.franking() != null) {
+            Event.Report.Opening o = e.franking();
+            if (!io.parlor.core.safety.Franking.verify(c,
+                new io.parlor.core.safety.Franking.Opening(o.plaintext(), o.key(), o.commitment(), o.tag(), o.at()),
+                leg.get().represents(), reporter)) {
+              // a forged report: nothing is filed
+              return new Filed(EventResult.refused(io.parlor.core.safety.Franking.INVALID, io.parlor.core.safety.Franking.WHY),
+                  null);
+            }
+            verified = o.plaintext();
+          }
           return new Filed(EventResult.accepted(), d.reporting().file(c, reporter, leg.get().represents(), leg.get(),
-              leg.get().sourceNetwork(), e.reason(), e.attachment(), d.clock().instant()));
+              leg.get().sourceNetwork(), e.reason(), e.attachment(), verified, d.clock().instant()));
         })
         .handle((f, err) -> {
           if (err != null) {

@@ -392,13 +392,20 @@ public final class UserApi {
     }
     String attached = attachment;
     PartyKey me = PartyKey.person(personId);
+    io.parlor.spi.envelope.Event.Report.Opening opening;
+    try {
+      opening = io.parlor.spi.json.EventJson.opening(n.get("franking"));
+    } catch (io.parlor.spi.envelope.EnvelopeException ex) {
+      return done(invalid(ex.getMessage()));
+    }
     if (n.has("address")) {
       String a = n.path("address").asText("");
       if (!Address.isValid(a) || Address.of(a).kind() != Address.Kind.RELAY && !d.router().poolNumber(Address.of(a))) {
         return done(invalid("address: must be a ~relay handle or pool number a message came from"));
       }
-      if (attached != null) {
-        return done(invalid("content: only with a message (network and id), not with an address"));
+      if (attached != null || opening != null) {
+        return done(invalid((attached != null ? "content" : "franking")
+            + ": only with a message (network and id), not with an address"));
       }
       return fileReport(personId, c -> {
         Optional<PartyKey> behind = shownTo(c, me, Address.of(a));
@@ -406,7 +413,7 @@ public final class UserApi {
           return Optional.empty();
         }
         return Optional.of(new Reported(behind.get(), null));
-      }, "address: no message came to you from " + a, reason, null);
+      }, "address: no message came to you from " + a, reason, null, null);
     }
     String network = n.path("network").asText("");
     if (network.isEmpty() || !n.path("network").isTextual()) {
@@ -427,7 +434,8 @@ public final class UserApi {
         return Optional.empty();
       }
       return Optional.of(new Reported(leg.get().represents(), leg.get()));
-    }, "id: names no message someone sent you on " + network + " (or it is past the retention window)", reason, attached);
+    }, "id: names no message someone sent you on " + network + " (or it is past the retention window)", reason, attached,
+        opening);
   }
 
   private record Reported(PartyKey sender, io.parlor.core.routing.ReferenceTable.Leg leg) {}
@@ -439,12 +447,22 @@ public final class UserApi {
 
   private record ReportOutcome(HttpResponse response, io.parlor.core.safety.Reporting.Filing filing) {}
 
-  private CompletionStage<HttpResponse> fileReport(
-      String personId, FindReported find, String notFound, String reason, String attachment) {
+  private CompletionStage<HttpResponse> fileReport(String personId, FindReported find, String notFound, String reason,
+      String attachment, io.parlor.spi.envelope.Event.Report.Opening opening) {
     return d.store().write(c -> {
       Optional<Reported> r = find.find(c);
       if (r.isEmpty()) {
         return new ReportOutcome(invalid(notFound), null);
+      }
+      byte[] verified = null;
+      if (opening != null) {
+        if (!io.parlor.core.safety.Franking.verify(c, new io.parlor.core.safety.Franking.Opening(opening.plaintext(),
+            opening.key(), opening.commitment(), opening.tag(), opening.at()), r.get().sender(), PartyKey.person(personId))) {
+          // a forged report: nothing is filed, nobody blocked
+          return new ReportOutcome(Json.error(422, io.parlor.core.safety.Franking.INVALID,
+              io.parlor.core.safety.Franking.WHY), null);
+        }
+        verified = opening.plaintext();
       }
       java.time.Instant now = d.clock().instant();
       // the network the reported message came from; without a message, the sender's own network
@@ -454,7 +472,7 @@ public final class UserApi {
           : PeopleTable.accounts(c, r.get().sender().personId()).stream().findFirst()
               .flatMap(Address::network).orElseThrow();
       io.parlor.core.safety.Reporting.Filing filing = d.reporting().file(
-          c, PartyKey.person(personId), r.get().sender(), r.get().leg(), origin, reason, attachment, now);
+          c, PartyKey.person(personId), r.get().sender(), r.get().leg(), origin, reason, attachment, verified, now);
       return new ReportOutcome(personJson(c, personId), filing);
     }).thenApply(o -> {
       if (o.filing() != null) {

@@ -265,7 +265,7 @@ public final class Ingress {
         // REPORT: a block that also counts towards holding the sender (and is forwarded when it
         // answered a known message whose network takes reports)
         report = reporting.file(c, PartyKey.person(b.personId()), b.target(), b.answered(),
-            b.answered() != null ? b.answered().sourceNetwork() : source, "other", null, now);
+            b.answered() != null ? b.answered().sourceNetwork() : source, "other", null, null, now);
       }
       MessageTable.remember(c, source, e.id(), now);
       return new Outcome(new IngressResult.Accepted(gid), null, List.of(), List.of(), List.of(), true, report, null);
@@ -331,8 +331,12 @@ public final class Ingress {
     // the sender's account on another network; replyTo and targets are carried in Parlor's terms
     // (refs) and translated for the destination at delivery.
     Instant expiresAt = expiresAt(msg, now);
+    // an encrypted message's commitment to its plaintext is stamped for this sender, this recipient
+    // and this time (message franking): the recipient can report it verifiably
+    Envelope franked = msg.content() instanceof Content.Encrypted
+        ? msg.withContent(io.parlor.core.safety.Franking.stamp(c, msg.content(), a.sender(), a.recipient(), now)) : msg;
     Envelope outbound =
-        Presentation.presented(c, msg.withFrom(handle), a.sender())
+        Presentation.presented(c, franked.withFrom(handle), a.sender())
             .withId(io.parlor.spi.envelope.MessageId.of(gid)).withReplyTo(null).withExpiresAt(expiresAt);
     if (singleIdentity.test(source)) {
       ReplyTable.touchRecent(c, source, a.sender(), a.recipient(), now);

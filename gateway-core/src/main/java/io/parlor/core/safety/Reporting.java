@@ -71,9 +71,11 @@ public final class Reporting {
    * @param leg the message reported, or null (a report by SMS naming no message)
    * @param network the network the reported message (or the reported sender's last one) came from
    * @param attachment what the reporter attached (a JSON object's text), forwarded, never stored
+   * @param verified the message's plaintext, when the reporter proved it by message franking (the
+   *     caller verified the opening): forwarded as the content, marked verified; else null
    */
   public Filing file(Connection c, PartyKey reporter, PartyKey reported, ReferenceTable.Leg leg, NetworkId network,
-      String reason, String attachment, Instant now) throws SQLException {
+      String reason, String attachment, byte[] verified, Instant now) throws SQLException {
     if (reporter.isPerson()) {
       // blocked like a block by reply: shown to the reporter as the relay handle of the pair
       String shown = relays.handleFor(c, reported, reporter, relays.shown(c, reported, reporter), now).value();
@@ -85,7 +87,14 @@ public final class Reporting {
       // the reporter towards that network, for this window: unlinkable to anything else
       long epoch = now.toEpochMilli() / window.toMillis();
       String pseudonym = "r-" + GraphSeal.of(c).tag("report " + network.value() + " " + epoch + " " + reporter.value());
-      forward = new ReportReceiver.ForwardedReport(leg.sourceId(), reason, pseudonym, now, attachment);
+      if (verified != null) {
+        com.fasterxml.jackson.databind.node.ObjectNode text = io.parlor.spi.json.EnvelopeJson.mapper().createObjectNode();
+        text.put("type", "text");
+        text.put("text", new String(verified, java.nio.charset.StandardCharsets.UTF_8));
+        forward = new ReportReceiver.ForwardedReport(leg.sourceId(), reason, pseudonym, now, text.toString(), true);
+      } else {
+        forward = new ReportReceiver.ForwardedReport(leg.sourceId(), reason, pseudonym, now, attachment);
+      }
     }
     return new Filing(filed, network, forward);
   }

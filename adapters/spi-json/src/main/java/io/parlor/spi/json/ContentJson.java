@@ -62,7 +62,10 @@ final class ContentJson {
     String scheme = EnvelopeJson.text(c, "content.scheme", "scheme", true);
     JsonNode per = c.get("perMember");
     if (per == null || per.isNull()) {
-      return new Content.Encrypted(scheme, base64(c, "ciphertext", "content.ciphertext"));
+      return new Content.Encrypted(scheme, base64(c, "ciphertext", "content.ciphertext"), Map.of(), franking(c));
+    }
+    if (c.has("franking") && !c.get("franking").isNull()) {
+      throw new EnvelopeException("content.franking", "only for a message to one recipient (content.ciphertext)");
     }
     if (!per.isObject() || per.isEmpty()) {
       throw new EnvelopeException("content.perMember", "must be a non-empty object of member handle to base64 ciphertext");
@@ -86,6 +89,21 @@ final class ContentJson {
       }
     }
     return new Content.Encrypted(scheme, null, ciphertexts);
+  }
+
+  /** {@code "franking": {"commitment": base64, "tag"?, "at"?}}, or null. */
+  private static Content.Franking franking(JsonNode c) {
+    JsonNode f = c.get("franking");
+    if (f == null || f.isNull()) {
+      return null;
+    }
+    if (!f.isObject()) {
+      throw new EnvelopeException("content.franking", "must be an object: {\"commitment\": base64}");
+    }
+    String at = EnvelopeJson.text(f, "content.franking.at", "at", false);
+    return new Content.Franking(base64(f, "commitment", "content.franking.commitment"),
+        EnvelopeJson.text(f, "content.franking.tag", "tag", false),
+        at == null ? null : EnvelopeJson.instant("content.franking.at", at));
   }
 
   private static Content.Media media(JsonNode c, boolean stored) {
@@ -137,6 +155,16 @@ final class ContentJson {
           x.perMember().forEach((k, v) -> per.put(k, Base64.getEncoder().encodeToString(v)));
         } else {
           c.put("ciphertext", x.ciphertextBase64());
+        }
+        if (x.franking() != null) {
+          ObjectNode f = c.putObject("franking");
+          f.put("commitment", Base64.getEncoder().encodeToString(x.franking().commitment()));
+          if (x.franking().tag() != null) {
+            f.put("tag", x.franking().tag());
+          }
+          if (x.franking().at() != null) {
+            f.put("at", x.franking().at().toString());
+          }
         }
         break;
       case MEDIA:

@@ -60,9 +60,35 @@ public final class EventJson {
           throw new EnvelopeException("content", "must be a JSON object (what you choose to reveal of the message)");
         }
         return new Event.Report(from, MessageId.parse("id", EnvelopeJson.text(root, "id", true)),
-            EnvelopeJson.text(root, "reason", false), content == null || content.isNull() ? null : content.toString());
+            EnvelopeJson.text(root, "reason", false), content == null || content.isNull() ? null : content.toString(),
+            opening(root.get("franking")));
       default:
         throw new EnvelopeException("type", "must be \"read\", \"typing\", \"timer\" or \"report\"");
+    }
+  }
+
+  /**
+   * {@code "franking": {"plaintext": base64, "key": base64, "commitment": base64, "tag", "at"}}: the
+   * opening of a franked message, or null.
+   */
+  public static Event.Report.Opening opening(JsonNode f) {
+    if (f == null || f.isNull()) {
+      return null;
+    }
+    if (!f.isObject()) {
+      throw new EnvelopeException("franking", "must be an object: plaintext, key, commitment, tag and at");
+    }
+    String at = EnvelopeJson.text(f, "franking.at", "at", true);
+    return new Event.Report.Opening(bytes(f, "plaintext"), bytes(f, "key"), bytes(f, "commitment"),
+        EnvelopeJson.text(f, "franking.tag", "tag", true), EnvelopeJson.instant("franking.at", at));
+  }
+
+  private static byte[] bytes(JsonNode f, String field) {
+    String b64 = EnvelopeJson.text(f, "franking." + field, field, true);
+    try {
+      return java.util.Base64.getDecoder().decode(b64);
+    } catch (IllegalArgumentException e) {
+      throw new EnvelopeException("franking." + field, "must be standard base64");
     }
   }
 

@@ -52,6 +52,47 @@ public sealed interface Content
   }
 
   /**
+   * Message franking (issue 14), for reports of end-to-end encrypted messages: the sender's client
+   * commits to the plaintext — {@code commitment = HMAC-SHA256(frankingKey, plaintext)}, the key
+   * known to both ends of the conversation and to nobody else — and Parlor, at ingress, binds the
+   * commitment to the sender, the recipient and the time with a keyed {@code tag} delivered
+   * alongside the ciphertext ({@code at} is that time). A recipient who reports the message reveals
+   * the plaintext and the key; Parlor checks both against the tag without having stored anything,
+   * and without ever reading the plaintext otherwise.
+   *
+   * @param commitment 32 bytes
+   * @param tag Parlor's stamp, or null (as the sender sends it: Parlor sets it, whatever was sent)
+   * @param at when Parlor stamped it, or null
+   */
+  record Franking(byte[] commitment, String tag, java.time.Instant at) {
+    public static final int COMMITMENT_BYTES = 32;
+
+    public Franking {
+      if (commitment == null || commitment.length != COMMITMENT_BYTES) {
+        throw new EnvelopeException("content.franking.commitment",
+            "must be " + COMMITMENT_BYTES + " bytes, standard base64 (HMAC-SHA256 of the plaintext under the franking key)");
+      }
+      commitment = commitment.clone();
+    }
+
+    @Override
+    public byte[] commitment() {
+      return commitment.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Franking f && Arrays.equals(f.commitment, commitment) && java.util.Objects.equals(f.tag, tag)
+          && java.util.Objects.equals(f.at, at);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(commitment) * 31 + java.util.Objects.hash(tag, at);
+    }
+  }
+
+  /**
    * End-to-end encrypted payload, opaque to Parlor: one ciphertext, or — for a group — one per
    * member ({@code perMember}, client-side fan-out), keyed by each member's handle as the sender
    * sees it in the group. Exactly one of the two is present.
@@ -60,7 +101,7 @@ public sealed interface Content
    * @param ciphertext the payload bytes (base64 on the wire); never inspected; null with {@code perMember}
    * @param perMember member handle to that member's ciphertext; empty without it
    */
-  record Encrypted(String scheme, byte[] ciphertext, Map<String, byte[]> perMember) implements Content {
+  record Encrypted(String scheme, byte[] ciphertext, Map<String, byte[]> perMember, Franking franking) implements Content {
     private static final Pattern SCHEME = Pattern.compile("[a-z0-9][a-z0-9.-]{0,63}");
     /** Most ciphertexts one message may carry (the largest group a policy allows). */
     public static final int MAX_MEMBERS = 256;
@@ -96,11 +137,24 @@ public sealed interface Content
       }
       perMember = Collections.unmodifiableMap(copy);
       ciphertext = ciphertext == null ? null : ciphertext.clone();
+      if (franking != null && !perMember.isEmpty()) {
+        throw new EnvelopeException("content.franking", "only for a message to one recipient (content.ciphertext)");
+      }
+    }
+
+    /** Without franking. */
+    public Encrypted(String scheme, byte[] ciphertext, Map<String, byte[]> perMember) {
+      this(scheme, ciphertext, perMember, null);
     }
 
     /** One ciphertext, for one recipient. */
     public Encrypted(String scheme, byte[] ciphertext) {
       this(scheme, ciphertext, Map.of());
+    }
+
+    /** The same content with {@code f} as its franking. */
+    public Encrypted withFranking(Franking f) {
+      return new Encrypted(scheme, ciphertext, perMember, f);
     }
 
     /** Whether this carries one ciphertext per group member. */
@@ -150,7 +204,7 @@ public sealed interface Content
     @Override
     public boolean equals(Object o) {
       if (!(o instanceof Encrypted e) || !e.scheme.equals(scheme) || !Arrays.equals(e.ciphertext, ciphertext)
-          || !e.perMember.keySet().equals(perMember.keySet())) {
+          || !e.perMember.keySet().equals(perMember.keySet()) || !java.util.Objects.equals(e.franking, franking)) {
         return false;
       }
       for (Map.Entry<String, byte[]> m : perMember.entrySet()) {

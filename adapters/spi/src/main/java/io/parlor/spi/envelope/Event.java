@@ -123,8 +123,30 @@ public sealed interface Event permits Event.Read, Event.Typing, Event.Timer, Eve
    * @param reason one of {@link #REASONS}
    * @param attachment a JSON object text the reporter attached (at most {@link #MAX_ATTACHMENT}
    *     characters), or null
+   * @param franking for an end-to-end encrypted message that was franked: what the reporter reveals
+   *     of it to prove what it said, or null
    */
-  record Report(Address from, MessageId id, String reason, String attachment) implements Event {
+  record Report(Address from, MessageId id, String reason, String attachment, Opening franking) implements Event {
+    /**
+     * The opening of a franked message ({@link Content.Franking}): its plaintext, the franking key,
+     * and the commitment, tag and time delivered with it.
+     */
+    public record Opening(byte[] plaintext, byte[] key, byte[] commitment, String tag, Instant at) {
+      public Opening {
+        for (Object[] f : new Object[][] {{"plaintext", plaintext}, {"key", key}, {"commitment", commitment},
+            {"tag", tag}, {"at", at}}) {
+          if (f[1] == null) {
+            throw new EnvelopeException("franking." + f[0], "is required");
+          }
+        }
+      }
+    }
+
+    /** Without franking. */
+    public Report(Address from, MessageId id, String reason, String attachment) {
+      this(from, id, reason, attachment, null);
+    }
+
     /** The reasons a report may give. */
     public static final java.util.List<String> REASONS = java.util.List.of("spam", "abuse", "scam", "other");
     /** The longest attachment, in characters. */

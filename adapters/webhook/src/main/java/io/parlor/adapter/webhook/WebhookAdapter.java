@@ -167,7 +167,7 @@ final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier, 
 
   /**
    * {@code POST {reportUrl}} {@code {"type": "report", "id", "reason", "reporter", "at",
-   * "content"?}}, signed; a 429, 5xx or timeout is a transient failure (the core retries it).
+   * "verified"?, "content"?}}, signed; a 429, 5xx or timeout is a transient failure (the core retries it).
    */
   @Override
   public CompletionStage<Void> forwardReport(ReportReceiver.ForwardedReport report) {
@@ -185,6 +185,9 @@ final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier, 
     n.put("reason", report.reason());
     n.put("reporter", report.reporter());
     n.put("at", report.at().toString());
+    if (report.verified()) {
+      n.put("verified", true); // the content is the message's plaintext, proven by message franking
+    }
     if (report.attachment() != null) {
       try {
         n.set("content", EnvelopeJson.mapper().readTree(report.attachment()));
