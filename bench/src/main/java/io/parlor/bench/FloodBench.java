@@ -31,8 +31,9 @@ import org.HdrHistogram.Recorder;
  *
  * <ol>
  *   <li>nobody floods (the baseline);
- *   <li>one account floods from {@code floodConnections} connections, closed loop, with the
- *       default volume limits (it gets 429 after its burst);
+ *   <li>one account floods — {@code floodRate} messages a second on {@code floodConnections}
+ *       connections (0: as fast as they go) — with the default volume limits (it gets 429 after
+ *       its burst);
  *   <li>the same flood with the limits out of the way (what the limits buy).
  * </ol>
  *
@@ -40,8 +41,9 @@ import org.HdrHistogram.Recorder;
  * received by the destination's sink), p50 / p99 / max, and what the flood got.
  *
  * <pre>
- * bench/run-flood                 # 400 msg/s of others, 16 flooding connections, 20 s warm-up, 20 s measured
- * bench/run-flood 400 16 20 20
+ * bench/run-flood                 # 400 msg/s of others; a flood of 2,000 msg/s on 16 connections; 20 s + 20 s
+ * bench/run-flood 400 16 20 20 2000
+ * bench/run-flood 400 16 20 20 0  # the flood as fast as 16 connections go (an HTTP flood, not one sender's)
  * </pre>
  */
 public final class FloodBench {
@@ -62,9 +64,11 @@ public final class FloodBench {
       int flood = args.length > 1 ? Integer.parseInt(args[1]) : 16;
       int warmup = args.length > 2 ? Integer.parseInt(args[2]) : 20;
       int measured = args.length > 3 ? Integer.parseInt(args[3]) : 20;
-      System.out.printf("Parlor flood benchmark: others %d msg/s from %d accounts, flood %d connections,"
-          + " %d s warm-up, %d s measured, %d cores%n",
-          rate, OTHER_THREADS * ACCOUNTS_PER_THREAD, flood, warmup, measured, Runtime.getRuntime().availableProcessors());
+      floodRate = args.length > 4 ? Integer.parseInt(args[4]) : 2000;
+      System.out.printf("Parlor flood benchmark: others %d msg/s from %d accounts, flood %s from one account on %d"
+          + " connections, %d s warm-up, %d s measured, %d cores%n",
+          rate, OTHER_THREADS * ACCOUNTS_PER_THREAD, floodRate == 0 ? "as fast as it can (closed loop)" : floodRate + " msg/s",
+          flood, warmup, measured, Runtime.getRuntime().availableProcessors());
       List<Result> results = new ArrayList<>();
       results.add(run("nobody floods", rate, 0, true, warmup, measured));
       results.add(run("one account floods, default limits", rate, flood, true, warmup, measured));
@@ -85,6 +89,9 @@ public final class FloodBench {
     }
     System.exit(0);
   }
+
+  /** The flood's messages a second in all (open loop), or 0: each connection as fast as it can. */
+  private static int floodRate;
 
   private static double ms(Histogram h, double p) {
     return h.getValueAtPercentile(p) / 1000.0;
@@ -182,7 +189,16 @@ public final class FloodBench {
         int conn = f;
         threads.add(start("flood-" + f, () -> {
           RawHttpClient client = new RawHttpClient("127.0.0.1", node.port());
+          long floodInterval = floodRate == 0 ? 0 : 1_000_000_000L * floodConnections / floodRate;
+          long next = System.nanoTime();
           for (long i = 0; !stop.get(); i++) {
+            if (floodInterval > 0) {
+              next += floodInterval;
+              long wait = next - System.nanoTime();
+              if (wait > 0) {
+                LockSupport.parkNanos(wait);
+              }
+            }
             byte[] body = ("{\"id\":\"f-" + conn + "-" + i + "\",\"from\":\"src:flood\",\"to\":\"dst:user0\",\"sentAt\":\""
                 + Instant.now() + "\",\"content\":{\"type\":\"text\",\"text\":\"buy now buy now buy now\"}}")
                 .getBytes(StandardCharsets.UTF_8);

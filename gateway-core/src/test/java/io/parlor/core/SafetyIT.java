@@ -151,6 +151,12 @@ class SafetyIT {
     // confirmed: held until released
     assertEquals("confirmed", TestNode.json(node.admin("POST", "/holds/" + id + "/confirm", null).body()).path("state").asText());
     assertEquals(403, send("m15", "neta:sam", "netb:fay", "hi").statusCode());
+    // held, sam invites nobody to a group either (answered as usual: the inviter learns nothing)
+    String sam = signIn("neta:sam");
+    HttpResponse<String> group = call("POST", "/v1/me/groups", sam, "{\"name\":\"deals\",\"invite\":[\"netb:fay\"]}");
+    assertTrue(group.statusCode() < 300, group.body());
+    assertTrue(node.get("/metrics").body().matches(
+        "(?s).*parlor_group_invitations_total\\{[^}]*outcome=\"held\"[^}]*\\} 1\\.0.*"), "the invitation held");
     String metrics = node.get("/metrics").body();
     assertTrue(metrics.contains("parlor_safety_decisions_total{decision=\"held\""), "held counted");
     assertTrue(metrics.contains("parlor_safety_decisions_total{decision=\"confirmed\""), "the decision counted");

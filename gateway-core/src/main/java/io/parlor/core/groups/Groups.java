@@ -145,7 +145,9 @@ public final class Groups {
     PartyKey inviter = PartyKey.person(inviterId);
     List<Invitation> out = new ArrayList<>();
     if (held(c, groupId, now)
-        || GroupTable.adminOfHeld(c, inviterId, windowStart(now), HELD_AFTER_ANSWERS, HELD_REFUSED_PERCENT)) {
+        || GroupTable.adminOfHeld(c, inviterId, windowStart(now), HELD_AFTER_ANSWERS, HELD_REFUSED_PERCENT)
+        // a sender held for review (reports, strangers who never answer) invites nobody either
+        || io.parlor.core.safety.Reports.held(c, inviter)) {
       // treated like a fan-out spammer: its invitations are dropped with the usual answer (the
       // inviter learns nothing), until the window's answers age out
       held.increment(distinct(invitees).size());
