@@ -334,7 +334,8 @@ public final class Gateway implements AutoCloseable {
     io.parlor.core.groups.Groups groups =
         new io.parlor.core.groups.Groups(
             router, relays, random, config.maxGroupSize(), config.delivery().maxAge(), b.safety, b.meters);
-    Forgetter forgetter = new Forgetter(b.store, b.scheduler, b.statuses, clock, b.snippets, groups);
+    Forgetter forgetter = new Forgetter(b.store, b.scheduler, b.statuses, clock, b.snippets, groups,
+        config.keepReportsAfterForget());
     AdminApi admin =
         new AdminApi(
             new AdminApi.Deps(config.nodeId(), config.adminToken(), b.store, b.networks, b.scheduler, b.statuses, clock, b.meters, forgetter,
@@ -471,7 +472,7 @@ public final class Gateway implements AutoCloseable {
     return store.read(c -> io.parlor.core.safety.Reports.perNetwork(c, from)).thenAccept(counts -> {
       java.util.Set<io.parlor.spi.envelope.NetworkId> over = new java.util.HashSet<>();
       counts.forEach((net, n) -> {
-        if (n >= config.limits().throttleNetworkAfterReports()) {
+        if (networks.get(net).isPresent() && n >= config.limits().throttleNetworkAfterReports()) {
           over.add(net);
           if (!limits.throttled(net)) {
             log.warn("network {} is throttled: its senders drew {} reports within the window (threshold {})",

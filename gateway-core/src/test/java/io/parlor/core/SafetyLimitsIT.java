@@ -94,6 +94,10 @@ class SafetyLimitsIT {
     assertEquals(1, holds.size(), holds.toString());
     assertEquals("fan_out", holds.get(0).path("reason").asText());
     assertEquals(100, holds.get(0).path("count").asInt());
+    // linking the held account to a person escapes nothing: the account stays held
+    admin("PUT", "/people/spam", "{\"accounts\":[\"chat:spam\"],\"optIn\":true}");
+    assertEquals(IngressResult.Refused.HELD_FOR_REVIEW,
+        ((IngressResult.Refused) send("chat", "chat:spam", "chat:p1")).code(), "held as the account");
 
     // released, the spammer starts afresh: only what they do from now on counts
     admin("POST", "/holds/" + holds.get(0).path("id").asText() + "/release", null);
@@ -116,6 +120,7 @@ class SafetyLimitsIT {
   void aFloodIsRefusedWithWhenToRetryAndTheLimitRecovers() throws Exception {
     // a standard sender may send 120 at once (then one a second); a new network's a quarter of that
     int standard = 0;
+    String firstId = "m-" + (ids.get() + 1);
     IngressResult r;
     while ((r = send("chat", "chat:amy", "chat:p" + (standard % 40))) instanceof IngressResult.Accepted && standard < 1000) {
       standard++;
@@ -126,6 +131,9 @@ class SafetyLimitsIT {
     assertTrue(standard >= 60 && standard <= 120, "the pairs' 60 at once, spread over 40 recipients: " + standard);
     assertTrue(refused.retryAfter().compareTo(Duration.ofSeconds(3)) <= 0, refused.retryAfter().toString());
     assertInstanceOf(IngressResult.Accepted.class, send("chat", "chat:p1", "@amy"), "other senders are not slowed");
+    // a redelivery of a message already accepted (a platform retrying its batch) is a duplicate,
+    // never refused by the limit its own first delivery used up
+    assertInstanceOf(IngressResult.Duplicate.class, send("chat", firstId, "chat:amy", "chat:p0"));
     clock.advance(refused.retryAfter());
     assertInstanceOf(IngressResult.Accepted.class, send("chat", "chat:amy", "chat:p300"), "recovered");
 
@@ -139,7 +147,11 @@ class SafetyLimitsIT {
   }
 
   private IngressResult send(String network, String from, String to) {
-    Envelope e = new Envelope(MessageId.of("m-" + ids.incrementAndGet()), Address.of(from), Address.of(to),
+    return send(network, "m-" + ids.incrementAndGet(), from, to);
+  }
+
+  private IngressResult send(String network, String id, String from, String to) {
+    Envelope e = new Envelope(MessageId.of(id), Address.of(from), Address.of(to),
         clock.instant(), new Content.Text("hello"), null, null, null);
     return fakes.adapters.get(network).inject(e);
   }

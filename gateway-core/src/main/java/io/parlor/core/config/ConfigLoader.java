@@ -222,6 +222,7 @@ public final class ConfigLoader {
     int maxNew = policy.integer("maxNewRecipientsPerHour", 200, 1, 1_000_000);
     int maxGroupSize = policy.integer("maxGroupSize", 32, 2, 256);
     int holdAfterReports = policy.integer("holdAfterReports", 5, 1, 1_000_000);
+    boolean keepReportsAfterForget = policy.bool("keepReportsAfterForget", false);
     io.parlor.core.safety.Limits.Settings dl = io.parlor.core.safety.Limits.Settings.defaults();
     io.parlor.core.safety.Limits.Settings volume = new io.parlor.core.safety.Limits.Settings(
         policy.integer("senderPerMinute", dl.senderPerMinute(), 1, 1_000_000),
@@ -315,7 +316,7 @@ public final class ConfigLoader {
     root.reportUnknownKeys();
     return new GatewayConfig(
         nodeId, region, new GatewayConfig.Http(bind, port, readTimeout, idleTimeout, publicUrl, trustedProxies, tls, limits), storeSettings, token,
-        retention, denied, threadTtl, defaultThreadTimer, maxNew, maxGroupSize, holdAfterReports, volume, delivery, users, media, format, level, List.copyOf(networks));
+        retention, denied, threadTtl, defaultThreadTimer, maxNew, maxGroupSize, holdAfterReports, volume, keepReportsAfterForget, delivery, users, media, format, level, List.copyOf(networks));
   }
 
   /**

@@ -25,6 +25,8 @@ import java.util.Optional;
  * @param holdAfterReports how many different people reporting a sender within the metadata
  *     window hold the sender for review
  * @param limits the volume limits of a {@code standard} network's senders
+ * @param keepReportsAfterForget whether forget-me keeps the reports about the person, and their
+ *     hold, for their usual retention (where a law requires it; off by default)
  * @param delivery delivery policy settings
  * @param users the user API's settings
  * @param media capability URLs for media held by networks
@@ -46,6 +48,7 @@ public record GatewayConfig(
     int maxGroupSize,
     int holdAfterReports,
     io.parlor.core.safety.Limits.Settings limits,
+    boolean keepReportsAfterForget,
     Delivery delivery,
     Users users,
     Media media,

@@ -100,7 +100,7 @@ public final class Events {
             Event.Report.Opening o = e.franking();
             if (!io.parlor.core.safety.Franking.verify(c,
                 new io.parlor.core.safety.Franking.Opening(o.plaintext(), o.key(), o.commitment(), o.tag(), o.at()),
-                leg.get().represents(), reporter)) {
+                leg.get().represents(), reporter, leg.get().gid())) {
               // a forged report: nothing is filed
               return new Filed(EventResult.refused(io.parlor.core.safety.Franking.INVALID, io.parlor.core.safety.Franking.WHY),
                   null);
@@ -108,7 +108,7 @@ public final class Events {
             verified = o.plaintext();
           }
           return new Filed(EventResult.accepted(), d.reporting().file(c, reporter, leg.get().represents(), leg.get(),
-              leg.get().sourceNetwork(), e.reason(), e.attachment(), verified, d.clock().instant()));
+              e.reason(), e.attachment(), verified, true, d.clock().instant()));
         })
         .handle((f, err) -> {
           if (err != null) {

@@ -30,8 +30,9 @@ public final class Forgetter {
   /** @param snippets the in-memory snippets of messages, which forget the person's too */
   public Forgetter(
       Store store, DeliveryScheduler scheduler, StatusDispatcher statuses, Clock clock, Snippets snippets,
-      io.parlor.core.groups.Groups groups) {
+      io.parlor.core.groups.Groups groups, boolean keepReportsAbout) {
     this.groups = groups;
+    this.keepReportsAbout = keepReportsAbout;
     this.store = store;
     this.scheduler = scheduler;
     this.statuses = statuses;
@@ -40,6 +41,8 @@ public final class Forgetter {
   }
 
   private final io.parlor.core.groups.Groups groups;
+  /** {@code policy.keepReportsAfterForget}: reports about a forgotten person, and their hold, stay. */
+  private final boolean keepReportsAbout;
 
   private record Forgotten(List<String> gids, List<StatusOutbox.Entry> statuses, List<StoredMessage> legs) {}
 
@@ -75,6 +78,12 @@ public final class Forgetter {
               List<StoredMessage> legs = groups.forget(c, personId, clock.instant());
               List<io.parlor.spi.envelope.Address> accounts = PeopleTable.accounts(c, personId);
               io.parlor.core.keys.KeyLog.forget(c, accounts);
+              // the reports made by the person go; those about them, and their hold, too — unless
+              // the operator must keep them by law (policy.keepReportsAfterForget)
+              List<PartyKey> parties = new ArrayList<>();
+              parties.add(key);
+              accounts.forEach(a -> parties.add(PartyKey.address(a)));
+              io.parlor.core.safety.Reports.forget(c, parties, keepReportsAbout);
               PeopleTable.delete(c, personId);
               snippets.forget(key);
               accounts.forEach(a -> snippets.forget(PartyKey.address(a)));

@@ -457,22 +457,16 @@ public final class UserApi {
       byte[] verified = null;
       if (opening != null) {
         if (!io.parlor.core.safety.Franking.verify(c, new io.parlor.core.safety.Franking.Opening(opening.plaintext(),
-            opening.key(), opening.commitment(), opening.tag(), opening.at()), r.get().sender(), PartyKey.person(personId))) {
+            opening.key(), opening.commitment(), opening.tag(), opening.at()), r.get().sender(), PartyKey.person(personId),
+            r.get().leg().gid())) {
           // a forged report: nothing is filed, nobody blocked
           return new ReportOutcome(Json.error(422, io.parlor.core.safety.Franking.INVALID,
               io.parlor.core.safety.Franking.WHY), null);
         }
         verified = opening.plaintext();
       }
-      java.time.Instant now = d.clock().instant();
-      // the network the reported message came from; without a message, the sender's own network
-      // when they are known by one account, else the network of the reporter's first account
-      io.parlor.spi.envelope.NetworkId origin = r.get().leg() != null ? r.get().leg().sourceNetwork()
-          : !r.get().sender().isPerson() ? r.get().sender().address().network().orElseThrow()
-          : PeopleTable.accounts(c, r.get().sender().personId()).stream().findFirst()
-              .flatMap(Address::network).orElseThrow();
-      io.parlor.core.safety.Reporting.Filing filing = d.reporting().file(
-          c, PartyKey.person(personId), r.get().sender(), r.get().leg(), origin, reason, attachment, verified, now);
+      io.parlor.core.safety.Reporting.Filing filing = d.reporting().file(c, PartyKey.person(personId),
+          r.get().sender(), r.get().leg(), reason, attachment, verified, true, d.clock().instant());
       return new ReportOutcome(personJson(c, personId), filing);
     }).thenApply(o -> {
       if (o.filing() != null) {

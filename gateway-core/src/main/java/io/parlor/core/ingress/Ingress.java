@@ -122,7 +122,7 @@ public final class Ingress {
   }
 
   private static final IngressResult.Refused HELD = IngressResult.Refused.of(IngressResult.Refused.HELD_FOR_REVIEW,
-      "the sender is held for review after reports from the people they wrote to; an operator decides");
+      "the sender is held for review; an operator decides");
 
   CompletionStage<IngressResult> accept(NetworkId source, Envelope e) {
     if (!open) {
@@ -143,7 +143,9 @@ public final class Ingress {
           source,
           IngressResult.Refused.of(IngressResult.Refused.EXPIRED, "the message's timer has already run out"));
     }
-    java.util.Optional<Duration> wait = limits.take(source, e.from(), e.to());
+    java.util.Optional<Duration> wait = limits.answeredRecently(source, e.id().value())
+        ? java.util.Optional.empty() // a redelivery: a duplicate, or refused again by the store's own check
+        : limits.take(source, e.from(), e.to());
     if (wait.isPresent()) {
       // over a volume limit (sender, pair or network): refused before the store sees it, with when
       // to try again — a flood costs other senders nothing
@@ -180,6 +182,9 @@ public final class Ingress {
                 throw new InboundSink.StoreUnavailableException("message could not be stored", err);
               }
               afterCommit(source, e, r, now);
+              if (!(r.result instanceof IngressResult.Refused)) {
+                limits.answered(source, e.id().value());
+              }
               count(source, outcome(r.result));
               return r.result;
             });
@@ -264,14 +269,17 @@ public final class Ingress {
       if (b.report()) {
         // REPORT: a block that also counts towards holding the sender (and is forwarded when it
         // answered a known message whose network takes reports)
-        report = reporting.file(c, PartyKey.person(b.personId()), b.target(), b.answered(),
-            b.answered() != null ? b.answered().sourceNetwork() : source, "other", null, null, now);
+        // (blocked above, as the number or handle they saw)
+        report = reporting.file(c, PartyKey.person(b.personId()), b.target(), b.answered(), "other", null, null, false,
+            now);
       }
       MessageTable.remember(c, source, e.id(), now);
       return new Outcome(new IngressResult.Accepted(gid), null, List.of(), List.of(), List.of(), true, report, null);
     }
     PartyKey from = d instanceof Router.Accept acc ? acc.sender() : ((Router.GroupAccept) d).sender();
-    if (io.parlor.core.safety.Reports.held(c, from)) {
+    // held as the person or as the account (a sender held before they linked it stays held)
+    if (io.parlor.core.safety.Reports.held(c, from)
+        || from.isPerson() && io.parlor.core.safety.Reports.held(c, PartyKey.address(e.from()))) {
       // held for review (reports reached the threshold, or an operator confirmed it): on every network
       return new Outcome(HELD, null);
     }
@@ -334,7 +342,8 @@ public final class Ingress {
     // an encrypted message's commitment to its plaintext is stamped for this sender, this recipient
     // and this time (message franking): the recipient can report it verifiably
     Envelope franked = msg.content() instanceof Content.Encrypted
-        ? msg.withContent(io.parlor.core.safety.Franking.stamp(c, msg.content(), a.sender(), a.recipient(), now)) : msg;
+        ? msg.withContent(io.parlor.core.safety.Franking.stamp(c, msg.content(), a.sender(), a.recipient(), gid, now))
+        : msg;
     Envelope outbound =
         Presentation.presented(c, franked.withFrom(handle), a.sender())
             .withId(io.parlor.spi.envelope.MessageId.of(gid)).withReplyTo(null).withExpiresAt(expiresAt);

@@ -341,7 +341,6 @@ public final class PeopleTable {
       ps.executeBatch();
     }
     io.parlor.core.safety.SafetyLog.forget(c, keys.stream().map(PartyKey::new).toList());
-    io.parlor.core.safety.Reports.forget(c, keys.stream().map(PartyKey::new).toList());
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM auth_codes WHERE address = ? OR purpose = ?")) {
       for (Address a : accounts) {
         ps.setString(1, g.seal(a.value()));

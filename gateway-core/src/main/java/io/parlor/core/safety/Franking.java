@@ -17,8 +17,8 @@ import javax.crypto.spec.SecretKeySpec;
  * Message franking (issue 14, item 3): verifiable reports of end-to-end encrypted messages, with
  * nothing stored. At ingress a one-to-one encrypted message carrying its sender's commitment to
  * the plaintext ({@link Content.Franking}) is stamped with a tag — a MAC, under a key derived from
- * the store's graph key and never in the database, over the commitment, the sender, the recipient
- * and the time — delivered alongside the ciphertext. A recipient who reports the message reveals
+ * the store's graph key and never in the database, over the commitment, the sender, the recipient,
+ * the message's gateway id and the time — delivered alongside the ciphertext. A recipient who reports the message reveals
  * the plaintext and the franking key ({@link Opening}); {@link #verify} checks that the key opens
  * the commitment to that plaintext and that Parlor stamped that commitment for a message from that
  * sender to that reporter at that time. A forged plaintext, another sender, another recipient or
@@ -50,7 +50,8 @@ public final class Franking {
    * when it is encrypted and carries a commitment (whatever tag its sender sent is replaced);
    * otherwise {@code content} unchanged.
    */
-  public static Content stamp(Connection c, Content content, PartyKey sender, PartyKey recipient, Instant now) {
+  public static Content stamp(Connection c, Content content, PartyKey sender, PartyKey recipient, String gid,
+      Instant now) {
     if (!(content instanceof Content.Encrypted enc) || enc.franking() == null) {
       return content;
     }
@@ -60,11 +61,14 @@ public final class Franking {
     }
     Instant at = now.truncatedTo(ChronoUnit.MILLIS);
     byte[] commitment = enc.franking().commitment();
-    return enc.withFranking(new Content.Franking(commitment, tag(seal, commitment, sender, recipient, at), at));
+    return enc.withFranking(new Content.Franking(commitment, tag(seal, commitment, sender, recipient, gid, at), at));
   }
 
-  /** Whether {@code o} opens a message Parlor stamped from {@code sender} to {@code reporter}. */
-  public static boolean verify(Connection c, Opening o, PartyKey sender, PartyKey reporter) {
+  /**
+   * Whether {@code o} opens the message {@code gid} (the one the report names) that Parlor stamped
+   * from {@code sender} to {@code reporter}.
+   */
+  public static boolean verify(Connection c, Opening o, PartyKey sender, PartyKey reporter, String gid) {
     GraphSeal seal = GraphSeal.of(c);
     if (seal == GraphSeal.CLEAR || o.commitment() == null || o.key() == null || o.plaintext() == null
         || o.tag() == null || o.at() == null) {
@@ -79,13 +83,14 @@ public final class Franking {
       return false; // an empty key: no opening
     }
     boolean commitmentOpens = MessageDigest.isEqual(opened, o.commitment());
-    byte[] expected = tag(seal, o.commitment(), sender, reporter, o.at()).getBytes(StandardCharsets.US_ASCII);
+    byte[] expected = tag(seal, o.commitment(), sender, reporter, gid, o.at()).getBytes(StandardCharsets.US_ASCII);
     boolean stamped = MessageDigest.isEqual(expected, o.tag().getBytes(StandardCharsets.US_ASCII));
     return commitmentOpens & stamped;
   }
 
-  private static String tag(GraphSeal seal, byte[] commitment, PartyKey sender, PartyKey recipient, Instant at) {
+  private static String tag(GraphSeal seal, byte[] commitment, PartyKey sender, PartyKey recipient, String gid,
+      Instant at) {
     return seal.tag("franking\0" + Base64.getEncoder().encodeToString(commitment) + "\0" + sender.value() + "\0"
-        + recipient.value() + "\0" + at.toEpochMilli());
+        + recipient.value() + "\0" + gid + "\0" + at.toEpochMilli());
   }
 }

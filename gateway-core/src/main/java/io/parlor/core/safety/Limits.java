@@ -87,6 +87,39 @@ public final class Limits {
   private volatile Set<NetworkId> throttled = Set.of();
   private volatile long lastSweep;
 
+  /**
+   * Messages this node recently answered (accepted or duplicate), by a 64-bit hash of network and
+   * id: a redelivery of one of them (a platform retrying a whole batch, a sender retrying after a
+   * lost answer) is a duplicate, and takes no token — otherwise a batch that a limit made the
+   * platform retry could be refused again and again by its own earlier messages. A hash collision
+   * lets one message past the limits; nothing worse.
+   */
+  private final java.util.concurrent.atomic.AtomicLongArray recent = new java.util.concurrent.atomic.AtomicLongArray(1 << 18);
+
+  /** Remembers that {@code id} from {@code source} was answered for good (accepted or duplicate). */
+  public void answered(NetworkId source, String id) {
+    long h = hash(source, id);
+    recent.set((int) (h & (recent.length() - 1)), h);
+  }
+
+  /** Whether {@code id} from {@code source} was answered recently: its redelivery is exempt. */
+  public boolean answeredRecently(NetworkId source, String id) {
+    long h = hash(source, id);
+    return recent.get((int) (h & (recent.length() - 1))) == h;
+  }
+
+  private static long hash(NetworkId source, String id) {
+    long h = 1125899906842597L;
+    String s = source.value() + "\0" + id;
+    for (int i = 0; i < s.length(); i++) {
+      h = 31 * h + s.charAt(i);
+    }
+    h ^= h >>> 33;
+    h *= 0xff51afd7ed558ccdL;
+    h ^= h >>> 33;
+    return h == 0 ? 1 : h;
+  }
+
   /** Buckets kept before a sweep of the full ones runs inline (at most once a second). */
   static final int SWEEP_AT = 200_000;
 

@@ -33,6 +33,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class Reporting {
   private static final Logger log = LoggerFactory.getLogger(Reporting.class);
+  /** The network of a report naming no message, of a sender known by no one account: counted towards none. */
+  static final NetworkId NO_NETWORK = NetworkId.of("unknown-network");
+
   /** Attempts to forward one report (transient failures only), one, four and nine seconds apart. */
   static final int FORWARD_ATTEMPTS = 4;
 
@@ -68,15 +71,19 @@ public final class Reporting {
    * Files a report by {@code reporter} about {@code reported}: blocks them for the reporter when
    * the reporter is a person, counts it, and prepares its forwarding.
    *
-   * @param leg the message reported, or null (a report by SMS naming no message)
-   * @param network the network the reported message (or the reported sender's last one) came from
+   * @param leg the message reported, or null (a report naming no message: by SMS, or by address)
    * @param attachment what the reporter attached (a JSON object's text), forwarded, never stored
    * @param verified the message's plaintext, when the reporter proved it by message franking (the
    *     caller verified the opening): forwarded as the content, marked verified; else null
+   * @param block whether to block the sender for the reporter here (false: the caller did)
    */
-  public Filing file(Connection c, PartyKey reporter, PartyKey reported, ReferenceTable.Leg leg, NetworkId network,
-      String reason, String attachment, byte[] verified, Instant now) throws SQLException {
-    if (reporter.isPerson()) {
+  public Filing file(Connection c, PartyKey reporter, PartyKey reported, ReferenceTable.Leg leg, String reason,
+      String attachment, byte[] verified, boolean block, Instant now) throws SQLException {
+    // the network the reported message came from; without a message, the sender's own network
+    // when they are known by an account there, else none (counted towards no network)
+    NetworkId network = leg != null ? leg.sourceNetwork()
+        : !reported.isPerson() && !reported.isGroup() ? reported.address().network().orElse(NO_NETWORK) : NO_NETWORK;
+    if (block && reporter.isPerson()) {
       // blocked like a block by reply: shown to the reporter as the relay handle of the pair
       String shown = relays.handleFor(c, reported, reporter, relays.shown(c, reported, reporter), now).value();
       PeopleTable.blockParty(c, reporter.personId(), reported, shown);

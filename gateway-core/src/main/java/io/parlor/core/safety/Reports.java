@@ -84,14 +84,28 @@ public final class Reports {
   public Filed file(Connection c, PartyKey reporter, PartyKey reported, NetworkId network, String reason, Instant now)
       throws SQLException {
     GraphSeal g = GraphSeal.of(c);
+    // one report per reporter about one sender within the window counts (and is kept): reporting
+    // again adds nothing, so one person can neither raise a score nor throttle a network alone
+    boolean again;
     try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO reports(at, reporter, reported, network, reason) VALUES (?,?,?,?,?)")) {
-      ps.setLong(1, now.toEpochMilli());
-      ps.setString(2, g.seal(reporter.value()));
-      ps.setString(3, g.seal(reported.value()));
-      ps.setString(4, network.value());
-      ps.setString(5, reason);
-      ps.executeUpdate();
+        "SELECT 1 FROM reports WHERE reported = ? AND at >= ? AND reporter = ?")) {
+      ps.setString(1, g.seal(reported.value()));
+      ps.setLong(2, now.minus(window).toEpochMilli());
+      ps.setString(3, g.seal(reporter.value()));
+      try (ResultSet rs = ps.executeQuery()) {
+        again = rs.next();
+      }
+    }
+    if (!again) {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO reports(at, reporter, reported, network, reason) VALUES (?,?,?,?,?)")) {
+        ps.setLong(1, now.toEpochMilli());
+        ps.setString(2, g.seal(reporter.value()));
+        ps.setString(3, g.seal(reported.value()));
+        ps.setString(4, network.value());
+        ps.setString(5, reason);
+        ps.executeUpdate();
+      }
     }
     Optional<Hold> hold = find(c, reported);
     Instant from = now.minus(window);
@@ -233,21 +247,30 @@ public final class Reports {
     return n;
   }
 
-  /** Forget-me: deletes the reports made by and about {@code parties}, and their holds. */
-  public static void forget(Connection c, List<PartyKey> parties) throws SQLException {
+  /**
+   * Forget-me: deletes the reports made by {@code parties}, and — unless {@code keepAbout} (the
+   * operator must keep them by law: {@code policy.keepReportsAfterForget}) — the reports about
+   * them and their holds, which then live out their usual retention.
+   */
+  public static void forget(Connection c, List<PartyKey> parties, boolean keepAbout) throws SQLException {
     GraphSeal g = GraphSeal.of(c);
-    try (PreparedStatement reports = c.prepareStatement("DELETE FROM reports WHERE reporter = ? OR reported = ?");
+    try (PreparedStatement reports = c.prepareStatement(keepAbout ? "DELETE FROM reports WHERE reporter = ?"
+            : "DELETE FROM reports WHERE reporter = ? OR reported = ?");
         PreparedStatement holds = c.prepareStatement("DELETE FROM holds WHERE party = ?")) {
       for (PartyKey p : parties) {
         String sealed = g.seal(p.value());
         reports.setString(1, sealed);
-        reports.setString(2, sealed);
+        if (!keepAbout) {
+          reports.setString(2, sealed);
+          holds.setString(1, sealed);
+          holds.addBatch();
+        }
         reports.addBatch();
-        holds.setString(1, sealed);
-        holds.addBatch();
       }
       reports.executeBatch();
-      holds.executeBatch();
+      if (!keepAbout) {
+        holds.executeBatch();
+      }
     }
   }
 

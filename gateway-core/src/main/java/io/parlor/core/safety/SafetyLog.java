@@ -81,6 +81,21 @@ public final class SafetyLog {
     }
   }
 
+  /**
+   * The network group invitations are recorded under: not counted by {@link #unansweredFanOut}
+   * (an invitee answers in the group, never to the inviter; groups have a rule of their own).
+   */
+  static final String GROUP_INVITATIONS = "parlor";
+
+  /**
+   * How many of a sender's most recent events the stranger rule looks at: twenty times its
+   * threshold, so that its cost per new conversation is bounded (a spammer writes one message to
+   * each stranger; someone who writes a lot to a few people is only ever under-counted).
+   */
+  static int scanned(int threshold) {
+    return (int) Math.min(Integer.MAX_VALUE, 20L * threshold);
+  }
+
   /** A share of the strangers written to that must answer, below which a sender is held: a fifth. */
   static final double MIN_ANSWERED = 0.2;
 
@@ -97,9 +112,12 @@ public final class SafetyLog {
     long from = Math.max(now.minus(retention).toEpochMilli(), since == null ? 0 : since.toEpochMilli());
     int written;
     try (PreparedStatement ps = c.prepareStatement(
-        "SELECT count(DISTINCT recipient) FROM safety_events WHERE sender = ? AND at > ?")) {
+        "SELECT count(DISTINCT recipient) FROM (SELECT recipient FROM safety_events WHERE sender = ? AND at > ?"
+            + " AND network <> ? ORDER BY at DESC LIMIT ?) recent")) {
       ps.setString(1, s);
       ps.setLong(2, from);
+      ps.setString(3, GROUP_INVITATIONS);
+      ps.setInt(4, scanned(threshold));
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         written = rs.getInt(1);
@@ -109,11 +127,14 @@ public final class SafetyLog {
       return 0;
     }
     try (PreparedStatement ps = c.prepareStatement(
-        "SELECT count(DISTINCT e.recipient) FROM safety_events e WHERE e.sender = ? AND e.at > ? AND EXISTS"
-            + " (SELECT 1 FROM safety_events a WHERE a.sender = e.recipient AND a.recipient = e.sender AND a.at > ?)")) {
+        "SELECT count(DISTINCT e.recipient) FROM (SELECT sender, recipient FROM safety_events WHERE sender = ?"
+            + " AND at > ? AND network <> ? ORDER BY at DESC LIMIT ?) e WHERE EXISTS (SELECT 1 FROM safety_events a"
+            + " WHERE a.sender = e.recipient AND a.recipient = e.sender AND a.at > ?)")) {
       ps.setString(1, s);
       ps.setLong(2, from);
-      ps.setLong(3, from);
+      ps.setString(3, GROUP_INVITATIONS);
+      ps.setInt(4, scanned(threshold));
+      ps.setLong(5, from);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         return rs.getInt(1) < written * MIN_ANSWERED ? written : 0;

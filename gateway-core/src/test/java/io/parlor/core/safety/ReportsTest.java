@@ -74,6 +74,31 @@ class ReportsTest {
     }
   }
 
+  /**
+   * Forget-me deletes the reports made by the person; those about them and their hold only when
+   * the operator is not bound to keep them ({@code policy.keepReportsAfterForget}, off by default).
+   */
+  @Test
+  void forgetMeKeepsTheReportsAboutAPersonOnlyWhereTheLawRequires() throws Exception {
+    Reports reports = new Reports(1, week, new SecureRandom());
+    try (SqliteStore store = SqliteStore.open(dir.resolve("f.db"), 16, new SimpleMeterRegistry())) {
+      store.write(c -> {
+        reports.file(c, PartyKey.person("bob"), sam, chat, "spam", t0); // holds sam (threshold 1)
+        reports.file(c, sam, PartyKey.person("bob"), chat, "abuse", t0);
+        Reports.forget(c, java.util.List.of(sam), true);
+        return null;
+      }).get();
+      assertEquals(1L, count(store, "reports"), "kept: the report about sam; gone: sam's own");
+      assertTrue(store.read(c -> Reports.held(c, sam)).get(), "the hold kept");
+      store.write(c -> {
+        Reports.forget(c, java.util.List.of(sam), false);
+        return null;
+      }).get();
+      assertEquals(0L, count(store, "reports"));
+      assertFalse(store.read(c -> Reports.held(c, sam)).get(), "sam's hold gone (bob's, from sam's report, is bob's)");
+    }
+  }
+
   private static long count(SqliteStore store, String table) throws Exception {
     return store.read(c -> {
       try (java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM " + table)) {

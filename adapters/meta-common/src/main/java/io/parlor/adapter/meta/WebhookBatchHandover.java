@@ -115,7 +115,7 @@ public final class WebhookBatchHandover {
               long retryAfter = 0;
               for (CompletableFuture<IngressResult> s : stages) {
                 if (s.join() instanceof IngressResult.Refused r && r.code().equals(IngressResult.Refused.RATE_LIMITED)) {
-                  retryAfter = Math.max(retryAfter, r.retryAfter() == null ? 1 : Math.max(1, r.retryAfter().toSeconds()));
+                  retryAfter = Math.max(retryAfter, r.retryAfter() == null ? 1 : Math.max(1, (r.retryAfter().toMillis() + 999) / 1000));
                 }
               }
               if (retryAfter > 0) {

@@ -107,7 +107,7 @@ final class WebhookIngress {
     IngressResult.Refused refused = (IngressResult.Refused) r;
     switch (refused.code()) {
       case IngressResult.Refused.RATE_LIMITED:
-        long secs = refused.retryAfter() == null ? 1 : Math.max(1, refused.retryAfter().toSeconds());
+        long secs = refused.retryAfter() == null ? 1 : Math.max(1, (refused.retryAfter().toMillis() + 999) / 1000);
         return withHeader(error(429, refused.code(), refused.message()), "retry-after", Long.toString(secs));
       case IngressResult.Refused.INVALID_ENVELOPE:
         return error(400, refused.code(), refused.message());
