@@ -144,28 +144,7 @@ public final class E2eeClient {
    */
   public static byte[] encrypt(byte[] recipient, byte[] plaintext, SecureRandom random)
       throws GeneralSecurityException {
-    PublicKey to = publicKeyFromRaw(recipient);
-    KeyPairGenerator g = KeyPairGenerator.getInstance("X25519");
-    g.initialize(NamedParameterSpec.X25519, random);
-    KeyPair ephemeral = g.generateKeyPair();
-    byte[] ephemeralPublic = rawPublicKey(ephemeral.getPublic());
-    byte[] key = messageKey(agree(ephemeral.getPrivate(), to), ephemeralPublic, recipient);
-    byte[] nonce = new byte[NONCE_BYTES];
-    random.nextBytes(nonce);
-    byte[] sealed;
-    try {
-      Cipher aes = Cipher.getInstance("AES/GCM/NoPadding");
-      aes.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BYTES * 8, nonce));
-      aes.updateAAD(SCHEME_BYTES);
-      sealed = aes.doFinal(plaintext);
-    } finally {
-      Arrays.fill(key, (byte) 0);
-    }
-    byte[] wire = new byte[KEY_BYTES + NONCE_BYTES + sealed.length];
-    System.arraycopy(ephemeralPublic, 0, wire, 0, KEY_BYTES);
-    System.arraycopy(nonce, 0, wire, KEY_BYTES, NONCE_BYTES);
-    System.arraycopy(sealed, 0, wire, KEY_BYTES + NONCE_BYTES, sealed.length);
-    return wire;
+    return sealTo(recipient, plaintext, random, false).wire();
   }
 
   /** HKDF info of the franking key: the same shared secret as the message key, another label. */
@@ -182,14 +161,19 @@ public final class E2eeClient {
 
   /** Encrypts {@code plaintext} to {@code recipient} and commits to it (message franking). */
   public static Franked encryptFranked(byte[] recipient, byte[] plaintext) throws GeneralSecurityException {
-    SecureRandom random = new SecureRandom();
+    return sealTo(recipient, plaintext, new SecureRandom(), true);
+  }
+
+  /** Encrypts to {@code recipient}; with {@code franked}, commits to the plaintext too (else no commitment). */
+  private static Franked sealTo(byte[] recipient, byte[] plaintext, SecureRandom random, boolean franked)
+      throws GeneralSecurityException {
     PublicKey to = publicKeyFromRaw(recipient);
     KeyPairGenerator g = KeyPairGenerator.getInstance("X25519");
     g.initialize(NamedParameterSpec.X25519, random);
     KeyPair ephemeral = g.generateKeyPair();
     byte[] ephemeralPublic = rawPublicKey(ephemeral.getPublic());
     byte[] shared = agree(ephemeral.getPrivate(), to);
-    byte[] frankingKey = frankingKey(shared.clone(), ephemeralPublic, recipient);
+    byte[] frankingKey = franked ? frankingKey(shared.clone(), ephemeralPublic, recipient) : null;
     byte[] key = messageKey(shared, ephemeralPublic, recipient);
     byte[] nonce = new byte[NONCE_BYTES];
     random.nextBytes(nonce);
@@ -206,6 +190,9 @@ public final class E2eeClient {
     System.arraycopy(ephemeralPublic, 0, wire, 0, KEY_BYTES);
     System.arraycopy(nonce, 0, wire, KEY_BYTES, NONCE_BYTES);
     System.arraycopy(sealed, 0, wire, KEY_BYTES + NONCE_BYTES, sealed.length);
+    if (frankingKey == null) {
+      return new Franked(wire, null);
+    }
     try {
       return new Franked(wire, commitment(frankingKey, plaintext));
     } finally {

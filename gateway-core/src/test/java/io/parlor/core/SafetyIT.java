@@ -13,9 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.parlor.adapter.webhook.Signatures;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -213,25 +211,11 @@ class SafetyIT {
   }
 
   private HttpResponse<String> call(String method, String path, String token, String json) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(node.uri(path)).header("content-type", "application/json")
-        .method(method, json == null ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8));
-    if (token != null) {
-      b.header("authorization", "Bearer " + token);
-    }
-    return node.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return node.call(method, path, token, json);
   }
 
   private List<JsonNode> deliveredTo(String address) {
-    List<JsonNode> out = new ArrayList<>();
-    for (var r : net.findAll(postRequestedFor(urlEqualTo("/messages")))) {
-      JsonNode n = TestNode.json(r.getBodyAsString());
-      if (n.path("to").asText().equals(address)) {
-        out.add(n);
-      }
-    }
-    out.sort((a, b) -> a.path("sentAt").asText().compareTo(b.path("sentAt").asText()));
-    return out;
+    return TestNode.deliveredTo(net, address);
   }
 
   private String signIn(String address) throws Exception {

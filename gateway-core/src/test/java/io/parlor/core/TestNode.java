@@ -250,6 +250,31 @@ final class TestNode implements AutoCloseable {
         .toString();
   }
 
+  /** A request to the user API, with a session token (or none). */
+  HttpResponse<String> call(String method, String path, String token, String json) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).header("content-type", "application/json")
+        .method(method, json == null ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8));
+    if (token != null) {
+      b.header("authorization", "Bearer " + token);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The envelopes {@code net} received at {@code /messages} for {@code address}, oldest first. */
+  static List<JsonNode> deliveredTo(com.github.tomakehurst.wiremock.WireMockServer net, String address) {
+    List<JsonNode> out = new java.util.ArrayList<>();
+    for (var r : net.findAll(com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor(
+        com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo("/messages")))) {
+      JsonNode n = json(r.getBodyAsString());
+      if (n.path("to").asText().equals(address)) {
+        out.add(n);
+      }
+    }
+    out.sort((a, b) -> a.path("sentAt").asText().compareTo(b.path("sentAt").asText()));
+    return out;
+  }
+
   static JsonNode json(String s) {
     try {
       return JSON.readTree(s);

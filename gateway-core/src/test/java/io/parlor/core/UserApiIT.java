@@ -2,7 +2,6 @@ package io.parlor.core;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
-import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -61,25 +60,12 @@ class UserApiIT {
   }
 
   private HttpResponse<String> call(String method, String path, String token, String json) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(node.uri(path)).header("content-type", "application/json")
-        .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
-    if (token != null) {
-      b.header("authorization", "Bearer " + token);
-    }
-    return node.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return node.call(method, path, token, json);
   }
 
   /** Messages the networks received for {@code address}, newest last. */
   private List<JsonNode> deliveredTo(String address) {
-    List<JsonNode> out = new ArrayList<>();
-    for (var r : net.findAll(postRequestedFor(urlEqualTo("/messages")))) {
-      JsonNode n = TestNode.json(r.getBodyAsString());
-      if (n.path("to").asText().equals(address)) {
-        out.add(n);
-      }
-    }
-    out.sort((a, b) -> a.path("sentAt").asText().compareTo(b.path("sentAt").asText()));
-    return out;
+    return TestNode.deliveredTo(net, address);
   }
 
   private String awaitCode(String address, int nth) throws Exception {

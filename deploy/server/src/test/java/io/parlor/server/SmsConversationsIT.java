@@ -152,6 +152,50 @@ class SmsConversationsIT {
     assertTrue(bodies("/messages").stream().noneMatch(b -> b.toString().contains("STOP")), "the STOP reached no one");
   }
 
+  /**
+   * Issue 14, item 1, in a real browser: sam, who got alice's SMS from a pool number, signs in with
+   * the code sent to his phone and blocks that number on Parlor's page (Debian's Chromium); the
+   * page shows the number, never alice, and alice is refused after.
+   */
+  @Test
+  void thePoolNumberAnSmsCameFromIsBlockedOnTheWebPage() throws Exception {
+    if (!Files.isExecutable(Path.of("/usr/bin/chromium"))) {
+      org.junit.jupiter.api.Assertions.fail("Debian's Chromium is missing at /usr/bin/chromium: the web page test needs it"
+          + " (apt-get install -y chromium; ./parlor test installs it)");
+    }
+    assertEquals(202, send("w-1", JSON.createObjectNode().put("type", "text").put("text", "buy now"), "@sam").statusCode());
+    NodeSmsc.Sms sms = smsc.nextSms();
+    assertEquals("447700900001", sms.source().replace("+", ""), "from the pool number");
+    String base = "http://127.0.0.1:" + node.port();
+    HttpResponse<String> start = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/auth/start"))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"address\":\"sms:+447700900123\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(202, start.statusCode(), start.body());
+    java.util.regex.Matcher code = java.util.regex.Pattern.compile("\\b(\\d{6})\\b").matcher(smsc.nextSms().text());
+    assertTrue(code.find(), "a code reached sam's phone");
+    HttpResponse<String> verified = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/auth/verify"))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"address\":\"sms:+447700900123\",\"code\":\"" + code.group(1)
+            + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, verified.statusCode(), verified.body());
+    String token = JSON.readTree(verified.body()).get("token").asText();
+
+    Path nodeDir = Path.of(System.getProperty("web.node.dir", "src/test/node")).toAbsolutePath();
+    if (!Files.isDirectory(nodeDir.resolve("node_modules/playwright-core"))) {
+      WebPageIT.Run npm = WebPageIT.run(nodeDir, Duration.ofMinutes(3), Map.of(), "npm", "ci", "--no-audit", "--no-fund");
+      assertEquals(0, npm.exit(), "npm ci failed in " + nodeDir + ":\n" + npm.output());
+    }
+    Path shots = Path.of("target/web-screenshots").toAbsolutePath();
+    WebPageIT.Run script = WebPageIT.run(nodeDir, Duration.ofSeconds(90), Map.of(),
+        "node", "block-pool-test.mjs", base, token, "sms:+447700900001", shots.toString());
+    assertEquals(0, script.exit(), "block-pool-test.mjs failed; its output:\n" + script.output());
+
+    HttpResponse<String> me = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/me"))
+        .header("authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
+    assertTrue(me.body().contains("\"sms:+447700900001\"") && !me.body().contains("alice"), me.body());
+    HttpResponse<String> refused = send("w-2", JSON.createObjectNode().put("type", "text").put("text", "buy more"), "@sam");
+    assertEquals(422, refused.statusCode(), "blocked: " + refused.body());
+  }
+
   @Test
   void everyKindReachesAnSmsAsItsFallbackAndTheSenderLearnsTheGrade() throws Exception {
     assertEquals(202, send("m-1", JSON.createObjectNode().put("type", "text").put("text", "meet at noon?"), "@sam").statusCode());

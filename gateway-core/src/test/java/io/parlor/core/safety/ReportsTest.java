@@ -35,6 +35,7 @@ class ReportsTest {
         assertNull(store.write(c -> reports.file(c, PartyKey.person("bob"), sam, chat, "spam", at)).get().held());
       }
       assertNull(store.write(c -> reports.file(c, PartyKey.person("carol"), sam, chat, "spam", t0)).get().held());
+      assertEquals(2L, count(store, "reports"), "one report kept per reporter and sender within the window");
       // a report older than the window no longer counts: dan's alone holds nobody a week later
       Instant later = t0.plus(week).plusSeconds(10);
       Reports.Filed late = store.write(c -> reports.file(c, PartyKey.person("dan"), sam, chat, "spam", later)).get();
