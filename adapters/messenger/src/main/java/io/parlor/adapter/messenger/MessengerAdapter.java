@@ -13,14 +13,11 @@ import io.parlor.spi.envelope.EventKind;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import io.parlor.spi.Capabilities;
-import io.parlor.spi.DeliveryResult;
-import io.parlor.spi.DeliveryTarget;
 import io.parlor.spi.Level;
 import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.SenderPresentation;
 import io.parlor.spi.TransientDeliveryException;
 import io.parlor.spi.envelope.Address;
-import io.parlor.spi.envelope.Envelope;
 import io.parlor.spi.http.HttpRoute;
 import java.net.http.HttpClient;
 import java.util.List;
@@ -125,27 +122,6 @@ final class MessengerAdapter extends GraphAdapter<MessengerSender, MessengerSend
   @Override
   protected MessengerSender newSender(HttpClient client) {
     return new MessengerSender(client, config, context.networkId(), context.clock());
-  }
-
-  @Override
-  protected MessengerSender.Prepared prepare(MessengerSender sender, Envelope envelope, DeliveryTarget target)
-      throws PermanentDeliveryException {
-    return sender.prepare(envelope, target);
-  }
-
-  @Override
-  protected String recipientKey(MessengerSender.Prepared prepared) {
-    return prepared.recipientId();
-  }
-
-  @Override
-  protected String what(MessengerSender.Prepared prepared) {
-    return prepared.what();
-  }
-
-  @Override
-  protected CompletableFuture<DeliveryResult> send(MessengerSender sender, MessengerSender.Prepared prepared) {
-    return sender.send(prepared);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.parlor.adapter.messenger;
 
 import io.parlor.adapter.meta.HubSignature;
+import io.parlor.adapter.meta.WebhookBatch;
 import io.parlor.adapter.meta.WebhookBatchHandover;
 import io.parlor.adapter.meta.WebhookGate;
 import io.parlor.spi.InboundSink;
@@ -67,12 +68,12 @@ final class MessengerIngress {
     if (opened.refused()) {
       return WebhookGate.done(opened.refusal());
     }
-    MessengerNormalizer.Batch batch = normalizer.normalize(opened.root());
+    WebhookBatch<MessengerStatus> batch = normalizer.normalize(opened.root());
     logBatch(batch);
     return handover.handOver(batch.messages(), batch.reads());
   }
 
-  private void logBatch(MessengerNormalizer.Batch batch) {
+  private void logBatch(WebhookBatch<MessengerStatus> batch) {
     if (batch.skippedCount() > 0) {
       // Kinds are message types or reasons, never content or identifiers.
       log.info("{}: webhook: {} message(s); skipped {} (by kind: {})",

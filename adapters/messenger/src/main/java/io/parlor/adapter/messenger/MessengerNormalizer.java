@@ -2,6 +2,7 @@ package io.parlor.adapter.messenger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.parlor.adapter.meta.GraphIds;
+import io.parlor.adapter.meta.WebhookBatch;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.Content;
 import io.parlor.spi.envelope.Envelope;
@@ -36,11 +37,11 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code reaction}</td><td>{@code <mid>#reaction<timestamp>}</td><td>reaction to mid; {@code unreact} removes</td></tr>
  * </table>
  *
- * <p>{@code read} events are read receipts ({@link Batch#reads()}: Messenger's watermark, or
+ * <p>{@code read} events are read receipts ({@link WebhookBatch#reads()}: Messenger's watermark, or
  * Instagram's mid); {@code delivery} and {@code read} also become {@link MessengerStatus}es.
  * Every entry and event of a batched webhook counts.
  *
- * <p>Skipped and counted by kind in {@link Batch#skipped()} (never with content or identifiers):
+ * <p>Skipped and counted by kind in {@link WebhookBatch#skipped()} (never with content or identifiers):
  * other attachments (location, fallback, template, share, story_mention, reels, ...), echoes of
  * our own sends, unsupported messages, other events (postback, referral, optin, ...), {@code
  * standby} events (handover protocol), Messenger entries for another page, other objects, and
@@ -76,27 +77,6 @@ final class MessengerNormalizer {
   private final String pageId;
   private final Address self;
 
-  /**
-   * What one webhook carried.
-   *
-   * @param messages messages, in payload order
-   * @param statuses delivery and read events, in payload order
-   * @param reads read receipts, in payload order
-   * @param skipped how many events were skipped, by kind
-   */
-  record Batch(List<Envelope> messages, List<MessengerStatus> statuses, List<Event.Read> reads, Map<String, Integer> skipped) {
-    Batch {
-      messages = List.copyOf(messages);
-      statuses = List.copyOf(statuses);
-      reads = List.copyOf(reads);
-      skipped = Map.copyOf(skipped);
-    }
-
-    int skippedCount() {
-      return skipped.values().stream().mapToInt(Integer::intValue).sum();
-    }
-  }
-
   MessengerNormalizer(NetworkId network, Platform platform, String pageId) {
     this.network = network;
     this.platform = platform;
@@ -105,14 +85,14 @@ final class MessengerNormalizer {
   }
 
   /** Normalizes a parsed webhook body. Never throws for unexpected shapes: it skips them. */
-  Batch normalize(JsonNode root) {
+  WebhookBatch<MessengerStatus> normalize(JsonNode root) {
     List<Envelope> messages = new ArrayList<>();
     List<MessengerStatus> statuses = new ArrayList<>();
     List<Event.Read> reads = new ArrayList<>();
     Map<String, Integer> skipped = new TreeMap<>();
     if (!platform.webhookObject().equals(root.path("object").asText())) {
       skipped.merge(SKIP_OTHER_OBJECT, 1, Integer::sum);
-      return new Batch(messages, statuses, reads, skipped);
+      return new WebhookBatch<>(messages, statuses, reads, skipped);
     }
     for (JsonNode entry : root.path("entry")) {
       if (entry.has("standby")) {
@@ -128,7 +108,7 @@ final class MessengerNormalizer {
         event(event, messages, statuses, reads, skipped);
       }
     }
-    return new Batch(messages, statuses, reads, skipped);
+    return new WebhookBatch<>(messages, statuses, reads, skipped);
   }
 
   private void event(

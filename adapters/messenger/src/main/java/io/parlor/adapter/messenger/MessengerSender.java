@@ -43,7 +43,7 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>The Send API has no idempotency key: a retry after a timeout may deliver twice.
  */
-final class MessengerSender {
+final class MessengerSender implements io.parlor.adapter.meta.GraphSender<MessengerSender.Prepared> {
   /** Longest sender label with its separator. */
   static final int MAX_PREFIX = SenderLabel.MAX_PREFIX;
 
@@ -63,7 +63,13 @@ final class MessengerSender {
    * @param body the message's request body
    * @param taggable whether it may go again with the message tag when the window is closed
    */
-  record Prepared(String recipientId, byte[] preface, byte[] body, String what, boolean taggable) {}
+  record Prepared(String recipientId, byte[] preface, byte[] body, String what, boolean taggable)
+      implements io.parlor.adapter.meta.GraphSender.Prepared {
+    @Override
+    public String recipientKey() {
+      return recipientId;
+    }
+  }
 
   MessengerSender(HttpClient client, MessengerConfig config, NetworkId network, Clock clock) {
     this.client = client;
@@ -81,7 +87,8 @@ final class MessengerSender {
    *
    * @throws PermanentDeliveryException when the message can never be sent as it is
    */
-  Prepared prepare(Envelope envelope, DeliveryTarget target) throws PermanentDeliveryException {
+  @Override
+  public Prepared prepare(Envelope envelope, DeliveryTarget target) throws PermanentDeliveryException {
     String what = "delivery of " + target.idempotencyKey();
     String recipient = recipientId(target.recipient(), network)
         .orElseThrow(() -> new PermanentDeliveryException(
@@ -108,7 +115,8 @@ final class MessengerSender {
   }
 
   /** Sends a prepared message (its preface first). The stage completes on the adapter's executor. */
-  CompletableFuture<DeliveryResult> send(Prepared p) {
+  @Override
+  public CompletableFuture<DeliveryResult> send(Prepared p) {
     return sendOnce(p, null).handle((r, err) -> {
       if (err == null) {
         return CompletableFuture.completedFuture(r);

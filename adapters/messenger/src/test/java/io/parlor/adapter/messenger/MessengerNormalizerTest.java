@@ -1,13 +1,8 @@
 package io.parlor.adapter.messenger;
 
-import static io.parlor.adapter.messenger.TestSupport.PAGE_ID;
-import static io.parlor.adapter.meta.MetaTestSupport.fixture;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import io.parlor.adapter.meta.MetaTestSupport;
+import io.parlor.adapter.meta.WebhookBatch;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.Content;
 import io.parlor.spi.envelope.Envelope;
@@ -22,6 +17,11 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import static io.parlor.adapter.messenger.TestSupport.PAGE_ID;
+import static io.parlor.adapter.meta.MetaTestSupport.fixture;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class MessengerNormalizerTest {
   private static final NetworkId MESSENGER = NetworkId.of("messenger");
@@ -35,19 +35,19 @@ class MessengerNormalizerTest {
       "aWdfbWVzc2FnZV9pdGVtOjE6SUdNZXNzYWdlVGhyZWFkOjM0MDI4MjM2Njg0MTcxMDMwMTI0NDI3NjAxNzcxMDk2NjE4MzQy"
           + "MTozMTA0OTg1NzI4NjEyMDM4NDc1MTAyMzk0ODAZDZD";
 
-  private static MessengerNormalizer.Batch messenger(String fixture) throws IOException {
+  private static WebhookBatch<MessengerStatus> messenger(String fixture) throws IOException {
     return new MessengerNormalizer(MESSENGER, Platform.MESSENGER, PAGE_ID)
         .normalize(EnvelopeJson.mapper().readTree(fixture(fixture)));
   }
 
-  private static MessengerNormalizer.Batch instagram(String fixture) throws IOException {
+  private static WebhookBatch<MessengerStatus> instagram(String fixture) throws IOException {
     return new MessengerNormalizer(INSTAGRAM, Platform.INSTAGRAM, PAGE_ID)
         .normalize(EnvelopeJson.mapper().readTree(fixture(fixture)));
   }
 
   @Test
   void messengerTextBecomesEnvelope() throws IOException {
-    MessengerNormalizer.Batch b = messenger("messenger-webhook-text.json");
+    WebhookBatch<MessengerStatus> b = messenger("messenger-webhook-text.json");
 
     assertEquals(1, b.messages().size());
     Envelope e = b.messages().get(0);
@@ -85,7 +85,7 @@ class MessengerNormalizerTest {
     "messenger-webhook-postback.json, postback",
   })
   void messengerNonTextIsSkippedAndCounted(String fixture, String kind) throws IOException {
-    MessengerNormalizer.Batch b = messenger(fixture);
+    WebhookBatch<MessengerStatus> b = messenger(fixture);
     assertTrue(b.messages().isEmpty());
     assertTrue(b.statuses().isEmpty());
     assertEquals(Map.of(kind, 1), b.skipped());
@@ -104,7 +104,7 @@ class MessengerNormalizerTest {
 
   @Test
   void batchedWebhookCountsEveryEntryAndEvent() throws IOException {
-    MessengerNormalizer.Batch b = messenger("messenger-webhook-batched.json");
+    WebhookBatch<MessengerStatus> b = messenger("messenger-webhook-batched.json");
 
     assertEquals(List.of("m_batch-1", "m_batch-2", "m_batch-3", "m_batch-4"),
         b.messages().stream().map(e -> e.id().value()).toList());
@@ -117,7 +117,7 @@ class MessengerNormalizerTest {
 
   @Test
   void entriesForAnotherPageAreSkipped() throws IOException {
-    MessengerNormalizer.Batch b = new MessengerNormalizer(MESSENGER, Platform.MESSENGER, "999")
+    WebhookBatch<MessengerStatus> b = new MessengerNormalizer(MESSENGER, Platform.MESSENGER, "999")
         .normalize(EnvelopeJson.mapper().readTree(fixture("messenger-webhook-batched.json")));
     assertTrue(b.messages().isEmpty());
     assertEquals(Map.of(MessengerNormalizer.SKIP_OTHER_PAGE, 6), b.skipped());
@@ -125,7 +125,7 @@ class MessengerNormalizerTest {
 
   @Test
   void instagramTextWithLongMidGetsAStableShortId() throws IOException {
-    MessengerNormalizer.Batch b = instagram("instagram-webhook-text.json");
+    WebhookBatch<MessengerStatus> b = instagram("instagram-webhook-text.json");
 
     Envelope e = b.messages().get(0);
     assertTrue(IG_MID.length() > MessageId.MAX_LENGTH);
@@ -154,7 +154,7 @@ class MessengerNormalizerTest {
     "instagram-webhook-story-mention.json, story_mention",
   })
   void instagramNonTextIsSkipped(String fixture, String kind) throws IOException {
-    MessengerNormalizer.Batch b = instagram(fixture);
+    WebhookBatch<MessengerStatus> b = instagram(fixture);
     assertTrue(b.messages().isEmpty());
     assertEquals(Map.of(kind, 1), b.skipped());
   }
@@ -176,7 +176,7 @@ class MessengerNormalizerTest {
     }) {
       assertTrue(text.contains(edit[0]), edit[0]);
       JsonNode root = EnvelopeJson.mapper().readTree(text.replace(edit[0], edit[1]));
-      MessengerNormalizer.Batch b = new MessengerNormalizer(MESSENGER, Platform.MESSENGER, PAGE_ID).normalize(root);
+      WebhookBatch<MessengerStatus> b = new MessengerNormalizer(MESSENGER, Platform.MESSENGER, PAGE_ID).normalize(root);
       assertEquals(Map.of(MessengerNormalizer.SKIP_INVALID_MESSAGE, 1), b.skipped(), edit[0]);
     }
   }
@@ -192,7 +192,7 @@ class MessengerNormalizerTest {
 
   @Test
   void attachmentsBecomeMediaHeldByThePlatform() throws IOException {
-    MessengerNormalizer.Batch b = messenger("messenger-webhook-attachment-image.json");
+    WebhookBatch<MessengerStatus> b = messenger("messenger-webhook-attachment-image.json");
     assertEquals(Map.of(), b.skipped());
     Content.Media m = (Content.Media) b.messages().get(0).content();
     assertEquals(Content.MediaKind.IMAGE, m.mediaKind());
@@ -223,7 +223,7 @@ class MessengerNormalizerTest {
 
   @Test
   void readEventsAreReadReceipts() throws IOException {
-    MessengerNormalizer.Batch b = messenger("messenger-webhook-read.json");
+    WebhookBatch<MessengerStatus> b = messenger("messenger-webhook-read.json");
     assertEquals(1, b.reads().size());
     var read = b.reads().get(0);
     assertEquals(Address.of("messenger:6543210987654321"), read.from());

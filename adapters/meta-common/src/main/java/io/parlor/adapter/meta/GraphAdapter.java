@@ -37,9 +37,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * once with a {@link TransientDeliveryException} carrying the retry-after; nothing waits.
  *
  * @param <S> the network's sender, made per {@link #start()} around the HTTP client
- * @param <P> a message the sender has prepared (validated and serialised) for sending
+ * @param <P> a delivery the sender has prepared (validated and serialised) for sending
  */
-public abstract class GraphAdapter<S, P> implements Adapter {
+public abstract class GraphAdapter<S extends GraphSender<P>, P extends GraphSender.Prepared> implements Adapter {
   protected final AdapterContext context;
   private final String threadPrefix;
   private final Duration connectTimeout;
@@ -68,17 +68,6 @@ public abstract class GraphAdapter<S, P> implements Adapter {
   /** The sender for one start..stop, around {@code client}. Called under the lock. */
   protected abstract S newSender(HttpClient client);
 
-  /** Validates and serialises a delivery; refuses what can never be sent. */
-  protected abstract P prepare(S sender, Envelope envelope, DeliveryTarget target) throws PermanentDeliveryException;
-
-  /** The key of the per-recipient rate limit. */
-  protected abstract String recipientKey(P prepared);
-
-  /** What the delivery is, for messages (no identifiers). */
-  protected abstract String what(P prepared);
-
-  /** Sends a prepared message; the stage completes on the adapter's executor. */
-  protected abstract CompletableFuture<DeliveryResult> send(S sender, P prepared);
 
   @Override
   public final CompletionStage<Void> start() {
@@ -160,19 +149,19 @@ public abstract class GraphAdapter<S, P> implements Adapter {
     }
     P p;
     try {
-      p = prepare(s, envelope, target);
+      p = s.prepare(envelope, target);
     } catch (PermanentDeliveryException e) {
       return CompletableFuture.failedFuture(e);
     }
-    Optional<RateLimiter.Refusal> refusal = limiter.tryAcquire(recipientKey(p));
+    Optional<RateLimiter.Refusal> refusal = limiter.tryAcquire(p.recipientKey());
     if (refusal.isPresent()) {
       RateLimiter.Refusal r = refusal.get();
       String which = r.scope() == RateLimiter.Scope.SENDER ? senderLimitName : "per-recipient";
       return CompletableFuture.failedFuture(
           new TransientDeliveryException(
-              what(p) + ": " + which + " rate limit reached", r.retryAfter(), null));
+              p.what() + ": " + which + " rate limit reached", r.retryAfter(), null));
     }
-    CompletableFuture<DeliveryResult> result = send(s, p);
+    CompletableFuture<DeliveryResult> result = s.send(p);
     result.whenComplete((ok, err) -> afterSend(err));
     return result;
   }

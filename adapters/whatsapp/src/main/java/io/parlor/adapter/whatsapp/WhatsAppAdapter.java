@@ -15,13 +15,11 @@ import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import io.parlor.spi.Capabilities;
 import io.parlor.spi.DeliveryResult;
-import io.parlor.spi.DeliveryTarget;
 import io.parlor.spi.Level;
 import io.parlor.spi.PermanentDeliveryException;
 import io.parlor.spi.SenderPresentation;
 import io.parlor.spi.TransientDeliveryException;
 import io.parlor.spi.envelope.Address;
-import io.parlor.spi.envelope.Envelope;
 import io.parlor.spi.http.HttpRoute;
 import java.net.http.HttpClient;
 import java.util.List;
@@ -137,27 +135,6 @@ final class WhatsAppAdapter extends GraphAdapter<WhatsAppSender, WhatsAppSender.
       return Optional.of(type.cast(this));
     }
     return Optional.empty();
-  }
-
-  @Override
-  protected WhatsAppSender.Prepared prepare(WhatsAppSender sender, Envelope envelope, DeliveryTarget target)
-      throws PermanentDeliveryException {
-    return sender.prepare(envelope, target);
-  }
-
-  @Override
-  protected String recipientKey(WhatsAppSender.Prepared prepared) {
-    return prepared.recipientDigits();
-  }
-
-  @Override
-  protected String what(WhatsAppSender.Prepared prepared) {
-    return prepared.what();
-  }
-
-  @Override
-  protected CompletableFuture<DeliveryResult> send(WhatsAppSender sender, WhatsAppSender.Prepared prepared) {
-    return sender.send(prepared);
   }
 
   @Override

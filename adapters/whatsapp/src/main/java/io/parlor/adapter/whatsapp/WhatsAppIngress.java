@@ -1,6 +1,7 @@
 package io.parlor.adapter.whatsapp;
 
 import io.parlor.adapter.meta.HubSignature;
+import io.parlor.adapter.meta.WebhookBatch;
 import io.parlor.adapter.meta.WebhookBatchHandover;
 import io.parlor.adapter.meta.WebhookGate;
 import io.parlor.spi.AdapterContext;
@@ -81,7 +82,7 @@ final class WhatsAppIngress {
     if (opened.refused()) {
       return WebhookGate.done(opened.refusal());
     }
-    WhatsAppNormalizer.Batch batch = normalizer.normalize(opened.root());
+    WebhookBatch<WhatsAppStatus> batch = normalizer.normalize(opened.root());
     logBatch(batch);
     batch.statuses().forEach(this::report);
     batch.messages().forEach(windows);
@@ -107,7 +108,7 @@ final class WhatsAppIngress {
         new NetworkReceipt(null, s.messageId().value(), outcome, s.errorCodeOpt().map(String::valueOf).orElse(""), s.at()));
   }
 
-  private void logBatch(WhatsAppNormalizer.Batch batch) {
+  private void logBatch(WebhookBatch<WhatsAppStatus> batch) {
     if (batch.skippedCount() > 0) {
       // Kinds are message types or reasons, never content or identifiers.
       log.info("{}: webhook: {} message(s); skipped {} (by kind: {})",

@@ -2,6 +2,7 @@ package io.parlor.adapter.whatsapp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.parlor.adapter.meta.GraphIds;
+import io.parlor.adapter.meta.WebhookBatch;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.Content;
 import io.parlor.spi.envelope.Envelope;
@@ -41,9 +42,9 @@ import java.util.regex.Pattern;
  *
  * <p>{@code statuses[]} (sent, delivered, read, played, failed) become {@link WhatsAppStatus}es;
  * a {@code read} with its {@code recipient_id} is also the reader's read receipt ({@link
- * Batch#reads()}). Every entry and change of a batched webhook counts.
+ * WebhookBatch#reads()}). Every entry and change of a batched webhook counts.
  *
- * <p>Skipped and counted by kind in {@link Batch#skipped()} (never with content or identifiers):
+ * <p>Skipped and counted by kind in {@link WebhookBatch#skipped()} (never with content or identifiers):
  * the other message types (contacts, interactive, button, order, system, unsupported — a user's
  * delete on a Cloud API number arrives as {@code unsupported} without naming the message —,
  * request_welcome, ...), messages that cannot be mapped (sender not a phone number, no id, no
@@ -76,26 +77,6 @@ final class WhatsAppNormalizer {
   private final String phoneNumberId;
   private final Address self;
 
-  /**
-   * What one webhook carried.
-   *
-   * @param messages messages, in payload order
-   * @param statuses statuses of messages this network sent, in payload order
-   * @param reads read receipts ({@code read} statuses with the reader), in payload order
-   * @param skipped how many items were skipped, by kind (message type or reason)
-   */
-  record Batch(List<Envelope> messages, List<WhatsAppStatus> statuses, List<Event.Read> reads, Map<String, Integer> skipped) {
-    Batch {
-      messages = List.copyOf(messages);
-      statuses = List.copyOf(statuses);
-      reads = List.copyOf(reads);
-      skipped = Map.copyOf(skipped);
-    }
-
-    int skippedCount() {
-      return skipped.values().stream().mapToInt(Integer::intValue).sum();
-    }
-  }
 
   WhatsAppNormalizer(NetworkId network, String phoneNumberId) {
     this.network = network;
@@ -104,14 +85,14 @@ final class WhatsAppNormalizer {
   }
 
   /** Normalizes a parsed webhook body. Never throws for unexpected shapes: it skips them. */
-  Batch normalize(JsonNode root) {
+  WebhookBatch<WhatsAppStatus> normalize(JsonNode root) {
     List<Envelope> messages = new ArrayList<>();
     List<WhatsAppStatus> statuses = new ArrayList<>();
     List<Event.Read> reads = new ArrayList<>();
     Map<String, Integer> skipped = new TreeMap<>();
     if (!OBJECT.equals(root.path("object").asText())) {
       skipped.merge(SKIP_OTHER_OBJECT, 1, Integer::sum);
-      return new Batch(messages, statuses, reads, skipped);
+      return new WebhookBatch<>(messages, statuses, reads, skipped);
     }
     for (JsonNode entry : root.path("entry")) {
       for (JsonNode change : entry.path("changes")) {
@@ -122,7 +103,7 @@ final class WhatsAppNormalizer {
         value(change.path("value"), messages, statuses, reads, skipped);
       }
     }
-    return new Batch(messages, statuses, reads, skipped);
+    return new WebhookBatch<>(messages, statuses, reads, skipped);
   }
 
   private void value(

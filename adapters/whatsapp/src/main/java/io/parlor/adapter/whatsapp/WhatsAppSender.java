@@ -49,7 +49,7 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>The Graph API has no idempotency key: a retry after a timeout may deliver twice.
  */
-final class WhatsAppSender {
+final class WhatsAppSender implements io.parlor.adapter.meta.GraphSender<WhatsAppSender.Prepared> {
   /** WhatsApp's limit for a text body. */
   static final int PLATFORM_MAX_TEXT = 4096;
   /** Longest sender label with its separator. */
@@ -73,7 +73,13 @@ final class WhatsAppSender {
    * @param body the message's request body
    * @param templateText for text: what a template would carry when the window is closed, else null
    */
-  record Prepared(String recipientDigits, byte[] preface, byte[] body, String what, String templateText) {}
+  record Prepared(String recipientDigits, byte[] preface, byte[] body, String what, String templateText)
+      implements io.parlor.adapter.meta.GraphSender.Prepared {
+    @Override
+    public String recipientKey() {
+      return recipientDigits;
+    }
+  }
 
   WhatsAppSender(HttpClient client, WhatsAppConfig config, NetworkId network, Clock clock) {
     this(client, config, network, clock, new ServiceWindows(clock));
@@ -95,7 +101,8 @@ final class WhatsAppSender {
    *
    * @throws PermanentDeliveryException when the message can never be sent as it is
    */
-  Prepared prepare(Envelope envelope, DeliveryTarget target) throws PermanentDeliveryException {
+  @Override
+  public Prepared prepare(Envelope envelope, DeliveryTarget target) throws PermanentDeliveryException {
     String what = "delivery of " + target.idempotencyKey();
     String digits = recipientDigits(target.recipient(), network)
         .orElseThrow(() -> new PermanentDeliveryException(
@@ -105,7 +112,8 @@ final class WhatsAppSender {
   }
 
   /** Sends a prepared message. The stage completes on the adapter's executor. */
-  CompletableFuture<DeliveryResult> send(Prepared p) {
+  @Override
+  public CompletableFuture<DeliveryResult> send(Prepared p) {
     boolean template = p.templateText() != null && config.messageTemplate().isPresent()
         && !windows.open(p.recipientDigits());
     if (template) {

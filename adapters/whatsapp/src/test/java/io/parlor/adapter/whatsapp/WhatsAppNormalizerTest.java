@@ -1,13 +1,8 @@
 package io.parlor.adapter.whatsapp;
 
-import static io.parlor.adapter.meta.MetaTestSupport.fixture;
-import static io.parlor.adapter.whatsapp.TestSupport.NETWORK;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import io.parlor.adapter.meta.MetaTestSupport;
+import io.parlor.adapter.meta.WebhookBatch;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.Content;
 import io.parlor.spi.envelope.Envelope;
@@ -21,19 +16,24 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import static io.parlor.adapter.meta.MetaTestSupport.fixture;
+import static io.parlor.adapter.whatsapp.TestSupport.NETWORK;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class WhatsAppNormalizerTest {
   private static final String PYWA_NUMBER_ID = "1122334455667";
   private static final String BINDAMBC_NUMBER_ID = "409552778964973";
 
-  private static WhatsAppNormalizer.Batch normalize(String phoneNumberId, String fixture) throws IOException {
+  private static WebhookBatch<WhatsAppStatus> normalize(String phoneNumberId, String fixture) throws IOException {
     JsonNode root = EnvelopeJson.mapper().readTree(fixture(fixture));
     return new WhatsAppNormalizer(NETWORK, phoneNumberId).normalize(root);
   }
 
   @Test
   void textMessageBecomesEnvelope() throws IOException {
-    WhatsAppNormalizer.Batch b = normalize(PYWA_NUMBER_ID, "whatsapp-webhook-text-with-bsuid-pywa.json");
+    WebhookBatch<WhatsAppStatus> b = normalize(PYWA_NUMBER_ID, "whatsapp-webhook-text-with-bsuid-pywa.json");
 
     assertEquals(1, b.messages().size());
     Envelope e = b.messages().get(0);
@@ -50,7 +50,7 @@ class WhatsAppNormalizerTest {
 
   @Test
   void replyContextBecomesReplyTo() throws IOException {
-    WhatsAppNormalizer.Batch b = normalize(PYWA_NUMBER_ID, "whatsapp-webhook-reply-context-pywa.json");
+    WebhookBatch<WhatsAppStatus> b = normalize(PYWA_NUMBER_ID, "whatsapp-webhook-reply-context-pywa.json");
 
     Envelope e = b.messages().get(0);
     assertEquals(MessageId.of("wamid.xyzxyz=="), e.replyTo());
@@ -60,7 +60,7 @@ class WhatsAppNormalizerTest {
 
   @Test
   void escapedUnicodeIsDecoded() throws IOException {
-    WhatsAppNormalizer.Batch b = normalize(PYWA_NUMBER_ID, "whatsapp-webhook-text-escaped-unicode.json");
+    WebhookBatch<WhatsAppStatus> b = normalize(PYWA_NUMBER_ID, "whatsapp-webhook-text-escaped-unicode.json");
 
     assertEquals(new Content.Text("caf\u00e9 cr\u00e8me \ud83d\ude00"), b.messages().get(0).content());
   }
@@ -74,7 +74,7 @@ class WhatsAppNormalizerTest {
     "whatsapp-webhook-unsupported-131051-docs.json, " + BINDAMBC_NUMBER_ID + ", unsupported",
   })
   void otherMessageTypesAreSkippedAndCounted(String fixture, String numberId, String kind) throws IOException {
-    WhatsAppNormalizer.Batch b = normalize(numberId, fixture);
+    WebhookBatch<WhatsAppStatus> b = normalize(numberId, fixture);
 
     assertTrue(b.messages().isEmpty());
     assertEquals(Map.of(kind, 1), b.skipped());
@@ -99,7 +99,7 @@ class WhatsAppNormalizerTest {
   })
   void statusesAreParsed(String fixture, String numberId, WhatsAppStatus.State state, String id, long at,
       Integer errorCode) throws IOException {
-    WhatsAppNormalizer.Batch b = normalize(numberId, fixture);
+    WebhookBatch<WhatsAppStatus> b = normalize(numberId, fixture);
 
     assertTrue(b.messages().isEmpty());
     assertEquals(0, b.skippedCount());
@@ -109,7 +109,7 @@ class WhatsAppNormalizerTest {
 
   @Test
   void batchedWebhookCountsEveryEntryAndMessage() throws IOException {
-    WhatsAppNormalizer.Batch b = normalize(PYWA_NUMBER_ID, "whatsapp-webhook-batched.json");
+    WebhookBatch<WhatsAppStatus> b = normalize(PYWA_NUMBER_ID, "whatsapp-webhook-batched.json");
 
     assertEquals(
         List.of("wamid.batch1", "wamid.batch-image", "wamid.batch2", "wamid.batch3"),
@@ -125,7 +125,7 @@ class WhatsAppNormalizerTest {
 
   @Test
   void eventsForAnotherPhoneNumberIdAreSkipped() throws IOException {
-    WhatsAppNormalizer.Batch b = normalize("999", "whatsapp-webhook-batched.json");
+    WebhookBatch<WhatsAppStatus> b = normalize("999", "whatsapp-webhook-batched.json");
 
     assertTrue(b.messages().isEmpty());
     assertTrue(b.statuses().isEmpty());
@@ -135,7 +135,7 @@ class WhatsAppNormalizerTest {
   @Test
   void otherObjectsAreSkipped() throws IOException {
     JsonNode root = EnvelopeJson.mapper().readTree("{\"object\":\"page\",\"entry\":[]}");
-    WhatsAppNormalizer.Batch b = new WhatsAppNormalizer(NETWORK, PYWA_NUMBER_ID).normalize(root);
+    WebhookBatch<WhatsAppStatus> b = new WhatsAppNormalizer(NETWORK, PYWA_NUMBER_ID).normalize(root);
 
     assertEquals(Map.of(WhatsAppNormalizer.SKIP_OTHER_OBJECT, 1), b.skipped());
   }
@@ -143,7 +143,7 @@ class WhatsAppNormalizerTest {
   @Test
   void textThatCannotBeMappedIsCountedNotThrown() throws IOException {
     String body = fixtureTextWith("\"from\": \"972987654321\"", "\"from\": \"48XXXXXXXXX \"");
-    WhatsAppNormalizer.Batch b =
+    WebhookBatch<WhatsAppStatus> b =
         new WhatsAppNormalizer(NETWORK, PYWA_NUMBER_ID).normalize(EnvelopeJson.mapper().readTree(body));
 
     assertTrue(b.messages().isEmpty());
@@ -159,7 +159,7 @@ class WhatsAppNormalizerTest {
       {"\"timestamp\": \"1697043223\"", "\"timestamp\": \"yesterday\""},
     }) {
       String body = fixtureTextWith(edit[0], edit[1]);
-      WhatsAppNormalizer.Batch b =
+      WebhookBatch<WhatsAppStatus> b =
           new WhatsAppNormalizer(NETWORK, PYWA_NUMBER_ID).normalize(EnvelopeJson.mapper().readTree(body));
       assertEquals(Map.of(WhatsAppNormalizer.SKIP_INVALID_MESSAGE, 1), b.skipped(), edit[0]);
     }
@@ -209,7 +209,7 @@ class WhatsAppNormalizerTest {
   private static final String DOCS_NUMBER_ID = "106540352242922";
 
   private static Envelope only(String numberId, String fixture) throws IOException {
-    WhatsAppNormalizer.Batch b = normalize(numberId, fixture);
+    WebhookBatch<WhatsAppStatus> b = normalize(numberId, fixture);
     assertEquals(Map.of(), b.skipped(), fixture);
     assertEquals(1, b.messages().size(), fixture);
     return b.messages().get(0);
@@ -289,7 +289,7 @@ class WhatsAppNormalizerTest {
 
   @Test
   void aReadStatusIsAlsoTheReadersReceipt() throws IOException {
-    WhatsAppNormalizer.Batch b = normalize(BINDAMBC_NUMBER_ID, "whatsapp-webhook-status-read-bindambc.json");
+    WebhookBatch<WhatsAppStatus> b = normalize(BINDAMBC_NUMBER_ID, "whatsapp-webhook-status-read-bindambc.json");
     assertEquals(1, b.reads().size());
     var read = b.reads().get(0);
     assertEquals(Address.of("whatsapp:+" + b.reads().get(0).from().account().substring(1)), read.from());
