@@ -15,7 +15,6 @@ import java.util.concurrent.CompletionStage;
 import io.parlor.spi.Capabilities;
 import io.parlor.spi.Level;
 import io.parlor.spi.PermanentDeliveryException;
-import io.parlor.spi.SenderPresentation;
 import io.parlor.spi.TransientDeliveryException;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.http.HttpRoute;
@@ -43,30 +42,22 @@ import java.util.concurrent.CompletableFuture;
 final class MessengerAdapter extends GraphAdapter<MessengerSender, MessengerSender.Prepared>
     implements StatusReceiver, EventSender, MediaSource {
   private final MessengerConfig config;
-  private final Capabilities capabilities;
-  private final Address self;
 
   MessengerAdapter(MessengerConfig config, AdapterContext context) {
-    super(
-        context,
-        "messenger",
-        config.requestTimeout(),
-        new RateLimiter(
-            RateLimiter.Limit.perSecond(config.rateLimitPerSecond()),
-            new RateLimiter.Limit(config.pairBurst(), config.pairInterval()),
-            context.clock()),
-        "page");
+    super(context, "messenger", config.graph(), "page", capabilities(config),
+        Address.account(context.networkId(), config.pageId()));
     this.config = config;
-    this.self = Address.account(context.networkId(), config.pageId());
-    this.capabilities =
-        new Capabilities(
-                Set.of(),
-                config.platform().maxText() - MessengerSender.MAX_PREFIX,
-                Level.REJECTED,
-                // delivery events are watermarks, not per-message receipts: hand-over is delivery
-                Level.DROPPED,
-                Level.FULL)
-            .withConversations(Set.of(ContentKind.MEDIA, ContentKind.REACTION), Set.of(EventKind.READ, EventKind.TYPING));
+  }
+
+  private static Capabilities capabilities(MessengerConfig config) {
+    return new Capabilities(
+            Set.of(),
+            config.platform().maxText() - MessengerSender.MAX_PREFIX,
+            Level.REJECTED,
+            // delivery events are watermarks, not per-message receipts: hand-over is delivery
+            Level.DROPPED,
+            Level.FULL)
+        .withConversations(Set.of(ContentKind.MEDIA, ContentKind.REACTION), Set.of(EventKind.READ, EventKind.TYPING));
   }
 
   /** A read status for a message a person sent on this page: {@code mark_seen} in their thread. */
@@ -125,26 +116,15 @@ final class MessengerAdapter extends GraphAdapter<MessengerSender, MessengerSend
   }
 
   @Override
-  public Capabilities capabilities() {
-    return capabilities;
-  }
-
-  @Override
-  public SenderPresentation senderPresentation() {
-    return new SenderPresentation.SingleIdentity(self);
-  }
-
-  @Override
   public List<HttpRoute> routes() {
     MessengerIngress ingress =
         new MessengerIngress(
-            new HubSignature(config.appSecret()),
-            config.verifyToken(),
+            new HubSignature(config.graph().appSecret()),
+            config.graph().verifyToken(),
             new MessengerNormalizer(context.networkId(), config.platform(), config.pageId()),
             context.inbound(),
             context.events(),
             context.networkId().value());
-    String path = "/webhooks/" + context.networkId();
-    return List.of(new HttpRoute("GET", path, ingress::verify), new HttpRoute("POST", path, ingress::receive));
+    return webhookRoutes(ingress::verify, ingress::receive);
   }
 }

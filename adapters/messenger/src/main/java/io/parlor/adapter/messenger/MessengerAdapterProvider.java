@@ -1,13 +1,12 @@
 package io.parlor.adapter.messenger;
 
+import io.parlor.adapter.meta.GraphSettings;
 import io.parlor.spi.Adapter;
 import io.parlor.spi.AdapterContext;
 import io.parlor.spi.AdapterProvider;
 import io.parlor.spi.config.ConfigView;
-import java.net.URI;
 import java.time.Duration;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * Provider of Messenger Platform networks ({@code type: messenger}), serving Facebook Messenger or
@@ -19,8 +18,6 @@ import java.util.regex.Pattern;
  * pairBurst}, {@code pairInterval}, {@code requestTimeout} (optional).
  */
 public final class MessengerAdapterProvider implements AdapterProvider<MessengerConfig> {
-  static final URI DEFAULT_GRAPH_BASE_URL = URI.create("https://graph.facebook.com");
-  static final String DEFAULT_GRAPH_VERSION = "v21.0";
   /** Send API: 300 calls/s per Page (or Instagram account) for text. */
   static final int DEFAULT_RATE_PER_SECOND = 300;
   /**
@@ -30,10 +27,6 @@ public final class MessengerAdapterProvider implements AdapterProvider<Messenger
   static final int DEFAULT_PAIR_BURST = 10;
 
   static final Duration DEFAULT_PAIR_INTERVAL = Duration.ofSeconds(1);
-  static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
-
-  private static final Pattern GRAPH_ID = Pattern.compile("[0-9]{1,32}");
-  private static final Pattern GRAPH_VERSION = Pattern.compile("v[0-9]{1,3}\\.[0-9]{1,3}");
 
   @Override
   public String type() {
@@ -45,24 +38,8 @@ public final class MessengerAdapterProvider implements AdapterProvider<Messenger
     int before = view.problems().size();
     Platform platform =
         Platform.fromWire(view.oneOf("platform", "messenger", List.of("messenger", "instagram")));
-    String pageId = view.string("pageId");
-    if (pageId != null && !GRAPH_ID.matcher(pageId).matches()) {
-      view.problem("pageId", "\"" + pageId + "\"", "the Facebook Page id (digits, e.g. \"1122334455\")");
-    }
-    String accessToken = view.secret("accessToken");
-    String appSecret = view.secret("appSecret");
-    String verifyToken = view.secret("verifyToken");
-    URI graphBaseUrl = view.optUrl("graphBaseUrl").orElse(DEFAULT_GRAPH_BASE_URL);
-    String graphVersion = view.string("graphVersion", DEFAULT_GRAPH_VERSION);
-    if (!GRAPH_VERSION.matcher(graphVersion).matches()) {
-      view.problem("graphVersion", "\"" + graphVersion + "\"", "a Graph API version such as v21.0");
-    }
-    int rate = view.integer("rateLimitPerSecond", DEFAULT_RATE_PER_SECOND, 1, 10_000);
-    int pairBurst = view.integer("pairBurst", DEFAULT_PAIR_BURST, 1, 10_000);
-    Duration pairInterval =
-        view.duration("pairInterval", DEFAULT_PAIR_INTERVAL, Duration.ofMillis(1), Duration.ofHours(1));
-    Duration timeout =
-        view.duration("requestTimeout", DEFAULT_TIMEOUT, Duration.ofMillis(100), Duration.ofMinutes(5));
+    String pageId = GraphSettings.graphId(view, "pageId", "the Facebook Page id (digits, e.g. \"1122334455\")");
+    GraphSettings g = GraphSettings.read(view, DEFAULT_RATE_PER_SECOND, DEFAULT_PAIR_BURST, DEFAULT_PAIR_INTERVAL);
     java.util.Optional<String> tag = view.optString("messageTag");
     if (tag.isPresent() && !MESSAGE_TAGS.contains(tag.get())) {
       view.problem("messageTag", "\"" + tag.get() + "\"", "one of " + MESSAGE_TAGS + " (or none)");
@@ -70,9 +47,7 @@ public final class MessengerAdapterProvider implements AdapterProvider<Messenger
     if (view.problems().size() > before) {
       return null;
     }
-    return new MessengerConfig(
-        platform, pageId, accessToken, appSecret, verifyToken, graphBaseUrl, graphVersion,
-        rate, pairBurst, pairInterval, timeout, tag);
+    return new MessengerConfig(platform, pageId, g, tag);
   }
 
   /** Message tags still accepted for sending outside the window (the update tags ended in 2026). */

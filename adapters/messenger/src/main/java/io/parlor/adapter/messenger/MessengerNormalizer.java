@@ -51,10 +51,7 @@ import java.util.regex.Pattern;
  * by page.
  */
 final class MessengerNormalizer {
-  static final String SKIP_INVALID_MESSAGE = "invalid_message";
-  static final String SKIP_INVALID_STATUS = "invalid_status";
   static final String SKIP_OTHER_PAGE = "other_page";
-  static final String SKIP_OTHER_OBJECT = "other_object";
   static final String SKIP_ECHO = "echo";
   static final String SKIP_DELETED = "deleted";
   static final String SKIP_UNSUPPORTED = "unsupported";
@@ -91,7 +88,7 @@ final class MessengerNormalizer {
     List<Event.Read> reads = new ArrayList<>();
     Map<String, Integer> skipped = new TreeMap<>();
     if (!platform.webhookObject().equals(root.path("object").asText())) {
-      skipped.merge(SKIP_OTHER_OBJECT, 1, Integer::sum);
+      skipped.merge(WebhookBatch.SKIP_OTHER_OBJECT, 1, Integer::sum);
       return new WebhookBatch<>(messages, statuses, reads, skipped);
     }
     for (JsonNode entry : root.path("entry")) {
@@ -126,7 +123,7 @@ final class MessengerNormalizer {
       if (e.isPresent()) {
         messages.add(e.get());
       } else {
-        skipped.merge(SKIP_INVALID_MESSAGE, 1, Integer::sum);
+        skipped.merge(WebhookBatch.SKIP_INVALID_MESSAGE, 1, Integer::sum);
       }
     } else if (ev.has("delivery") || ev.has("read")) {
       Optional<MessengerStatus> s = status(ev);
@@ -134,7 +131,7 @@ final class MessengerNormalizer {
         statuses.add(s.get());
         readReceipt(ev, s.get()).ifPresent(reads::add);
       } else {
-        skipped.merge(SKIP_INVALID_STATUS, 1, Integer::sum);
+        skipped.merge(WebhookBatch.SKIP_INVALID_STATUS, 1, Integer::sum);
       }
     } else {
       String kind = KNOWN_EVENTS.stream().filter(ev::has).findFirst().orElse(SKIP_OTHER);

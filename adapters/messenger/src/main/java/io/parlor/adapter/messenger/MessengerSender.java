@@ -74,11 +74,11 @@ final class MessengerSender implements io.parlor.adapter.meta.GraphSender<Messen
   MessengerSender(HttpClient client, MessengerConfig config, NetworkId network, Clock clock) {
     this.client = client;
     this.messagesUri = config.messagesUri();
-    this.bearer = "Bearer " + config.accessToken();
+    this.bearer = "Bearer " + config.graph().accessToken();
     this.network = network;
     this.platform = config.platform();
     this.clock = clock;
-    this.timeout = config.requestTimeout();
+    this.timeout = config.graph().requestTimeout();
     this.messageTag = config.messageTag();
   }
 

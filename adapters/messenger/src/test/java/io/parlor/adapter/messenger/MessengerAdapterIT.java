@@ -78,9 +78,7 @@ class MessengerAdapterIT {
   }
 
   private Adapter start(Platform platform, String network, int ratePerSecond, Duration timeout) throws Exception {
-    MessengerConfig c = new MessengerConfig(
-        platform, PAGE_ID, ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN, URI.create(graph.baseUrl()), "v21.0",
-        ratePerSecond, 10, Duration.ofSeconds(1), timeout);
+    MessengerConfig c = new MessengerConfig(platform, PAGE_ID, TestSupport.graph(URI.create(graph.baseUrl()), ratePerSecond, timeout));
     adapter = new MessengerAdapterProvider()
         .create(c, new AdapterContext(NetworkId.of(network), clock, sink, healths));
     adapter.start().toCompletableFuture().get(5, TimeUnit.SECONDS);

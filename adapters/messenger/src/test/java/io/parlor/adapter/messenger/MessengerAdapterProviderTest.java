@@ -67,9 +67,9 @@ class MessengerAdapterProviderTest {
     assertEquals(List.of(), p.problems());
     MessengerConfig c = p.config();
     assertEquals(Platform.MESSENGER, c.platform());
-    assertEquals(300, c.rateLimitPerSecond());
-    assertEquals(10, c.pairBurst());
-    assertEquals(Duration.ofSeconds(1), c.pairInterval());
+    assertEquals(300, c.graph().rateLimitPerSecond());
+    assertEquals(10, c.graph().pairBurst());
+    assertEquals(Duration.ofSeconds(1), c.graph().pairInterval());
     assertEquals(URI.create("https://graph.facebook.com/v21.0/me/messages"), c.messagesUri());
   }
 

@@ -85,8 +85,7 @@ class MessengerConversationsIT {
 
   private void start(Optional<String> tag) throws Exception {
     MessengerConfig c = new MessengerConfig(
-        Platform.MESSENGER, "1122334455", ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN, URI.create(graph.baseUrl()), "v21.0",
-        300, 10, Duration.ofSeconds(1), Duration.ofSeconds(5), tag);
+        Platform.MESSENGER, "1122334455", TestSupport.graph(URI.create(graph.baseUrl()), 300, Duration.ofSeconds(5)), tag);
     adapter = new MessengerAdapterProvider().create(c, new AdapterContext(
         NetworkId.of("messenger"), clock, sink, (n, h) -> {}, r -> {},
         e -> {

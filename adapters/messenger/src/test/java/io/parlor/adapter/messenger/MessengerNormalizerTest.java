@@ -161,8 +161,8 @@ class MessengerNormalizerTest {
 
   @Test
   void theWrongObjectIsSkipped() throws IOException {
-    assertEquals(Map.of(MessengerNormalizer.SKIP_OTHER_OBJECT, 1), instagram("messenger-webhook-text.json").skipped());
-    assertEquals(Map.of(MessengerNormalizer.SKIP_OTHER_OBJECT, 1), messenger("instagram-webhook-text.json").skipped());
+    assertEquals(Map.of(WebhookBatch.SKIP_OTHER_OBJECT, 1), instagram("messenger-webhook-text.json").skipped());
+    assertEquals(Map.of(WebhookBatch.SKIP_OTHER_OBJECT, 1), messenger("instagram-webhook-text.json").skipped());
   }
 
   @Test
@@ -177,7 +177,7 @@ class MessengerNormalizerTest {
       assertTrue(text.contains(edit[0]), edit[0]);
       JsonNode root = EnvelopeJson.mapper().readTree(text.replace(edit[0], edit[1]));
       WebhookBatch<MessengerStatus> b = new MessengerNormalizer(MESSENGER, Platform.MESSENGER, PAGE_ID).normalize(root);
-      assertEquals(Map.of(MessengerNormalizer.SKIP_INVALID_MESSAGE, 1), b.skipped(), edit[0]);
+      assertEquals(Map.of(WebhookBatch.SKIP_INVALID_MESSAGE, 1), b.skipped(), edit[0]);
     }
   }
 

@@ -17,8 +17,12 @@ final class TestSupport {
   private TestSupport() {}
 
   static MessengerConfig config(Platform platform, URI graph, int ratePerSecond) {
-    return new MessengerConfig(
-        platform, PAGE_ID, ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN, graph, "v21.0",
-        ratePerSecond, 10, Duration.ofSeconds(1), Duration.ofSeconds(5));
+    return new MessengerConfig(platform, PAGE_ID, graph(graph, ratePerSecond, Duration.ofSeconds(5)));
+  }
+
+  /** The Graph settings of the tests, against the stub at {@code graph}. */
+  static io.parlor.adapter.meta.GraphSettings graph(URI graph, int ratePerSecond, Duration timeout) {
+    return new io.parlor.adapter.meta.GraphSettings(ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN, graph, "v21.0",
+        ratePerSecond, 10, Duration.ofSeconds(1), timeout);
   }
 }

@@ -3,16 +3,21 @@ package io.parlor.adapter.meta;
 import io.parlor.spi.Adapter;
 import io.parlor.spi.AdapterContext;
 import io.parlor.spi.AdapterUnavailableException;
+import io.parlor.spi.Capabilities;
 import io.parlor.spi.DeliveryException;
 import io.parlor.spi.DeliveryResult;
 import io.parlor.spi.DeliveryTarget;
 import io.parlor.spi.Health;
 import io.parlor.spi.HealthState;
 import io.parlor.spi.PermanentDeliveryException;
+import io.parlor.spi.SenderPresentation;
 import io.parlor.spi.TransientDeliveryException;
+import io.parlor.spi.envelope.Address;
 import io.parlor.spi.envelope.Envelope;
+import io.parlor.spi.http.HttpRoute;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -49,20 +54,47 @@ public abstract class GraphAdapter<S extends GraphSender<P>, P extends GraphSend
   private volatile Health health;
   private ExecutorService executor;
   private volatile S sender;
+  private final Capabilities capabilities;
+  private final Address self;
 
   /**
    * @param threadPrefix first part of the executor's thread names (the network type)
-   * @param connectTimeout the HTTP client's connect timeout
+   * @param graph the network's Graph settings: the rate limits (the identity's, and each
+   *     recipient's burst and interval) and the request timeout (also the connect timeout)
    * @param senderLimitName how a refusal names the sender's rate limit ("business number", "page")
+   * @param capabilities what the network can carry
+   * @param self the network's single business identity (its messages come from it)
    */
-  protected GraphAdapter(
-      AdapterContext context, String threadPrefix, Duration connectTimeout, RateLimiter limiter, String senderLimitName) {
+  protected GraphAdapter(AdapterContext context, String threadPrefix, GraphSettings graph, String senderLimitName,
+      Capabilities capabilities, Address self) {
     this.context = context;
     this.threadPrefix = threadPrefix;
-    this.connectTimeout = connectTimeout;
-    this.limiter = limiter;
+    this.connectTimeout = graph.requestTimeout();
+    this.limiter = new RateLimiter(
+        RateLimiter.Limit.perSecond(graph.rateLimitPerSecond()),
+        new RateLimiter.Limit(graph.pairBurst(), graph.pairInterval()),
+        context.clock());
     this.senderLimitName = senderLimitName;
+    this.capabilities = capabilities;
+    this.self = self;
     this.health = Health.of(HealthState.STOPPED, "not started", context.clock().instant());
+  }
+
+  @Override
+  public final Capabilities capabilities() {
+    return capabilities;
+  }
+
+  /** One business identity: a person writes to it and the reply context says about whom. */
+  @Override
+  public final SenderPresentation senderPresentation() {
+    return new SenderPresentation.SingleIdentity(self);
+  }
+
+  /** The platform's webhook at {@code /webhooks/{networkId}}: the subscription handshake (GET) and events (POST). */
+  protected final List<HttpRoute> webhookRoutes(HttpRoute.Handler verify, HttpRoute.Handler receive) {
+    String path = "/webhooks/" + context.networkId();
+    return List.of(new HttpRoute("GET", path, verify), new HttpRoute("POST", path, receive));
   }
 
   /** The sender for one start..stop, around {@code client}. Called under the lock. */

@@ -16,6 +16,13 @@ import java.util.Map;
  */
 public record WebhookBatch<S>(List<Envelope> messages, List<S> statuses, List<Event.Read> reads,
     Map<String, Integer> skipped) {
+  /** A message the platform sent that could not be mapped (a skip reason every platform counts). */
+  public static final String SKIP_INVALID_MESSAGE = "invalid_message";
+  /** A status that could not be read. */
+  public static final String SKIP_INVALID_STATUS = "invalid_status";
+  /** A webhook of another object than the platform's. */
+  public static final String SKIP_OTHER_OBJECT = "other_object";
+
   public WebhookBatch {
     messages = List.copyOf(messages);
     statuses = List.copyOf(statuses);

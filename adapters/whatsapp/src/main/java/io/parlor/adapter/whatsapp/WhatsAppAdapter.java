@@ -17,7 +17,6 @@ import io.parlor.spi.Capabilities;
 import io.parlor.spi.DeliveryResult;
 import io.parlor.spi.Level;
 import io.parlor.spi.PermanentDeliveryException;
-import io.parlor.spi.SenderPresentation;
 import io.parlor.spi.TransientDeliveryException;
 import io.parlor.spi.envelope.Address;
 import io.parlor.spi.http.HttpRoute;
@@ -47,34 +46,25 @@ import java.util.concurrent.CompletableFuture;
 final class WhatsAppAdapter extends GraphAdapter<WhatsAppSender, WhatsAppSender.Prepared>
     implements StatusReceiver, EventSender, MediaSource, CodeDelivery {
   private final WhatsAppConfig config;
-  private final Capabilities capabilities;
-  private final Address self;
   private final ServiceWindows windows;
 
   WhatsAppAdapter(WhatsAppConfig config, AdapterContext context) {
-    super(
-        context,
-        "whatsapp",
-        config.requestTimeout(),
-        new RateLimiter(
-            RateLimiter.Limit.perSecond(config.rateLimitPerSecond()),
-            new RateLimiter.Limit(config.pairBurst(), config.pairInterval()),
-            context.clock()),
-        "business number");
+    super(context, "whatsapp", config.graph(), "business number", CAPABILITIES,
+        Address.account(context.networkId(), config.phoneNumberId()));
     this.config = config;
-    this.self = Address.account(context.networkId(), config.phoneNumberId());
     this.windows = new ServiceWindows(context.clock());
-    this.capabilities =
-        new Capabilities(
-                Set.of(),
-                WhatsAppSender.PLATFORM_MAX_TEXT - WhatsAppSender.MAX_PREFIX,
-                Level.REJECTED,
-                Level.FULL,
-                Level.FULL)
-            .withConversations(
-                Set.of(ContentKind.MEDIA, ContentKind.REACTION, ContentKind.LOCATION),
-                Set.of(EventKind.READ, EventKind.TYPING));
   }
+
+  private static final Capabilities CAPABILITIES =
+      new Capabilities(
+              Set.of(),
+              WhatsAppSender.PLATFORM_MAX_TEXT - WhatsAppSender.MAX_PREFIX,
+              Level.REJECTED,
+              Level.FULL,
+              Level.FULL)
+          .withConversations(
+              Set.of(ContentKind.MEDIA, ContentKind.REACTION, ContentKind.LOCATION),
+              Set.of(EventKind.READ, EventKind.TYPING));
 
   @Override
   protected WhatsAppSender newSender(HttpClient client) {
@@ -138,28 +128,17 @@ final class WhatsAppAdapter extends GraphAdapter<WhatsAppSender, WhatsAppSender.
   }
 
   @Override
-  public Capabilities capabilities() {
-    return capabilities;
-  }
-
-  @Override
-  public SenderPresentation senderPresentation() {
-    return new SenderPresentation.SingleIdentity(self);
-  }
-
-  @Override
   public List<HttpRoute> routes() {
     WhatsAppIngress ingress =
         new WhatsAppIngress(
-            new HubSignature(config.appSecret()),
-            config.verifyToken(),
+            new HubSignature(config.graph().appSecret()),
+            config.graph().verifyToken(),
             new WhatsAppNormalizer(context.networkId(), config.phoneNumberId()),
             context.inbound(),
             context.networkId().value(),
             context.receipts(),
             context.events(),
             windows::heard);
-    String path = "/webhooks/" + context.networkId();
-    return List.of(new HttpRoute("GET", path, ingress::verify), new HttpRoute("POST", path, ingress::receive));
+    return webhookRoutes(ingress::verify, ingress::receive);
   }
 }

@@ -1,10 +1,10 @@
 package io.parlor.adapter.whatsapp;
 
+import io.parlor.adapter.meta.GraphSettings;
 import io.parlor.spi.Adapter;
 import io.parlor.spi.AdapterContext;
 import io.parlor.spi.AdapterProvider;
 import io.parlor.spi.config.ConfigView;
-import java.net.URI;
 import java.time.Duration;
 import java.util.regex.Pattern;
 
@@ -17,18 +17,12 @@ import java.util.regex.Pattern;
  * {@code pairInterval}, {@code requestTimeout} (optional).
  */
 public final class WhatsAppAdapterProvider implements AdapterProvider<WhatsAppConfig> {
-  static final URI DEFAULT_GRAPH_BASE_URL = URI.create("https://graph.facebook.com");
-  static final String DEFAULT_GRAPH_VERSION = "v21.0";
   /** WhatsApp Cloud API default throughput per business number. */
   static final int DEFAULT_RATE_PER_SECOND = 80;
   /** WhatsApp pair rate limit: bursts of up to 45 messages, then one every 6 seconds. */
   static final int DEFAULT_PAIR_BURST = 45;
 
   static final Duration DEFAULT_PAIR_INTERVAL = Duration.ofSeconds(6);
-  static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
-
-  private static final Pattern GRAPH_ID = Pattern.compile("[0-9]{1,32}");
-  private static final Pattern GRAPH_VERSION = Pattern.compile("v[0-9]{1,3}\\.[0-9]{1,3}");
 
   @Override
   public String type() {
@@ -38,25 +32,9 @@ public final class WhatsAppAdapterProvider implements AdapterProvider<WhatsAppCo
   @Override
   public WhatsAppConfig parseConfig(ConfigView view) {
     int before = view.problems().size();
-    String phoneNumberId = view.string("phoneNumberId");
-    if (phoneNumberId != null && !GRAPH_ID.matcher(phoneNumberId).matches()) {
-      view.problem("phoneNumberId", "\"" + phoneNumberId + "\"",
-          "the business phone number's Graph id (digits, e.g. \"106540352242922\"), not the phone number");
-    }
-    String accessToken = view.secret("accessToken");
-    String appSecret = view.secret("appSecret");
-    String verifyToken = view.secret("verifyToken");
-    URI graphBaseUrl = view.optUrl("graphBaseUrl").orElse(DEFAULT_GRAPH_BASE_URL);
-    String graphVersion = view.string("graphVersion", DEFAULT_GRAPH_VERSION);
-    if (!GRAPH_VERSION.matcher(graphVersion).matches()) {
-      view.problem("graphVersion", "\"" + graphVersion + "\"", "a Graph API version such as v21.0");
-    }
-    int rate = view.integer("rateLimitPerSecond", DEFAULT_RATE_PER_SECOND, 1, 10_000);
-    int pairBurst = view.integer("pairBurst", DEFAULT_PAIR_BURST, 1, 10_000);
-    Duration pairInterval =
-        view.duration("pairInterval", DEFAULT_PAIR_INTERVAL, Duration.ofMillis(1), Duration.ofHours(1));
-    Duration timeout =
-        view.duration("requestTimeout", DEFAULT_TIMEOUT, Duration.ofMillis(100), Duration.ofMinutes(5));
+    String phoneNumberId = GraphSettings.graphId(view, "phoneNumberId",
+        "the business phone number's Graph id (digits, e.g. \"106540352242922\"), not the phone number");
+    GraphSettings g = GraphSettings.read(view, DEFAULT_RATE_PER_SECOND, DEFAULT_PAIR_BURST, DEFAULT_PAIR_INTERVAL);
     java.util.Optional<WhatsAppConfig.Template> messageTemplate = java.util.Optional.empty();
     java.util.Optional<WhatsAppConfig.Template> codeTemplate = java.util.Optional.empty();
     var templates = view.child("templates");
@@ -68,9 +46,7 @@ public final class WhatsAppAdapterProvider implements AdapterProvider<WhatsAppCo
     if (view.problems().size() > before) {
       return null;
     }
-    return new WhatsAppConfig(
-        phoneNumberId, accessToken, appSecret, verifyToken, graphBaseUrl, graphVersion,
-        rate, pairBurst, pairInterval, timeout, messageTemplate, codeTemplate);
+    return new WhatsAppConfig(phoneNumberId, g, messageTemplate, codeTemplate);
   }
 
   private static final Pattern TEMPLATE_NAME = Pattern.compile("[a-z0-9_]{1,512}");

@@ -1,7 +1,7 @@
 package io.parlor.adapter.whatsapp;
 
+import io.parlor.adapter.meta.GraphSettings;
 import java.net.URI;
-import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -9,30 +9,16 @@ import java.util.Objects;
  * redacted from {@link #toString()}.
  *
  * @param phoneNumberId the business phone number's Graph id; messages are sent from it
- * @param accessToken Graph API bearer token (secret)
- * @param appSecret key of the {@code X-Hub-Signature-256} webhook signature (secret)
- * @param verifyToken token the platform echoes in the subscription handshake (secret)
- * @param graphBaseUrl Graph API base, {@code https://graph.facebook.com} unless testing
- * @param graphVersion Graph API version path segment, e.g. {@code v21.0}
- * @param rateLimitPerSecond messages per second from the business number (WhatsApp default 80)
- * @param pairBurst messages one recipient may receive at once (WhatsApp pair burst: 45)
- * @param pairInterval then one message to that recipient per interval (WhatsApp: 6 s)
- * @param requestTimeout how long one Graph API request may take
+ * @param graph the Graph platform's settings: credentials (secret), API address and version, send
+ *     rate (WhatsApp: 80 a second from the business number; pairs: bursts of 45, then one every 6
+ *     s) and request timeout
  * @param messageTemplate the approved template that carries a message to a person outside the
  *     24-hour customer-service window, if any
  * @param codeTemplate the approved authentication template for one-time codes, if any
  */
 public record WhatsAppConfig(
     String phoneNumberId,
-    String accessToken,
-    String appSecret,
-    String verifyToken,
-    URI graphBaseUrl,
-    String graphVersion,
-    int rateLimitPerSecond,
-    int pairBurst,
-    Duration pairInterval,
-    Duration requestTimeout,
+    GraphSettings graph,
     java.util.Optional<Template> messageTemplate,
     java.util.Optional<Template> codeTemplate) {
 
@@ -52,30 +38,13 @@ public record WhatsAppConfig(
   }
 
   /** Without templates. */
-  public WhatsAppConfig(
-      String phoneNumberId,
-      String accessToken,
-      String appSecret,
-      String verifyToken,
-      URI graphBaseUrl,
-      String graphVersion,
-      int rateLimitPerSecond,
-      int pairBurst,
-      Duration pairInterval,
-      Duration requestTimeout) {
-    this(phoneNumberId, accessToken, appSecret, verifyToken, graphBaseUrl, graphVersion, rateLimitPerSecond,
-        pairBurst, pairInterval, requestTimeout, java.util.Optional.empty(), java.util.Optional.empty());
+  public WhatsAppConfig(String phoneNumberId, GraphSettings graph) {
+    this(phoneNumberId, graph, java.util.Optional.empty(), java.util.Optional.empty());
   }
 
   public WhatsAppConfig {
     Objects.requireNonNull(phoneNumberId, "phoneNumberId");
-    Objects.requireNonNull(accessToken, "accessToken");
-    Objects.requireNonNull(appSecret, "appSecret");
-    Objects.requireNonNull(verifyToken, "verifyToken");
-    Objects.requireNonNull(graphBaseUrl, "graphBaseUrl");
-    Objects.requireNonNull(graphVersion, "graphVersion");
-    Objects.requireNonNull(pairInterval, "pairInterval");
-    Objects.requireNonNull(requestTimeout, "requestTimeout");
+    Objects.requireNonNull(graph, "graph");
     Objects.requireNonNull(messageTemplate, "messageTemplate");
     Objects.requireNonNull(codeTemplate, "codeTemplate");
   }
@@ -87,24 +56,13 @@ public record WhatsAppConfig(
 
   /** {@code {graphBaseUrl}/{graphVersion}/{path}}. */
   URI graphUri(String path) {
-    String base = graphBaseUrl.toString();
-    if (base.endsWith("/")) {
-      base = base.substring(0, base.length() - 1);
-    }
-    return URI.create(base + "/" + graphVersion + "/" + path);
+    return graph.graphUri(path);
   }
 
   @Override
   public String toString() {
-    return "WhatsAppConfig[phoneNumberId=" + phoneNumberId
-        + ", graphBaseUrl=" + graphBaseUrl
-        + ", graphVersion=" + graphVersion
-        + ", rateLimitPerSecond=" + rateLimitPerSecond
-        + ", pairBurst=" + pairBurst
-        + ", pairInterval=" + pairInterval
-        + ", requestTimeout=" + requestTimeout
+    return "WhatsAppConfig[phoneNumberId=" + phoneNumberId + ", " + graph
         + ", messageTemplate=" + messageTemplate.map(Template::name).orElse("none")
-        + ", codeTemplate=" + codeTemplate.map(Template::name).orElse("none")
-        + ", accessToken=<redacted>, appSecret=<redacted>, verifyToken=<redacted>]";
+        + ", codeTemplate=" + codeTemplate.map(Template::name).orElse("none") + "]";
   }
 }

@@ -54,12 +54,9 @@ import java.util.regex.Pattern;
 final class WhatsAppNormalizer {
   static final String OBJECT = "whatsapp_business_account";
 
-  static final String SKIP_INVALID_MESSAGE = "invalid_message";
-  static final String SKIP_INVALID_STATUS = "invalid_status";
   static final String SKIP_UNKNOWN_STATUS = "unknown_status";
   static final String SKIP_OTHER_PHONE_NUMBER = "other_phone_number";
   static final String SKIP_OTHER_FIELD = "other_field";
-  static final String SKIP_OTHER_OBJECT = "other_object";
   static final String SKIP_OTHER_TYPE = "other";
 
   /** Message types WhatsApp documents. */
@@ -91,7 +88,7 @@ final class WhatsAppNormalizer {
     List<Event.Read> reads = new ArrayList<>();
     Map<String, Integer> skipped = new TreeMap<>();
     if (!OBJECT.equals(root.path("object").asText())) {
-      skipped.merge(SKIP_OTHER_OBJECT, 1, Integer::sum);
+      skipped.merge(WebhookBatch.SKIP_OTHER_OBJECT, 1, Integer::sum);
       return new WebhookBatch<>(messages, statuses, reads, skipped);
     }
     for (JsonNode entry : root.path("entry")) {
@@ -125,7 +122,7 @@ final class WhatsAppNormalizer {
       if (e.isPresent()) {
         messages.add(e.get());
       } else {
-        skipped.merge(SKIP_INVALID_MESSAGE, 1, Integer::sum);
+        skipped.merge(WebhookBatch.SKIP_INVALID_MESSAGE, 1, Integer::sum);
       }
     }
     for (JsonNode s : value.path("statuses")) {
@@ -142,7 +139,7 @@ final class WhatsAppNormalizer {
               new Event.Read(reader, null, List.of(st.get().messageId()), null, st.get().at())));
         }
       } else {
-        skipped.merge(SKIP_INVALID_STATUS, 1, Integer::sum);
+        skipped.merge(WebhookBatch.SKIP_INVALID_STATUS, 1, Integer::sum);
       }
     }
   }

@@ -88,10 +88,10 @@ final class WhatsAppSender implements io.parlor.adapter.meta.GraphSender<WhatsAp
   WhatsAppSender(HttpClient client, WhatsAppConfig config, NetworkId network, Clock clock, ServiceWindows windows) {
     this.client = client;
     this.messagesUri = config.messagesUri();
-    this.bearer = "Bearer " + config.accessToken();
+    this.bearer = "Bearer " + config.graph().accessToken();
     this.network = network;
     this.clock = clock;
-    this.timeout = config.requestTimeout();
+    this.timeout = config.graph().requestTimeout();
     this.config = config;
     this.windows = windows;
   }

@@ -16,8 +16,12 @@ final class TestSupport {
   private TestSupport() {}
 
   static WhatsAppConfig config(String phoneNumberId, URI graph, int ratePerSecond) {
-    return new WhatsAppConfig(
-        phoneNumberId, ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN, graph, "v21.0",
-        ratePerSecond, 45, Duration.ofSeconds(6), Duration.ofSeconds(5));
+    return new WhatsAppConfig(phoneNumberId, graph(graph, ratePerSecond, Duration.ofSeconds(5)));
+  }
+
+  /** The Graph settings of the tests, against the stub at {@code graph}. */
+  static io.parlor.adapter.meta.GraphSettings graph(URI graph, int ratePerSecond, Duration timeout) {
+    return new io.parlor.adapter.meta.GraphSettings(ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN, graph, "v21.0",
+        ratePerSecond, 45, Duration.ofSeconds(6), timeout);
   }
 }

@@ -75,9 +75,7 @@ class WhatsAppAdapterIT {
   }
 
   private Adapter start(int ratePerSecond, Duration timeout) throws Exception {
-    WhatsAppConfig c = new WhatsAppConfig(
-        NUMBER_ID, ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN, URI.create(graph.baseUrl()), "v21.0",
-        ratePerSecond, 45, Duration.ofSeconds(6), timeout);
+    WhatsAppConfig c = new WhatsAppConfig(NUMBER_ID, TestSupport.graph(URI.create(graph.baseUrl()), ratePerSecond, timeout));
     adapter = new WhatsAppAdapterProvider()
         .create(c, new AdapterContext(NetworkId.of("whatsapp"), clock, sink, healths));
     adapter.start().toCompletableFuture().get(5, TimeUnit.SECONDS);

@@ -68,12 +68,12 @@ class WhatsAppAdapterProviderTest {
     assertEquals(List.of(), p.problems());
     WhatsAppConfig c = p.config();
     assertEquals("106540352242922", c.phoneNumberId());
-    assertEquals(URI.create("https://graph.facebook.com"), c.graphBaseUrl());
-    assertEquals("v21.0", c.graphVersion());
-    assertEquals(80, c.rateLimitPerSecond());
-    assertEquals(45, c.pairBurst());
-    assertEquals(Duration.ofSeconds(6), c.pairInterval());
-    assertEquals(Duration.ofSeconds(10), c.requestTimeout());
+    assertEquals(URI.create("https://graph.facebook.com"), c.graph().graphBaseUrl());
+    assertEquals("v21.0", c.graph().graphVersion());
+    assertEquals(80, c.graph().rateLimitPerSecond());
+    assertEquals(45, c.graph().pairBurst());
+    assertEquals(Duration.ofSeconds(6), c.graph().pairInterval());
+    assertEquals(Duration.ofSeconds(10), c.graph().requestTimeout());
     assertEquals(URI.create("https://graph.facebook.com/v21.0/106540352242922/messages"), c.messagesUri());
   }
 
@@ -89,10 +89,10 @@ class WhatsAppAdapterProviderTest {
     Parsed p = parse(m);
     assertEquals(List.of(), p.problems());
     assertEquals(URI.create("http://127.0.0.1:8089/v22.0/106540352242922/messages"), p.config().messagesUri());
-    assertEquals(20, p.config().rateLimitPerSecond());
-    assertEquals(5, p.config().pairBurst());
-    assertEquals(Duration.ofSeconds(2), p.config().pairInterval());
-    assertEquals(Duration.ofSeconds(3), p.config().requestTimeout());
+    assertEquals(20, p.config().graph().rateLimitPerSecond());
+    assertEquals(5, p.config().graph().pairBurst());
+    assertEquals(Duration.ofSeconds(2), p.config().graph().pairInterval());
+    assertEquals(Duration.ofSeconds(3), p.config().graph().requestTimeout());
   }
 
   @Test

@@ -90,8 +90,7 @@ class WhatsAppConversationsIT {
 
   private void start(Optional<WhatsAppConfig.Template> message, Optional<WhatsAppConfig.Template> code) throws Exception {
     WhatsAppConfig c = new WhatsAppConfig(
-        NUMBER_ID, ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN, URI.create(graph.baseUrl()), "v21.0",
-        80, 45, Duration.ofSeconds(6), Duration.ofSeconds(5), message, code);
+        NUMBER_ID, TestSupport.graph(URI.create(graph.baseUrl()), 80, Duration.ofSeconds(5)), message, code);
     adapter = new WhatsAppAdapterProvider().create(c, new AdapterContext(
         NetworkId.of("whatsapp"), clock, sink, (n, h) -> {}, r -> {},
         e -> {

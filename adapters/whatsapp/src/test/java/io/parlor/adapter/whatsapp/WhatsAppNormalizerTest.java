@@ -137,7 +137,7 @@ class WhatsAppNormalizerTest {
     JsonNode root = EnvelopeJson.mapper().readTree("{\"object\":\"page\",\"entry\":[]}");
     WebhookBatch<WhatsAppStatus> b = new WhatsAppNormalizer(NETWORK, PYWA_NUMBER_ID).normalize(root);
 
-    assertEquals(Map.of(WhatsAppNormalizer.SKIP_OTHER_OBJECT, 1), b.skipped());
+    assertEquals(Map.of(WebhookBatch.SKIP_OTHER_OBJECT, 1), b.skipped());
   }
 
   @Test
@@ -147,7 +147,7 @@ class WhatsAppNormalizerTest {
         new WhatsAppNormalizer(NETWORK, PYWA_NUMBER_ID).normalize(EnvelopeJson.mapper().readTree(body));
 
     assertTrue(b.messages().isEmpty());
-    assertEquals(Map.of(WhatsAppNormalizer.SKIP_INVALID_MESSAGE, 1), b.skipped());
+    assertEquals(Map.of(WebhookBatch.SKIP_INVALID_MESSAGE, 1), b.skipped());
   }
 
   @Test
@@ -161,7 +161,7 @@ class WhatsAppNormalizerTest {
       String body = fixtureTextWith(edit[0], edit[1]);
       WebhookBatch<WhatsAppStatus> b =
           new WhatsAppNormalizer(NETWORK, PYWA_NUMBER_ID).normalize(EnvelopeJson.mapper().readTree(body));
-      assertEquals(Map.of(WhatsAppNormalizer.SKIP_INVALID_MESSAGE, 1), b.skipped(), edit[0]);
+      assertEquals(Map.of(WebhookBatch.SKIP_INVALID_MESSAGE, 1), b.skipped(), edit[0]);
     }
   }
 
