@@ -149,8 +149,14 @@ class SlowClientsIT {
     assertTrue(open <= cap + 1, "open connections stay at the cap: " + open);
     assertTrue(evicted > 0, "stalled connections made room at the " + limit + " cap");
     if (limit.equals("node")) {
-      assertEquals(1, logged.list.stream().filter(e -> e.getFormattedMessage().startsWith("http: ")
-          && e.getLevel() == ch.qos.logback.classic.Level.WARN).count(), "one WARN when the cap is reached");
+      // one WARN each time the cap is reached: the open count may dip under 90 % of the cap (one
+      // INFO) and reach it again while the attackers reconnect, never a WARN without that INFO
+      long warns = logged.list.stream().filter(e -> e.getFormattedMessage().startsWith("http: ")
+          && e.getLevel() == ch.qos.logback.classic.Level.WARN).count();
+      long recoveries = logged.list.stream().filter(e -> e.getFormattedMessage().startsWith("http: ")
+          && e.getLevel() == ch.qos.logback.classic.Level.INFO).count();
+      assertTrue(warns >= 1 && (warns == recoveries || warns == recoveries + 1),
+          "one WARN each time the cap is reached: " + warns + " WARN, " + recoveries + " back under the cap");
     }
     return String.format(java.util.Locale.ROOT,
         "%d open at start; 20 fresh requests from another address each answered, slowest in %d ms; %.0f open, %.0f evicted",
