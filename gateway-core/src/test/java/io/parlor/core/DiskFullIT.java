@@ -183,6 +183,17 @@ class DiskFullIT {
       }
     });
 
+    // every outcome recorded: a delivery's bookkeeping commits after the message left the queue
+    // (retried while the disk was full), and a node stopped before that commit delivers the
+    // message once more after its restart (at least once, under the same idempotency key)
+    TestNode.await("every outcome recorded", WAIT, () -> {
+      try (java.sql.Connection c = TestNode.connect(mount.resolve("parlor.db"));
+          java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM messages")) {
+        return rs.next() && rs.getLong(1) == 0;
+      } catch (java.sql.SQLException e) {
+        return false;
+      }
+    });
     // a restart on the same store delivers nothing again: every outcome was recorded
     node.close();
     node = null;

@@ -40,8 +40,17 @@ class SafetyIT {
   WireMockServer net;
   TestNode node;
 
+  /** The throttled network's WARN is expected here: read, not printed. */
+  final ch.qos.logback.classic.Logger gatewayLog =
+      (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Gateway.class);
+  final ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+      new ch.qos.logback.core.read.ListAppender<>();
+
   @BeforeEach
   void start() throws Exception {
+    logged.start();
+    gatewayLog.addAppender(logged);
+    gatewayLog.setAdditive(false);
     net = new WireMockServer(options().dynamicPort().bindAddress("127.0.0.1"));
     net.start();
     net.stubFor(post(urlEqualTo("/messages")).willReturn(aResponse().withStatus(200)));
@@ -60,6 +69,8 @@ class SafetyIT {
 
   @AfterEach
   void stop() {
+    gatewayLog.detachAppender(logged);
+    gatewayLog.setAdditive(true);
     node.close();
     net.stop();
   }
@@ -137,6 +148,8 @@ class SafetyIT {
     // three reports about neta's senders throttle neta as a whole (checked every minute)
     node.gateway.housekeepNow().join();
     assertTrue(throttled("neta"), node.admin("GET", "/status", null).body());
+    assertTrue(TestNode.snapshot(logged).stream().anyMatch(e -> e.getFormattedMessage().startsWith("network neta is throttled")),
+        "one WARN when a network is throttled");
     assertFalse(throttled("netb"));
 
     // released: sam is accepted again, and only reports made since count
