@@ -97,15 +97,13 @@ public final class Events {
           }
           byte[] verified = null;
           if (e.franking() != null) {
-            Event.Report.Opening o = e.franking();
-            if (!io.parlor.core.safety.Franking.verify(c,
-                new io.parlor.core.safety.Franking.Opening(o.plaintext(), o.key(), o.commitment(), o.tag(), o.at()),
-                leg.get().represents(), reporter, leg.get().gid())) {
+            if (!io.parlor.core.safety.Franking.verify(c, e.franking(), leg.get().represents(), reporter,
+                leg.get().gid())) {
               // a forged report: nothing is filed
               return new Filed(EventResult.refused(io.parlor.core.safety.Franking.INVALID, io.parlor.core.safety.Franking.WHY),
                   null);
             }
-            verified = o.plaintext();
+            verified = e.franking().plaintext();
           }
           return new Filed(EventResult.accepted(), d.reporting().file(c, reporter, leg.get().represents(), leg.get(),
               e.reason(), e.attachment(), verified, true, d.clock().instant()));

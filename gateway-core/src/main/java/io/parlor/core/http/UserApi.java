@@ -456,8 +456,7 @@ public final class UserApi {
       }
       byte[] verified = null;
       if (opening != null) {
-        if (!io.parlor.core.safety.Franking.verify(c, new io.parlor.core.safety.Franking.Opening(opening.plaintext(),
-            opening.key(), opening.commitment(), opening.tag(), opening.at()), r.get().sender(), PartyKey.person(personId),
+        if (!io.parlor.core.safety.Franking.verify(c, opening, r.get().sender(), PartyKey.person(personId),
             r.get().leg().gid())) {
           // a forged report: nothing is filed, nobody blocked
           return new ReportOutcome(Json.error(422, io.parlor.core.safety.Franking.INVALID,

@@ -278,8 +278,7 @@ public final class Ingress {
     }
     PartyKey from = d instanceof Router.Accept acc ? acc.sender() : ((Router.GroupAccept) d).sender();
     // held as the person or as the account (a sender held before they linked it stays held)
-    if (io.parlor.core.safety.Reports.held(c, from)
-        || from.isPerson() && io.parlor.core.safety.Reports.held(c, PartyKey.address(e.from()))) {
+    if (io.parlor.core.safety.Reports.held(c, from, PartyKey.address(e.from()))) {
       // held for review (reports reached the threshold, or an operator confirmed it): on every network
       return new Outcome(HELD, null);
     }

@@ -3,6 +3,7 @@ package io.parlor.core.safety;
 import io.parlor.core.linking.PartyKey;
 import io.parlor.core.store.GraphSeal;
 import io.parlor.spi.envelope.Content;
+import io.parlor.spi.envelope.Event;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -19,7 +20,7 @@ import javax.crypto.spec.SecretKeySpec;
  * the plaintext ({@link Content.Franking}) is stamped with a tag — a MAC, under a key derived from
  * the store's graph key and never in the database, over the commitment, the sender, the recipient,
  * the message's gateway id and the time — delivered alongside the ciphertext. A recipient who reports the message reveals
- * the plaintext and the franking key ({@link Opening}); {@link #verify} checks that the key opens
+ * the plaintext and the franking key ({@link Event.Report.Opening}); {@link #verify} checks that the key opens
  * the commitment to that plaintext and that Parlor stamped that commitment for a message from that
  * sender to that reporter at that time. A forged plaintext, another sender, another recipient or
  * another time fails. Stateless and thread-safe; the methods that need the key run on a store
@@ -33,17 +34,6 @@ public final class Franking {
 
   public static final String WHY = "franking: the plaintext and key do not open the commitment, or Parlor did not stamp"
       + " that commitment for a message from this sender to you at that time";
-
-  /**
-   * What a reporter reveals of a franked message.
-   *
-   * @param plaintext the message's plaintext, as the reporter decrypted it
-   * @param key the franking key (32 bytes) both ends derive
-   * @param commitment the commitment delivered with the message
-   * @param tag Parlor's tag delivered with it
-   * @param at the time delivered with it
-   */
-  public record Opening(byte[] plaintext, byte[] key, byte[] commitment, String tag, Instant at) {}
 
   /**
    * {@code content} stamped for a message from {@code sender} to {@code recipient} at {@code now},
@@ -68,7 +58,7 @@ public final class Franking {
    * Whether {@code o} opens the message {@code gid} (the one the report names) that Parlor stamped
    * from {@code sender} to {@code reporter}.
    */
-  public static boolean verify(Connection c, Opening o, PartyKey sender, PartyKey reporter, String gid) {
+  public static boolean verify(Connection c, Event.Report.Opening o, PartyKey sender, PartyKey reporter, String gid) {
     GraphSeal seal = GraphSeal.of(c);
     if (seal == GraphSeal.CLEAR || o.commitment() == null || o.key() == null || o.plaintext() == null
         || o.tag() == null || o.at() == null) {

@@ -181,10 +181,20 @@ public final class Reports {
 
   /** Whether {@code party} is held (waiting for review, or confirmed): nothing of theirs is accepted. */
   public static boolean held(Connection c, PartyKey party) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT state FROM holds WHERE party = ?")) {
+    return held(c, party, party);
+  }
+
+  /**
+   * Whether either party is held — a sender as the person and as the account they write from —
+   * in one lookup (every message asks).
+   */
+  public static boolean held(Connection c, PartyKey party, PartyKey orParty) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM holds WHERE party IN (?, ?) AND state <> ?")) {
       ps.setString(1, GraphSeal.of(c).seal(party.value()));
+      ps.setString(2, GraphSeal.of(c).seal(orParty.value()));
+      ps.setString(3, RELEASED);
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() && !rs.getString(1).equals(RELEASED);
+        return rs.next();
       }
     }
   }
