@@ -1,0 +1,87 @@
+package io.parlor.tck;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
+import io.parlor.tck.MemoryAdapter.Defect;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.platform.testkit.engine.EngineExecutionResults;
+import org.junit.platform.testkit.engine.EngineTestKit;
+import org.junit.platform.testkit.engine.Event;
+
+/**
+ * The kit's proof that its rules can fail: the reference adapter passes every rule, and each
+ * defect makes exactly the rules it breaks fail. A rule about what an adapter declares it does
+ * not do is skipped, and only that rule.
+ */
+class KitCatchesBrokenAdaptersIT {
+  /** Which rules (display names) each defect must fail. */
+  static final Map<Defect, Set<String>> BREAKS = Map.ofEntries(
+      Map.entry(Defect.SECOND_START_FAILS, Set.of("start and stop are idempotent")),
+      Map.entry(Defect.NO_STOPPED_HEALTH, Set.of("start and stop are idempotent")),
+      Map.entry(Defect.LEAKS_A_THREAD, Set.of("stop releases every thread, socket and timer it created")),
+      Map.entry(Defect.SILENT_HEALTH, Set.of("an outage fails deliveries as retryable, shows in health, and passes")),
+      Map.entry(Defect.OUTAGE_IS_PERMANENT, Set.of("an outage fails deliveries as retryable, shows in health, and passes")),
+      Map.entry(Defect.NEVER_RECOVERS, Set.of("an outage fails deliveries as retryable, shows in health, and passes")),
+      Map.entry(Defect.FOREIGN_SENDER, Set.of("a message comes from an account of this network, with its text")),
+      Map.entry(Defect.UNSTABLE_IDS, Set.of("a redelivered message keeps its id")),
+      Map.entry(Defect.LOGS_BODIES, Set.of("no message body reaches the logs")),
+      Map.entry(Defect.ACKS_BEFORE_STORE, Set.of("the network is answered only after the core stored the message")),
+      Map.entry(Defect.ACKS_STORE_FAILURE, Set.of("a store failure asks the network to send again")),
+      Map.entry(Defect.BLOCKS_CALLER, Set.of("deliver never blocks the calling thread")),
+      Map.entry(Defect.TRANSIENT_AS_PERMANENT, Set.of("a transient failure is retryable")),
+      Map.entry(Defect.PERMANENT_AS_TRANSIENT, Set.of("a permanent failure is permanent")),
+      Map.entry(Defect.DROPS_RETRY_AFTER, Set.of("a rate limit carries the network's wait")),
+      Map.entry(Defect.RECEIPT_WITHOUT_ID, Set.of("a delivery receipt names the delivery")),
+      Map.entry(Defect.READ_OF_ANOTHER_ID, Set.of("a read of a delivered message reaches the core naming it")),
+      Map.entry(Defect.NO_STATUS_RECEIVER, Set.of("a read status reaches the network's user")),
+      Map.entry(Defect.NO_TYPING, Set.of("typing reaches the network")),
+      Map.entry(Defect.REACTION_AS_TEXT, Set.of("reaction")));
+
+  @AfterEach
+  void reset() {
+    MemoryAdapterKit.defect = Defect.NONE;
+  }
+
+  static EngineExecutionResults run(Defect defect) {
+    MemoryAdapterKit.defect = defect;
+    return EngineTestKit.engine("junit-jupiter").selectors(selectClass(MemoryAdapterKit.class)).execute();
+  }
+
+  static Set<String> names(List<Event> events) {
+    Set<String> out = new TreeSet<>();
+    events.forEach(e -> out.add(e.getTestDescriptor().getDisplayName()));
+    return out;
+  }
+
+  @Test
+  void theReferenceAdapterPassesEveryRule() {
+    EngineExecutionResults r = run(Defect.NONE);
+    assertEquals(Set.of(), names(r.testEvents().failed().list()), "rules the reference adapter failed");
+    assertEquals(Set.of(), names(r.testEvents().aborted().list()), "it declares everything, so nothing is skipped");
+    assertTrue(r.testEvents().succeeded().count() >= 22, "rules run: " + r.testEvents().succeeded().count());
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Defect.class, names = {"NONE", "NO_CONTENT_DECLARED"}, mode = EnumSource.Mode.EXCLUDE)
+  void eachDefectFailsTheRulesItBreaksAndNoOther(Defect defect) {
+    EngineExecutionResults r = run(defect);
+    assertEquals(BREAKS.get(defect), names(r.testEvents().failed().list()), defect + " failed these rules");
+  }
+
+  @Test
+  void aKindDeclaredUnsupportedSkipsItsRuleOnlyNeverTheKit() {
+    EngineExecutionResults r = run(Defect.NO_CONTENT_DECLARED);
+    assertEquals(Set.of(), names(r.testEvents().failed().list()));
+    assertEquals(Set.of("media", "reaction", "edit", "delete", "location"), names(r.testEvents().aborted().list()));
+    assertTrue(r.testEvents().succeeded().count() >= 17, "the other rules still ran");
+  }
+}
