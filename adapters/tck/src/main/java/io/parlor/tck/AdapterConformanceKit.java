@@ -137,7 +137,8 @@ public abstract class AdapterConformanceKit {
   }
 
   protected CompletionStage<DeliveryResult> deliver(Envelope e, String key) {
-    return adapter.deliver(e.withTo(network.recipient()), new DeliveryTarget(network.recipient(), key));
+    // as the core does: a delivered envelope carries its idempotency key as its id
+    return adapter.deliver(e.withTo(network.recipient()).withId(MessageId.of(key)), new DeliveryTarget(network.recipient(), key));
   }
 
   /** Delivers and waits for the outcome; the exception a failed delivery completed with. */
