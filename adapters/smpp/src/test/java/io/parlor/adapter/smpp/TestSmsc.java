@@ -61,7 +61,9 @@ final class TestSmsc implements AutoCloseable {
   enum Submit {
     OK,
     THROTTLE,
-    HOLD
+    HOLD,
+    /** ESME_RINVDSTADR: an unknown destination, for good. */
+    REJECT
   }
 
   /** When a receipt is sent for an accepted submit_sm. */
@@ -74,6 +76,8 @@ final class TestSmsc implements AutoCloseable {
   }
 
   volatile Submit submit = Submit.OK;
+  /** When set, how the next submit_sm only is answered. */
+  final java.util.concurrent.atomic.AtomicReference<Submit> next = new java.util.concurrent.atomic.AtomicReference<>();
   volatile Receipts receipts = Receipts.NONE;
   volatile String password = PASSWORD;
   final LinkedBlockingQueue<Received> submits = new LinkedBlockingQueue<>();
@@ -92,8 +96,14 @@ final class TestSmsc implements AutoCloseable {
   record Received(SubmitSm sm, String id) {}
 
   TestSmsc() throws IOException {
+    this(0);
+  }
+
+  /** An SMSC on {@code port} (0: any free one), e.g. the same port again after a restart. */
+  TestSmsc(int port) throws IOException {
     server = new ServerSocket();
-    server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    server.setReuseAddress(true);
+    server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
     acceptor = new Thread(this::acceptLoop, "test-smsc-accept");
     acceptor.setDaemon(true);
     acceptor.start();
@@ -144,6 +154,16 @@ final class TestSmsc implements AutoCloseable {
     } catch (NegativeResponseException e) {
       return e.getCommandStatus();
     }
+  }
+
+  /** The ids of the server's sessions (their threads' names end with them). */
+  List<String> serverSessionIds() {
+    return sessions.stream().map(l -> l.session().getSessionId()).toList();
+  }
+
+  /** Sends a delivery receipt (receipted_message_id) for an accepted submit_sm. */
+  void receiptFor(Received r) {
+    sendReceipt(newestBound(), r.sm(), r.id(), true);
   }
 
   SMPPServerSession newestBound() {
@@ -226,7 +246,12 @@ final class TestSmsc implements AutoCloseable {
   private final class Listener implements ServerMessageReceiverListener {
     @Override
     public SubmitSmResult onAcceptSubmitSm(SubmitSm sm, SMPPServerSession s) throws ProcessRequestException {
-      Submit mode = submit;
+      Submit once = next.getAndSet(null);
+      Submit mode = once != null ? once : submit;
+      if (mode == Submit.REJECT) {
+        submits.add(new Received(sm, null));
+        throw new ProcessRequestException("invalid destination address", 0x0B);
+      }
       if (mode == Submit.THROTTLE) {
         submits.add(new Received(sm, null));
         throw new ProcessRequestException("throttled", 0x58);
