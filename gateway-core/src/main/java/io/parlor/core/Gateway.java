@@ -254,7 +254,8 @@ public final class Gateway implements AutoCloseable {
               nc.id(), clock, env -> ingressRef[0].sinkFor(nc.id()).accept(env),
               (net, health) -> log.info("network {} is {}: {}", net, health.state(), health.reason()),
               receipt -> receiptsRef[0].onReceipt(nc.id(), receipt),
-              event -> eventsRef[0].sinkFor(nc.id()).accept(event));
+              event -> eventsRef[0].sinkFor(nc.id()).accept(event),
+              new io.parlor.core.metrics.NetworkMetrics(b.meters, nc.id().value()));
       Adapter adapter = create(nc.provider(), nc.adapterConfig(), ctx);
       nets.add(
           new Network(

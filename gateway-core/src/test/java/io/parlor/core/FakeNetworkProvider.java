@@ -80,6 +80,7 @@ final class FakeNetworkProvider implements AdapterProvider<FakeNetworkProvider.C
     FakeAdapter(Config config, AdapterContext context) {
       this.config = config;
       this.context = context;
+      context.metrics().gauge("handed_over", delivered::size); // through the SPI's metrics hook
     }
 
     IngressResult inject(Envelope e) {
@@ -135,10 +136,6 @@ final class FakeNetworkProvider implements AdapterProvider<FakeNetworkProvider.C
 
     @Override
     public <T> java.util.Optional<T> feature(Class<T> type) {
-      if (type == io.parlor.spi.AdapterStats.class) {
-        io.parlor.spi.AdapterStats stats = () -> Map.of("handed_over", delivered.size());
-        return java.util.Optional.of(type.cast(stats));
-      }
       if (type == io.parlor.spi.MediaSource.class && config.media()) {
         // media held by this fake network: its reference is a URL only its "credentials" open
         io.parlor.spi.MediaSource source = ref -> CompletableFuture.completedFuture(

@@ -14,6 +14,7 @@ import java.time.Clock;
  *     {@code Capabilities.deliveryReceipts() == Level.FULL}, and the core then waits for the
  *     receipt before telling the sender "delivered"
  * @param events where to hand the events the network reports (read receipts, typing)
+ * @param metrics where the adapter counts and times what it does (the core exports it)
  */
 public record AdapterContext(
     NetworkId networkId,
@@ -21,7 +22,19 @@ public record AdapterContext(
     InboundSink inbound,
     HealthListener healthListener,
     ReceiptSink receipts,
-    EventSink events) {
+    EventSink events,
+    AdapterMetrics metrics) {
+
+  public AdapterContext {
+    metrics = metrics == null ? AdapterMetrics.none() : metrics;
+  }
+
+  /** A context whose metrics go nowhere. */
+  public AdapterContext(
+      NetworkId networkId, Clock clock, InboundSink inbound, HealthListener healthListener, ReceiptSink receipts,
+      EventSink events) {
+    this(networkId, clock, inbound, healthListener, receipts, events, AdapterMetrics.none());
+  }
 
   /** A context whose events are refused. */
   public AdapterContext(

@@ -290,7 +290,7 @@ public abstract class AdapterConformanceKit {
     }
 
     @Test
-    @DisplayName("no message body reaches the logs")
+    @DisplayName("no message body reaches the logs or a metric")
     void noBodyInTheLogs() throws Exception {
       String in = "kit-secret-in-" + UUID.randomUUID();
       String out = "kit-secret-out-" + UUID.randomUUID();
@@ -303,6 +303,9 @@ public abstract class AdapterConformanceKit {
         }
         assertFalse(logs.text().contains(in), "a body the network sent was logged");
         assertFalse(logs.text().contains(out), "a body delivered to the network was logged");
+        for (String name : core.metricNames) {
+          assertFalse(name.contains("kit") || in.contains(name) || out.contains(name), "a metric named from data: " + name);
+        }
       }
     }
   }

@@ -32,6 +32,8 @@ public final class CoreDouble {
   public final List<Event> events = new CopyOnWriteArrayList<>();
   public final List<NetworkReceipt> receipts = new CopyOnWriteArrayList<>();
   public final List<Health> health = new CopyOnWriteArrayList<>();
+  /** Every metric name the adapter used, checked as the core checks it. */
+  public final java.util.Set<String> metricNames = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final List<CompletableFuture<IngressResult>> held = new CopyOnWriteArrayList<>();
   private final AtomicInteger ids = new AtomicInteger();
   private volatile Answer answer = Answer.STORE;
@@ -53,6 +55,22 @@ public final class CoreDouble {
     return new AdapterContext(network, clock, sink, (n, h) -> health.add(h), receipts::add, e -> {
       events.add(e);
       return CompletableFuture.completedFuture(EventResult.accepted());
+    }, new io.parlor.spi.AdapterMetrics() {
+      @Override
+      public void count(String event, long n) {
+        metricNames.add(io.parlor.spi.AdapterMetrics.checked(event));
+      }
+
+      @Override
+      public void time(String operation, java.time.Duration took) {
+        metricNames.add(io.parlor.spi.AdapterMetrics.checked(operation));
+      }
+
+      @Override
+      public void gauge(String stat, java.util.function.Supplier<Number> value) {
+        metricNames.add(io.parlor.spi.AdapterMetrics.checked(stat));
+        value.get(); // a gauge is read at every scrape: it must answer at once
+      }
     });
   }
 

@@ -54,6 +54,7 @@ final class MemoryAdapter implements Adapter, StatusReceiver, EventSender {
     FOREIGN_SENDER,
     UNSTABLE_IDS,
     LOGS_BODIES,
+    METRIC_FROM_DATA,
     ACKS_BEFORE_STORE,
     ACKS_STORE_FAILURE,
     BLOCKS_CALLER,
@@ -237,6 +238,8 @@ final class MemoryAdapter implements Adapter, StatusReceiver, EventSender {
     if (defect == Defect.LOGS_BODIES) {
       LOG.log(System.Logger.Level.DEBUG, "received " + m.text());
     }
+    // a valid name, but made of what the network sent
+    context.metrics().count(defect == Defect.METRIC_FROM_DATA ? m.text().replaceAll("[^a-z0-9]", "_").substring(0, Math.min(20, m.text().length())) : "received");
     Envelope e = Envelope.of(MessageId.of(id), Address.of(net + ":" + m.from()), Address.of("~kit0peer"), Instant.now(),
         new Content.Text(m.text()));
     if (defect == Defect.ACKS_BEFORE_STORE) {

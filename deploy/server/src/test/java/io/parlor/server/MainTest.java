@@ -83,6 +83,8 @@ class MainTest {
     assertEquals(0, run("check-config", "../../config/demo.yaml").code);
     Run smpp = run("check-config", "../../config/smpp-example.yaml");
     assertEquals(0, smpp.code, smpp.err);
+    Run xmpp = run("check-config", "../../config/xmpp-example.yaml");
+    assertEquals(0, xmpp.code, xmpp.err);
   }
 
   @Test

@@ -29,6 +29,10 @@ public final class MetricNames {
   public static final String AUTH_CODES = "parlor.auth.codes";
   public static final String RECEIPTS = "parlor.receipts";
   public static final String ADAPTER_STAT = "parlor.adapter.stat";
+  /** What adapters counted through {@link io.parlor.spi.AdapterMetrics}, tagged {@code event}. */
+  public static final String ADAPTER_EVENTS = "parlor.adapter.events";
+  /** How long adapters' operations took ({@link io.parlor.spi.AdapterMetrics#time}), tagged {@code operation}. */
+  public static final String ADAPTER_OPERATION = "parlor.adapter.operation";
   public static final String SYSTEM_MESSAGES = "parlor.system.messages";
   public static final String EVENTS = "parlor.events";
   public static final String MEDIA_FETCHES = "parlor.media.fetches";

@@ -38,7 +38,7 @@ import org.jsmpp.session.SMPPSession;
  * {@code window} submit threads ({@code smpp-<network>-submit-*}), and jsmpp's reader,
  * enquire-link and PDU-processing threads of the current session. {@link #stop} ends all of them.
  */
-public final class SmppAdapter implements Adapter, io.parlor.spi.AdapterStats {
+public final class SmppAdapter implements Adapter {
   private final SmppConfig config;
   private final AdapterContext context;
   private final ReceiptListener receipts;
@@ -68,6 +68,9 @@ public final class SmppAdapter implements Adapter, io.parlor.spi.AdapterStats {
         new Capabilities(Set.of(), config.maxGsmText(), Level.REJECTED, Level.FULL, Level.DROPPED);
     this.presentation = presentation(config, context);
     this.health = Health.of(HealthState.STOPPED, "not started", context.clock().instant());
+    for (String stat : values().keySet()) {
+      context.metrics().gauge(stat, () -> values().get(stat)); // exported by the core, tagged with the network
+    }
   }
 
   @Override
@@ -256,14 +259,8 @@ public final class SmppAdapter implements Adapter, io.parlor.spi.AdapterStats {
     }
   }
 
-  @Override
-  public <T> java.util.Optional<T> feature(Class<T> type) {
-    return type == io.parlor.spi.AdapterStats.class ? java.util.Optional.of(type.cast(this)) : java.util.Optional.empty();
-  }
-
-  /** {@link #stats()} as metrics for the core (names are constants, values carry no identifiers). */
-  @Override
-  public java.util.Map<String, Number> values() {
+  /** {@link #stats()} as the gauges the core exports (names are constants, values carry no identifiers). */
+  java.util.Map<String, Number> values() {
     SmppStats s = stats();
     java.util.Map<String, Number> m = new java.util.LinkedHashMap<>();
     m.put("bound", s.state() == io.parlor.spi.HealthState.CONNECTED ? 1 : 0);

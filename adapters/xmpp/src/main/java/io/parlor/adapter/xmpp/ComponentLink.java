@@ -109,6 +109,11 @@ final class ComponentLink {
     stopped.countDown();
   }
 
+  /** Stanzas waiting to be written. */
+  int queued() {
+    return queued.get();
+  }
+
   boolean connected() {
     return out != null && !stopping;
   }

@@ -73,6 +73,8 @@ final class XmppAdapter implements Adapter, StatusReceiver, EventSender {
         Level.FULL, List.of(), EnumSet.of(ContentKind.MEDIA, ContentKind.REACTION, ContentKind.EDIT, ContentKind.DELETE),
         EnumSet.of(EventKind.READ, EventKind.TYPING));
     this.link = new ComponentLink(config, context.networkId().value(), this::onStanza, this::onHealth);
+    context.metrics().gauge("connected", () -> link.connected() ? 1 : 0);
+    context.metrics().gauge("queued", link::queued);
   }
 
   @Override
@@ -156,6 +158,7 @@ final class XmppAdapter implements Adapter, StatusReceiver, EventSender {
     }
     if (toJid == null) {
       // a sender not seen since the node started: XMPP has nowhere else to show it
+      context.metrics().count("statuses_unshown");
       return CompletableFuture.completedFuture(null);
     }
     return written(link.send(Outbound.status(report, fromJid, toJid, parts.get()[2])));
@@ -182,6 +185,8 @@ final class XmppAdapter implements Adapter, StatusReceiver, EventSender {
     Inbound.Result r = inbound.read(stanza, context.clock().instant());
     String user = stanza.attr("from");
     String to = stanza.attr("to");
+    context.metrics().count(r instanceof Inbound.Message ? "messages_in" : r instanceof Inbound.Evt ? "events_in"
+        : r instanceof Inbound.Receipt ? "receipts_in" : r instanceof Inbound.Bounce ? "refused_in" : "ignored_in");
     if (r instanceof Inbound.Message m) {
       context.inbound().accept(m.envelope()).whenComplete((result, error) -> {
         if (error != null) {
@@ -245,6 +250,7 @@ final class XmppAdapter implements Adapter, StatusReceiver, EventSender {
     if (from == null || to == null) {
       return;
     }
+    context.metrics().count("bounced");
     link.send(Outbound.bounce(from, to, id, type, condition, text));
   }
 

@@ -56,6 +56,7 @@ class XmppComponentIT {
   final List<NetworkReceipt> receipts = new CopyOnWriteArrayList<>();
   final List<HealthState> health = new CopyOnWriteArrayList<>();
   volatile IngressResult answer = new IngressResult.Accepted("g1");
+  volatile boolean storeDown;
 
   /** The link's log, read by the tests instead of printed: the failures here are expected. */
   static final java.util.logging.Logger LINK_LOG = java.util.logging.Logger.getLogger(ComponentLink.class.getName());
@@ -91,7 +92,9 @@ class XmppComponentIT {
     AdapterContext context = new AdapterContext(new NetworkId("xmpp"), Clock.systemUTC(),
         e -> {
           inbound.add(e);
-          return CompletableFuture.completedFuture(answer);
+          return storeDown
+              ? CompletableFuture.failedFuture(new io.parlor.spi.InboundSink.StoreUnavailableException("down", null))
+              : CompletableFuture.completedFuture(answer);
         },
         (n, h) -> health.add(h.state()),
         receipts::add,
@@ -170,6 +173,16 @@ class XmppComponentIT {
     alice.send(COMPONENT, "dom-1", "hello?");
     Message where = alice.await("a second error", WAIT, m -> "dom-1".equals(m.getStanzaId()));
     assertEquals("item-not-found", where.getError().getCondition().toString());
+  }
+
+  @Test
+  void aMessageTheStoreCouldNotTakeIsAnsweredSoSheSendsItAgain() throws Exception {
+    storeDown = true;
+    alice.send("bob@" + COMPONENT, "down-1", "are you there?");
+    Message error = alice.await("an error", WAIT, m -> "down-1".equals(m.getStanzaId()));
+    assertEquals(Message.Type.error, error.getType());
+    assertEquals("wait", error.getError().getType().toString().toLowerCase(java.util.Locale.ROOT));
+    assertEquals("resource-constraint", error.getError().getCondition().toString());
   }
 
   @Test
