@@ -280,6 +280,18 @@ public abstract class AdapterConformanceKit {
     }
 
     @Test
+    @DisplayName("handing a message over never blocks: the next one arrives while the core holds the first")
+    void handingOverNeverBlocks() throws Exception {
+      core.answer(CoreDouble.Answer.HOLD);
+      long first = onAnEventLoop(() -> sendQuietly("kit held first"));
+      long second = onAnEventLoop(() -> sendQuietly("kit held second"));
+      assertTrue(first < 250 && second < 250, "handing over took " + first + " and " + second
+          + " ms on the thread the network's request came on (the core's event loop for HTTP routes)");
+      await("the second message while the first is held", () -> core.received.size() == 2);
+      core.commitHeld();
+    }
+
+    @Test
     @DisplayName("a redelivered message keeps its id")
     void aRedeliveryKeepsItsId() throws Exception {
       NetworkFake.Sent s = network.sendText("kit sent twice");
@@ -388,6 +400,14 @@ public abstract class AdapterConformanceKit {
       Duration wait = t.retryAfter().orElse(null);
       assertNotNull(wait, "the wait the network named was dropped");
       assertTrue(Math.abs(wait.toMillis() - 7000) <= 1000, "the wait the network named (7 s) became " + wait);
+    }
+  }
+
+  private void sendQuietly(String text) {
+    try {
+      network.sendText(text);
+    } catch (Exception e) {
+      throw new IllegalStateException("the fake could not send: " + e, e);
     }
   }
 

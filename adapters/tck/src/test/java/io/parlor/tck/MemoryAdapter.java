@@ -56,6 +56,7 @@ final class MemoryAdapter implements Adapter, StatusReceiver, EventSender {
     LOGS_BODIES,
     METRIC_FROM_DATA,
     ACKS_BEFORE_STORE,
+    BLOCKS_ON_STORE,
     ACKS_STORE_FAILURE,
     BLOCKS_CALLER,
     TRANSIENT_AS_PERMANENT,
@@ -245,7 +246,15 @@ final class MemoryAdapter implements Adapter, StatusReceiver, EventSender {
     if (defect == Defect.ACKS_BEFORE_STORE) {
       network.acks.put(m.id(), NetworkFake.Ack.TAKEN);
     }
-    context.inbound().accept(e).whenComplete((r, err) -> network.acks.put(m.id(),
+    CompletableFuture<io.parlor.spi.IngressResult> stored = context.inbound().accept(e).toCompletableFuture();
+    if (defect == Defect.BLOCKS_ON_STORE) {
+      try {
+        stored.get(3, TimeUnit.SECONDS); // waits on the thread the message came on
+      } catch (Exception ex) {
+        // held: gave up waiting
+      }
+    }
+    stored.whenComplete((r, err) -> network.acks.put(m.id(),
         err == null ? NetworkFake.Ack.TAKEN : defect == Defect.ACKS_STORE_FAILURE ? NetworkFake.Ack.TAKEN : NetworkFake.Ack.RETRY));
   }
 
