@@ -79,7 +79,7 @@ final class MemoryNetwork implements NetworkFake {
 
   @Override
   public boolean slowNext(Duration delay) {
-    slowNext = Duration.ofMillis(Math.min(delay.toMillis(), 500)); // slow enough to tell, quick for 24 runs
+    slowNext = Duration.ofMillis(Math.min(delay.toMillis(), 400)); // slow enough to tell, quick for 24 runs
     return true;
   }
 
@@ -122,7 +122,7 @@ final class MemoryNetwork implements NetworkFake {
 
   @Override
   public Duration patience() {
-    return Duration.ofSeconds(2);
+    return Duration.ofSeconds(1); // all in memory: a second is ages
   }
 
   @Override
