@@ -70,6 +70,9 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+    if (refusing) {
+      return; // a refused connection's last requests, read only to be dropped
+    }
     boolean keepAlive = HttpUtil.isKeepAlive(req);
     if (req.decoderResult().isFailure()) {
       enqueue(ctx, new Pending(null, false));
@@ -150,6 +153,18 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     var f = ctx.writeAndFlush(Responses.toNetty(resp, keepAlive));
     if (!keepAlive) {
       queue.clear();
+      if (refusing && ctx.channel() instanceof io.netty.channel.socket.SocketChannel sc) {
+        // The client may still be sending the requests refused with this answer. Closing now, with
+        // them unread, would make the kernel reset the connection, and the reset can destroy
+        // answers the client has not read yet. Instead: end our side (FIN), read and drop what
+        // still comes, and close when the client does, or after two seconds.
+        f.addListener(done -> {
+          sc.shutdownOutput();
+          ctx.channel().config().setAutoRead(true);
+          ctx.executor().schedule(() -> ctx.close(), 2, java.util.concurrent.TimeUnit.SECONDS);
+        });
+        return;
+      }
       f.addListener(ChannelFutureListener.CLOSE);
       return;
     }
