@@ -411,17 +411,30 @@ public abstract class AdapterConformanceKit {
     }
   }
 
-  /** Runs {@code work} on a thread like the core's event loops; how long it took, in ms. */
-  static long onAnEventLoop(Runnable work) throws InterruptedException {
-    long[] took = new long[1];
+  /**
+   * Runs {@code work} on a thread like the core's event loops; how long it took, in ms. Fails when
+   * the work throws, and returns {@link Long#MAX_VALUE} when it has not returned within the
+   * network's patience.
+   */
+  long onAnEventLoop(Runnable work) throws InterruptedException {
+    long[] took = {Long.MAX_VALUE};
+    Throwable[] thrown = new Throwable[1];
     Thread t = new Thread(() -> {
       long start = System.nanoTime();
-      work.run();
+      try {
+        work.run();
+      } catch (Throwable e) {
+        thrown[0] = e;
+      }
       took[0] = (System.nanoTime() - start) / 1_000_000;
     }, "parlor-kit-event-loop");
+    t.setDaemon(true);
     t.start();
-    t.join(30_000);
-    return took[0];
+    t.join(patience().toMillis());
+    if (thrown[0] != null) {
+      fail("the call threw instead of returning a stage: " + thrown[0], thrown[0]);
+    }
+    return t.isAlive() ? Long.MAX_VALUE : took[0];
   }
 
   @Nested

@@ -249,7 +249,7 @@ final class MemoryAdapter implements Adapter, StatusReceiver, EventSender {
     CompletableFuture<io.parlor.spi.IngressResult> stored = context.inbound().accept(e).toCompletableFuture();
     if (defect == Defect.BLOCKS_ON_STORE) {
       try {
-        stored.get(1, TimeUnit.SECONDS); // waits on the thread the message came on
+        stored.get(3, TimeUnit.SECONDS); // waits on the thread the message came on, past the kit's patience
       } catch (Exception ex) {
         // held: gave up waiting
       }

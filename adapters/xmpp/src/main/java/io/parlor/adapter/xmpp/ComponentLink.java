@@ -44,6 +44,8 @@ final class ComponentLink {
   private volatile OutputStream out; // set once the handshake succeeded; written on the writer only
   private volatile boolean stopping;
   private volatile long lastWrite = System.nanoTime();
+  private volatile long lastRead = System.nanoTime();
+  private boolean wasUp; // the current session got past the handshake (reader thread only)
 
   ComponentLink(XmppConfig config, String name, Consumer<Xml.Element> onStanza, BiConsumer<HealthState, String> onHealth) {
     this.config = config;
@@ -67,7 +69,13 @@ final class ComponentLink {
     reader.start();
     long every = config.keepAlive().toNanos();
     writer.scheduleWithFixedDelay(() -> {
-      if (out != null && System.nanoTime() - lastWrite >= every) {
+      if (out != null && System.nanoTime() - lastRead >= every) {
+        // XEP-0199 to the component's own JID: the server routes it back, so an answer proves the
+        // link works both ways (the reader answers it, and reading anything resets its timeout)
+        String id = "ka-" + System.nanoTime();
+        write("<iq type='get' id='" + id + "' from='" + Xml.escape(config.component()) + "' to='"
+            + Xml.escape(config.component()) + "'><ping xmlns='urn:xmpp:ping'/></iq>");
+      } else if (out != null && System.nanoTime() - lastWrite >= every) {
         write(" ");
       }
     }, every, every, TimeUnit.NANOSECONDS);
@@ -81,22 +89,22 @@ final class ComponentLink {
       }
       stopping = true;
     }
-    writer.shutdown();
     try {
-      writer.awaitTermination(Math.max(1, grace.toMillis()), TimeUnit.MILLISECONDS);
+      writer.execute(() -> write("</stream:stream>")); // after what was queued, on the writer only
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // never started
+    }
+    writer.shutdown();
+    boolean drained = false;
+    try {
+      drained = writer.awaitTermination(Math.max(1, grace.toMillis()), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    writer.shutdownNow();
-    Socket s = socket;
-    if (s != null && out != null) {
-      try {
-        s.getOutputStream().write("</stream:stream>".getBytes(StandardCharsets.UTF_8));
-      } catch (IOException e) {
-        // closing anyway
-      }
+    closeQuietly(socket); // unblocks a writer stuck on a server that stopped reading, and the reader
+    if (!drained) {
+      writer.shutdownNow();
     }
-    closeQuietly(s);
     Thread r = reader;
     if (r != null) {
       r.interrupt();
@@ -183,11 +191,10 @@ final class ComponentLink {
     while (!stopping) {
       String failure;
       HealthState state = HealthState.RECONNECTING;
+      wasUp = false;
       try {
         session(episode);
-        episode = null;
         failure = "the XMPP server closed the stream";
-        wait = config.reconnectMin(); // it was up: start over with short waits
       } catch (HandshakeRefused e) {
         failure = e.getMessage();
         state = HealthState.AUTH_FAILED;
@@ -200,6 +207,10 @@ final class ComponentLink {
       }
       if (stopping) {
         break;
+      }
+      if (wasUp) {
+        episode = null; // a new outage: its first failure is a warning again
+        wait = config.reconnectMin(); // it was up: start over with short waits
       }
       onHealth.accept(state, failure);
       boolean first = episode == null || !episode.equals(state.name());
@@ -255,9 +266,14 @@ final class ComponentLink {
       if (!answer.get().name().equals("handshake")) {
         throw new IOException("the server answered the handshake with <" + answer.get().name() + ">");
       }
-      s.setSoTimeout(0); // stanzas come when people write; the keep-alive finds a dead link
+      // A peer that vanished without a reset is found by reading: the keep-alive pings the
+      // component itself through the server, whose answer comes back on this stream; nothing read
+      // for three keep-alive periods ends the session.
+      s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, config.keepAlive().toMillis() * 3));
       out = o;
       lastWrite = System.nanoTime();
+      lastRead = System.nanoTime();
+      wasUp = true;
       onHealth.accept(HealthState.CONNECTED, "");
       if (episode != null) {
         LOG.log(System.Logger.Level.INFO, "xmpp " + name + ": connected again to " + config.host() + ":" + config.port());
@@ -267,6 +283,7 @@ final class ComponentLink {
         if (stanza.isEmpty()) {
           return;
         }
+        lastRead = System.nanoTime();
         Xml.Element st = stanza.get();
         if (st.name().equals("error") && st.ns().equals(STREAMS)) {
           String condition = st.children().isEmpty() ? "unknown" : st.children().get(0).name();

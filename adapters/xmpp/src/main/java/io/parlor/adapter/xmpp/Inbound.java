@@ -177,31 +177,40 @@ final class Inbound {
    * of the message replied to, a notice for old clients): offsets count code points.
    */
   static String withoutFallback(Xml.Element m, String body) {
-    String out = body;
+    int cps = body.codePointCount(0, body.length());
+    List<int[]> ranges = new java.util.ArrayList<>(); // in code points of the body as it came
     for (Xml.Element f : m.childrenNamed("fallback", Ns.FALLBACK)) {
       String forNs = f.attr("for");
       if (!Ns.REPLY.equals(forNs) && !Ns.RETRACT.equals(forNs)) {
         continue;
       }
-      List<Xml.Element> ranges = f.childrenNamed("body", Ns.FALLBACK);
-      if (ranges.isEmpty()) {
+      List<Xml.Element> bodies = f.childrenNamed("body", Ns.FALLBACK);
+      if (bodies.isEmpty()) {
         return ""; // the whole body is the fallback
       }
-      for (Xml.Element r : ranges) {
+      for (Xml.Element r : bodies) {
         try {
           int start = Integer.parseInt(r.attr("start"));
           int end = Integer.parseInt(r.attr("end"));
-          int cps = out.codePointCount(0, out.length());
-          if (start < 0 || end < start || end > cps) {
-            continue;
+          if (start >= 0 && end >= start && end <= cps) {
+            ranges.add(new int[] {start, end});
           }
-          int s = out.offsetByCodePoints(0, start);
-          int e = out.offsetByCodePoints(0, end);
-          out = out.substring(0, s) + out.substring(e);
         } catch (RuntimeException e) {
-          // a range we cannot read: keep the body as it is
+          // a range we cannot read: keep that part of the body
         }
       }
+    }
+    // every offset refers to the original body: cut from the last range back
+    ranges.sort((a, b) -> Integer.compare(b[0], a[0]));
+    String out = body;
+    int limit = cps;
+    for (int[] r : ranges) {
+      int end = Math.min(r[1], limit);
+      if (r[0] >= end) {
+        continue; // overlaps one already cut
+      }
+      out = out.substring(0, out.offsetByCodePoints(0, r[0])) + out.substring(out.offsetByCodePoints(0, end));
+      limit = r[0];
     }
     return out;
   }

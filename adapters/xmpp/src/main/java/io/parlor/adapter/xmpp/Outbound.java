@@ -84,6 +84,8 @@ final class Outbound {
     if (hasBody) {
       m.child(Xml.el("request", Ns.RECEIPTS)).child(Xml.el("markable", Ns.MARKERS));
     }
+    // XEP-0359: the same id as origin-id, which some clients reference (retractions, replies)
+    m.child(Xml.el("origin-id", Ns.SID).attr("id", stanzaId(idempotencyKey)));
     return m.build();
   }
 

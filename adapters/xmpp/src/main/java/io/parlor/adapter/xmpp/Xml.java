@@ -179,6 +179,18 @@ final class Xml {
     f.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
     f.setProperty(XMLInputFactory.IS_NAMESPACE_AWARE, true);
     f.setProperty(XMLInputFactory.IS_COALESCING, true);
+    // The JDK counts every character reference (&amp; &apos; ...) towards limits meant for one
+    // document; an XMPP stream is one document for the life of the connection, so they would end
+    // it after enough escaped characters. DTDs are off and each stanza is bounded above instead.
+    for (String limit : new String[] {"jdk.xml.totalEntitySizeLimit", "jdk.xml.maxGeneralEntitySizeLimit",
+        "http://www.oracle.com/xml/jaxp/properties/totalEntitySizeLimit",
+        "http://www.oracle.com/xml/jaxp/properties/maxGeneralEntitySizeLimit"}) {
+      try {
+        f.setProperty(limit, "0");
+      } catch (IllegalArgumentException e) {
+        // this JDK does not know that name
+      }
+    }
     return f;
   }
 
@@ -233,6 +245,9 @@ final class Xml {
           throw io; // the connection, not the XML
         }
         String detail = e.getMessage() == null ? "" : e.getMessage().replaceAll("\\s+", " ");
+        if (detail.contains("must start and end within the same entity")) {
+          throw new IOException("the XMPP server closed the connection", e); // end of input inside the stream
+        }
         throw new IOException("the stream from the server broke off or is not XML (" + detail + ")", e);
       }
     }

@@ -69,7 +69,9 @@ final class XmppAdapter implements Adapter, StatusReceiver, EventSender {
     this.inbound = new Inbound(jids, config.maxTextLength());
     this.outbound = new Outbound(jids);
     this.health = Health.of(HealthState.STARTING, "not started", context.clock().instant());
-    this.capabilities = new Capabilities(Set.of("omemo", "omemo2"), config.maxTextLength(), Level.REJECTED, Level.DROPPED,
+    // receipts FULL: "delivered" waits for the client's XEP-0184 receipt (or a bounce says failed);
+    // a client that sends none is reported delivered with no_receipt after delivery.receiptWait
+    this.capabilities = new Capabilities(Set.of("omemo", "omemo2"), config.maxTextLength(), Level.REJECTED, Level.FULL,
         Level.FULL, List.of(), EnumSet.of(ContentKind.MEDIA, ContentKind.REACTION, ContentKind.EDIT, ContentKind.DELETE),
         EnumSet.of(EventKind.READ, EventKind.TYPING));
     this.link = new ComponentLink(config, context.networkId().value(), this::onStanza, this::onHealth);

@@ -57,7 +57,7 @@ public final class XmppAdapterProvider implements AdapterProvider<XmppConfig> {
         "  maxTextLength: 10000          # optional",
         "  reconnectMin: PT1S            # optional: first wait after the link broke",
         "  reconnectMax: PT30S           # optional: longest wait between attempts",
-        "  keepAlive: PT60S              # optional: whitespace keep-alive on an idle link",
+        "  keepAlive: PT60S              # optional: a ping through the server when nothing was read; 3 silent periods end the link",
         "  maxQueued: 10000              # optional: stanzas waiting to be written before deliveries are retried later",
         "");
   }

@@ -79,6 +79,15 @@ class InboundTest {
   }
 
   @Test
+  void fallbackRangesReferToTheBodyAsItCame() throws Exception {
+    // two ranges, both in offsets of the original body: "[q1]" at 0-4 and "[q2]" at 9-13
+    Envelope e = envelope(IN.read(stanza("<body>[q1]abcd [q2]efgh</body><reply xmlns='urn:xmpp:reply:0' id='p.g-1'/>"
+        + "<fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:reply:0'><body start='0' end='4'/><body start='9' end='13'/>"
+        + "</fallback>", "id='fr1' type='chat'"), NOW));
+    assertEquals("abcd efgh", ((Content.Text) e.content()).text());
+  }
+
+  @Test
   void xep0308CorrectionIsAnEditOfHerOwnMessage() throws Exception {
     Envelope e = envelope(IN.read(stanza("<body>But soft, what light through yonder window breaks?</body>"
         + "<replace id='bad1' xmlns='urn:xmpp:message-correct:0'/>", "id='good1'"), NOW));

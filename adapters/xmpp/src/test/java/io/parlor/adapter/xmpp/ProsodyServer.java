@@ -96,6 +96,20 @@ public final class ProsodyServer implements AutoCloseable {
     }
   }
 
+  /** Freezes the server (SIGSTOP): its connections stay open and nothing answers. */
+  public void pause() throws IOException, InterruptedException {
+    signal("-STOP");
+  }
+
+  /** Lets a frozen server go on (SIGCONT). */
+  public void resume() throws IOException, InterruptedException {
+    signal("-CONT");
+  }
+
+  private void signal(String sig) throws IOException, InterruptedException {
+    new ProcessBuilder("kill", sig, Long.toString(process.pid())).start().waitFor();
+  }
+
   /** What the server logged (for assertions and failures). */
   public String log() throws IOException {
     Path p = dir.resolve("prosody.log");

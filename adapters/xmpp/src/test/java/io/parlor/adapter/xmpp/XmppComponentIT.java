@@ -87,8 +87,12 @@ class XmppComponentIT {
   }
 
   private XmppAdapter adapter(String secret) {
+    return adapter(secret, Duration.ofSeconds(30));
+  }
+
+  private XmppAdapter adapter(String secret, Duration keepAlive) {
     XmppConfig config = new XmppConfig(COMPONENT, "127.0.0.1", prosody.componentPort, secret, 1000,
-        Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofSeconds(30), 100);
+        Duration.ofMillis(50), Duration.ofMillis(200), keepAlive, 100);
     AdapterContext context = new AdapterContext(new NetworkId("xmpp"), Clock.systemUTC(),
         e -> {
           inbound.add(e);
@@ -213,6 +217,30 @@ class XmppComponentIT {
     assertTrue(logged.stream().anyMatch(l -> l.startsWith("INFO") && l.contains("connected again")), logged.toString());
     adapter.deliver(out, new DeliveryTarget(Address.of("xmpp:alice@localhost"), "k2")).toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void anIdleLinkStaysUpOnItsOwnPingsAndADeadOneIsFound() throws Exception {
+    adapter.stop(Duration.ofSeconds(1));
+    health.clear();
+    adapter = adapter(SECRET, Duration.ofSeconds(1)); // read timeout: three seconds without a stanza
+    adapter.start();
+    await("connected", () -> adapter.health().state() == HealthState.CONNECTED);
+    Thread.sleep(4500); // idle: only the keep-alive pings through the server keep it readable
+    assertEquals(HealthState.CONNECTED, adapter.health().state());
+    assertTrue(health.stream().noneMatch(h -> h == HealthState.RECONNECTING), "the idle link was never dropped: " + health);
+    // a server that stops answering without closing the connection (SIGSTOP): found by reading
+    prosody.pause();
+    try {
+      long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (adapter.health().state() == HealthState.CONNECTED && System.nanoTime() < until) {
+        Thread.sleep(50);
+      }
+      assertEquals(HealthState.RECONNECTING, adapter.health().state(), "a silent server is noticed");
+    } finally {
+      prosody.resume();
+    }
+    await("connected again", () -> adapter.health().state() == HealthState.CONNECTED);
   }
 
   @Test

@@ -136,6 +136,14 @@ class XmppConformanceIT extends AdapterConformanceKit {
     }
 
     @Override
+    public boolean receiptOfLast() throws Exception {
+      Message m = lastDelivery();
+      alice.send(m.getFrom().asBareJid().toString(), "rc-" + UUID.randomUUID(), null,
+          XmppUser.el("received", Ns.RECEIPTS, null, "id", m.getStanzaId()));
+      return true;
+    }
+
+    @Override
     public boolean readLast() throws Exception {
       Message m = lastDelivery();
       alice.send(m.getFrom().asBareJid().toString(), "mk-" + UUID.randomUUID(), null,
