@@ -249,20 +249,21 @@ public final class Gateway implements AutoCloseable {
         new RetryPolicies.Backoff(config.delivery().initialBackoff(), config.delivery().maxBackoff());
     io.parlor.core.conversation.Events[] eventsRef = new io.parlor.core.conversation.Events[1];
     for (GatewayConfig.NetworkConfig nc : config.networks()) {
+      io.parlor.core.metrics.NetworkMetrics metrics = new io.parlor.core.metrics.NetworkMetrics(b.meters, nc.id().value());
       AdapterContext ctx =
           new AdapterContext(
               nc.id(), clock, env -> ingressRef[0].sinkFor(nc.id()).accept(env),
               (net, health) -> log.info("network {} is {}: {}", net, health.state(), health.reason()),
               receipt -> receiptsRef[0].onReceipt(nc.id(), receipt),
               event -> eventsRef[0].sinkFor(nc.id()).accept(event),
-              new io.parlor.core.metrics.NetworkMetrics(b.meters, nc.id().value()));
+              metrics);
       Adapter adapter = create(nc.provider(), nc.adapterConfig(), ctx);
       nets.add(
           new Network(
               nc.id(), nc.type(), nc.region(), adapter,
               RetryPolicies.retry(nc.id().value(), backoff),
               RetryPolicies.breaker(nc.id().value(), config.delivery().breakerOpenFor())));
-      registerAdapterStats(nc.id().value(), adapter, b.meters);
+      registerAdapterStats(nc.id().value(), adapter, metrics);
       for (HealthState s : HealthState.values()) {
         Gauge.builder(MetricNames.ADAPTER_HEALTH, adapter, a -> a.health().state() == s ? 1 : 0)
             .tag(MetricNames.TAG_NETWORK, nc.id().value())
@@ -421,19 +422,20 @@ public final class Gateway implements AutoCloseable {
     return bind.contains(":") && !bind.startsWith("[") ? "[" + bind + "]" : bind;
   }
 
-  /** Exports an adapter's own stats ({@link io.parlor.spi.AdapterStats}) as gauges. */
-  private static void registerAdapterStats(String network, Adapter adapter, PrometheusMeterRegistry meters) {
+  /**
+   * Exports the stats of an adapter written before the SPI's metrics hook ({@link
+   * io.parlor.spi.AdapterStats}, deprecated) as the hook's gauges; a name that is not a constant is
+   * skipped with one WARN.
+   */
+  @SuppressWarnings("deprecation")
+  private static void registerAdapterStats(String network, Adapter adapter, io.parlor.spi.AdapterMetrics metrics) {
     adapter.feature(io.parlor.spi.AdapterStats.class).ifPresent(stats -> {
       for (String name : stats.values().keySet()) {
-        Gauge.builder(MetricNames.ADAPTER_STAT, stats, s -> {
-              Number v = s.values().get(name);
-              return v == null ? Double.NaN : v.doubleValue();
-            })
-            .description("an adapter's own counters and gauges (e.g. SMPP window in use, throttling)")
-            .strongReference(true) // the feature object may be created on demand
-            .tag(MetricNames.TAG_NETWORK, network)
-            .tag("stat", name)
-            .register(meters);
+        try {
+          metrics.gauge(name, () -> stats.values().get(name));
+        } catch (IllegalArgumentException e) {
+          log.warn("network {}: an adapter stat is not exported: {}", network, e.getMessage());
+        }
       }
     });
   }

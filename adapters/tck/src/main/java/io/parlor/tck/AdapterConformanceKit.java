@@ -141,11 +141,12 @@ public abstract class AdapterConformanceKit {
     return adapter.deliver(e.withTo(network.recipient()).withId(MessageId.of(key)), new DeliveryTarget(network.recipient(), key));
   }
 
-  /** Delivers and waits for the outcome; the exception a failed delivery completed with. */
+  /** Delivers and waits for the outcome (an {@link ExecutionException} when the delivery failed). */
   protected DeliveryResult delivered(Envelope e, String key) throws Exception {
     return deliver(e, key).toCompletableFuture().get(patience().toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /** Delivers, expecting a failure: the exception the delivery completed with. */
   protected Throwable failure(Envelope e, String key) throws Exception {
     try {
       delivered(e, key);

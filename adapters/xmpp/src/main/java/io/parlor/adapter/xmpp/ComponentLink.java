@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,12 +37,10 @@ final class ComponentLink {
   private final BiConsumer<HealthState, String> onHealth;
   private final ScheduledThreadPoolExecutor writer;
   private final AtomicInteger queued = new AtomicInteger();
-  private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile Thread reader;
   private volatile Socket socket;
   private volatile OutputStream out; // set once the handshake succeeded; written on the writer only
   private volatile boolean stopping;
-  private volatile long lastWrite = System.nanoTime();
   private volatile long lastRead = System.nanoTime();
   private boolean wasUp; // the current session got past the handshake (reader thread only)
 
@@ -75,8 +72,6 @@ final class ComponentLink {
         String id = "ka-" + System.nanoTime();
         write("<iq type='get' id='" + id + "' from='" + Xml.escape(config.component()) + "' to='"
             + Xml.escape(config.component()) + "'><ping xmlns='urn:xmpp:ping'/></iq>");
-      } else if (out != null && System.nanoTime() - lastWrite >= every) {
-        write(" ");
       }
     }, every, every, TimeUnit.NANOSECONDS);
   }
@@ -114,7 +109,6 @@ final class ComponentLink {
         Thread.currentThread().interrupt();
       }
     }
-    stopped.countDown();
   }
 
   /** Stanzas waiting to be written. */
@@ -176,7 +170,6 @@ final class ComponentLink {
     try {
       o.write(xml.getBytes(StandardCharsets.UTF_8));
       o.flush();
-      lastWrite = System.nanoTime();
       return true;
     } catch (IOException e) {
       closeQuietly(socket); // the reader sees it and reconnects
@@ -257,7 +250,7 @@ final class ComponentLink {
         throw new IOException("the server closed the stream during the handshake");
       }
       if (answer.get().name().equals("error") && answer.get().ns().equals(STREAMS)) {
-        String condition = answer.get().children().isEmpty() ? "unknown" : answer.get().children().get(0).name();
+        String condition = condition(answer.get());
         if (condition.equals("not-authorized")) {
           throw new HandshakeRefused("the XMPP server refused the component secret (not-authorized)");
         }
@@ -271,7 +264,6 @@ final class ComponentLink {
       // for three keep-alive periods ends the session.
       s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, config.keepAlive().toMillis() * 3));
       out = o;
-      lastWrite = System.nanoTime();
       lastRead = System.nanoTime();
       wasUp = true;
       onHealth.accept(HealthState.CONNECTED, "");
@@ -286,8 +278,7 @@ final class ComponentLink {
         lastRead = System.nanoTime();
         Xml.Element st = stanza.get();
         if (st.name().equals("error") && st.ns().equals(STREAMS)) {
-          String condition = st.children().isEmpty() ? "unknown" : st.children().get(0).name();
-          throw new IOException("the XMPP server closed the stream: " + condition);
+          throw new IOException("the XMPP server closed the stream: " + condition(st));
         }
         try {
           onStanza.accept(st);
@@ -297,6 +288,11 @@ final class ComponentLink {
         }
       }
     }
+  }
+
+  /** The condition a {@code <stream:error>} names. */
+  private static String condition(Xml.Element streamError) {
+    return streamError.children().isEmpty() ? "unknown" : streamError.children().get(0).name();
   }
 
   /** The handshake refused the secret. */

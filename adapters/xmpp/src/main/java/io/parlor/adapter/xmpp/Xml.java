@@ -36,10 +36,6 @@ final class Xml {
       text = text == null ? "" : text;
     }
 
-    static Element of(String name, String ns) {
-      return new Element(name, ns, Map.of(), List.of(), "");
-    }
-
     String attr(String key) {
       return attrs.get(key);
     }

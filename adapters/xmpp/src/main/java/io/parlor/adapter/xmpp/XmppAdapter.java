@@ -130,17 +130,13 @@ final class XmppAdapter implements Adapter, StatusReceiver, EventSender {
   }
 
   /** A write's outcome as a delivery outcome: down or full are worth a retry. */
-  private CompletableFuture<Void> written(CompletableFuture<Void> write) {
-    return write.handle((v, e) -> {
-      if (e == null) {
-        return CompletableFuture.<Void>completedFuture(null);
-      }
+  private static CompletableFuture<Void> written(CompletableFuture<Void> write) {
+    return write.exceptionallyCompose(e -> {
       Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
-      if (cause instanceof ComponentLink.Full) {
-        return CompletableFuture.<Void>failedFuture(new TransientDeliveryException(cause.getMessage(), Duration.ofSeconds(1), null));
-      }
-      return CompletableFuture.<Void>failedFuture(new AdapterUnavailableException("the XMPP server is not connected: " + cause.getMessage()));
-    }).thenCompose(f -> f);
+      return CompletableFuture.failedFuture(cause instanceof ComponentLink.Full
+          ? new TransientDeliveryException(cause.getMessage(), Duration.ofSeconds(1), null)
+          : new AdapterUnavailableException("the XMPP server is not connected: " + cause.getMessage()));
+    });
   }
 
   @Override

@@ -15,7 +15,8 @@ import java.util.Objects;
  * @param maxTextLength the longest message body in characters
  * @param reconnectMin the first wait before reconnecting after the link broke
  * @param reconnectMax the longest wait between reconnect attempts
- * @param keepAlive how often a whitespace keep-alive is sent on an idle link
+ * @param keepAlive how long a link may have nothing to read before a ping goes through the server;
+ *     three such periods without a stanza end the link
  * @param maxQueued most stanzas waiting to be written before deliveries are refused (retried)
  */
 public record XmppConfig(
