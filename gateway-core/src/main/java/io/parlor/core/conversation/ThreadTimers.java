@@ -63,7 +63,11 @@ public final class ThreadTimers {
 
   /** The timer of the thread between {@code a} and {@code b}, in seconds; null when it has none. */
   public Long timer(Connection c, PartyKey a, PartyKey b) throws SQLException {
-    ThreadTable.Timers t = ThreadTable.timers(c, a, b, defaultSeconds);
+    return timer(c, a, b, ThreadTable.timers(c, a, b, defaultSeconds));
+  }
+
+  /** As {@link #timer(Connection, PartyKey, PartyKey)}, from the thread's row {@code t} read already. */
+  public Long timer(Connection c, PartyKey a, PartyKey b, ThreadTable.Timers t) throws SQLException {
     Long best = null;
     for (PartyKey p : new PartyKey[] {a, b}) {
       Long set = t.of(p, a, b);

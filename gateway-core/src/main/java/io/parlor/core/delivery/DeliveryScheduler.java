@@ -509,9 +509,18 @@ public final class DeliveryScheduler implements AutoCloseable {
     sending.incrementAndGet();
     Router.Target[] used = new Router.Target[1];
     deps.store()
-        .read(c -> deps.cluster() != null && !MessageTable.queued(c, e.m.gid())
-            ? null // finished by the node that held its lane before, or deleted
-            : deps.router().choose(c, e.m.sender(), e.m.recipient(), e.m.envelope(), e.excluded))
+        .read(c -> {
+          if (deps.cluster() == null) {
+            return deps.router().choose(c, e.m.sender(), e.m.recipient(), e.m.envelope(), e.excluded);
+          }
+          // several nodes: still queued? (else finished by the node that held its lane before, or
+          // deleted) — asked with the thread's flag the route needs, in one round trip
+          java.util.Optional<Boolean> e2ee = io.parlor.core.routing.ThreadTable.e2eeIfQueued(
+              c, e.m.gid(), io.parlor.core.routing.ThreadTable.key(e.m.sender(), e.m.recipient()));
+          return e2ee.isEmpty()
+              ? null
+              : deps.router().choose(c, e.m.sender(), e.m.recipient(), e.m.envelope(), e.excluded, e2ee.get());
+        })
         .thenCompose(
             choice -> {
               if (choice == null) {

@@ -121,9 +121,7 @@ public final class StatusDispatcher implements AutoCloseable {
               for (Long id; (id = toRemove.poll()) != null; ) {
                 ids.add(id);
               }
-              for (long id : ids) {
-                StatusOutbox.remove(c, id);
-              }
+              StatusOutbox.remove(c, ids);
               return null;
             })
         .whenComplete(

@@ -291,12 +291,15 @@ public final class Ingress {
           "content.perMember: only for a message to a group address; one recipient takes content.ciphertext"), null);
     }
     Envelope msg = a.content() == null ? e : e.withContent(a.content());
-    msg = withThreadTimer(c, msg, a.sender(), a.recipient(), now);
+    // the thread's row, read once for its timers and its encryption flag
+    ThreadTable.Timers thread =
+        ThreadTable.timers(c, a.sender(), a.recipient(), conversations.timers().defaultSeconds());
+    msg = withThreadTimer(c, msg, a.sender(), a.recipient(), thread, now);
     Instant deadline = deadline(msg, now);
     if (!deadline.isAfter(now)) {
       return new Outcome(IngressResult.Refused.of(IngressResult.Refused.EXPIRED, "the message's timer has already run out"), null);
     }
-    java.util.Optional<IngressResult.Refused> refusal = router.refusal(c, msg, a.sender(), a.recipient());
+    java.util.Optional<IngressResult.Refused> refusal = router.refusal(c, msg, a.sender(), a.recipient(), thread.e2ee());
     if (refusal.isPresent()) {
       return new Outcome(refusal.get(), null);
     }
@@ -419,9 +422,10 @@ public final class Ingress {
    * {@code expiresAt} is no later than the thread's timer gives (never later than either side
    * wants, on the gateway or on the devices).
    */
-  private Envelope withThreadTimer(java.sql.Connection c, Envelope e, PartyKey a, PartyKey b, Instant now)
+  private Envelope withThreadTimer(
+      java.sql.Connection c, Envelope e, PartyKey a, PartyKey b, ThreadTable.Timers thread, Instant now)
       throws java.sql.SQLException {
-    Long seconds = conversations.timers().timer(c, a, b);
+    Long seconds = conversations.timers().timer(c, a, b, thread);
     if (seconds == null) {
       return e;
     }

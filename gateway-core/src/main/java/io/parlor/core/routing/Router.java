@@ -361,8 +361,11 @@ public final class Router {
   /** What the router needs to know to place one message. */
   private record Placement(Envelope envelope, PartyKey recipient, boolean threadE2ee, boolean plaintextOk) {}
 
-  private Placement placement(Connection c, Envelope e, PartyKey sender, PartyKey recipient) throws SQLException {
-    boolean e2ee = e.content() instanceof Content.Encrypted || ThreadTable.e2ee(c, ThreadTable.key(sender, recipient));
+  /** @param threadE2ee the thread's flag when the caller read it already ({@link ThreadTable}); null: read it */
+  private Placement placement(Connection c, Envelope e, PartyKey sender, PartyKey recipient, Boolean threadE2ee)
+      throws SQLException {
+    boolean e2ee = e.content() instanceof Content.Encrypted
+        || (threadE2ee != null ? threadE2ee : ThreadTable.e2ee(c, ThreadTable.key(sender, recipient)));
     boolean plaintextOk =
         recipient.isPerson()
             && PeopleTable.find(c, recipient.personId()).map(Person::allowPlaintextFallback).orElse(false);
@@ -375,7 +378,16 @@ public final class Router {
    */
   public Optional<IngressResult.Refused> refusal(Connection c, Envelope e, PartyKey sender, PartyKey recipient)
       throws SQLException {
-    Placement p = placement(c, e, sender, recipient);
+    return refusal(c, e, sender, recipient, null);
+  }
+
+  /**
+   * As {@link #refusal(Connection, Envelope, PartyKey, PartyKey)}, with the thread's {@link
+   * ThreadTable#e2ee} flag when the caller read it already (null: it is read here).
+   */
+  public Optional<IngressResult.Refused> refusal(
+      Connection c, Envelope e, PartyKey sender, PartyKey recipient, Boolean threadE2ee) throws SQLException {
+    Placement p = placement(c, e, sender, recipient, threadE2ee);
     Exclusion first = null;
     for (Address a : accountsOf(c, recipient)) {
       Exclusion x = check(a, p);
@@ -422,7 +434,16 @@ public final class Router {
    */
   public Choice choose(Connection c, PartyKey sender, PartyKey recipient, Envelope e, java.util.Set<Address> excluded)
       throws SQLException {
-    Placement p = placement(c, e, sender, recipient);
+    return choose(c, sender, recipient, e, excluded, null);
+  }
+
+  /**
+   * As {@link #choose(Connection, PartyKey, PartyKey, Envelope, java.util.Set)}, with the thread's
+   * {@link ThreadTable#e2ee} flag when the caller read it already (null: it is read here).
+   */
+  public Choice choose(Connection c, PartyKey sender, PartyKey recipient, Envelope e, java.util.Set<Address> excluded,
+      Boolean threadE2ee) throws SQLException {
+    Placement p = placement(c, e, sender, recipient, threadE2ee);
     Target firstCapable = null;
     Exclusion first = null;
     for (Address a : accountsOf(c, recipient)) {

@@ -36,6 +36,23 @@ public final class ThreadTable {
     return g.seal(key.substring(0, space)) + " " + g.seal(key.substring(space + 1));
   }
 
+  /**
+   * Whether message {@code gid} is still queued and, if so, the {@link #e2ee} flag of thread
+   * {@code key}: the two questions a delivery attempt on a shared store asks, in one statement.
+   * Empty when the message is no longer queued.
+   */
+  public static java.util.Optional<Boolean> e2eeIfQueued(Connection c, String gid, String key) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT (SELECT e2ee FROM threads WHERE key = ?) FROM messages WHERE gid = ?")) {
+      ps.setString(1, stored(c, key));
+      ps.setString(2, gid);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? java.util.Optional.of(rs.getInt(1) != 0) : java.util.Optional.empty();
+      }
+    }
+  }
+
+  /** Whether the thread {@code key} (see {@link #key}) has carried end-to-end encrypted messages. */
   public static boolean e2ee(Connection c, String key) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT e2ee FROM threads WHERE key = ?")) {
       ps.setString(1, stored(c, key));
@@ -50,10 +67,10 @@ public final class ThreadTable {
    * applies), 0 when they turned it off; {@code threadDefault} the operator's default when the
    * thread was made (null: none); {@code exists} false when there is no thread yet.
    */
-  public record Timers(Long first, Long second, Long threadDefault, boolean exists) {
+  public record Timers(Long first, Long second, Long threadDefault, boolean exists, boolean e2ee) {
     /** No thread yet: a new one starts with the operator's {@code defaultSeconds} (null: none). */
     public static Timers fresh(Long defaultSeconds) {
-      return new Timers(null, null, defaultSeconds, false);
+      return new Timers(null, null, defaultSeconds, false, false);
     }
 
     /** {@code party}'s setting in the thread between {@code a} and {@code b}. */
@@ -67,10 +84,13 @@ public final class ThreadTable {
     return party.equals(first);
   }
 
-  /** The timers the two sides set, or {@link Timers#fresh} when there is no thread yet. */
+  /**
+   * The timers the two sides set, or {@link Timers#fresh} when there is no thread yet; with the
+   * thread's {@link #e2ee} flag, read in the same statement (each is a round trip on PostgreSQL).
+   */
   public static Timers timers(Connection c, PartyKey a, PartyKey b, Long defaultSeconds) throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement("SELECT timer_first, timer_second, timer_default FROM threads WHERE key = ?")) {
+        c.prepareStatement("SELECT timer_first, timer_second, timer_default, e2ee FROM threads WHERE key = ?")) {
       ps.setString(1, stored(c, key(a, b)));
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
@@ -81,7 +101,8 @@ public final class ThreadTable {
         long second = rs.getLong(2);
         Long s = rs.wasNull() ? null : second;
         long dflt = rs.getLong(3);
-        return new Timers(f, s, rs.wasNull() ? null : dflt, true);
+        Long d = rs.wasNull() ? null : dflt;
+        return new Timers(f, s, d, true, rs.getInt(4) != 0);
       }
     }
   }

@@ -127,6 +127,7 @@ public final class Reports {
 
   private static void upsert(Connection c, PartyKey party, String id, String reason, int count, Instant now)
       throws SQLException {
+    changing(c);
     try (PreparedStatement ps = c.prepareStatement(
         "INSERT INTO holds(party, id, reason, state, reports, since, decided_at) VALUES (?,?,?,?,?,?,NULL)"
             + " ON CONFLICT (party) DO UPDATE SET state = excluded.state, reason = excluded.reason,"
@@ -189,9 +190,16 @@ public final class Reports {
    * in one lookup (every message asks).
    */
   public static boolean held(Connection c, PartyKey party, PartyKey orParty) throws SQLException {
+    String sealed = GraphSeal.of(c).seal(party.value());
+    String orSealed = orParty.equals(party) ? sealed : GraphSeal.of(c).seal(orParty.value());
+    HeldParties cache = HeldParties.of(c);
+    Boolean known = cache == null ? null : cache.held(c, sealed, orSealed);
+    if (known != null) {
+      return known;
+    }
     try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM holds WHERE party IN (?, ?) AND state <> ?")) {
-      ps.setString(1, GraphSeal.of(c).seal(party.value()));
-      ps.setString(2, GraphSeal.of(c).seal(orParty.value()));
+      ps.setString(1, sealed);
+      ps.setString(2, orSealed);
       ps.setString(3, RELEASED);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next();
@@ -223,6 +231,7 @@ public final class Reports {
     if (!state.equals(RELEASED) && !state.equals(CONFIRMED)) {
       throw new IllegalArgumentException(state);
     }
+    changing(c);
     try (PreparedStatement ps = c.prepareStatement("UPDATE holds SET state = ?, decided_at = ? WHERE id = ?")) {
       ps.setString(1, state);
       ps.setLong(2, now.toEpochMilli());
@@ -263,6 +272,9 @@ public final class Reports {
    * them and their holds, which then live out their usual retention.
    */
   public static void forget(Connection c, List<PartyKey> parties, boolean keepAbout) throws SQLException {
+    if (!keepAbout) {
+      changing(c);
+    }
     GraphSeal g = GraphSeal.of(c);
     try (PreparedStatement reports = c.prepareStatement(keepAbout ? "DELETE FROM reports WHERE reporter = ?"
             : "DELETE FROM reports WHERE reporter = ? OR reported = ?");
@@ -282,6 +294,19 @@ public final class Reports {
         holds.executeBatch();
       }
     }
+  }
+
+  /**
+   * This transaction changes who is held: the in-memory set ({@link HeldParties}) is bypassed
+   * until it ends, and the other nodes drop theirs when it commits. (The purge deletes only
+   * released holds, which the set never has.)
+   */
+  private static void changing(Connection c) throws SQLException {
+    HeldParties cache = HeldParties.of(c);
+    if (cache != null) {
+      cache.changed();
+    }
+    io.parlor.core.store.StoreCaches.notifyOthers(c, HeldParties.class);
   }
 
   private static int score(Connection c, String sealedParty, Instant from) throws SQLException {

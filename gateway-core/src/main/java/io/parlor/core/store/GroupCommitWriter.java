@@ -49,6 +49,8 @@ final class GroupCommitWriter implements AutoCloseable {
   private Connection connection; // writer thread only, after construction
   private final Reopen reopen;
   private final Dialect dialect;
+  /** Whether several transaction-control statements go to the database as one (PostgreSQL). */
+  private final boolean pipelined;
   private final StoreCaches caches;
   private final BlockingQueue<Task<?>> queue;
   private final int maxBatch;
@@ -83,6 +85,7 @@ final class GroupCommitWriter implements AutoCloseable {
     this.connection = connection;
     this.reopen = reopen;
     this.dialect = caches.dialect();
+    this.pipelined = dialect == Dialect.POSTGRES;
     this.caches = caches;
     this.queue = new ArrayBlockingQueue<>(queueCapacity);
     this.maxBatch = maxBatch;
@@ -313,11 +316,12 @@ final class GroupCommitWriter implements AutoCloseable {
   }
 
   /**
-   * Every unit in its own savepoint, on both stores. (On PostgreSQL each SAVEPOINT and RELEASE is
-   * a round trip, a quarter of a message's cost there; running a batch without them, and again
-   * with them after a failure, measured +35 %; but a rerun repeats what a unit keeps in memory —
-   * a forget-me's choice, a group's counters, a pseudonym key's cache — so units must first be
-   * made safe to run twice: docs/benchmarks.md.)
+   * Every unit in its own savepoint, on both stores. On PostgreSQL each statement is a round trip,
+   * so the RELEASE of one unit and the SAVEPOINT of the next go as one (as do BEGIN and the first
+   * SAVEPOINT, the last RELEASE and COMMIT). (Running a batch without savepoints, and again with
+   * them after a failure, measured +35 %; but a rerun repeats what a unit keeps in memory — a
+   * forget-me's choice, a group's counters, a pseudonym key's cache — so units must first be made
+   * safe to run twice: docs/benchmarks.md.)
    */
   private void runBatch(List<Task<?>> batch) {
     Object[] results = new Object[batch.size()];
@@ -326,22 +330,27 @@ final class GroupCommitWriter implements AutoCloseable {
     try {
       // explicit transaction control: nothing stays open between batches, and IMMEDIATE takes
       // the write lock up front instead of upgrading a read lock half-way
-      exec(dialect.begin());
-      for (int i = 0; i < batch.size(); i++) {
-        exec("SAVEPOINT unit");
-        try {
-          results[i] = batch.get(i).work.run(connection);
-          exec("RELEASE unit");
-        } catch (SQLException | RuntimeException e) {
-          if (storeFault(e)) {
-            throw e instanceof SQLException sql ? sql : new SQLException(e.getMessage(), e);
+      if (pipelined) {
+        // PostgreSQL: each statement is a round trip, so the transaction control between two
+        // units goes as one (the driver sends several statements and waits once); a savepoint
+        // stays defined after a ROLLBACK TO, so the next unit runs in it as well
+        exec(dialect.begin() + "; SAVEPOINT unit");
+        for (int i = 0; i < batch.size(); i++) {
+          if (i > 0) {
+            exec("RELEASE unit; SAVEPOINT unit");
           }
-          exec("ROLLBACK TO unit");
-          exec("RELEASE unit");
-          errors[i] = e;
+          errors[i] = runUnit(batch.get(i), results, i, "ROLLBACK TO unit");
         }
+        exec("RELEASE unit; COMMIT");
+      } else {
+        exec(dialect.begin());
+        for (int i = 0; i < batch.size(); i++) {
+          exec("SAVEPOINT unit");
+          errors[i] = runUnit(batch.get(i), results, i, "ROLLBACK TO unit");
+          exec("RELEASE unit");
+        }
+        exec("COMMIT");
       }
-      exec("COMMIT");
       if (!healthy) {
         recovered();
       }
@@ -371,6 +380,23 @@ final class GroupCommitWriter implements AutoCloseable {
         complete(done.get(i), results[i], errors[i]);
       }
     });
+  }
+
+  /**
+   * Runs one unit in the savepoint its caller opened; returns its own failure (after rolling back
+   * to the savepoint with {@code rollback}), or null. A store fault is thrown: nothing commits.
+   */
+  private Throwable runUnit(Task<?> task, Object[] results, int i, String rollback) throws SQLException {
+    try {
+      results[i] = task.work.run(connection);
+      return null;
+    } catch (SQLException | RuntimeException e) {
+      if (storeFault(e)) {
+        throw e instanceof SQLException sql ? sql : new SQLException(e.getMessage(), e);
+      }
+      exec(rollback);
+      return e;
+    }
   }
 
   private void runAlone(Task<?> task) {

@@ -210,14 +210,34 @@ public final class MessageTable {
     }
   }
 
+  /** Most ids {@link #ofLane} sends to PostgreSQL with its query; with more, it lists the lane first. */
+  static final int MAX_KNOWN_SENT = 1_000;
+
   /**
    * Queued messages of {@code lane} not in {@code known}, oldest first, at most {@code limit}.
-   * The lane's ids are listed first (small rows); whole rows are read only from the oldest one
-   * not known — the ones already held are usually the lane's oldest, so a backlogged lane read
-   * again for its newest message does not send its whole backlog again.
+   * On PostgreSQL the known ids go with the query (one round trip). Otherwise, or with more than
+   * {@link #MAX_KNOWN_SENT} of them, the lane's ids are listed first (small rows) and whole rows
+   * are read only from the oldest one not known — the ones already held are usually the lane's
+   * oldest, so a backlogged lane read again for its newest message does not send its whole
+   * backlog again.
    */
   public static List<StoredMessage> ofLane(Connection c, String lane, java.util.Set<String> known, int limit)
       throws SQLException {
+    if (Dialect.of(c) == Dialect.POSTGRES && known.size() <= MAX_KNOWN_SENT) {
+      // one round trip rather than two: the ids not to read go with the query
+      List<StoredMessage> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE lane = ? AND gid <> ALL(?) ORDER BY seq LIMIT ?")) {
+        ps.setString(1, lane);
+        ps.setArray(2, c.createArrayOf("text", known.toArray()));
+        ps.setInt(3, limit);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(readRow(c, rs));
+          }
+        }
+      }
+      return out;
+    }
     long from = -1;
     try (PreparedStatement ps = c.prepareStatement("SELECT seq, gid FROM messages WHERE lane = ? ORDER BY seq")) {
       ps.setString(1, lane);
@@ -246,16 +266,6 @@ public final class MessageTable {
       }
     }
     return out;
-  }
-
-  /** Whether message {@code gid} is still queued. */
-  public static boolean queued(Connection c, String gid) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM messages WHERE gid = ?")) {
-      ps.setString(1, gid);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
-      }
-    }
   }
 
   /** Queued messages with {@code afterSeq < seq <= upToSeq}, oldest first, at most {@code limit}. */

@@ -50,10 +50,17 @@ public final class StatusOutbox {
         p.length > 3 ? Integer.parseInt(p[3]) : 0);
   }
 
-  public static void remove(Connection c, long id) throws SQLException {
+  /** Deletes reported statuses: one batch, which PostgreSQL's driver sends in one round trip. */
+  public static void remove(Connection c, java.util.Collection<Long> ids) throws SQLException {
+    if (ids.isEmpty()) {
+      return;
+    }
     try (PreparedStatement ps = c.prepareStatement("DELETE FROM status_outbox WHERE id = ?")) {
-      ps.setLong(1, id);
-      ps.executeUpdate();
+      for (long id : ids) {
+        ps.setLong(1, id);
+        ps.addBatch();
+      }
+      ps.executeBatch();
     }
   }
 
