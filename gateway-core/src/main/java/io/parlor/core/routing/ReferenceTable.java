@@ -113,7 +113,7 @@ public final class ReferenceTable {
       } else {
         ps.setLong(12, readTimer);
       }
-      ps.executeUpdate();
+      io.parlor.core.store.Pipeline.update(ps); // with the unit's next statement (PostgreSQL)
     }
   }
 

@@ -150,7 +150,7 @@ public final class ThreadTable {
       } else {
         ps.setLong(4, defaultSeconds);
       }
-      ps.executeUpdate();
+      io.parlor.core.store.Pipeline.update(ps); // with the unit's next statement (PostgreSQL)
     }
   }
 

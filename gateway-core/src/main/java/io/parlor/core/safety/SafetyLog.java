@@ -152,7 +152,7 @@ public final class SafetyLog {
       ps.setString(3, pseudonym(c, sender, now));
       ps.setString(4, pseudonym(c, recipient, now));
       ps.setString(5, bucket(bytes));
-      ps.executeUpdate();
+      io.parlor.core.store.Pipeline.update(ps); // with the unit's next statement (PostgreSQL)
     }
   }
 

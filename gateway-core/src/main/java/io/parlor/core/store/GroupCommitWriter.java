@@ -330,18 +330,21 @@ final class GroupCommitWriter implements AutoCloseable {
     try {
       // explicit transaction control: nothing stays open between batches, and IMMEDIATE takes
       // the write lock up front instead of upgrading a read lock half-way
-      if (pipelined) {
-        // PostgreSQL: each statement is a round trip, so the transaction control between two
-        // units goes as one (the driver sends several statements and waits once); a savepoint
-        // stays defined after a ROLLBACK TO, so the next unit runs in it as well
+      if (pipelined && connection instanceof StatementCache.Resettable r) {
+        // PostgreSQL: each statement is a round trip, so a unit's deferred updates (Pipeline),
+        // its RELEASE and the next unit's SAVEPOINT (or the COMMIT) go as one — the driver sends
+        // several statements and waits once; a savepoint stays defined after a ROLLBACK TO, so
+        // the next unit runs in it as well
         exec(dialect.begin() + "; SAVEPOINT unit");
+        boolean committed = false;
         for (int i = 0; i < batch.size(); i++) {
-          if (i > 0) {
-            exec("RELEASE unit; SAVEPOINT unit");
-          }
-          errors[i] = runUnit(batch.get(i), results, i, "ROLLBACK TO unit");
+          boolean last = i == batch.size() - 1;
+          errors[i] = runPipelined(r, batch.get(i), results, i, last ? "RELEASE unit; COMMIT" : "RELEASE unit; SAVEPOINT unit");
+          committed = last && errors[i] == null;
         }
-        exec("RELEASE unit; COMMIT");
+        if (!committed) {
+          exec("COMMIT");
+        }
       } else {
         exec(dialect.begin());
         for (int i = 0; i < batch.size(); i++) {
@@ -399,12 +402,38 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
+  /**
+   * As {@link #runUnit}, on a connection that defers updates: they go with {@code then} (the
+   * transaction control after the unit) and, should they fail, fail the unit.
+   */
+  private Throwable runPipelined(StatementCache.Resettable r, Task<?> task, Object[] results, int i, String then)
+      throws SQLException {
+    try {
+      results[i] = task.work.run(r);
+      r.executeWithPending(then);
+      return null;
+    } catch (SQLException | RuntimeException e) {
+      r.discardPending();
+      if (storeFault(e)) {
+        throw e instanceof SQLException sql ? sql : new SQLException(e.getMessage(), e);
+      }
+      exec("ROLLBACK TO unit");
+      return e;
+    }
+  }
+
   private void runAlone(Task<?> task) {
     Object result = null;
     Throwable error = null;
     try {
       result = task.work.run(connection);
+      if (connection instanceof StatementCache.Resettable r) {
+        r.executeWithPending(null);
+      }
     } catch (SQLException | RuntimeException e) {
+      if (connection instanceof StatementCache.Resettable r) {
+        r.discardPending();
+      }
       error = e;
     }
     caches.afterTransaction();

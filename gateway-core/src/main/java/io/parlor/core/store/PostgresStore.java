@@ -303,7 +303,7 @@ public final class PostgresStore implements Store {
       HikariDataSource p = pool;
       GroupCommitWriter writer =
           new GroupCommitWriter(
-              StatementCache.wrap(w, caches), () -> StatementCache.wrap(p.getConnection(), caches),
+              StatementCache.wrap(w, caches, true), () -> StatementCache.wrap(p.getConnection(), caches, true),
               caches, 10_000, maxBatch, meters);
       return new PostgresStore(description, node, url, listenerProps, pool, lock, caches, writer, Math.max(1, poolSize - 1));
     } catch (SQLException | RuntimeException e) {

@@ -226,6 +226,70 @@ abstract class StoreContract {
     }
   }
 
+  private static void deferRemember(Connection c, String id, long at) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO dedupe(source_network, source_id, seen_at) VALUES (?,?,?)")) {
+      ps.setString(1, "neta");
+      ps.setString(2, id);
+      ps.setLong(3, at);
+      Pipeline.update(ps);
+    }
+  }
+
+  private static long countId(Connection c, String id) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM dedupe WHERE source_id = ?")) {
+      ps.setString(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  /**
+   * Updates deferred to the unit's next statement (PostgreSQL) are seen by what the unit reads
+   * next, commit with their unit, and when one fails — at the unit's end or before its next read —
+   * that unit alone fails and is rolled back, whatever it returned.
+   */
+  @Test
+  void deferredUpdatesAreSeenByTheirUnitAndFailOnlyTheirUnit() throws Exception {
+    try (Store store = open()) {
+      get(store.write(c -> {
+        remember(c, "neta", "taken", 1);
+        return null;
+      }));
+      CompletableFuture<Long> reads = store.write(c -> {
+        deferRemember(c, "a1", 2);
+        deferRemember(c, "a2", 2);
+        long seen = countId(c, "a1") + countId(c, "a2"); // both reach the database before this read
+        deferRemember(c, "a3", 2); // goes with the end of the unit
+        return seen;
+      });
+      CompletableFuture<Object> failsAtEnd = store.write(c -> {
+        deferRemember(c, "b1", 3);
+        deferRemember(c, "taken", 3); // refused when the unit ends: b1 goes with it
+        return "returned all the same";
+      });
+      CompletableFuture<Long> failsAtRead = store.write(c -> {
+        deferRemember(c, "taken", 4);
+        return countId(c, "taken");
+      });
+      CompletableFuture<Object> after = store.write(c -> {
+        deferRemember(c, "c1", 5);
+        return null;
+      });
+      assertEquals(Long.valueOf(2), get(reads));
+      get(after);
+      for (CompletableFuture<?> failed : List.of(failsAtEnd, failsAtRead)) {
+        CompletionException e = assertThrows(CompletionException.class, failed::join);
+        assertInstanceOf(StoreException.class, e.getCause());
+        assertFalse(StoreUnavailableException.storeDown(e), "a constraint is the work's fault, not the store's");
+      }
+      assertEquals(List.of(1L, 1L, 1L, 0L, 1L, 1L), get(store.read(c -> List.of(
+          countId(c, "a1"), countId(c, "a2"), countId(c, "a3"), countId(c, "b1"), countId(c, "c1"), countId(c, "taken")))));
+      assertTrue(store.writable());
+    }
+  }
+
   @Test
   void generatedIdsIncreaseAndAreReadBackOnTheSameConnection() throws Exception {
     try (Store store = open()) {
