@@ -331,19 +331,21 @@ final class GroupCommitWriter implements AutoCloseable {
       // explicit transaction control: nothing stays open between batches, and IMMEDIATE takes
       // the write lock up front instead of upgrading a read lock half-way
       if (pipelined && connection instanceof StatementCache.Resettable r) {
-        // PostgreSQL: each statement is a round trip, so a unit's deferred updates (Pipeline),
-        // its RELEASE and the next unit's SAVEPOINT (or the COMMIT) go as one — the driver sends
-        // several statements and waits once; a savepoint stays defined after a ROLLBACK TO, so
-        // the next unit runs in it as well
-        exec(dialect.begin() + "; SAVEPOINT unit");
+        // PostgreSQL: each statement is a round trip, so transaction control goes with the
+        // statements around it — the driver sends several statements and waits once: BEGIN and
+        // the first SAVEPOINT with the first unit's first statement, a unit's RELEASE and the
+        // next one's SAVEPOINT with the next unit's first statement (or with the unit's deferred
+        // updates, Pipeline), the last RELEASE with the COMMIT. A savepoint stays defined after a
+        // ROLLBACK TO, so the next unit runs in it as well.
+        r.deferControl(dialect.begin() + "; SAVEPOINT unit");
         boolean committed = false;
         for (int i = 0; i < batch.size(); i++) {
           boolean last = i == batch.size() - 1;
-          errors[i] = runPipelined(r, batch.get(i), results, i, last ? "RELEASE unit; COMMIT" : "RELEASE unit; SAVEPOINT unit");
+          errors[i] = runPipelined(r, batch.get(i), results, i, last);
           committed = last && errors[i] == null;
         }
         if (!committed) {
-          exec("COMMIT");
+          r.executeWithPending("COMMIT");
         }
       } else {
         exec(dialect.begin());
@@ -403,23 +405,46 @@ final class GroupCommitWriter implements AutoCloseable {
   }
 
   /**
-   * As {@link #runUnit}, on a connection that defers updates: they go with {@code then} (the
-   * transaction control after the unit) and, should they fail, fail the unit.
+   * As {@link #runUnit}, on a connection that defers updates and transaction control: the unit's
+   * deferred updates go with its RELEASE (should they fail, the unit fails); without any, the
+   * RELEASE waits for the next unit's first statement; the last unit's goes with the COMMIT.
    */
-  private Throwable runPipelined(StatementCache.Resettable r, Task<?> task, Object[] results, int i, String then)
+  private Throwable runPipelined(StatementCache.Resettable r, Task<?> task, Object[] results, int i, boolean last)
       throws SQLException {
     try {
       results[i] = task.work.run(r);
-      r.executeWithPending(then);
+      if (last) {
+        r.executeWithPending("RELEASE unit; COMMIT");
+      } else if (r.pendingUpdates()) {
+        r.executeWithPending("RELEASE unit; SAVEPOINT unit");
+      } else {
+        r.deferControl("RELEASE unit; SAVEPOINT unit");
+      }
       return null;
     } catch (SQLException | RuntimeException e) {
-      r.discardPending();
-      if (storeFault(e)) {
+      // nothing of the unit reached the database when the control before it is still held back
+      boolean untouched = r.discardUpdates();
+      if (storeFault(e) || savepointLost(e)) {
         throw e instanceof SQLException sql ? sql : new SQLException(e.getMessage(), e);
       }
-      exec("ROLLBACK TO unit");
+      if (!untouched) {
+        exec("ROLLBACK TO unit");
+      }
       return e;
     }
+  }
+
+  /**
+   * Whether the transaction control sent with a unit's first statement failed (no such
+   * savepoint): the units before it cannot be told apart from this one, so none commits.
+   */
+  private static boolean savepointLost(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql && "3B001".equals(sql.getSQLState())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void runAlone(Task<?> task) {
@@ -432,7 +457,7 @@ final class GroupCommitWriter implements AutoCloseable {
       }
     } catch (SQLException | RuntimeException e) {
       if (connection instanceof StatementCache.Resettable r) {
-        r.discardPending();
+        r.discardUpdates();
       }
       error = e;
     }

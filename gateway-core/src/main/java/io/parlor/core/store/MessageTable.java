@@ -34,9 +34,24 @@ public final class MessageTable {
     }
   }
 
-  /** Inserts the message and its dedupe key; returns it with its sequence number. */
+  /**
+   * Inserts the message and its dedupe key; returns it with its sequence number. On PostgreSQL the
+   * key goes with the message's insert, in one round trip ({@link Pipeline}); should another node
+   * have stored the same key meanwhile, the unique key fails the unit (SQL state 23505) and the
+   * caller's second try finds the message seen.
+   */
   public static StoredMessage insert(Connection c, StoredMessage m, Instant now) throws SQLException {
-    remember(c, m.sourceNetwork(), m.sourceId(), now);
+    if (Dialect.of(c) == Dialect.POSTGRES) {
+      try (PreparedStatement ps =
+          c.prepareStatement("INSERT INTO dedupe(source_network, source_id, seen_at) VALUES (?,?,?)")) {
+        ps.setString(1, m.sourceNetwork().value());
+        ps.setString(2, m.sourceId().value());
+        ps.setLong(3, now.toEpochMilli());
+        Pipeline.update(ps);
+      }
+    } else {
+      remember(c, m.sourceNetwork(), m.sourceId(), now);
+    }
     return insertLeg(c, m, now);
   }
 

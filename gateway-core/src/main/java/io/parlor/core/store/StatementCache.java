@@ -20,10 +20,11 @@ import java.util.Map;
  * that owns the connection.
  *
  * <p>A connection wrapped with {@code pipelined} (PostgreSQL's writer, where every statement is a
- * round trip to the server) also holds back updates deferred with {@link Pipeline#update}: they go
- * to the server with the next statement the connection runs, as one multi-statement round trip
- * (the driver sends them all and waits once), or with the writer's transaction control when the
- * unit of work ends ({@link Resettable#executeWithPending}).
+ * round trip to the server) also holds back updates deferred with {@link Pipeline#update}, and the
+ * writer's transaction control between two units ({@link Resettable#deferControl}): they go to
+ * the server with the next statement the connection runs, as one multi-statement round trip (the
+ * driver sends them all and waits once), or with the writer's transaction control when the unit
+ * of work ends ({@link Resettable#executeWithPending}).
  */
 final class StatementCache {
   private StatementCache() {}
@@ -47,8 +48,22 @@ final class StatementCache {
      */
     void executeWithPending(String sql) throws SQLException;
 
-    /** Drops the deferred updates (their unit failed and is rolled back). */
-    void discardPending();
+    /**
+     * Holds back transaction control ({@code sql}, no parameters) until the next statement or
+     * {@link #executeWithPending}: the writer's RELEASE and SAVEPOINT between two units go with
+     * the next unit's first statement.
+     */
+    void deferControl(String sql);
+
+    /** Whether updates are deferred (not transaction control). */
+    boolean pendingUpdates();
+
+    /**
+     * Drops the deferred updates (their unit failed and is rolled back); returns whether deferred
+     * transaction control is still held back — then nothing of the failed unit reached the
+     * database, and the control goes with the next statement.
+     */
+    boolean discardUpdates();
   }
 
   /** The statements of a pipelined connection: deferred with {@link Pipeline#update}. */
@@ -56,8 +71,8 @@ final class StatementCache {
     void defer() throws SQLException;
   }
 
-  /** A deferred update: its SQL and the setter calls that bound it. */
-  private record Pending(String sql, List<Object[]> calls) {}
+  /** A deferred update (or transaction control): its SQL and the setter calls that bound it. */
+  private record Pending(String sql, List<Object[]> calls, boolean control) {}
 
   static Resettable wrap(Connection target, StoreCaches caches) {
     return wrap(target, caches, false);
@@ -103,9 +118,16 @@ final class StatementCache {
             }
             return null;
           }
-          if (name.equals("discardPending")) {
-            pending.clear();
+          if (name.equals("deferControl")) {
+            pending.add(new Pending((String) args[0], List.of(), true));
             return null;
+          }
+          if (name.equals("pendingUpdates")) {
+            return pending.stream().anyMatch(p -> !p.control());
+          }
+          if (name.equals("discardUpdates")) {
+            pending.removeIf(p -> !p.control());
+            return !pending.isEmpty();
           }
           if (name.equals("resetStatements") || name.equals("close")) {
             pending.clear();
@@ -168,7 +190,7 @@ final class StatementCache {
             System.arraycopy(args, 0, call, 1, args.length);
             calls.add(call);
           } else if (name.equals("defer")) {
-            pending.add(new Pending(sql, List.copyOf(calls)));
+            pending.add(new Pending(sql, List.copyOf(calls), false));
             calls.clear();
             ps.clearParameters();
             return null;
@@ -227,11 +249,13 @@ final class StatementCache {
         bind(ps, lastCalls, offset);
       }
       boolean resultSet = ps.execute();
-      for (int i = 0; i < parts.size(); i++) {
-        if (resultSet) {
-          throw new SQLException("a deferred update returned rows: " + parts.get(i).sql());
+      for (Pending p : parts) {
+        for (int i = statements(p.sql()); i > 0; i--) {
+          if (resultSet) {
+            throw new SQLException("a deferred statement returned rows: " + p.sql());
+          }
+          resultSet = ps.getMoreResults();
         }
-        resultSet = ps.getMoreResults();
       }
       if (last == null) {
         return null;
@@ -272,6 +296,15 @@ final class StatementCache {
 
   /** The {@code ?} placeholders of {@code sql}, outside quoted literals and names. */
   static int parameters(String sql) {
+    return count(sql, '?');
+  }
+
+  /** The statements of {@code sql}: one more than its {@code ;} separators outside quotes. */
+  static int statements(String sql) {
+    return count(sql, ';') + 1;
+  }
+
+  private static int count(String sql, char wanted) {
     int n = 0;
     char quote = 0;
     for (int i = 0; i < sql.length(); i++) {
@@ -282,7 +315,7 @@ final class StatementCache {
         }
       } else if (ch == '\'' || ch == '"') {
         quote = ch;
-      } else if (ch == '?') {
+      } else if (ch == wanted) {
         n++;
       }
     }

@@ -248,7 +248,9 @@ abstract class StoreContract {
   /**
    * Updates deferred to the unit's next statement (PostgreSQL) are seen by what the unit reads
    * next, commit with their unit, and when one fails — at the unit's end or before its next read —
-   * that unit alone fails and is rolled back, whatever it returned.
+   * that unit alone fails and is rolled back, whatever it returned. The transaction control
+   * deferred to a unit's first statement takes nothing of the units before it down when that unit
+   * fails, with its first statement or before any.
    */
   @Test
   void deferredUpdatesAreSeenByTheirUnitAndFailOnlyTheirUnit() throws Exception {
@@ -273,19 +275,41 @@ abstract class StoreContract {
         deferRemember(c, "taken", 4);
         return countId(c, "taken");
       });
+      // the transaction control after a unit whose last statement ran waits for the next unit's
+      // first statement: a unit that fails before any, or with its first, takes nothing before it
+      CompletableFuture<Object> plain = store.write(c -> {
+        remember(c, "neta", "p1", 5);
+        return null;
+      });
+      CompletableFuture<Object> throwsFirst = store.write(c -> {
+        throw new IllegalStateException("before any statement");
+      });
+      CompletableFuture<Object> plainAgain = store.write(c -> {
+        remember(c, "neta", "p2", 5);
+        return null;
+      });
+      CompletableFuture<Object> failsFirst = store.write(c -> {
+        remember(c, "neta", "taken", 5);
+        return null;
+      });
       CompletableFuture<Object> after = store.write(c -> {
         deferRemember(c, "c1", 5);
         return null;
       });
       assertEquals(Long.valueOf(2), get(reads));
       get(after);
-      for (CompletableFuture<?> failed : List.of(failsAtEnd, failsAtRead)) {
+      get(plain);
+      get(plainAgain);
+      assertInstanceOf(IllegalStateException.class,
+          assertThrows(CompletionException.class, throwsFirst::join).getCause().getCause());
+      for (CompletableFuture<?> failed : List.of(failsAtEnd, failsAtRead, failsFirst)) {
         CompletionException e = assertThrows(CompletionException.class, failed::join);
         assertInstanceOf(StoreException.class, e.getCause());
         assertFalse(StoreUnavailableException.storeDown(e), "a constraint is the work's fault, not the store's");
       }
-      assertEquals(List.of(1L, 1L, 1L, 0L, 1L, 1L), get(store.read(c -> List.of(
-          countId(c, "a1"), countId(c, "a2"), countId(c, "a3"), countId(c, "b1"), countId(c, "c1"), countId(c, "taken")))));
+      assertEquals(List.of(1L, 1L, 1L, 0L, 1L, 1L, 1L, 1L), get(store.read(c -> List.of(
+          countId(c, "a1"), countId(c, "a2"), countId(c, "a3"), countId(c, "b1"), countId(c, "c1"), countId(c, "taken"),
+          countId(c, "p1"), countId(c, "p2")))));
       assertTrue(store.writable());
     }
   }
