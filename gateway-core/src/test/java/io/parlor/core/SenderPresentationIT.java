@@ -260,6 +260,14 @@ class SenderPresentationIT {
 
     send("chat", "chat:bob", "wa:+447700900002", "from bob", null);
     awaitDelivery("wa", 1);
+    // the adapter has it; its reference (by which the reply names it) commits just after
+    TestNode.await("bob's delivery recorded", Duration.ofSeconds(5), () -> {
+      try {
+        return rows("messages") == 0;
+      } catch (Exception notYet) {
+        return false;
+      }
+    });
     String wamid = fakes.adapters.get("wa").networkIds.get(0);
     assertInstanceOf(IngressResult.Accepted.class, send("wa", "wa:+447700900002", "wa:+15559999", "report.", wamid));
     assertTrue(text(awaitDelivery("wa", 2)).startsWith("Reported"));

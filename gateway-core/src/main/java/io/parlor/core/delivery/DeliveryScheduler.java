@@ -745,7 +745,7 @@ public final class DeliveryScheduler implements AutoCloseable {
    */
   private void record(StoredMessage m, StatusReport report, Network network, DeliveryResult result, Lane lane) {
     deps.store()
-        .write(
+        .writeConcurrently(
             c -> {
               if (!MessageTable.delete(c, m.gid())) {
                 return null;

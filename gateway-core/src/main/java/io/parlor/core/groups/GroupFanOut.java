@@ -113,7 +113,7 @@ public final class GroupFanOut {
         continue;
       }
       if (refs.queuedTarget() != null) {
-        MessageTable.delete(c, refs.queuedTarget().gid());
+        MessageTable.takeBack(c, refs.queuedTarget().gid());
         removed.add(refs.queuedTarget());
       }
       Address from = publicHandle != null ? publicHandle : relays.handleFor(c, sender, to, relays.shown(c, sender, to), now);

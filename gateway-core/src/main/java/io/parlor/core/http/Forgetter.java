@@ -52,6 +52,9 @@ public final class Forgetter {
     return store
         .write(
             c -> {
+              // deliveries' bookkeeping under way (another writer, another node) ends first, and
+              // what starts after this commits finds the person gone
+              io.parlor.core.store.ForgetBarrier.exclusive(c);
               if (PeopleTable.find(c, personId).isEmpty()) {
                 return null;
               }

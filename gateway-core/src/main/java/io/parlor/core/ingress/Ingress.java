@@ -166,6 +166,11 @@ public final class Ingress {
         .exceptionallyCompose(err -> raceWithAnotherNode(err)
             ? store.write(c -> decideAndStore(c, source, e, now, gid))
             : CompletableFuture.failedFuture(err))
+        // a reference to a message whose delivery is being recorded on the other writer
+        // (Store#writeConcurrently): judged again once what that writer had queued is committed
+        .thenCompose(r -> unknownReference(r.result) && store.writesApart()
+            ? store.writeConcurrently(c -> null).thenCompose(v -> store.write(c -> decideAndStore(c, source, e, now, gid)))
+            : CompletableFuture.completedFuture(r))
         .handle(
             (r, err) -> {
               if (err != null && MessageTable.AlreadySeenException.in(err)) {
@@ -357,7 +362,7 @@ public final class Ingress {
     if (refs.queuedTarget() != null) {
       // delete for everyone of a message still queued: it is never delivered
       StoredMessage target = refs.queuedTarget();
-      MessageTable.delete(c, target.gid());
+      MessageTable.takeBack(c, target.gid());
       removed.add(target.gid());
       statuses.add(
           StatusOutbox.add(
@@ -476,18 +481,24 @@ public final class Ingress {
 
   /**
    * Whether {@code err} is a unique constraint that another node's commit won (PostgreSQL's 23505),
-   * other than the message's own dedupe key (a duplicate, answered as one).
+   * other than the message's own dedupe key (a duplicate, answered as one), or a message taken back
+   * that another writer delivered at the same moment ({@link MessageTable#takeBack}).
    */
   static boolean raceWithAnotherNode(Throwable err) {
     if (MessageTable.AlreadySeenException.in(err)) {
       return false;
     }
     for (Throwable x = err; x != null; x = x.getCause()) {
-      if (x instanceof java.sql.SQLException sql && "23505".equals(sql.getSQLState())) {
+      if (x instanceof MessageTable.LeftQueueException
+          || (x instanceof java.sql.SQLException sql && "23505".equals(sql.getSQLState()))) {
         return true;
       }
     }
     return false;
+  }
+
+  private static boolean unknownReference(IngressResult r) {
+    return r instanceof IngressResult.Refused refused && refused.code().equals(IngressResult.Refused.UNKNOWN_REFERENCE);
   }
 
   private static String outcome(IngressResult r) {

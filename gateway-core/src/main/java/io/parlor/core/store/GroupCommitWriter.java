@@ -51,6 +51,7 @@ final class GroupCommitWriter implements AutoCloseable {
   private final Dialect dialect;
   /** Whether several transaction-control statements go to the database as one (PostgreSQL). */
   private final boolean pipelined;
+  private final boolean bookkeeping;
   private final StoreCaches caches;
   private final BlockingQueue<Task<?>> queue;
   private final int maxBatch;
@@ -82,6 +83,18 @@ final class GroupCommitWriter implements AutoCloseable {
 
   GroupCommitWriter(
       Connection connection, Reopen reopen, StoreCaches caches, int queueCapacity, int maxBatch, MeterRegistry meters) {
+    this(connection, reopen, caches, queueCapacity, maxBatch, meters, false);
+  }
+
+  /**
+   * @param bookkeeping the second writer of a shared database ({@link Store#writeConcurrently}): its
+   *     units touch no cached table, so it tells no cache about its transactions (the main
+   *     writer's caches and keys are the main writer's alone), and each of its transactions holds
+   *     the {@link ForgetBarrier} shared
+   */
+  GroupCommitWriter(Connection connection, Reopen reopen, StoreCaches caches, int queueCapacity, int maxBatch,
+      MeterRegistry meters, boolean bookkeeping) {
+    this.bookkeeping = bookkeeping;
     this.connection = connection;
     this.reopen = reopen;
     this.dialect = caches.dialect();
@@ -98,7 +111,7 @@ final class GroupCommitWriter implements AutoCloseable {
             .description("one group commit: its units of work and the COMMIT (fsync)")
             .publishPercentileHistogram()
             .register(meters);
-    this.thread = new Thread(this::loop, "store-writer");
+    this.thread = new Thread(this::loop, bookkeeping ? "store-writer-bookkeeping" : "store-writer");
     this.thread.setDaemon(false);
     this.thread.start();
   }
@@ -337,7 +350,7 @@ final class GroupCommitWriter implements AutoCloseable {
         // next one's SAVEPOINT with the next unit's first statement (or with the unit's deferred
         // updates, Pipeline), the last RELEASE with the COMMIT. A savepoint stays defined after a
         // ROLLBACK TO, so the next unit runs in it as well.
-        r.deferControl(dialect.begin() + "; SAVEPOINT unit");
+        r.deferControl(dialect.begin() + (bookkeeping ? "; " + ForgetBarrier.SHARED : "") + "; SAVEPOINT unit");
         boolean committed = false;
         for (int i = 0; i < batch.size(); i++) {
           boolean last = i == batch.size() - 1;
@@ -360,10 +373,10 @@ final class GroupCommitWriter implements AutoCloseable {
         recovered();
       }
       // before any future completes: nobody may see a cache entry the transaction outdated
-      caches.afterTransaction();
+      afterTransaction();
     } catch (SQLException e) {
       rollBackAndReset();
-      caches.afterTransaction();
+      afterTransaction();
       faulted(e);
       List<Task<?>> failed = List.copyOf(batch);
       StoreUnavailableException err = unavailable(e);
@@ -461,10 +474,16 @@ final class GroupCommitWriter implements AutoCloseable {
       }
       error = e;
     }
-    caches.afterTransaction();
+    afterTransaction();
     Object r = result;
     Throwable err = error;
     completions.execute(() -> complete(task, r, err));
+  }
+
+  private void afterTransaction() {
+    if (!bookkeeping) {
+      caches.afterTransaction();
+    }
   }
 
   @SuppressWarnings("unchecked")

@@ -199,6 +199,25 @@ public final class MessageTable {
     }
   }
 
+  /**
+   * Deletes queued message {@code gid} that a delete for everyone takes back before delivery.
+   * Throws {@link LeftQueueException} when the row was gone by then: its delivery ended at the same
+   * moment on another writer (another node, or this node's bookkeeping writer), whose commit this
+   * waited for — the unit is rolled back and run again, and then finds the message delivered.
+   */
+  public static void takeBack(Connection c, String gid) throws SQLException {
+    if (!delete(c, gid)) {
+      throw new LeftQueueException();
+    }
+  }
+
+  /** See {@link #takeBack}: SQL state 40001, as a serialization failure, to be run again. */
+  public static final class LeftQueueException extends SQLException {
+    LeftQueueException() {
+      super("the message taken back left the queue at the same moment", "40001");
+    }
+  }
+
   /** The channel on which PostgreSQL tells every node that a lane has a new message. */
   public static final String LANE_CHANNEL = "parlor_lane";
 

@@ -19,8 +19,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The store on a PostgreSQL database the operator runs ({@code store.type: postgres}). The same
  * tables and SQL as {@link SqliteStore} ({@link Dialect}); writes go through one writer connection
- * with group commit ({@link GroupCommitWriter}), reads run on a pool of reader threads, each
- * borrowing a connection from a HikariCP pool of {@code store.poolSize}.
+ * with group commit ({@link GroupCommitWriter}) — and, with a pool of three connections or more,
+ * deliveries' bookkeeping through a second one ({@link #writeConcurrently}) — reads run on a pool
+ * of reader threads, each borrowing a connection from a HikariCP pool of {@code store.poolSize}.
  *
  * <p>When the database goes away the writer's faults make the node answer 503 and fail its
  * readiness; the writer then opens a new connection and the node recovers by itself.
@@ -63,12 +64,15 @@ public final class PostgresStore implements Store {
   private final java.util.Queue<String> pendingChannels = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final StoreCaches caches;
   private final GroupCommitWriter writer;
+  /** The second writer, for deliveries' bookkeeping ({@link #writeConcurrently}); null with a pool under 3. */
+  private final GroupCommitWriter bookkeeping;
   private final ExecutorService readers;
 
   private record Listener(java.util.function.Consumer<String> onNotify, Runnable onMissed) {}
 
   private PostgresStore(String description, String node, String url, Properties props, HikariDataSource pool,
-      Connection lock, StoreCaches caches, GroupCommitWriter writer, int readerThreads) {
+      Connection lock, StoreCaches caches, GroupCommitWriter writer, GroupCommitWriter bookkeeping, int readerThreads) {
+    this.bookkeeping = bookkeeping;
     this.description = description;
     this.node = node;
     this.url = url;
@@ -305,7 +309,13 @@ public final class PostgresStore implements Store {
           new GroupCommitWriter(
               StatementCache.wrap(w, caches, true), () -> StatementCache.wrap(p.getConnection(), caches, true),
               caches, 10_000, maxBatch, meters);
-      return new PostgresStore(description, node, url, listenerProps, pool, lock, caches, writer, Math.max(1, poolSize - 1));
+      // with three connections or more, deliveries' bookkeeping has a writer of its own
+      GroupCommitWriter bookkeeping = poolSize < 3 ? null
+          : new GroupCommitWriter(
+              StatementCache.wrap(pool.getConnection(), caches, true),
+              () -> StatementCache.wrap(p.getConnection(), caches, true), caches, 10_000, maxBatch, meters, true);
+      return new PostgresStore(description, node, url, listenerProps, pool, lock, caches, writer, bookkeeping,
+          Math.max(1, poolSize - (bookkeeping == null ? 1 : 2)));
     } catch (SQLException | RuntimeException e) {
       closeQuietly(lock);
       if (pool != null) {
@@ -357,6 +367,16 @@ public final class PostgresStore implements Store {
   }
 
   @Override
+  public boolean writesApart() {
+    return bookkeeping != null;
+  }
+
+  @Override
+  public <T> CompletableFuture<T> writeConcurrently(SqlWork<T> work) {
+    return bookkeeping == null ? writer.submit(work) : bookkeeping.submit(work);
+  }
+
+  @Override
   public <T> CompletableFuture<T> read(SqlWork<T> work) {
     CompletableFuture<T> f = new CompletableFuture<>();
     try {
@@ -379,7 +399,7 @@ public final class PostgresStore implements Store {
 
   @Override
   public boolean writable() {
-    return writer.healthy();
+    return writer.healthy() && (bookkeeping == null || bookkeeping.healthy());
   }
 
   @Override
@@ -417,6 +437,9 @@ public final class PostgresStore implements Store {
       Thread.currentThread().interrupt();
     }
     writer.close();
+    if (bookkeeping != null) {
+      bookkeeping.close();
+    }
     readers.shutdown();
     try {
       readers.awaitTermination(10, TimeUnit.SECONDS);

@@ -251,10 +251,10 @@ final class StatementCache {
       boolean resultSet = ps.execute();
       for (Pending p : parts) {
         for (int i = statements(p.sql()); i > 0; i--) {
-          if (resultSet) {
-            throw new SQLException("a deferred statement returned rows: " + p.sql());
+          if (resultSet && !p.control()) {
+            throw new SQLException("a deferred update returned rows: " + p.sql());
           }
-          resultSet = ps.getMoreResults();
+          resultSet = ps.getMoreResults(); // transaction control may (a lock taken with a SELECT)
         }
       }
       if (last == null) {

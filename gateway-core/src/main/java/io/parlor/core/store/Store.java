@@ -17,6 +17,25 @@ public interface Store extends AutoCloseable {
   /** Runs {@code work} in the next group commit; completes after the commit. */
   <T> CompletableFuture<T> write(SqlWork<T> work);
 
+  /**
+   * Runs {@code work} in a group commit that may run at the same time as {@link #write}'s, on a
+   * connection of its own (PostgreSQL, as another node's writer would): for a delivery's
+   * bookkeeping — a message's removal, its reference, its status — which touches no table a cache
+   * keeps (people, holds, keys) and needs no order with other writes. It waits while a forget-me
+   * runs ({@link ForgetBarrier}). Elsewhere the same as {@link #write}.
+   */
+  default <T> CompletableFuture<T> writeConcurrently(SqlWork<T> work) {
+    return write(work);
+  }
+
+  /**
+   * Whether {@link #writeConcurrently} runs apart from {@link #write} (then a write may not see
+   * bookkeeping queued before it until that commits).
+   */
+  default boolean writesApart() {
+    return false;
+  }
+
   /** Runs {@code work} on a reader connection (sees committed data only). */
   <T> CompletableFuture<T> read(SqlWork<T> work);
 

@@ -46,6 +46,47 @@ class PostgresStoreContractTest extends StoreContract {
         new SimpleMeterRegistry(), cipher, name);
   }
 
+  /**
+   * Deliveries' bookkeeping has a writer of its own (a second connection); a forget-me on the main
+   * writer waits for the bookkeeping transaction under way to commit ({@link ForgetBarrier}), so
+   * that no reference naming the person can be committed after forget-me deleted the others.
+   */
+  @Test
+  void aForgetMeWaitsForTheBookkeepingUnderWayOnTheSecondWriter() throws Exception {
+    try (Store store = open()) {
+      java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+      List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+      java.util.concurrent.CompletableFuture<Object> bookkeeping = store.writeConcurrently(c -> {
+        try (java.sql.PreparedStatement ps = c.prepareStatement(
+            "INSERT INTO dedupe(source_network, source_id, seen_at) VALUES ('neta', 'bookkeeping', 1)")) {
+          ps.executeUpdate(); // its transaction, and the barrier's shared lock, have begun
+        }
+        inside.countDown();
+        try {
+          release.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          throw new SQLException(e);
+        }
+        order.add("bookkeeping");
+        return null;
+      });
+      assertTrue(inside.await(10, TimeUnit.SECONDS), "the bookkeeping writer runs beside the main one");
+      java.util.concurrent.CompletableFuture<Object> forget = store.write(c -> {
+        ForgetBarrier.exclusive(c);
+        order.add("forget");
+        return null;
+      });
+      Thread.sleep(500);
+      boolean waited = !forget.isDone();
+      release.countDown();
+      bookkeeping.get(10, TimeUnit.SECONDS);
+      forget.get(10, TimeUnit.SECONDS);
+      assertTrue(waited, "the forget-me waits for the bookkeeping under way");
+      assertEquals(List.of("bookkeeping", "forget"), order);
+    }
+  }
+
   @Test
   void aSecondNodeWithTheSameNameRefusesToStartUntilTheFirstStopsAndOthersJoin() throws Exception {
     try (Store first = open()) {
