@@ -481,16 +481,19 @@ public final class Ingress {
 
   /**
    * Whether {@code err} is a unique constraint that another node's commit won (PostgreSQL's 23505),
-   * other than the message's own dedupe key (a duplicate, answered as one), or a message taken back
-   * that another writer delivered at the same moment ({@link MessageTable#takeBack}).
+   * other than the message's own dedupe key (a duplicate, answered as one), a message taken back
+   * that another writer delivered at the same moment ({@link MessageTable#takeBack}), or a deadlock
+   * with another writer: the unit was rolled back alone and is run once more.
    */
   static boolean raceWithAnotherNode(Throwable err) {
     if (MessageTable.AlreadySeenException.in(err)) {
       return false;
     }
     for (Throwable x = err; x != null; x = x.getCause()) {
-      if (x instanceof MessageTable.LeftQueueException
-          || (x instanceof java.sql.SQLException sql && "23505".equals(sql.getSQLState()))) {
+      // 40001 also when a message taken back left the queue meanwhile (MessageTable#takeBack);
+      // 40P01 a deadlock with another writer, which PostgreSQL broke by failing this unit
+      if (x instanceof java.sql.SQLException sql && sql.getSQLState() != null
+          && List.of("23505", "40001", "40P01").contains(sql.getSQLState())) {
         return true;
       }
     }

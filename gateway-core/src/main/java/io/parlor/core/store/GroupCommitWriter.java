@@ -105,10 +105,12 @@ final class GroupCommitWriter implements AutoCloseable {
     this.batchSizes =
         DistributionSummary.builder(MetricNames.STORE_COMMIT_BATCH)
             .description("units of work per commit (group commit)")
+            .tag("writer", bookkeeping ? "bookkeeping" : "main")
             .register(meters);
     this.commitTime =
         io.micrometer.core.instrument.Timer.builder(MetricNames.STORE_COMMIT)
             .description("one group commit: its units of work and the COMMIT (fsync)")
+            .tag("writer", bookkeeping ? "bookkeeping" : "main")
             .publishPercentileHistogram()
             .register(meters);
     this.thread = new Thread(this::loop, bookkeeping ? "store-writer-bookkeeping" : "store-writer");

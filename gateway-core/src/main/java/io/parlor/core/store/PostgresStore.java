@@ -310,10 +310,16 @@ public final class PostgresStore implements Store {
               StatementCache.wrap(w, caches, true), () -> StatementCache.wrap(p.getConnection(), caches, true),
               caches, 10_000, maxBatch, meters);
       // with three connections or more, deliveries' bookkeeping has a writer of its own
-      GroupCommitWriter bookkeeping = poolSize < 3 ? null
-          : new GroupCommitWriter(
-              StatementCache.wrap(pool.getConnection(), caches, true),
-              () -> StatementCache.wrap(p.getConnection(), caches, true), caches, 10_000, maxBatch, meters, true);
+      GroupCommitWriter bookkeeping;
+      try {
+        bookkeeping = poolSize < 3 ? null
+            : new GroupCommitWriter(
+                StatementCache.wrap(pool.getConnection(), caches, true),
+                () -> StatementCache.wrap(p.getConnection(), caches, true), caches, 10_000, maxBatch, meters, true);
+      } catch (SQLException | RuntimeException e) {
+        writer.close(); // its thread would keep the JVM up
+        throw e;
+      }
       return new PostgresStore(description, node, url, listenerProps, pool, lock, caches, writer, bookkeeping,
           Math.max(1, poolSize - (bookkeeping == null ? 1 : 2)));
     } catch (SQLException | RuntimeException e) {

@@ -172,7 +172,8 @@ final class StatementCache {
   private static PreparedStatement pipelined(
       String sql, PreparedStatement ps, Connection target, Map<List<Object>, PreparedStatement> cache,
       List<Pending> pending) {
-    List<Object[]> calls = new ArrayList<>();
+    // the parameters bound now, by index (the last set wins, as in JDBC); also bound on ps itself
+    java.util.TreeMap<Integer, Object[]> calls = new java.util.TreeMap<>();
     InvocationHandler h =
         (proxy, method, args) -> {
           String name = method.getName();
@@ -184,22 +185,18 @@ final class StatementCache {
           }
           if (name.equals("clearParameters")) {
             calls.clear();
-          } else if (name.startsWith("set") && args != null && args.length >= 2 && args[0] instanceof Integer) {
+          } else if (name.startsWith("set") && args != null && args.length >= 2 && args[0] instanceof Integer i) {
             Object[] call = new Object[args.length + 1];
             call[0] = method;
             System.arraycopy(args, 0, call, 1, args.length);
-            calls.add(call);
+            calls.put(i, call);
           } else if (name.equals("defer")) {
-            pending.add(new Pending(sql, List.copyOf(calls), false));
-            calls.clear();
-            ps.clearParameters();
+            pending.add(new Pending(sql, List.copyOf(calls.values()), false));
             return null;
           } else if (!pending.isEmpty() && (args == null || args.length == 0)
               && (name.equals("executeQuery") || name.equals("executeUpdate"))) {
-            Object result = runCombined(target, cache, pending, sql, calls, name.equals("executeQuery"));
-            calls.clear();
-            ps.clearParameters();
-            return result;
+            // its parameters stay bound (on ps too), as after any execution
+            return runCombined(target, cache, pending, sql, List.copyOf(calls.values()), name.equals("executeQuery"));
           } else if (!pending.isEmpty() && name.startsWith("execute")) {
             runCombined(target, cache, pending, null, List.of(), false);
           }
@@ -214,12 +211,38 @@ final class StatementCache {
    * Sends the deferred updates and then {@code last} (null: none) bound by {@code lastCalls} as one
    * multi-statement round trip; returns {@code last}'s result set ({@code query}) or update count.
    * The deferred updates are gone afterwards, whether they ran or failed (a failure fails the
-   * unit, which is rolled back).
+   * unit, which is rolled back); deferred transaction control that did not run stays owed.
    */
   private static Object runCombined(Connection target, Map<List<Object>, PreparedStatement> cache,
       List<Pending> pending, String last, List<Object[]> lastCalls, boolean query) throws SQLException {
     List<Pending> parts = new ArrayList<>(pending);
     pending.clear();
+    try {
+      return executeCombined(target, cache, parts, last, lastCalls, query);
+    } catch (SQLException | RuntimeException e) {
+      if (!failedInTransaction(target)) {
+        // no statement of it failed in the transaction: it never reached the server (a client-side
+        // failure before sending) or the COMMIT itself failed; the transaction control held back
+        // is still owed, in front — else the writer would roll back to the unit before's savepoint
+        List<Pending> control = parts.stream().filter(Pending::control).toList();
+        pending.addAll(0, control);
+      }
+      throw e;
+    }
+  }
+
+  /** Whether the connection's transaction failed (a statement of it did): PostgreSQL's driver knows. */
+  private static boolean failedInTransaction(Connection target) {
+    try {
+      return target.unwrap(org.postgresql.core.BaseConnection.class).getTransactionState()
+          == org.postgresql.core.TransactionState.FAILED;
+    } catch (SQLException notPostgres) {
+      return true; // then nothing is restored: the writer rolls back as for any failure
+    }
+  }
+
+  private static Object executeCombined(Connection target, Map<List<Object>, PreparedStatement> cache,
+      List<Pending> parts, String last, List<Object[]> lastCalls, boolean query) throws SQLException {
     StringBuilder sql = new StringBuilder();
     for (Pending p : parts) {
       sql.append(p.sql()).append(";\n");
@@ -270,11 +293,19 @@ final class StatementCache {
     } finally {
       if (keep) {
         ps.clearParameters();
-      } else if (query) {
+      } else if (query && resultSetOpen(ps)) {
         ps.closeOnCompletion(); // with the result set its caller closes
       } else {
         ps.close();
       }
+    }
+  }
+
+  private static boolean resultSetOpen(PreparedStatement ps) {
+    try {
+      return ps.getResultSet() != null;
+    } catch (SQLException e) {
+      return false;
     }
   }
 
