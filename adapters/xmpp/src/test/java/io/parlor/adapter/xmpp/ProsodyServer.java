@@ -32,8 +32,13 @@ public final class ProsodyServer implements AutoCloseable {
     this.dir = dir;
     this.component = component;
     this.secret = secret;
-    this.c2sPort = freePort();
-    this.componentPort = freePort();
+    // both held open while they are chosen: two different ports (one chosen after the other was
+    // closed could be the same)
+    try (ServerSocket a = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        ServerSocket b = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      this.c2sPort = a.getLocalPort();
+      this.componentPort = b.getLocalPort();
+    }
     Files.createDirectories(dir.resolve("data"));
     Files.createDirectories(dir.resolve("certs"));
     Files.writeString(dir.resolve("prosody.cfg.lua"), String.join("\n",
@@ -131,12 +136,6 @@ public final class ProsodyServer implements AutoCloseable {
       return true;
     } catch (IOException e) {
       return false;
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 

@@ -82,7 +82,9 @@ class XmppComponentIT {
     prosody.register("alice", "alice-password");
     adapter = adapter(SECRET);
     adapter.start();
-    await("connected", () -> adapter.health().state() == HealthState.CONNECTED);
+    // a Prosody still starting may take a connection and answer it late: the link's handshake
+    // waits 30 s for it before it tries again
+    await("connected", Duration.ofSeconds(45), () -> adapter.health().state() == HealthState.CONNECTED);
     alice = new XmppUser(prosody, "alice", "alice-password");
   }
 
@@ -254,7 +256,11 @@ class XmppComponentIT {
   }
 
   private static void await(String what, BooleanSupplier c) throws InterruptedException {
-    long until = System.nanoTime() + WAIT.toNanos();
+    await(what, WAIT, c);
+  }
+
+  private static void await(String what, Duration wait, BooleanSupplier c) throws InterruptedException {
+    long until = System.nanoTime() + wait.toNanos();
     while (!c.getAsBoolean()) {
       if (System.nanoTime() > until) {
         throw new AssertionError("timed out waiting for " + what);
