@@ -73,18 +73,6 @@ public final class Events {
     return r.thenApply(result -> count(source, e, result));
   }
 
-  /**
-   * Runs {@code work} after the deliveries' bookkeeping queued before it has committed, where that
-   * runs on another writer ({@link io.parlor.core.store.Store#writesApart}): a read receipt or a
-   * report names a delivered message by its reference, which that bookkeeping writes.
-   */
-  private <T> CompletionStage<T> afterBookkeeping(io.parlor.core.store.SqlWork<T> work) {
-    io.parlor.core.store.Store store = d.store();
-    return store.writesApart()
-        ? store.writeConcurrently(c -> null).thenCompose(v -> store.write(work))
-        : store.write(work);
-  }
-
   // --- reports -------------------------------------------------------------------------------
 
   private record Filed(EventResult result, io.parlor.core.safety.Reporting.Filing filing) {}
@@ -95,7 +83,8 @@ public final class Events {
    * network takes reports.
    */
   private CompletionStage<EventResult> report(NetworkId source, Event.Report e) {
-    return afterBookkeeping(c -> {
+    // a report names a delivered message by the reference its delivery's bookkeeping writes
+    return d.store().writeAfterBookkeeping(c -> {
           PartyKey reporter = d.router().partyOf(c, e.from());
           Optional<ReferenceTable.Leg> leg = ReferenceTable.received(c, source, e.id().value(), reporter);
           if (leg.isEmpty()) {
@@ -135,7 +124,7 @@ public final class Events {
   private record ReadOutcome(EventResult result, List<StatusOutbox.Entry> statuses) {}
 
   private CompletionStage<EventResult> read(NetworkId source, Event.Read e) {
-    return afterBookkeeping(c -> recordRead(c, source, e))
+    return d.store().writeAfterBookkeeping(c -> recordRead(c, source, e))
         .handle(
             (o, err) -> {
               if (err != null) {

@@ -169,7 +169,7 @@ public final class Ingress {
         // a reference to a message whose delivery is being recorded on the other writer
         // (Store#writeConcurrently): judged again once what that writer had queued is committed
         .thenCompose(r -> unknownReference(r.result) && store.writesApart()
-            ? store.writeConcurrently(c -> null).thenCompose(v -> store.write(c -> decideAndStore(c, source, e, now, gid)))
+            ? store.writeAfterBookkeeping(c -> decideAndStore(c, source, e, now, gid))
             : CompletableFuture.completedFuture(r))
         .handle(
             (r, err) -> {

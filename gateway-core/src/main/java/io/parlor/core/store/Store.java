@@ -36,6 +36,14 @@ public interface Store extends AutoCloseable {
     return false;
   }
 
+  /**
+   * As {@link #write}, once the bookkeeping queued before it ({@link #writeConcurrently}) has
+   * committed: for work that names a message by the reference its delivery's bookkeeping writes.
+   */
+  default <T> CompletableFuture<T> writeAfterBookkeeping(SqlWork<T> work) {
+    return writesApart() ? writeConcurrently(c -> null).thenCompose(v -> write(work)) : write(work);
+  }
+
   /** Runs {@code work} on a reader connection (sees committed data only). */
   <T> CompletableFuture<T> read(SqlWork<T> work);
 
