@@ -79,11 +79,13 @@ public final class ThroughputBench {
       if (url == null) {
         throw new IllegalStateException("-Dbench.pg.url=jdbc:postgresql://… (bench/with-postgres starts a server and sets it)");
       }
-      results.add(run("SQLite, one node (maxBatch 256)", 256, connections, warmup, measured, Kind.TEXT));
       // payloads sealed (crypto-shredding): optional on SQLite, required on PostgreSQL
       String key = java.util.Base64.getEncoder().encodeToString(new byte[32]); // a benchmark's, not a secret
-      storeOverride = "store:\n  encryptionKey: " + key + "\n  path: ";
-      results.add(run("SQLite, payloads sealed (maxBatch 256)", 256, connections, warmup, measured, Kind.TEXT));
+      if (!Boolean.getBoolean("bench.pg.only")) { // -Dbench.pg.only=true: PostgreSQL alone, to profile it
+        results.add(run("SQLite, one node (maxBatch 256)", 256, connections, warmup, measured, Kind.TEXT));
+        storeOverride = "store:\n  encryptionKey: " + key + "\n  path: ";
+        results.add(run("SQLite, payloads sealed (maxBatch 256)", 256, connections, warmup, measured, Kind.TEXT));
+      }
       storeOverride = String.join("\n", "store:", "  type: postgres", "  url: " + url,
           "  user: " + System.getProperty("bench.pg.user", "parlor"),
           "  password: " + System.getProperty("bench.pg.password", ""),

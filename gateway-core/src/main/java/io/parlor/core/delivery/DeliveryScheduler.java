@@ -188,6 +188,12 @@ public final class DeliveryScheduler implements AutoCloseable {
   private final java.util.Set<String> orphaned = new java.util.HashSet<>();
   /** Lane reads in flight (rows in {@link #gone} are kept while any is). */
   private int laneReads;
+  /** Lanes whose read waits for the batch in flight, or for the control thread's queue to run. */
+  private final java.util.Set<Lane> toRead = new java.util.LinkedHashSet<>();
+  /** A batch of lane reads is in flight. */
+  private boolean readingLanes;
+  /** {@link #readLanes} is queued on the control thread. */
+  private boolean lanesQueued;
   private ScheduledFuture<?> ticker;
   private final Timer latency;
   private final DeliveryHealth health;
@@ -508,19 +514,21 @@ public final class DeliveryScheduler implements AutoCloseable {
     e.sending = true;
     sending.incrementAndGet();
     Router.Target[] used = new Router.Target[1];
-    deps.store()
-        .read(c -> {
-          if (deps.cluster() == null) {
-            return deps.router().choose(c, e.m.sender(), e.m.recipient(), e.m.envelope(), e.excluded);
-          }
-          // several nodes: still queued? (else finished by the node that held its lane before, or
-          // deleted) — asked with the thread's flag the route needs, in one round trip
-          java.util.Optional<Boolean> e2ee = io.parlor.core.routing.ThreadTable.e2eeIfQueued(
-              c, e.m.gid(), io.parlor.core.routing.ThreadTable.key(e.m.sender(), e.m.recipient()));
-          return e2ee.isEmpty()
-              ? null
-              : deps.router().choose(c, e.m.sender(), e.m.recipient(), e.m.envelope(), e.excluded, e2ee.get());
-        })
+    CompletionStage<Router.Choice> chosen;
+    if (deps.cluster() == null) {
+      chosen = deps.store()
+          .read(c -> deps.router().choose(c, e.m.sender(), e.m.recipient(), e.m.envelope(), e.excluded));
+    } else {
+      // several nodes: asked in a batch with the other attempts starting now (see check)
+      CompletableFuture<Router.Choice> f = new CompletableFuture<>();
+      toCheck.add(new Check(e, f));
+      if (!checking && !checkQueued) {
+        checkQueued = true;
+        control.execute(this::check);
+      }
+      chosen = f;
+    }
+    chosen
         .thenCompose(
             choice -> {
               if (choice == null) {
@@ -534,6 +542,72 @@ public final class DeliveryScheduler implements AutoCloseable {
               return preparer.prepare(e.m, choice.target()).thenCompose(g -> send(e, choice.target(), g));
             })
         .whenCompleteAsync((result, err) -> afterAttempt(e, used[0], result, err), control);
+  }
+
+  /** A delivery attempt waiting for its check (several nodes). */
+  private record Check(Entry e, CompletableFuture<Router.Choice> choice) {}
+
+  /** Attempts whose check waits for the batch in flight, or for the control thread's queue to run. */
+  private final List<Check> toCheck = new java.util.ArrayList<>();
+  /** A batch of checks is in flight. */
+  private boolean checking;
+  /** {@link #check} is queued on the control thread. */
+  private boolean checkQueued;
+
+  /**
+   * Several nodes: asks, for the attempts waiting in {@link #toCheck}, whether each message is
+   * still queued (else the node that held its lane before finished it, or it was deleted) with
+   * its thread's encryption flag, which the route needs — one round trip for all of them — and
+   * chooses each one's route (null: no longer queued). One batch at a time. Control thread.
+   */
+  private void check() {
+    checkQueued = false;
+    if (checking || toCheck.isEmpty()) {
+      return;
+    }
+    List<Check> batch = List.copyOf(toCheck);
+    toCheck.clear();
+    checking = true;
+    List<String> gids = new java.util.ArrayList<>(batch.size());
+    List<String> keys = new java.util.ArrayList<>(batch.size());
+    for (Check k : batch) {
+      gids.add(k.e().m.gid());
+      keys.add(io.parlor.core.routing.ThreadTable.key(k.e().m.sender(), k.e().m.recipient()));
+    }
+    deps.store()
+        .read(c -> {
+          Map<String, Boolean> queued = io.parlor.core.routing.ThreadTable.e2eeIfQueued(c, gids, keys);
+          List<Object> out = new java.util.ArrayList<>(batch.size());
+          for (Check k : batch) {
+            StoredMessage m = k.e().m;
+            Boolean e2ee = queued.get(m.gid());
+            try {
+              out.add(e2ee == null ? null
+                  : deps.router().choose(c, m.sender(), m.recipient(), m.envelope(), k.e().excluded, e2ee));
+            } catch (RuntimeException bug) {
+              out.add(bug); // this attempt's alone
+            }
+          }
+          return out;
+        })
+        .whenComplete((out, err) -> {
+          // completed here, not on the control thread: each attempt goes on as after its own read
+          for (int i = 0; i < batch.size(); i++) {
+            CompletableFuture<Router.Choice> f = batch.get(i).choice();
+            Object o = err == null ? out.get(i) : null;
+            if (err != null) {
+              f.completeExceptionally(err);
+            } else if (o instanceof Throwable t) {
+              f.completeExceptionally(t);
+            } else {
+              f.complete((Router.Choice) o);
+            }
+          }
+          runOnControl(() -> {
+            checking = false;
+            check(); // the attempts that started meanwhile
+          });
+        });
   }
 
   /** What one attempt produced: the adapter's result and the grade sent, or a skip. */
@@ -1034,9 +1108,14 @@ public final class DeliveryScheduler implements AutoCloseable {
   /**
    * Reads the lane's queued messages and holds those not held yet, in acceptance order. The whole
    * lane is read each time (a lane's queue is short; a row committed late on another node may be
-   * older than one already held), at most a page: the rest when the lane has room again.
+   * older than one already held), at most a page: the rest when the lane has room again. Lanes
+   * are read in batches, one batch at a time: the lanes that ask while a batch is read, or while
+   * the control thread has more of a commit's messages to take, go together in one round trip.
    */
   private void readLane(Lane l) {
+    if (toRead.contains(l)) {
+      return; // its read has not gone out yet: it will see what is committed now
+    }
     if (l.reading || l.releasing) {
       l.dirty = true; // read when the read ends; a release that ends claims the lane again
       return;
@@ -1046,6 +1125,36 @@ public final class DeliveryScheduler implements AutoCloseable {
     }
     l.reading = true;
     l.dirty = false;
+    toRead.add(l);
+    if (!readingLanes && !lanesQueued) {
+      lanesQueued = true;
+      control.execute(this::readLanes); // behind the tasks queued already: the rest of a commit's messages
+    }
+  }
+
+  /** Most lanes one read asks for. */
+  private static final int LANES_PER_READ = 100;
+
+  /** Sends the lanes waiting in {@link #toRead} as one read. Control thread. */
+  private void readLanes() {
+    lanesQueued = false;
+    if (readingLanes || stopping || toRead.isEmpty()) {
+      return;
+    }
+    List<Lane> batch = new java.util.ArrayList<>();
+    for (java.util.Iterator<Lane> it = toRead.iterator(); it.hasNext() && batch.size() < LANES_PER_READ; ) {
+      Lane l = it.next();
+      it.remove();
+      if (lanes.get(l.id) == l) {
+        batch.add(l);
+      } else {
+        l.reading = false; // lost while it waited
+      }
+    }
+    if (batch.isEmpty()) {
+      return;
+    }
+    readingLanes = true;
     if (laneReads == 0) {
       forgetDeleted();
     }
@@ -1055,43 +1164,56 @@ public final class DeliveryScheduler implements AutoCloseable {
     // at most maxInMemory held: the rest of a long lane is read when the lane runs out (its
     // release finds the rows)
     int limit = Math.max(1, Math.min(PAGE, deps.maxInMemory() - byGid.size()));
-    if (l.conversation != null) {
-      ArrayDeque<Entry> q = conversations.get(l.conversation);
+    List<String> ids = new java.util.ArrayList<>(batch.size());
+    for (Lane l : batch) {
+      ids.add(l.id);
+      ArrayDeque<Entry> q = l.conversation == null ? null : conversations.get(l.conversation);
       if (q != null) {
         q.forEach(e -> known.add(e.m.gid()));
       }
     }
     deps.store()
-        .read(c -> MessageTable.ofLane(c, l.id, known, limit))
+        .read(c -> MessageTable.ofLanes(c, ids, known, limit))
         .whenCompleteAsync((rows, err) -> {
-          l.reading = false;
+          readingLanes = false;
           laneReads--;
           if (laneReads == 0) {
             forgetDeleted();
           }
-          if (lanes.get(l.id) != l) {
-            return; // lost meanwhile
-          }
-          if (err != null) {
-            l.dirty = false;
-            control.schedule(() -> readLane(l), STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
-            return;
-          }
-          log.debug("lane {}: {} new of its messages read ({} held)", l.id, rows.size(), byGid.size());
-          for (StoredMessage m : rows) {
-            l.conversation = m.conversation();
-            if (!byGid.containsKey(m.gid()) && !gone.containsKey(m.gid()) && !orphaned.contains(m.gid())) {
-              total.incrementAndGet();
-              hold(m);
+          Map<String, List<StoredMessage>> byLane = new HashMap<>();
+          if (err == null) {
+            log.debug("lanes {}: {} new of their messages read ({} held)", ids, rows.size(), byGid.size());
+            for (StoredMessage m : rows) {
+              byLane.computeIfAbsent(MessageTable.lane(laneSeal, m.conversation()), k -> new java.util.ArrayList<>())
+                  .add(m);
             }
           }
-          if (l.dirty) {
-            readLane(l);
-          } else if (l.conversation == null) {
-            release(l); // nothing queued
-          } else {
-            maybeRelease(l);
+          for (Lane l : batch) {
+            l.reading = false;
+            if (lanes.get(l.id) != l) {
+              continue; // lost meanwhile
+            }
+            if (err != null) {
+              l.dirty = false;
+              control.schedule(() -> readLane(l), STORE_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+              continue;
+            }
+            for (StoredMessage m : byLane.getOrDefault(l.id, List.of())) {
+              l.conversation = m.conversation();
+              if (!byGid.containsKey(m.gid()) && !gone.containsKey(m.gid()) && !orphaned.contains(m.gid())) {
+                total.incrementAndGet();
+                hold(m);
+              }
+            }
+            if (l.dirty) {
+              readLane(l);
+            } else if (l.conversation == null) {
+              release(l); // nothing queued (or left out of a full answer: the release finds it)
+            } else {
+              maybeRelease(l);
+            }
           }
+          readLanes(); // the lanes that asked meanwhile
         }, control);
   }
 

@@ -7,6 +7,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * Thread records: one per pair of parties (either direction), remembering only whether the thread
@@ -50,6 +51,47 @@ public final class ThreadTable {
         return rs.next() ? java.util.Optional.of(rs.getInt(1) != 0) : java.util.Optional.empty();
       }
     }
+  }
+
+  /**
+   * {@link #e2eeIfQueued} for several delivery attempts at once ({@code gids[i]} in thread
+   * {@code keys[i]}): the flag by gid, for the gids still queued only. On PostgreSQL one statement.
+   */
+  public static java.util.Map<String, Boolean> e2eeIfQueued(Connection c, List<String> gids, List<String> keys)
+      throws SQLException {
+    java.util.Map<String, Boolean> out = new java.util.HashMap<>();
+    if (gids.size() > 1 && io.parlor.core.store.Dialect.of(c) == io.parlor.core.store.Dialect.POSTGRES) {
+      String[] stored = new String[keys.size()];
+      for (int i = 0; i < stored.length; i++) {
+        stored[i] = stored(c, keys.get(i));
+      }
+      // two index lookups by = ANY (a join with unnest() was planned as a scan of the queue)
+      java.util.Set<String> queued = new java.util.HashSet<>();
+      java.util.Set<String> e2ee = new java.util.HashSet<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT 0, gid FROM messages WHERE gid = ANY(?)"
+          + " UNION ALL SELECT 1, key FROM threads WHERE key = ANY(?) AND e2ee <> 0")) {
+        ps.setArray(1, c.createArrayOf("text", gids.toArray()));
+        ps.setArray(2, c.createArrayOf("text", stored));
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            (rs.getInt(1) == 0 ? queued : e2ee).add(rs.getString(2));
+          }
+        }
+      }
+      for (int i = 0; i < gids.size(); i++) {
+        if (queued.contains(gids.get(i))) {
+          out.put(gids.get(i), e2ee.contains(stored[i]));
+        }
+      }
+      return out;
+    }
+    for (int i = 0; i < gids.size(); i++) {
+      java.util.Optional<Boolean> e2ee = e2eeIfQueued(c, gids.get(i), keys.get(i));
+      if (e2ee.isPresent()) {
+        out.put(gids.get(i), e2ee.get());
+      }
+    }
+    return out;
   }
 
   /** Whether the thread {@code key} (see {@link #key}) has carried end-to-end encrypted messages. */

@@ -302,6 +302,35 @@ public final class MessageTable {
     return out;
   }
 
+  /**
+   * {@link #ofLane} for several lanes at once: their queued messages not in {@code known}, oldest
+   * first across the lanes, at most {@code limit} in all (so what is left out of a full answer is
+   * every lane's newest). On PostgreSQL one round trip for all the lanes; otherwise, or with more
+   * than {@link #MAX_KNOWN_SENT} known ids, one {@link #ofLane} per lane.
+   */
+  public static List<StoredMessage> ofLanes(
+      Connection c, java.util.Collection<String> lanes, java.util.Set<String> known, int limit) throws SQLException {
+    if (lanes.size() == 1) {
+      return ofLane(c, lanes.iterator().next(), known, limit);
+    }
+    List<StoredMessage> out = new ArrayList<>();
+    if (Dialect.of(c) == Dialect.POSTGRES && known.size() <= MAX_KNOWN_SENT) {
+      try (PreparedStatement ps =
+          c.prepareStatement(SELECT + " WHERE lane = ANY(?) AND gid <> ALL(?) ORDER BY seq LIMIT ?")) {
+        ps.setArray(1, c.createArrayOf("text", lanes.toArray()));
+        ps.setArray(2, c.createArrayOf("text", known.toArray()));
+        ps.setInt(3, limit);
+        readRows(c, ps, out);
+      }
+      return out;
+    }
+    for (String lane : lanes) {
+      out.addAll(ofLane(c, lane, known, limit));
+    }
+    out.sort(java.util.Comparator.comparingLong(StoredMessage::seq));
+    return out.size() <= limit ? out : new ArrayList<>(out.subList(0, limit));
+  }
+
   /** Queued messages with {@code afterSeq < seq <= upToSeq}, oldest first, at most {@code limit}. */
   public static List<StoredMessage> page(Connection c, long afterSeq, long upToSeq, int limit) throws SQLException {
     List<StoredMessage> out = new ArrayList<>();
