@@ -22,22 +22,64 @@ public final class StatusOutbox {
   public record Entry(long id, NetworkId network, StatusReport report) {}
 
   public static Entry add(Connection c, NetworkId network, StatusReport r) throws SQLException {
+    if (Dialect.of(c) == Dialect.POSTGRES) {
+      // on the writer's pipelined connection with an id taken from the sequence beforehand: the
+      // insert needs no answer, so it goes with the unit's next statement (Pipeline)
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO status_outbox(network, source_id, status, reason, at, grade, account, members, node, id)"
+              + " VALUES (?,?,?,?,?,?,?,?,?,?)")) {
+        if (ps instanceof StatementCache.Deferrable) {
+          long id = StoreCaches.of(c).get(Ids.class, Ids::new).next(c);
+          bind(c, ps, r, network);
+          ps.setLong(10, id);
+          Pipeline.update(ps);
+          return new Entry(id, network, r);
+        }
+      }
+    }
     try (PreparedStatement ps =
         c.prepareStatement(Rowids.returning(c,
             "INSERT INTO status_outbox(network, source_id, status, reason, at, grade, account, members, node)"
                 + " VALUES (?,?,?,?,?,?,?,?,?)", "id"))) {
-      ps.setString(9, StoreCaches.node(c)); // the node that reports it (null: one node owns the store)
-      ps.setString(1, network.value());
-      ps.setString(2, r.id().value());
-      ps.setString(3, r.status().name());
-      ps.setString(4, r.reason());
-      ps.setLong(5, r.at().toEpochMilli());
-      ps.setString(6, r.as() == null ? null : r.as().name());
-      ps.setString(7, r.account() == null ? null : GraphSeal.of(c).seal(r.account().value()));
-      ps.setString(8, r.members() == null ? null
-          : r.members().delivered() + " " + r.members().failed() + " " + r.members().pending() + " " + r.members().read());
+      bind(c, ps, r, network);
       return new Entry(Rowids.insert(c, ps), network, r);
     }
+  }
+
+  /**
+   * Status ids taken from PostgreSQL's sequence {@link #BLOCK} at a time (one round trip per
+   * block, not per status). Ids a rolled-back unit took are not used again; statuses are reported
+   * in id order per node, as before.
+   */
+  private static final class Ids {
+    static final int BLOCK = 256;
+    private final java.util.ArrayDeque<Long> free = new java.util.ArrayDeque<>();
+
+    synchronized long next(Connection c) throws SQLException {
+      if (free.isEmpty()) {
+        try (PreparedStatement ps = c.prepareStatement(
+            "SELECT nextval(pg_get_serial_sequence('status_outbox', 'id')) FROM generate_series(1, " + BLOCK + ")");
+            ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            free.add(rs.getLong(1));
+          }
+        }
+      }
+      return free.removeFirst();
+    }
+  }
+
+  private static void bind(Connection c, PreparedStatement ps, StatusReport r, NetworkId network) throws SQLException {
+    ps.setString(9, StoreCaches.node(c)); // the node that reports it (null: one node owns the store)
+    ps.setString(1, network.value());
+    ps.setString(2, r.id().value());
+    ps.setString(3, r.status().name());
+    ps.setString(4, r.reason());
+    ps.setLong(5, r.at().toEpochMilli());
+    ps.setString(6, r.as() == null ? null : r.as().name());
+    ps.setString(7, r.account() == null ? null : GraphSeal.of(c).seal(r.account().value()));
+    ps.setString(8, r.members() == null ? null
+        : r.members().delivered() + " " + r.members().failed() + " " + r.members().pending() + " " + r.members().read());
   }
 
   /** "delivered failed pending read", as {@link #add} writes it. */
@@ -97,8 +139,8 @@ public final class StatusOutbox {
         "UPDATE status_outbox SET node = ? WHERE node <> ?"
             + " AND NOT EXISTS (SELECT 1 FROM nodes WHERE nodes.name = status_outbox.node AND nodes.seen >= ?)"
             + " RETURNING id, network, source_id, status, reason, at, grade, account, members")) {
-      ps.setString(1, node);
-      ps.setString(2, node);
+    ps.setString(1, node);
+    ps.setString(2, node);
       ps.setLong(3, before.toEpochMilli());
       readEntries(ps, out, GraphSeal.of(c));
     }
