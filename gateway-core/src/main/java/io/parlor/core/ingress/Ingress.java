@@ -296,9 +296,11 @@ public final class Ingress {
           "content.perMember: only for a message to a group address; one recipient takes content.ciphertext"), null);
     }
     Envelope msg = a.content() == null ? e : e.withContent(a.content());
-    // the thread's row, read once for its timers and its encryption flag
-    ThreadTable.Timers thread =
-        ThreadTable.timers(c, a.sender(), a.recipient(), conversations.timers().defaultSeconds());
+    // the thread's row, read once for its timers and its encryption flag, with the sender's relay
+    // handle in front of the recipient
+    ThreadTable.Pair pair =
+        ThreadTable.withShown(c, a.sender(), a.recipient(), conversations.timers().defaultSeconds());
+    ThreadTable.Timers thread = pair.thread();
     msg = withThreadTimer(c, msg, a.sender(), a.recipient(), thread, now);
     Instant deadline = deadline(msg, now);
     if (!deadline.isAfter(now)) {
@@ -308,7 +310,7 @@ public final class Ingress {
     if (refusal.isPresent()) {
       return new Outcome(refusal.get(), null);
     }
-    java.util.Optional<RelayTable.Shown> shown = relays.shown(c, a.sender(), a.recipient());
+    java.util.Optional<RelayTable.Shown> shown = pair.shown();
     boolean known = shown.isPresent() || relays.exists(c, a.recipient(), a.sender());
     if (!known && safety.fanOutExceeded(c, a.sender(), a.recipient(), now, limits.factor(source))) {
       return new Outcome(

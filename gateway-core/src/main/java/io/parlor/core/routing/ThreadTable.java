@@ -135,16 +135,49 @@ public final class ThreadTable {
         c.prepareStatement("SELECT timer_first, timer_second, timer_default, e2ee FROM threads WHERE key = ?")) {
       ps.setString(1, stored(c, key(a, b)));
       try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? timers(rs) : Timers.fresh(defaultSeconds);
+      }
+    }
+  }
+
+  /** A thread's row: its first four columns are {@link #timers}'s. */
+  private static Timers timers(ResultSet rs) throws SQLException {
+    long first = rs.getLong(1);
+    Long f = rs.wasNull() ? null : first;
+    long second = rs.getLong(2);
+    Long s = rs.wasNull() ? null : second;
+    long dflt = rs.getLong(3);
+    Long d = rs.wasNull() ? null : dflt;
+    return new Timers(f, s, d, true, rs.getInt(4) != 0);
+  }
+
+  /** A message's thread and the handle its sender already has in front of its recipient. */
+  public record Pair(Timers thread, java.util.Optional<RelayTable.Shown> shown) {}
+
+  /**
+   * {@link #timers} of the thread of {@code sender} and {@code recipient}, and the relay handle
+   * that already stands for the sender in front of the recipient ({@link RelayTable#shown}): the
+   * two reads a message's acceptance makes, in one statement (one round trip on PostgreSQL).
+   */
+  public static Pair withShown(Connection c, PartyKey sender, PartyKey recipient, Long defaultSeconds)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT t.timer_first, t.timer_second, t.timer_default, t.e2ee, t.key, r.handle, r.last_used_at"
+            + " FROM (SELECT 1 AS one) o LEFT JOIN threads t ON t.key = ?"
+            + " LEFT JOIN relay_handles r ON r.represents = ? AND r.viewer = ?")) {
+      GraphSeal g = GraphSeal.of(c);
+      ps.setString(1, stored(c, key(sender, recipient)));
+      ps.setString(2, g.seal(sender.value()));
+      ps.setString(3, g.seal(recipient.value()));
+      try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
-          return Timers.fresh(defaultSeconds);
+          throw new SQLException("a left join of one row gave none");
         }
-        long first = rs.getLong(1);
-        Long f = rs.wasNull() ? null : first;
-        long second = rs.getLong(2);
-        Long s = rs.wasNull() ? null : second;
-        long dflt = rs.getLong(3);
-        Long d = rs.wasNull() ? null : dflt;
-        return new Timers(f, s, d, true, rs.getInt(4) != 0);
+        rs.getString(5);
+        Timers t = rs.wasNull() ? Timers.fresh(defaultSeconds) : timers(rs);
+        String handle = rs.getString(6);
+        return new Pair(t, handle == null ? java.util.Optional.empty()
+            : java.util.Optional.of(new RelayTable.Shown(io.parlor.spi.envelope.Address.of(handle), rs.getLong(7))));
       }
     }
   }
