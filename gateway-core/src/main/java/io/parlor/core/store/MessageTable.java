@@ -94,43 +94,63 @@ public final class MessageTable {
     }
   }
 
-  /** Inserts one queued delivery without a dedupe key; returns it with its sequence number. */
+  private static final String INSERT = "INSERT INTO messages(gid, source_network, source_id, conversation, sender,"
+      + " recipient, envelope, deadline, created_at, refs, epoch, lane) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
+
+  /**
+   * Inserts one queued delivery without a dedupe key; returns it with its sequence number. On
+   * PostgreSQL's writer the insert goes with the unit's next statement ({@link Pipeline}) and the
+   * sequence number is not known ({@link StoredMessage#SEQ_UNKNOWN}): nothing needs it there, as
+   * the nodes sharing the store read a lane's messages, with their numbers, from the store.
+   */
   public static StoredMessage insertLeg(Connection c, StoredMessage m, Instant now) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(Rowids.returning(c,
-            "INSERT INTO messages(gid, source_network, source_id, conversation, sender, recipient,"
-                + " envelope, deadline, created_at, refs, epoch, lane) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", "seq"))) {
-      String lane = lane(GraphSeal.of(c), m.conversation());
-      ps.setString(12, lane);
-      ps.setString(1, m.gid());
-      ps.setString(2, m.sourceNetwork().value());
-      ps.setString(3, m.sourceId().value());
-      GraphSeal g = GraphSeal.of(c);
-      ps.setString(4, g.seal(m.conversation()));
-      ps.setString(5, g.seal(m.sender().value()));
-      ps.setString(6, g.seal(m.recipient().value()));
-      byte[] envelope = EnvelopeJson.writeStored(m.envelope());
-      String refs = m.refs().toJson();
-      PayloadCipher cipher = cipher(c);
-      if (cipher != null) {
-        // sealed under the epoch's key: the row, and every copy the database keeps of it, is
-        // ciphertext that nobody can open once the key is shredded
-        PayloadCipher.Sealed sealed = cipher.seal(c, m.gid(), envelope, refs, now);
-        ps.setBytes(7, sealed.bytes());
-        ps.setNull(10, java.sql.Types.VARCHAR);
-        ps.setLong(11, sealed.epoch());
-      } else {
-        ps.setBytes(7, envelope);
-        ps.setString(10, refs);
-        ps.setNull(11, java.sql.Types.BIGINT);
+    if (Dialect.of(c) == Dialect.POSTGRES) {
+      try (PreparedStatement ps = c.prepareStatement(INSERT)) {
+        if (ps instanceof StatementCache.Deferrable) {
+          bind(c, ps, m, now);
+          Pipeline.update(ps);
+          return withSeq(m, StoredMessage.SEQ_UNKNOWN);
+        }
       }
-      ps.setLong(8, m.deadline().toEpochMilli());
-      ps.setLong(9, now.toEpochMilli());
-      long seq = Rowids.insert(c, ps);
-      return new StoredMessage(
-          m.gid(), seq, m.sourceNetwork(), m.sourceId(), m.conversation(),
-          m.sender(), m.recipient(), m.envelope(), m.deadline(), m.refs());
     }
+    try (PreparedStatement ps = c.prepareStatement(Rowids.returning(c, INSERT, "seq"))) {
+      bind(c, ps, m, now);
+      return withSeq(m, Rowids.insert(c, ps));
+    }
+  }
+
+  private static StoredMessage withSeq(StoredMessage m, long seq) {
+    return new StoredMessage(
+        m.gid(), seq, m.sourceNetwork(), m.sourceId(), m.conversation(),
+        m.sender(), m.recipient(), m.envelope(), m.deadline(), m.refs());
+  }
+
+  private static void bind(Connection c, PreparedStatement ps, StoredMessage m, Instant now) throws SQLException {
+    ps.setString(12, lane(GraphSeal.of(c), m.conversation()));
+    ps.setString(1, m.gid());
+    ps.setString(2, m.sourceNetwork().value());
+    ps.setString(3, m.sourceId().value());
+    GraphSeal g = GraphSeal.of(c);
+    ps.setString(4, g.seal(m.conversation()));
+    ps.setString(5, g.seal(m.sender().value()));
+    ps.setString(6, g.seal(m.recipient().value()));
+    byte[] envelope = EnvelopeJson.writeStored(m.envelope());
+    String refs = m.refs().toJson();
+    PayloadCipher cipher = cipher(c);
+    if (cipher != null) {
+      // sealed under the epoch's key: the row, and every copy the database keeps of it, is
+      // ciphertext that nobody can open once the key is shredded
+      PayloadCipher.Sealed sealed = cipher.seal(c, m.gid(), envelope, refs, now);
+      ps.setBytes(7, sealed.bytes());
+      ps.setNull(10, java.sql.Types.VARCHAR);
+      ps.setLong(11, sealed.epoch());
+    } else {
+      ps.setBytes(7, envelope);
+      ps.setString(10, refs);
+      ps.setNull(11, java.sql.Types.BIGINT);
+    }
+    ps.setLong(8, m.deadline().toEpochMilli());
+    ps.setLong(9, now.toEpochMilli());
   }
 
   /**

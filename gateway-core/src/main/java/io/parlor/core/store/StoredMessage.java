@@ -32,6 +32,12 @@ public record StoredMessage(
     Instant deadline,
     MessageRefs refs) {
 
+  /**
+   * The sequence number of a message inserted on PostgreSQL's writer, before its unit ran: the
+   * nodes sharing that store read it with the lane ({@code DeliveryScheduler}).
+   */
+  public static final long SEQ_UNKNOWN = -1;
+
   public StoredMessage {
     refs = refs == null ? MessageRefs.NONE : refs;
   }

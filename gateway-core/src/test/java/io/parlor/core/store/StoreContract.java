@@ -432,6 +432,88 @@ abstract class StoreContract {
   }
 
   /** A queued row of {@code lane}, as ingress writes it (only what the lease SQL reads). */
+  @Test
+  void lanesAreReadTogetherOldestFirstWithinTheLimitAndEachDeliveryCheckAnswersItsOwnMessage() throws Exception {
+    Instant t = Instant.parse("2026-12-05T10:00:00Z");
+    String[] conversations = {"a b", "a c", "a b", "a d", "a c"};
+    io.parlor.core.linking.PartyKey a = io.parlor.core.linking.PartyKey.person("a");
+    try (Store store = open()) {
+      // inserted on the writer as ingress does (on PostgreSQL its sequence number is read with the lane)
+      get(store.write(c -> {
+        for (int i = 0; i < conversations.length; i++) {
+          io.parlor.core.linking.PartyKey to = io.parlor.core.linking.PartyKey.person(conversations[i].substring(2));
+          MessageTable.insertLeg(c, new StoredMessage("g-" + i, 0, io.parlor.spi.envelope.NetworkId.of("neta"),
+              io.parlor.spi.envelope.MessageId.of("m" + i), conversations[i], a, to,
+              io.parlor.spi.envelope.Envelope.of(io.parlor.spi.envelope.MessageId.of("m" + i),
+                  io.parlor.spi.envelope.Address.of("neta:a"), io.parlor.spi.envelope.Address.of("netb:x"), t,
+                  new io.parlor.spi.envelope.Content.Text("hello " + i)),
+              t.plusSeconds(60)), t);
+        }
+        return null;
+      }));
+      List<String> lanes = get(store.read(c -> List.of(
+          MessageTable.lane(GraphSeal.of(c), "a b"), MessageTable.lane(GraphSeal.of(c), "a c"))));
+      java.util.function.Function<List<StoredMessage>, List<String>> gids =
+          ms -> ms.stream().map(StoredMessage::gid).toList();
+      List<StoredMessage> both = get(store.read(c -> MessageTable.ofLanes(c, lanes, java.util.Set.of(), 10)));
+      assertEquals(List.of("g-0", "g-1", "g-2", "g-4"), gids.apply(both), "both lanes, in acceptance order");
+      for (int i = 1; i < both.size(); i++) {
+        assertTrue(both.get(i).seq() > both.get(i - 1).seq(), "sequence numbers read with the rows");
+      }
+      assertEquals("hello 2", ((io.parlor.spi.envelope.Content.Text) both.get(2).envelope().content()).text());
+      assertEquals(List.of("g-1", "g-2", "g-4"),
+          gids.apply(get(store.read(c -> MessageTable.ofLanes(c, lanes, java.util.Set.of("g-0"), 10)))),
+          "the ids known are not read again");
+      assertEquals(List.of("g-0", "g-1"),
+          gids.apply(get(store.read(c -> MessageTable.ofLanes(c, lanes, java.util.Set.of(), 2)))),
+          "a full answer leaves out the newest");
+      // the checks of attempts starting together: g-1 left the queue; the thread of a and b is encrypted
+      get(store.write(c -> {
+        MessageTable.delete(c, "g-1");
+        ThreadTable.touch(c, ThreadTable.key(a, io.parlor.core.linking.PartyKey.person("b")), true, t);
+        return null;
+      }));
+      java.util.Map<String, Boolean> checked = get(store.read(c -> ThreadTable.e2eeIfQueued(c,
+          List.of("g-0", "g-1", "g-4", "g-9"),
+          List.of(ThreadTable.key(a, io.parlor.core.linking.PartyKey.person("b")),
+              ThreadTable.key(a, io.parlor.core.linking.PartyKey.person("c")),
+              ThreadTable.key(a, io.parlor.core.linking.PartyKey.person("c")),
+              ThreadTable.key(a, io.parlor.core.linking.PartyKey.person("b"))))));
+      assertEquals(java.util.Map.of("g-0", true, "g-4", false), checked, "only the queued ones, each with its thread's flag");
+    }
+  }
+
+  @Test
+  void statusIdsAreUniqueAndIncreasingAndTheStatusesAreRemovedByThem() throws Exception {
+    io.parlor.spi.envelope.NetworkId net = io.parlor.spi.envelope.NetworkId.of("neta");
+    Instant t = Instant.parse("2026-12-05T10:00:00Z");
+    try (Store store = open()) {
+      List<Long> ids = new ArrayList<>();
+      for (int unit = 0; unit < 3; unit++) {
+        int u = unit;
+        // on PostgreSQL's writer the insert goes with the next statement, its id taken beforehand
+        ids.addAll(get(store.write(c -> {
+          List<Long> out = new ArrayList<>();
+          for (int i = 0; i < 2; i++) {
+            out.add(StatusOutbox.add(c, net, new io.parlor.spi.StatusReport(io.parlor.spi.envelope.MessageId.of("m" + u + i),
+                io.parlor.spi.StatusReport.Status.DELIVERED, "", t)).id());
+          }
+          return out;
+        })));
+      }
+      for (int i = 1; i < ids.size(); i++) {
+        assertTrue(ids.get(i) > ids.get(i - 1), ids.toString());
+      }
+      assertEquals(ids, get(store.read(c -> StatusOutbox.all(c).stream().map(StatusOutbox.Entry::id).toList())));
+      assertEquals("m11", get(store.read(c -> StatusOutbox.all(c).get(3).report().id().value())));
+      get(store.write(c -> {
+        StatusOutbox.remove(c, ids.subList(0, 5));
+        return null;
+      }));
+      assertEquals(List.of(ids.get(5)), get(store.read(c -> StatusOutbox.all(c).stream().map(StatusOutbox.Entry::id).toList())));
+    }
+  }
+
   static void queue(Connection c, String gid, String lane) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(
         "INSERT INTO messages(gid, source_network, source_id, conversation, sender, recipient, envelope,"
