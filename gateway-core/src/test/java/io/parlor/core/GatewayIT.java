@@ -150,6 +150,14 @@ class GatewayIT {
     assertEquals("duplicate", TestNode.json(again.body()).get("status").asText());
     TestNode.await("delivery", WAIT, () -> delivered(netB).size() == 1);
     assertEquals(200, node.send("neta", TestNode.SECRET_A, msg).statusCode(), "still a duplicate after delivery");
+    // a retry is a duplicate whatever its route would be now: bob has opted out since
+    assertEquals(200, node.admin("PUT", "/people/bob",
+        "{\"accounts\":[\"neta:bob\",\"netb:bob\"],\"preferred\":\"netb:bob\",\"optIn\":false}").statusCode());
+    assertEquals(422, node.send("neta", TestNode.SECRET_A, TestNode.text("dup-2", "neta:alice", "neta:bob", "new")).statusCode(),
+        "a new message is refused now");
+    HttpResponse<String> late = node.send("neta", TestNode.SECRET_A, msg);
+    assertEquals(200, late.statusCode(), late.body());
+    assertEquals("duplicate", TestNode.json(late.body()).get("status").asText());
     Thread.sleep(300);
     assertEquals(1, delivered(netB).size());
   }

@@ -254,10 +254,18 @@ public final class Ingress {
 
   private Outcome decideAndStore(java.sql.Connection c, NetworkId source, Envelope e, Instant now, String gid)
       throws java.sql.SQLException {
-    if (MessageTable.seen(c, source, e.id())) {
+    // the route is decided first (it only reads): an accepted message's dedupe key is then read
+    // with its thread and its relay handle, in one statement; any other is looked up alone. Either
+    // way before anything is written or answered: a retry is a duplicate, whatever it would be now
+    Router.Decision d = router.decide(c, e);
+    ThreadTable.Lookups lookups = null;
+    if (d instanceof Router.Accept acc) {
+      lookups = ThreadTable.forMessage(
+          c, source, e.id(), acc.sender(), acc.recipient(), conversations.timers().defaultSeconds());
+    }
+    if (lookups != null ? lookups.seen() : MessageTable.seen(c, source, e.id())) {
       return new Outcome(new IngressResult.Duplicate(), null);
     }
-    Router.Decision d = router.decide(c, e);
     if (d instanceof Router.Refuse r) {
       return new Outcome(r.refusal(), null);
     }
@@ -296,11 +304,8 @@ public final class Ingress {
           "content.perMember: only for a message to a group address; one recipient takes content.ciphertext"), null);
     }
     Envelope msg = a.content() == null ? e : e.withContent(a.content());
-    // the thread's row, read once for its timers and its encryption flag, with the sender's relay
-    // handle in front of the recipient
-    ThreadTable.Pair pair =
-        ThreadTable.withShown(c, a.sender(), a.recipient(), conversations.timers().defaultSeconds());
-    ThreadTable.Timers thread = pair.thread();
+    // the thread's row, read once (above) for its timers and its encryption flag
+    ThreadTable.Timers thread = lookups.thread();
     msg = withThreadTimer(c, msg, a.sender(), a.recipient(), thread, now);
     Instant deadline = deadline(msg, now);
     if (!deadline.isAfter(now)) {
@@ -310,7 +315,7 @@ public final class Ingress {
     if (refusal.isPresent()) {
       return new Outcome(refusal.get(), null);
     }
-    java.util.Optional<RelayTable.Shown> shown = pair.shown();
+    java.util.Optional<RelayTable.Shown> shown = lookups.shown();
     boolean known = shown.isPresent() || relays.exists(c, a.recipient(), a.sender());
     if (!known && safety.fanOutExceeded(c, a.sender(), a.recipient(), now, limits.factor(source))) {
       return new Outcome(

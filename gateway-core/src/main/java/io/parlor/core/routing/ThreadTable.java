@@ -151,24 +151,33 @@ public final class ThreadTable {
     return new Timers(f, s, d, true, rs.getInt(4) != 0);
   }
 
-  /** A message's thread and the handle its sender already has in front of its recipient. */
-  public record Pair(Timers thread, java.util.Optional<RelayTable.Shown> shown) {}
+  /**
+   * What a message's acceptance reads: whether its dedupe key is stored ({@code seen}), its
+   * thread, and the handle its sender already has in front of its recipient.
+   */
+  public record Lookups(boolean seen, Timers thread, java.util.Optional<RelayTable.Shown> shown) {}
 
   /**
-   * {@link #timers} of the thread of {@code sender} and {@code recipient}, and the relay handle
-   * that already stands for the sender in front of the recipient ({@link RelayTable#shown}): the
-   * two reads a message's acceptance makes, in one statement (one round trip on PostgreSQL).
+   * The reads a message's acceptance makes, in one statement (one round trip on PostgreSQL):
+   * whether message {@code id} from {@code source} was accepted already (its dedupe key, as
+   * {@code MessageTable.seen}), {@link #timers} of the thread of {@code sender} and
+   * {@code recipient}, and the relay handle that already stands for the sender in front of the
+   * recipient ({@link RelayTable#shown}).
    */
-  public static Pair withShown(Connection c, PartyKey sender, PartyKey recipient, Long defaultSeconds)
+  public static Lookups forMessage(Connection c, io.parlor.spi.envelope.NetworkId source,
+      io.parlor.spi.envelope.MessageId id, PartyKey sender, PartyKey recipient, Long defaultSeconds)
       throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(
-        "SELECT t.timer_first, t.timer_second, t.timer_default, t.e2ee, t.key, r.handle, r.last_used_at"
+        "SELECT t.timer_first, t.timer_second, t.timer_default, t.e2ee, t.key, r.handle, r.last_used_at,"
+            + " (SELECT 1 FROM dedupe WHERE source_network = ? AND source_id = ?)"
             + " FROM (SELECT 1 AS one) o LEFT JOIN threads t ON t.key = ?"
             + " LEFT JOIN relay_handles r ON r.represents = ? AND r.viewer = ?")) {
       GraphSeal g = GraphSeal.of(c);
-      ps.setString(1, stored(c, key(sender, recipient)));
-      ps.setString(2, g.seal(sender.value()));
-      ps.setString(3, g.seal(recipient.value()));
+      ps.setString(1, source.value());
+      ps.setString(2, id.value());
+      ps.setString(3, stored(c, key(sender, recipient)));
+      ps.setString(4, g.seal(sender.value()));
+      ps.setString(5, g.seal(recipient.value()));
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           throw new SQLException("a left join of one row gave none");
@@ -176,8 +185,10 @@ public final class ThreadTable {
         rs.getString(5);
         Timers t = rs.wasNull() ? Timers.fresh(defaultSeconds) : timers(rs);
         String handle = rs.getString(6);
-        return new Pair(t, handle == null ? java.util.Optional.empty()
-            : java.util.Optional.of(new RelayTable.Shown(io.parlor.spi.envelope.Address.of(handle), rs.getLong(7))));
+        java.util.Optional<RelayTable.Shown> shown = handle == null ? java.util.Optional.empty()
+            : java.util.Optional.of(new RelayTable.Shown(io.parlor.spi.envelope.Address.of(handle), rs.getLong(7)));
+        rs.getInt(8);
+        return new Lookups(!rs.wasNull(), t, shown);
       }
     }
   }

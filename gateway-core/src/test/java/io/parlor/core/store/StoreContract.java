@@ -484,6 +484,37 @@ abstract class StoreContract {
   }
 
   @Test
+  void aMessagesLookupsReadItsDedupeKeyItsThreadAndItsSendersRelayHandleTogether() throws Exception {
+    io.parlor.spi.envelope.NetworkId net = io.parlor.spi.envelope.NetworkId.of("neta");
+    io.parlor.spi.envelope.MessageId m1 = io.parlor.spi.envelope.MessageId.of("m1");
+    io.parlor.core.linking.PartyKey a = io.parlor.core.linking.PartyKey.person("a");
+    io.parlor.core.linking.PartyKey b = io.parlor.core.linking.PartyKey.person("b");
+    Instant t = Instant.parse("2026-12-05T10:00:00Z");
+    try (Store store = open()) {
+      ThreadTable.Lookups none = get(store.read(c -> ThreadTable.forMessage(c, net, m1, a, b, 3600L)));
+      assertFalse(none.seen());
+      assertFalse(none.thread().exists());
+      assertEquals(Long.valueOf(3600), none.thread().threadDefault());
+      assertTrue(none.shown().isEmpty());
+      io.parlor.spi.envelope.Address handle = get(store.write(c -> {
+        MessageTable.remember(c, net, m1, t);
+        ThreadTable.touch(c, ThreadTable.key(a, b), true, t);
+        return new io.parlor.core.routing.RelayTable(new java.security.SecureRandom())
+            .handleFor(c, a, b, java.util.Optional.empty(), t);
+      }));
+      ThreadTable.Lookups all = get(store.read(c -> ThreadTable.forMessage(c, net, m1, a, b, 3600L)));
+      assertTrue(all.seen(), "its dedupe key");
+      assertTrue(all.thread().exists() && all.thread().e2ee(), "its thread");
+      assertEquals(handle, all.shown().orElseThrow().handle(), "the sender's handle in front of the recipient");
+      ThreadTable.Lookups other = get(store.read(
+          c -> ThreadTable.forMessage(c, net, io.parlor.spi.envelope.MessageId.of("m2"), b, a, 3600L)));
+      assertFalse(other.seen(), "another message");
+      assertTrue(other.thread().e2ee(), "the same thread, either way round");
+      assertTrue(other.shown().isEmpty(), "b has no handle in front of a");
+    }
+  }
+
+  @Test
   void statusIdsAreUniqueAndIncreasingAndTheStatusesAreRemovedByThem() throws Exception {
     io.parlor.spi.envelope.NetworkId net = io.parlor.spi.envelope.NetworkId.of("neta");
     Instant t = Instant.parse("2026-12-05T10:00:00Z");
