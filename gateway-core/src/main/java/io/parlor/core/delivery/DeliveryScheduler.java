@@ -551,6 +551,8 @@ public final class DeliveryScheduler implements AutoCloseable {
   private final List<Check> toCheck = new java.util.ArrayList<>();
   /** A batch of checks is in flight. */
   private boolean checking;
+  /** Most attempts one check asks for (their routes are then chosen, and sends started, in turn). */
+  private static final int CHECKS_PER_READ = 64;
   /** {@link #check} is queued on the control thread. */
   private boolean checkQueued;
 
@@ -565,8 +567,8 @@ public final class DeliveryScheduler implements AutoCloseable {
     if (checking || toCheck.isEmpty()) {
       return;
     }
-    List<Check> batch = List.copyOf(toCheck);
-    toCheck.clear();
+    List<Check> batch = List.copyOf(toCheck.subList(0, Math.min(toCheck.size(), CHECKS_PER_READ)));
+    toCheck.subList(0, batch.size()).clear();
     checking = true;
     List<String> gids = new java.util.ArrayList<>(batch.size());
     List<String> keys = new java.util.ArrayList<>(batch.size());
@@ -584,8 +586,8 @@ public final class DeliveryScheduler implements AutoCloseable {
             try {
               out.add(e2ee == null ? null
                   : deps.router().choose(c, m.sender(), m.recipient(), m.envelope(), k.e().excluded, e2ee));
-            } catch (RuntimeException bug) {
-              out.add(bug); // this attempt's alone
+            } catch (java.sql.SQLException | RuntimeException failed) {
+              out.add(failed); // this attempt's alone (it is retried as after any failed read)
             }
           }
           return out;
@@ -1208,7 +1210,7 @@ public final class DeliveryScheduler implements AutoCloseable {
             if (l.dirty) {
               readLane(l);
             } else if (l.conversation == null) {
-              release(l); // nothing queued (or left out of a full answer: the release finds it)
+              release(l); // nothing queued
             } else {
               maybeRelease(l);
             }

@@ -35,10 +35,10 @@ public final class MessageTable {
   }
 
   /**
-   * Inserts the message and its dedupe key; returns it with its sequence number. On PostgreSQL the
-   * key goes with the message's insert, in one round trip ({@link Pipeline}); should another node
-   * have stored the same key meanwhile, the unique key fails the unit (SQL state 23505) and the
-   * caller's second try finds the message seen.
+   * Inserts the message and its dedupe key; returns it with its sequence number (see
+   * {@link #insertLeg}). On PostgreSQL's writer both inserts go with the unit's next statement
+   * ({@link Pipeline}); should another node have stored the same key meanwhile, the unique key
+   * fails the unit there (SQL state 23505) and the caller's second try finds the message seen.
    */
   public static StoredMessage insert(Connection c, StoredMessage m, Instant now) throws SQLException {
     if (Dialect.of(c) == Dialect.POSTGRES) {
@@ -323,10 +323,10 @@ public final class MessageTable {
   }
 
   /**
-   * {@link #ofLane} for several lanes at once: their queued messages not in {@code known}, oldest
-   * first across the lanes, at most {@code limit} in all (so what is left out of a full answer is
-   * every lane's newest). On PostgreSQL one round trip for all the lanes; otherwise, or with more
-   * than {@link #MAX_KNOWN_SENT} known ids, one {@link #ofLane} per lane.
+   * {@link #ofLane} for several lanes at once: each lane's queued messages not in {@code known},
+   * at most {@code limit} of each lane, oldest first. On PostgreSQL one round trip for all the
+   * lanes (each read by its own index range); otherwise, or with more than
+   * {@link #MAX_KNOWN_SENT} known ids, one {@link #ofLane} per lane.
    */
   public static List<StoredMessage> ofLanes(
       Connection c, java.util.Collection<String> lanes, java.util.Set<String> known, int limit) throws SQLException {
@@ -335,8 +335,8 @@ public final class MessageTable {
     }
     List<StoredMessage> out = new ArrayList<>();
     if (Dialect.of(c) == Dialect.POSTGRES && known.size() <= MAX_KNOWN_SENT) {
-      try (PreparedStatement ps =
-          c.prepareStatement(SELECT + " WHERE lane = ANY(?) AND gid <> ALL(?) ORDER BY seq LIMIT ?")) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT x.* FROM unnest(?::text[]) AS l(lane) CROSS JOIN LATERAL ("
+          + SELECT + " WHERE lane = l.lane AND gid <> ALL(?) ORDER BY seq LIMIT ?) x ORDER BY x.seq")) {
         ps.setArray(1, c.createArrayOf("text", lanes.toArray()));
         ps.setArray(2, c.createArrayOf("text", known.toArray()));
         ps.setInt(3, limit);
@@ -348,7 +348,7 @@ public final class MessageTable {
       out.addAll(ofLane(c, lane, known, limit));
     }
     out.sort(java.util.Comparator.comparingLong(StoredMessage::seq));
-    return out.size() <= limit ? out : new ArrayList<>(out.subList(0, limit));
+    return out;
   }
 
   /** Queued messages with {@code afterSeq < seq <= upToSeq}, oldest first, at most {@code limit}. */

@@ -12,8 +12,9 @@ import java.sql.SQLException;
  * <p>A deferred update still belongs to its unit: it runs before anything the unit reads next (it
  * sees its own writes) and, at the latest, with the writer's transaction control when the unit
  * ends; should it fail, the unit fails and is rolled back, as if it had failed where it was
- * called. Use it only for updates that are not expected to fail and whose failure no caller
- * catches.
+ * called. Use it only for updates whose failure no caller inside the unit catches: expected
+ * failures (a unique key another node's commit won, SQL state 23505) are the unit's caller's to
+ * handle, by running the unit again.
  */
 public final class Pipeline {
   private Pipeline() {}

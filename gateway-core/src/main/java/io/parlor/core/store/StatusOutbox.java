@@ -48,24 +48,35 @@ public final class StatusOutbox {
 
   /**
    * Status ids taken from PostgreSQL's sequence {@link #BLOCK} at a time (one round trip per
-   * block, not per status). Ids a rolled-back unit took are not used again; statuses are reported
-   * in id order per node, as before.
+   * block, not per status), shared by the store's writers. Ids a rolled-back unit took are not
+   * used again. They are unique, not in commit order across writers; nothing needs them to be
+   * (a status is reported when its transaction commits, and removed by its id).
    */
   private static final class Ids {
     static final int BLOCK = 256;
     private final java.util.ArrayDeque<Long> free = new java.util.ArrayDeque<>();
 
-    synchronized long next(Connection c) throws SQLException {
-      if (free.isEmpty()) {
-        try (PreparedStatement ps = c.prepareStatement(
-            "SELECT nextval(pg_get_serial_sequence('status_outbox', 'id')) FROM generate_series(1, " + BLOCK + ")");
-            ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            free.add(rs.getLong(1));
-          }
+    long next(Connection c) throws SQLException {
+      synchronized (this) {
+        Long id = free.pollFirst();
+        if (id != null) {
+          return id;
         }
       }
-      return free.removeFirst();
+      // refilled outside the lock: the query also sends the unit's deferred updates, which may
+      // wait for the other writer's transaction, which may be here waiting for an id
+      List<Long> block = new ArrayList<>(BLOCK);
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT nextval(pg_get_serial_sequence('status_outbox', 'id')) FROM generate_series(1, " + BLOCK + ")");
+          ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          block.add(rs.getLong(1));
+        }
+      }
+      synchronized (this) {
+        free.addAll(block.subList(1, block.size()));
+        return block.get(0);
+      }
     }
   }
 
@@ -139,8 +150,8 @@ public final class StatusOutbox {
         "UPDATE status_outbox SET node = ? WHERE node <> ?"
             + " AND NOT EXISTS (SELECT 1 FROM nodes WHERE nodes.name = status_outbox.node AND nodes.seen >= ?)"
             + " RETURNING id, network, source_id, status, reason, at, grade, account, members")) {
-    ps.setString(1, node);
-    ps.setString(2, node);
+      ps.setString(1, node);
+      ps.setString(2, node);
       ps.setLong(3, before.toEpochMilli());
       readEntries(ps, out, GraphSeal.of(c));
     }

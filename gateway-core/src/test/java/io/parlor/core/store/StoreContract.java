@@ -433,7 +433,7 @@ abstract class StoreContract {
 
   /** A queued row of {@code lane}, as ingress writes it (only what the lease SQL reads). */
   @Test
-  void lanesAreReadTogetherOldestFirstWithinTheLimitAndEachDeliveryCheckAnswersItsOwnMessage() throws Exception {
+  void lanesAreReadTogetherOldestFirstWithinEachOnesLimitAndEachDeliveryCheckAnswersItsOwnMessage() throws Exception {
     Instant t = Instant.parse("2026-12-05T10:00:00Z");
     String[] conversations = {"a b", "a c", "a b", "a d", "a c"};
     io.parlor.core.linking.PartyKey a = io.parlor.core.linking.PartyKey.person("a");
@@ -465,8 +465,10 @@ abstract class StoreContract {
           gids.apply(get(store.read(c -> MessageTable.ofLanes(c, lanes, java.util.Set.of("g-0"), 10)))),
           "the ids known are not read again");
       assertEquals(List.of("g-0", "g-1"),
-          gids.apply(get(store.read(c -> MessageTable.ofLanes(c, lanes, java.util.Set.of(), 2)))),
-          "a full answer leaves out the newest");
+          gids.apply(get(store.read(c -> MessageTable.ofLanes(c, lanes, java.util.Set.of(), 1)))),
+          "at most the limit of each lane: each one's oldest");
+      assertEquals(List.of("g-0", "g-1", "g-2"),
+          gids.apply(get(store.read(c -> MessageTable.ofLanes(c, lanes, java.util.Set.of("g-4"), 2)))));
       // the checks of attempts starting together: g-1 left the queue; the thread of a and b is encrypted
       get(store.write(c -> {
         MessageTable.delete(c, "g-1");
