@@ -42,7 +42,7 @@ public final class ThreadTable {
    * {@code key}: the two questions a delivery attempt on a shared store asks, in one statement.
    * Empty when the message is no longer queued.
    */
-  public static java.util.Optional<Boolean> e2eeIfQueued(Connection c, String gid, String key) throws SQLException {
+  private static java.util.Optional<Boolean> e2eeIfQueued(Connection c, String gid, String key) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement("SELECT (SELECT e2ee FROM threads WHERE key = ?) FROM messages WHERE gid = ?")) {
       ps.setString(1, stored(c, key));
@@ -169,7 +169,7 @@ public final class ThreadTable {
       throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(
         "SELECT t.timer_first, t.timer_second, t.timer_default, t.e2ee, t.key, r.handle, r.last_used_at,"
-            + " (SELECT 1 FROM dedupe WHERE source_network = ? AND source_id = ?)"
+            + " (" + io.parlor.core.store.MessageTable.SEEN + ")"
             + " FROM (SELECT 1 AS one) o LEFT JOIN threads t ON t.key = ?"
             + " LEFT JOIN relay_handles r ON r.represents = ? AND r.viewer = ?")) {
       GraphSeal g = GraphSeal.of(c);

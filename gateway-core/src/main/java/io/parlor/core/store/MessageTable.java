@@ -22,10 +22,15 @@ public final class MessageTable {
 
   private MessageTable() {}
 
+  /**
+   * The lookup of a message's dedupe key (network, then id): a row when it was already accepted.
+   * Ingress also asks it as a subquery of its other lookups ({@code ThreadTable.forMessage}).
+   */
+  public static final String SEEN = "SELECT 1 FROM dedupe WHERE source_network = ? AND source_id = ?";
+
   /** Whether (network, id) was already accepted. */
   public static boolean seen(Connection c, NetworkId network, MessageId id) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement("SELECT 1 FROM dedupe WHERE source_network = ? AND source_id = ?")) {
+    try (PreparedStatement ps = c.prepareStatement(SEEN)) {
       ps.setString(1, network.value());
       ps.setString(2, id.value());
       try (ResultSet rs = ps.executeQuery()) {
