@@ -1,0 +1,366 @@
+package io.parlor.bench;
+
+import io.parlor.adapter.webhook.Signatures;
+import java.io.IOException;
+import java.io.Writer;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Issue 17's yardstick: a Parlor node against nginx as a plain reverse proxy, under the same
+ * {@code wrk} load, in one run. Both forward to the same trivial upstream (a second nginx that
+ * answers 200); wrk posts 1 KB signed envelopes, signed beforehand (bench/wrk/post.lua sends each
+ * once) so that the load generator costs little. The node is the server's fat jar in a process of
+ * its own, so that its CPU is its own: from {@code /proc/<pid>/stat}, from the start of the load
+ * until its queue is drained, per accepted message (ingress, store, delivery and the status
+ * callback). nginx's is that of the proxy's processes over the load. Runs are interleaved: nginx,
+ * then Parlor, at C connections and then at one.
+ *
+ * <pre>
+ * bench/vs-nginx                 # 64 connections, 60 s warm-up, 20 s measured, 3 runs
+ * bench/vs-nginx 64 60 20 3
+ * </pre>
+ */
+public final class NginxBench {
+  private static final String SECRET = "bench-secret-000000000001";
+  private static final int PEOPLE = 64;
+  private static final Pattern REQUESTS = Pattern.compile("(\\d+) requests in ([0-9.]+)(ms|s|m)");
+  private static final Pattern PERCENTILE = Pattern.compile("(?m)^\\s+(50|99)(?:\\.000)?%\\s+([0-9.]+)(us|ms|s)\\s*$");
+  private static final Pattern ERRORS = Pattern.compile("Non-2xx or 3xx responses: (\\d+)|Socket errors: (.*)");
+
+  private NginxBench() {}
+
+  record Load(String name, int connections, double seconds, long requests, double p50ms, double p99ms, double cpuUs,
+      long accepted, String problems) {}
+
+  public static void main(String[] args) throws Exception {
+    int connections = args.length > 0 ? Integer.parseInt(args[0]) : 64;
+    int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 60;
+    int measured = args.length > 2 ? Integer.parseInt(args[2]) : 20;
+    int runs = args.length > 3 ? Integer.parseInt(args[3]) : 3;
+    Path jar = Path.of(System.getProperty("bench.parlorJar", "deploy/server/target/parlor.jar"));
+    Path lua = Path.of(System.getProperty("bench.lua", "bench/wrk/post.lua")).toAbsolutePath();
+    Path dir = Files.createTempDirectory("parlor-vs-nginx");
+    System.out.printf("Parlor against nginx as a reverse proxy, wrk: %d connections, %d s warm-up, %d s measured,"
+        + " %d runs, %d cores%n", connections, warmup, measured, runs, Runtime.getRuntime().availableProcessors());
+    List<Process> processes = new ArrayList<>();
+    try {
+      int upstream = freePort();
+      int proxy = freePort();
+      int node = freePort();
+      processes.add(nginx(dir.resolve("upstream"), upstreamConf(upstream), 1));
+      Process nginxProxy = nginx(dir.resolve("proxy"), proxyConf(proxy, upstream), 2);
+      processes.add(nginxProxy);
+      Process parlor = parlor(dir, jar, node, upstream);
+      processes.add(parlor);
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      URI nodeUri = URI.create("http://127.0.0.1:" + node);
+      waitReady(http, nodeUri, parlor);
+      waitPort(proxy);
+      for (int p = 0; p < PEOPLE; p++) {
+        send(http, HttpRequest.newBuilder(nodeUri.resolve("/admin/v1/people/p" + p))
+            .PUT(HttpRequest.BodyPublishers.ofString("{\"accounts\":[\"dst:user" + p + "\"],\"optIn\":true}")).build());
+      }
+      Bench b = new Bench(dir, lua, http, nodeUri, parlor.pid(), descendantsAndSelf(nginxProxy));
+      // C2 on 2 cores compiles for about a minute under load: measure after it
+      System.out.printf("warm-up: %d s at %d connections (Parlor), %d s (nginx)%n", warmup, connections, 10);
+      b.wrk("warm-up", "http://127.0.0.1:" + node, connections, warmup, "w", true);
+      b.wrk("warm-up", "http://127.0.0.1:" + proxy, connections, 10, "wn", false);
+      List<Load> results = new ArrayList<>();
+      for (int r = 1; r <= runs; r++) {
+        for (int c : new int[] {connections, 1}) {
+          results.add(b.wrk("nginx proxy", "http://127.0.0.1:" + proxy, c, measured, "n" + r + "c" + c, false));
+          results.add(b.wrk("Parlor", "http://127.0.0.1:" + node, c, measured, "p" + r + "c" + c, true));
+        }
+      }
+      System.out.println();
+      System.out.println("| load | connections | requests/s | ack p50 ms | ack p99 ms | server CPU µs per message | accepted (202) |");
+      System.out.println("|---|---:|---:|---:|---:|---:|---:|");
+      for (Load l : results) {
+        System.out.printf(Locale.ROOT, "| %s | %d | %,.0f | %.3f | %.3f | %.0f | %s |%n", l.name, l.connections,
+            l.requests / l.seconds, l.p50ms, l.p99ms, l.cpuUs, l.accepted < 0 ? "–" : String.format("%,d", l.accepted));
+      }
+      for (int c : new int[] {connections, 1}) {
+        int cc = c;
+        double n = results.stream().filter(l -> l.connections == cc && l.name.startsWith("nginx"))
+            .mapToDouble(l -> l.requests / l.seconds).average().orElse(0);
+        double p = results.stream().filter(l -> l.connections == cc && l.name.equals("Parlor"))
+            .mapToDouble(l -> l.accepted / l.seconds).average().orElse(0);
+        System.out.printf(Locale.ROOT, "at %d connection%s: Parlor %,.0f accepted/s against nginx %,.0f requests/s (%.0f %%)%n",
+            c, c == 1 ? "" : "s", p, n, 100 * p / n);
+      }
+      results.stream().filter(l -> !l.problems.isEmpty())
+          .forEach(l -> System.out.printf("  %s at %d: %s%n", l.name, l.connections, l.problems));
+    } finally {
+      for (Process p : processes) {
+        p.destroy();
+      }
+      for (Process p : processes) {
+        p.waitFor();
+      }
+      if (System.getProperty("bench.keep") == null) {
+        BenchFiles.deleteTree(dir);
+      } else {
+        System.out.println("kept " + dir);
+      }
+    }
+  }
+
+  /** One run of wrk against a server, with the server's CPU over it. */
+  private record Bench(Path dir, Path lua, HttpClient http, URI node, long parlorPid, List<Long> nginxPids) {
+    Load wrk(String name, String url, int connections, int seconds, String tag, boolean parlor) throws Exception {
+      // each request once: ids are unique, a retry would be a duplicate (cheaper, and not what is measured)
+      // as many as the node could take at the rate -Dbench.maxRate (default 10,000/s; 4,000/s at one
+      // connection); nginx's may repeat, and the warm-up's: 200,000 at most
+      long rate = connections == 1 ? 4_000L : Long.getLong("bench.maxRate", 10_000L);
+      int expected = (int) Math.min(tag.startsWith("w") ? 200_000 : 3_000_000, rate * seconds);
+      Path requests = dir.resolve(tag + ".req");
+      write(requests, tag, parlor ? expected : Math.min(expected, 50_000));
+      int threads = Math.min(2, connections);
+      List<Long> pids = parlor ? List.of(parlorPid) : nginxPids;
+      double accepted0 = parlor ? accepted() : 0;
+      long cpu0 = cpuNs(pids);
+      Process wrk = new ProcessBuilder("wrk", "-t" + threads, "-c" + connections, "-d" + seconds + "s", "--latency",
+          "-s", lua.toString(), url + "/v1/networks/src/messages", "--", requests.toString(), String.valueOf(threads))
+          .redirectErrorStream(true).start();
+      String out = new String(wrk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (wrk.waitFor() != 0) {
+        throw new IllegalStateException("wrk failed: " + out);
+      }
+      long accepted = -1;
+      if (parlor) {
+        // end to end: until what was accepted is delivered
+        long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (queueDepth() > 0 && System.nanoTime() < until) {
+          Thread.sleep(20);
+        }
+        accepted = Math.round(accepted() - accepted0);
+      }
+      long cpu = cpuNs(pids) - cpu0;
+      Files.delete(requests);
+      Matcher m = REQUESTS.matcher(out);
+      if (!m.find()) {
+        throw new IllegalStateException("no request count in wrk's output: " + out);
+      }
+      long count = Long.parseLong(m.group(1));
+      double secs = Double.parseDouble(m.group(2)) * switch (m.group(3)) {
+        case "ms" -> 1e-3;
+        case "m" -> 60;
+        default -> 1;
+      };
+      double p50 = -1;
+      double p99 = -1;
+      Matcher pm = PERCENTILE.matcher(out);
+      while (pm.find()) {
+        double v = Double.parseDouble(pm.group(2)) * switch (pm.group(3)) {
+          case "us" -> 1e-3;
+          case "s" -> 1e3;
+          default -> 1;
+        };
+        if (pm.group(1).equals("50")) {
+          p50 = v;
+        } else {
+          p99 = v;
+        }
+      }
+      StringBuilder problems = new StringBuilder();
+      Matcher em = ERRORS.matcher(out);
+      while (em.find()) {
+        problems.append(em.group().trim()).append("; ");
+      }
+      // wrk counts the answers within its window; up to a request per connection was still in flight
+      if (parlor && (accepted < count || accepted > count + connections)) {
+        problems.append(accepted).append(" accepted of ").append(count).append(" requests; ");
+      }
+      double perMessage = cpu / 1e3 / (parlor ? Math.max(1, accepted) : Math.max(1, count));
+      Load l = new Load(name, connections, secs, count, p50, p99, perMessage, accepted, problems.toString());
+      System.out.printf(Locale.ROOT, "  %-12s %s %3d connections: %,8.0f requests/s, p50 %.3f ms, p99 %.3f ms,"
+          + " %4.0f µs CPU per message%s%n", name, tag, connections, count / secs, p50, p99, perMessage,
+          problems.isEmpty() ? "" : " (" + problems + ")");
+      return l;
+    }
+
+    private void write(Path file, String tag, int n) throws IOException {
+      Signatures sig = new Signatures(SECRET);
+      // the text pads the envelope to about 1 KB, as issue 17's load
+      String pad = "x".repeat(880);
+      try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+        Instant now = Instant.now();
+        for (int i = 0; i < n; i++) {
+          int p = i % PEOPLE;
+          byte[] body = ("{\"id\":\"" + tag + "-" + i + "\",\"from\":\"src:sender" + p + "\",\"to\":\"dst:user" + p
+              + "\",\"sentAt\":\"" + now + "\",\"content\":{\"type\":\"text\",\"text\":\"" + pad + "\"}}")
+              .getBytes(StandardCharsets.UTF_8);
+          w.write(sig.sign(body, now));
+          w.write('\t');
+          w.write(new String(body, StandardCharsets.UTF_8));
+          w.write('\n');
+        }
+      }
+    }
+
+    private double accepted() throws Exception {
+      String scrape = send(http, HttpRequest.newBuilder(node.resolve("/metrics")).build());
+      Matcher m = Pattern.compile("(?m)^parlor_messages_received_total\\{[^}]*outcome=\"accepted\"[^}]*\\} ([0-9.E+-]+)$")
+          .matcher(scrape);
+      double total = 0;
+      while (m.find()) {
+        total += Double.parseDouble(m.group(1));
+      }
+      return total;
+    }
+
+    private long queueDepth() throws Exception {
+      Matcher m = Pattern.compile("\"queueDepth\":(\\d+)")
+          .matcher(send(http, HttpRequest.newBuilder(node.resolve("/admin/v1/status")).build()));
+      return m.find() ? Long.parseLong(m.group(1)) : -1;
+    }
+  }
+
+  private static String send(HttpClient http, HttpRequest r) throws Exception {
+    HttpResponse<String> res = http.send(r, HttpResponse.BodyHandlers.ofString());
+    if (res.statusCode() >= 300) {
+      throw new IllegalStateException(r.uri() + ": " + res.statusCode() + " " + res.body());
+    }
+    return res.body();
+  }
+
+  /** CPU (user and system) of processes, in ns; USER_HZ is 100 on Linux. */
+  static long cpuNs(List<Long> pids) {
+    long ticks = 0;
+    for (long pid : pids) {
+      try {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+      } catch (IOException | RuntimeException gone) {
+        // ended meanwhile
+      }
+    }
+    return ticks * 10_000_000L;
+  }
+
+  private static List<Long> descendantsAndSelf(Process p) throws InterruptedException {
+    // nginx starts its workers after the master: wait for them
+    long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (p.descendants().count() < 2 && System.nanoTime() < until) {
+      Thread.sleep(20);
+    }
+    List<Long> pids = new ArrayList<>();
+    pids.add(p.pid());
+    p.descendants().forEach(h -> pids.add(h.pid()));
+    return pids;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static String common(Path prefix, int workers) {
+    return String.join("\n", "daemon off;", "master_process on;", "worker_processes " + workers + ";",
+        "pid " + prefix.resolve("nginx.pid") + ";", "error_log " + prefix.resolve("error.log") + " warn;",
+        "events { worker_connections 4096; }", "");
+  }
+
+  private static String temps(Path prefix) {
+    return String.join("\n", "  access_log off;", "  client_body_temp_path " + prefix.resolve("body") + ";",
+        "  proxy_temp_path " + prefix.resolve("proxy") + ";", "  fastcgi_temp_path " + prefix.resolve("fastcgi") + ";",
+        "  uwsgi_temp_path " + prefix.resolve("uwsgi") + ";", "  scgi_temp_path " + prefix.resolve("scgi") + ";",
+        "  keepalive_requests 10000000;", "  keepalive_timeout 300s;", "");
+  }
+
+  private static String upstreamConf(int port) {
+    return "http {\n%s  default_type application/json;\n  server {\n    listen 127.0.0.1:%d;\n"
+        .formatted("%TEMPS%", port) + "    location / { return 200 \"{}\"; }\n  }\n}\n";
+  }
+
+  private static String proxyConf(int port, int upstream) {
+    return ("http {\n%TEMPS%  upstream up { server 127.0.0.1:" + upstream + "; keepalive 128; }\n"
+        + "  server {\n    listen 127.0.0.1:" + port + ";\n    location / {\n      proxy_pass http://up;\n"
+        + "      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n    }\n  }\n}\n");
+  }
+
+  private static Process nginx(Path prefix, String http, int workers) throws IOException {
+    Files.createDirectories(prefix);
+    // as root, the workers run as nobody: they must reach the temp paths
+    prefix.toFile().setExecutable(true, false);
+    prefix.getParent().toFile().setExecutable(true, false);
+    Path conf = prefix.resolve("nginx.conf");
+    Files.writeString(conf, common(prefix, workers) + http.replace("%TEMPS%", temps(prefix)));
+    return new ProcessBuilder("nginx", "-p", prefix.toString(), "-e", prefix.resolve("error.log").toString(),
+        "-c", conf.toString())
+        .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.log").toFile()).start();
+  }
+
+  private static Process parlor(Path dir, Path jar, int port, int upstream) throws IOException {
+    String base = "http://127.0.0.1:" + upstream;
+    Path config = dir.resolve("parlor.yaml");
+    Files.writeString(config, String.join("\n",
+        "http:", "  port: " + port,
+        "store:", "  path: " + dir.resolve("parlor.db"),
+        "logging:", "  level: warn",
+        // the benchmark measures the path, not the policy: the volume limits out of the way (their
+        // check still runs on every message)
+        "policy:", "  senderPerMinute: 1000000", "  senderBurst: 1000000", "  pairPerMinute: 1000000",
+        "  pairBurst: 1000000", "  networkPerSecond: 10000000", "  networkBurst: 10000000",
+        "  holdAfterStrangers: 1000000",
+        "networks:",
+        "  - id: src", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + base + "/src",
+        "    statusUrl: " + base + "/status",
+        "  - id: dst", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + base + "/messages", ""));
+    List<String> cmd = new ArrayList<>(List.of("java", "-XX:+ExitOnOutOfMemoryError"));
+    for (String o : System.getProperty("bench.nodeJavaOpts", "-Xmx1g").split(" ")) {
+      if (!o.isBlank()) {
+        cmd.add(o);
+      }
+    }
+    cmd.addAll(List.of("-jar", jar.toAbsolutePath().toString(), "serve", "--config", config.toString()));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("parlor.log").toFile()).start();
+  }
+
+  private static void waitReady(HttpClient http, URI node, Process p) throws Exception {
+    long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (System.nanoTime() < until) {
+      if (!p.isAlive()) {
+        throw new IllegalStateException("the node exited with " + p.exitValue());
+      }
+      try {
+        if (http.send(HttpRequest.newBuilder(node.resolve("/readyz")).build(), HttpResponse.BodyHandlers.discarding())
+            .statusCode() == 200) {
+          return;
+        }
+      } catch (IOException notYet) {
+        // starting
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("the node did not get ready in 60 s");
+  }
+
+  private static void waitPort(int port) throws Exception {
+    long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (System.nanoTime() < until) {
+      try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+        return;
+      } catch (IOException notYet) {
+        Thread.sleep(50);
+      }
+    }
+    throw new IllegalStateException("nginx did not listen on " + port);
+  }
+}
