@@ -51,39 +51,63 @@ public final class NginxBench {
     int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 60;
     int measured = args.length > 2 ? Integer.parseInt(args[2]) : 20;
     int runs = args.length > 3 ? Integer.parseInt(args[3]) : 3;
-    Path jar = Path.of(System.getProperty("bench.parlorJar", "deploy/server/target/parlor.jar"));
+    // -Dbench.parlorJar=a.jar,b.jar: several builds, each a node of its own, interleaved (an A/B)
+    List<Path> jars = new ArrayList<>();
+    for (String j : System.getProperty("bench.parlorJar", "deploy/server/target/parlor.jar").split(",")) {
+      jars.add(Path.of(j));
+    }
     Path lua = Path.of(System.getProperty("bench.lua", "bench/wrk/post.lua")).toAbsolutePath();
     Path dir = Files.createTempDirectory("parlor-vs-nginx");
     System.out.printf("Parlor against nginx as a reverse proxy, wrk: %d connections, %d s warm-up, %d s measured,"
         + " %d runs, %d cores%n", connections, warmup, measured, runs, Runtime.getRuntime().availableProcessors());
     List<Process> processes = new ArrayList<>();
+    List<Load> results = new ArrayList<>();
     try {
       int upstream = freePort();
       int proxy = freePort();
-      int node = freePort();
       processes.add(nginx(dir.resolve("upstream"), upstreamConf(upstream), 1));
       Process nginxProxy = nginx(dir.resolve("proxy"), proxyConf(proxy, upstream), 2);
       processes.add(nginxProxy);
-      Process parlor = parlor(dir, jar, node, upstream);
-      processes.add(parlor);
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-      URI nodeUri = URI.create("http://127.0.0.1:" + node);
-      waitReady(http, nodeUri, parlor);
       waitPort(proxy);
-      for (int p = 0; p < PEOPLE; p++) {
-        send(http, HttpRequest.newBuilder(nodeUri.resolve("/admin/v1/people/p" + p))
-            .PUT(HttpRequest.BodyPublishers.ofString("{\"accounts\":[\"dst:user" + p + "\"],\"optIn\":true}")).build());
+      Target nginx = new Target("nginx proxy", URI.create("http://127.0.0.1:" + proxy), descendantsAndSelf(nginxProxy),
+          false);
+      List<Target> nodes = new ArrayList<>();
+      for (int n = 0; n < jars.size(); n++) {
+        int port = freePort();
+        Path nodeDir = Files.createDirectories(dir.resolve("node-" + n));
+        Process parlor = parlor(nodeDir, jars.get(n), port, upstream);
+        processes.add(parlor);
+        URI uri = URI.create("http://127.0.0.1:" + port);
+        waitReady(http, uri, parlor);
+        for (int p = 0; p < PEOPLE; p++) {
+          send(http, HttpRequest.newBuilder(uri.resolve("/admin/v1/people/p" + p))
+              .PUT(HttpRequest.BodyPublishers.ofString("{\"accounts\":[\"dst:user" + p + "\"],\"optIn\":true}")).build());
+        }
+        nodes.add(new Target(jars.size() == 1 ? "Parlor" : "Parlor " + jars.get(n).getFileName(), uri,
+            List.of(parlor.pid()), true));
       }
-      Bench b = new Bench(dir, lua, http, nodeUri, parlor.pid(), descendantsAndSelf(nginxProxy));
+      Bench b = new Bench(dir, lua, http);
       // C2 on 2 cores compiles for about a minute under load: measure after it
-      System.out.printf("warm-up: %d s at %d connections (Parlor), %d s (nginx)%n", warmup, connections, 10);
-      b.wrk("warm-up", "http://127.0.0.1:" + node, connections, warmup, "w", true);
-      b.wrk("warm-up", "http://127.0.0.1:" + proxy, connections, 10, "wn", false);
-      List<Load> results = new ArrayList<>();
+      System.out.printf("warm-up: %d s at %d connections (each node), %d s (nginx)%n", warmup, connections, 10);
+      for (int n = 0; n < nodes.size(); n++) {
+        b.wrk(nodes.get(n), connections, warmup, "w" + n);
+      }
+      b.wrk(nginx, connections, 10, "wn");
+      // an idle node should use next to no CPU (issue 17): each node, left alone for 10 s after its warm-up
+      Thread.sleep(2_000);
+      for (Target t : nodes) {
+        long before = cpuNs(t.pids);
+        Thread.sleep(10_000);
+        System.out.printf(Locale.ROOT, "  %s idle: %.1f ms of CPU per second%n", t.name, (cpuNs(t.pids) - before) / 1e6 / 10);
+      }
+      int[] loads = connections == 1 ? new int[] {1} : new int[] {connections, 1};
       for (int r = 1; r <= runs; r++) {
-        for (int c : new int[] {connections, 1}) {
-          results.add(b.wrk("nginx proxy", "http://127.0.0.1:" + proxy, c, measured, "n" + r + "c" + c, false));
-          results.add(b.wrk("Parlor", "http://127.0.0.1:" + node, c, measured, "p" + r + "c" + c, true));
+        for (int c : loads) {
+          results.add(b.wrk(nginx, c, measured, "n" + r + "c" + c));
+          for (int n = 0; n < nodes.size(); n++) {
+            results.add(b.wrk(nodes.get(n), c, measured, "p" + n + "r" + r + "c" + c));
+          }
         }
       }
       System.out.println();
@@ -93,14 +117,16 @@ public final class NginxBench {
         System.out.printf(Locale.ROOT, "| %s | %d | %,.0f | %.3f | %.3f | %.0f | %s |%n", l.name, l.connections,
             l.requests / l.seconds, l.p50ms, l.p99ms, l.cpuUs, l.accepted < 0 ? "–" : String.format("%,d", l.accepted));
       }
-      for (int c : new int[] {connections, 1}) {
+      for (int c : connections == 1 ? new int[] {1} : new int[] {connections, 1}) {
         int cc = c;
         double n = results.stream().filter(l -> l.connections == cc && l.name.startsWith("nginx"))
             .mapToDouble(l -> l.requests / l.seconds).average().orElse(0);
-        double p = results.stream().filter(l -> l.connections == cc && l.name.equals("Parlor"))
-            .mapToDouble(l -> l.accepted / l.seconds).average().orElse(0);
-        System.out.printf(Locale.ROOT, "at %d connection%s: Parlor %,.0f accepted/s against nginx %,.0f requests/s (%.0f %%)%n",
-            c, c == 1 ? "" : "s", p, n, 100 * p / n);
+        results.stream().filter(l -> l.accepted >= 0).map(Load::name).distinct().forEach(name -> {
+          double p = results.stream().filter(l -> l.connections == cc && l.name.equals(name))
+              .mapToDouble(l -> l.accepted / l.seconds).average().orElse(0);
+          System.out.printf(Locale.ROOT, "at %d connection%s: %s %,.0f accepted/s against nginx %,.0f requests/s"
+              + " (%.0f %%), mean of the runs%n", cc, cc == 1 ? "" : "s", name, p, n, 100 * p / n);
+        });
       }
       results.stream().filter(l -> !l.problems.isEmpty())
           .forEach(l -> System.out.printf("  %s at %d: %s%n", l.name, l.connections, l.problems));
@@ -120,8 +146,14 @@ public final class NginxBench {
   }
 
   /** One run of wrk against a server, with the server's CPU over it. */
-  private record Bench(Path dir, Path lua, HttpClient http, URI node, long parlorPid, List<Long> nginxPids) {
-    Load wrk(String name, String url, int connections, int seconds, String tag, boolean parlor) throws Exception {
+  /** A server under load: nginx, or a Parlor node ({@code parlor}: ids must not repeat; its queue drains). */
+  private record Target(String name, URI uri, List<Long> pids, boolean parlor) {}
+
+  private record Bench(Path dir, Path lua, HttpClient http) {
+    Load wrk(Target target, int connections, int seconds, String tag) throws Exception {
+      String name = target.name;
+      boolean parlor = target.parlor;
+      URI node = target.uri;
       // each request once: ids are unique, a retry would be a duplicate (cheaper, and not what is measured)
       // as many as the node could take at the rate -Dbench.maxRate (default 10,000/s; 4,000/s at one
       // connection); nginx's may repeat, and the warm-up's: 200,000 at most
@@ -130,11 +162,12 @@ public final class NginxBench {
       Path requests = dir.resolve(tag + ".req");
       write(requests, tag, parlor ? expected : Math.min(expected, 50_000));
       int threads = Math.min(2, connections);
-      List<Long> pids = parlor ? List.of(parlorPid) : nginxPids;
-      double accepted0 = parlor ? accepted() : 0;
+      List<Long> pids = target.pids;
+      double accepted0 = parlor ? accepted(node) : 0;
+      double[] store0 = parlor ? storeCounts(node) : null;
       long cpu0 = cpuNs(pids);
       Process wrk = new ProcessBuilder("wrk", "-t" + threads, "-c" + connections, "-d" + seconds + "s", "--latency",
-          "-s", lua.toString(), url + "/v1/networks/src/messages", "--", requests.toString(), String.valueOf(threads))
+          "-s", lua.toString(), node + "/v1/networks/src/messages", "--", requests.toString(), String.valueOf(threads))
           .redirectErrorStream(true).start();
       String out = new String(wrk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (wrk.waitFor() != 0) {
@@ -144,10 +177,16 @@ public final class NginxBench {
       if (parlor) {
         // end to end: until what was accepted is delivered
         long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (queueDepth() > 0 && System.nanoTime() < until) {
+        while (queueDepth(node) > 0 && System.nanoTime() < until) {
           Thread.sleep(20);
         }
-        accepted = Math.round(accepted() - accepted0);
+        accepted = Math.round(accepted(node) - accepted0);
+      }
+      String store = "";
+      if (parlor && accepted > 0) {
+        double[] store1 = storeCounts(node);
+        store = String.format(Locale.ROOT, "; per message: %.2f commits, %.2f units of work",
+            (store1[0] - store0[0]) / accepted, (store1[1] - store0[1]) / accepted);
       }
       long cpu = cpuNs(pids) - cpu0;
       Files.delete(requests);
@@ -187,9 +226,9 @@ public final class NginxBench {
       }
       double perMessage = cpu / 1e3 / (parlor ? Math.max(1, accepted) : Math.max(1, count));
       Load l = new Load(name, connections, secs, count, p50, p99, perMessage, accepted, problems.toString());
-      System.out.printf(Locale.ROOT, "  %-12s %s %3d connections: %,8.0f requests/s, p50 %.3f ms, p99 %.3f ms,"
-          + " %4.0f µs CPU per message%s%n", name, tag, connections, count / secs, p50, p99, perMessage,
-          problems.isEmpty() ? "" : " (" + problems + ")");
+      System.out.printf(Locale.ROOT, "  %-12s %-8s %3d connections: %,8.0f requests/s, p50 %.3f ms, p99 %.3f ms,"
+          + " %4.0f µs CPU per message%s%s%n", name, tag, connections, count / secs, p50, p99, perMessage,
+          store, problems.isEmpty() ? "" : " (" + problems + ")");
       return l;
     }
 
@@ -212,7 +251,18 @@ public final class NginxBench {
       }
     }
 
-    private double accepted() throws Exception {
+    /** The store's commits and units of work so far (every writer's). */
+    private double[] storeCounts(URI node) throws Exception {
+      String scrape = send(http, HttpRequest.newBuilder(node.resolve("/metrics")).build());
+      double[] out = new double[2];
+      Matcher m = Pattern.compile("(?m)^parlor_store_commit_batch_(count|sum)\\{[^}]*\\} ([0-9.E+-]+)$").matcher(scrape);
+      while (m.find()) {
+        out[m.group(1).equals("count") ? 0 : 1] += Double.parseDouble(m.group(2));
+      }
+      return out;
+    }
+
+    private double accepted(URI node) throws Exception {
       String scrape = send(http, HttpRequest.newBuilder(node.resolve("/metrics")).build());
       Matcher m = Pattern.compile("(?m)^parlor_messages_received_total\\{[^}]*outcome=\"accepted\"[^}]*\\} ([0-9.E+-]+)$")
           .matcher(scrape);
@@ -223,7 +273,7 @@ public final class NginxBench {
       return total;
     }
 
-    private long queueDepth() throws Exception {
+    private long queueDepth(URI node) throws Exception {
       Matcher m = Pattern.compile("\"queueDepth\":(\\d+)")
           .matcher(send(http, HttpRequest.newBuilder(node.resolve("/admin/v1/status")).build()));
       return m.find() ? Long.parseLong(m.group(1)) : -1;
