@@ -147,6 +147,8 @@ public final class DeliveryScheduler implements AutoCloseable {
 
   private final Deps deps;
   private final Preparer preparer;
+  /** Reads a delivery's route on the control thread (SQLite), see {@link io.parlor.core.store.Store#ownReader}. */
+  private final io.parlor.core.store.Store.Reader reader;
   private final ScheduledThreadPoolExecutor control;
   private final Map<String, ArrayDeque<Entry>> conversations = new HashMap<>();
   private final Map<String, Entry> byGid = new HashMap<>();
@@ -201,6 +203,7 @@ public final class DeliveryScheduler implements AutoCloseable {
 
   public DeliveryScheduler(Deps deps) {
     this.deps = deps;
+    this.reader = deps.store().ownReader();
     this.preparer = new Preparer(deps.store(), deps.preparation(), deps.clock(), deps.router().networks());
     // lanes are keyed by the store's seal; only several nodes use them
     this.laneSeal = deps.cluster() == null ? io.parlor.core.store.GraphSeal.CLEAR
@@ -516,8 +519,8 @@ public final class DeliveryScheduler implements AutoCloseable {
     Router.Target[] used = new Router.Target[1];
     CompletionStage<Router.Choice> chosen;
     if (deps.cluster() == null) {
-      chosen = deps.store()
-          .read(c -> deps.router().choose(c, e.m.sender(), e.m.recipient(), e.m.envelope(), e.excluded));
+      // on this thread (SQLite): a hand-off to the reader and back cost more than the read
+      chosen = reader.read(c -> deps.router().choose(c, e.m.sender(), e.m.recipient(), e.m.envelope(), e.excluded));
     } else {
       // several nodes: asked in a batch with the other attempts starting now (see check)
       CompletableFuture<Router.Choice> f = new CompletableFuture<>();
@@ -821,7 +824,7 @@ public final class DeliveryScheduler implements AutoCloseable {
    */
   private void record(StoredMessage m, StatusReport report, Network network, DeliveryResult result, Lane lane) {
     deps.store()
-        .writeConcurrently(
+        .writeLazily( // shares the next commit (its status waits for it; nothing else does)
             c -> {
               if (!MessageTable.delete(c, m.gid())) {
                 return null;

@@ -115,7 +115,7 @@ public final class StatusDispatcher implements AutoCloseable {
   private void flushRemovals() {
     List<Long> ids = new ArrayList<>();
     store
-        .writeConcurrently(
+        .writeLazily(
             c -> {
               removalQueued.set(false);
               for (Long id; (id = toRemove.poll()) != null; ) {

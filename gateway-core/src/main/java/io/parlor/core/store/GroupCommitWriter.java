@@ -54,6 +54,8 @@ final class GroupCommitWriter implements AutoCloseable {
   private final boolean bookkeeping;
   private final StoreCaches caches;
   private final BlockingQueue<Task<?>> queue;
+  /** Units submitted lazily: no wake-up, they join the next batch (beyond its capacity, the queue). */
+  private final BlockingQueue<Task<?>> lazy;
   private final int maxBatch;
   private final Thread thread;
   private final java.util.concurrent.ExecutorService completions =
@@ -101,6 +103,7 @@ final class GroupCommitWriter implements AutoCloseable {
     this.pipelined = dialect == Dialect.POSTGRES;
     this.caches = caches;
     this.queue = new ArrayBlockingQueue<>(queueCapacity);
+    this.lazy = new ArrayBlockingQueue<>(Math.max(1, maxBatch));
     this.maxBatch = maxBatch;
     this.batchSizes =
         DistributionSummary.builder(MetricNames.STORE_COMMIT_BATCH)
@@ -121,6 +124,29 @@ final class GroupCommitWriter implements AutoCloseable {
   <T> CompletableFuture<T> submit(SqlWork<T> work) {
     return submit(work, false);
   }
+
+  /**
+   * As {@link #submit}, for work nobody waits on soon (a delivery's bookkeeping): it does not wake
+   * the writer but joins the next batch, ahead of that batch's other units, or runs on its own
+   * once the writer has waited {@link #LAZY_WAIT_MS} ms for one (at most 100 ms when it came while
+   * the writer was idle). Under little load each message's bookkeeping then shares the next
+   * message's commit instead of taking a wake-up and a commit of its own.
+   */
+  <T> CompletableFuture<T> submitLazily(SqlWork<T> work) {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    Task<T> t = new Task<>(work, f, false);
+    if (!running) {
+      f.completeExceptionally(new StoreException("store is closed", null));
+    } else if (!healthy && System.nanoTime() - retryAt < 0) {
+      f.completeExceptionally(unavailable(null));
+    } else if (!lazy.offer(t) && !queue.offer(t)) {
+      f.completeExceptionally(new StoreUnavailableException("store write queue is full", null));
+    }
+    return f;
+  }
+
+  /** How long the writer waits for other work before it runs lazy units alone. */
+  static final long LAZY_WAIT_MS = 20;
 
   /** Runs {@code work} between two group commits, outside any transaction. */
   <T> CompletableFuture<T> submitAlone(SqlWork<T> work) {
@@ -143,20 +169,38 @@ final class GroupCommitWriter implements AutoCloseable {
     return new StoreUnavailableException("store cannot write for now (" + fault + "); retrying", cause);
   }
 
+  /** The caches the writer tells about its transactions (readers' connections share them). */
+  StoreCaches caches() {
+    return caches;
+  }
+
   boolean healthy() {
     return healthy && running && thread.isAlive();
   }
 
   int queued() {
-    return queue.size();
+    return queue.size() + lazy.size();
   }
 
   private void loop() {
     List<Task<?>> batch = new ArrayList<>(maxBatch);
-    while (running || !queue.isEmpty()) {
+    List<Task<?>> taken = new ArrayList<>(maxBatch);
+    while (running || !queue.isEmpty() || !lazy.isEmpty()) {
       try {
-        Task<?> first = queue.poll(100, TimeUnit.MILLISECONDS);
-        if (first == null) {
+        Task<?> first = queue.poll(lazy.isEmpty() ? 100 : LAZY_WAIT_MS, TimeUnit.MILLISECONDS);
+        if (first == null && !lazy.isEmpty()) {
+          lazy.drainTo(batch, maxBatch);
+        } else if (first != null) {
+          taken.add(first);
+          queue.drainTo(taken, maxBatch - 1);
+          // the lazy units first: one queued before a unit taken here is then committed before it
+          // (or with it), as with a single queue (Store#writeAfterBookkeeping relies on that)
+          // (at least one: under a full queue they are not starved)
+          lazy.drainTo(batch, Math.max(1, maxBatch - taken.size()));
+          batch.addAll(taken);
+          taken.clear();
+        }
+        if (batch.isEmpty()) {
           if (!healthy && running && System.nanoTime() - retryAt >= 0) {
             probe(); // nothing to write, but readiness waits on a write that succeeds
           } else if (healthy && running && reopen != null && System.nanoTime() - lastCheck > CHECK_IDLE_NS) {
@@ -169,8 +213,6 @@ final class GroupCommitWriter implements AutoCloseable {
           }
           continue;
         }
-        batch.add(first);
-        queue.drainTo(batch, maxBatch - 1);
         if (!healthy && System.nanoTime() - retryAt < 0) {
           refuse(batch); // queued just before the last attempt failed: not before the next one
           continue;
@@ -194,7 +236,7 @@ final class GroupCommitWriter implements AutoCloseable {
         batch.clear();
       }
     }
-    for (Task<?> t; (t = queue.poll()) != null; ) {
+    for (Task<?> t; (t = queue.poll()) != null || (t = lazy.poll()) != null; ) {
       t.future.completeExceptionally(new StoreException("store is closed", null));
     }
     completions.shutdown();
@@ -275,6 +317,7 @@ final class GroupCommitWriter implements AutoCloseable {
     retryAt = now + TimeUnit.MILLISECONDS.toNanos(retryMs);
     // what waits in the queue would fail the same way: its callers hear at once, not in 2 s
     List<Task<?>> waiting = new ArrayList<>();
+    lazy.drainTo(waiting);
     queue.drainTo(waiting);
     refuse(waiting);
   }

@@ -258,6 +258,11 @@ public final class SqliteStore implements Store {
   }
 
   @Override
+  public <T> CompletableFuture<T> writeLazily(SqlWork<T> work) {
+    return writer.submitLazily(work);
+  }
+
+  @Override
   public <T> CompletableFuture<T> read(SqlWork<T> work) {
     CompletableFuture<T> f = new CompletableFuture<>();
     try {
@@ -273,6 +278,29 @@ public final class SqliteStore implements Store {
       f.completeExceptionally(new StoreException("store is closed", e));
     }
     return f;
+  }
+
+  /** Connections of {@link #ownReader}s, closed with the store. */
+  private final List<Connection> ownReaders = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  @Override
+  public Reader ownReader() {
+    return new Reader() {
+      private Connection connection; // opened at the first read, by the thread that reads
+
+      @Override
+      public <T> CompletableFuture<T> read(SqlWork<T> work) {
+        try {
+          if (connection == null) {
+            connection = StatementCache.wrap(connect(path), writer.caches());
+            ownReaders.add(connection);
+          }
+          return CompletableFuture.completedFuture(work.run(connection));
+        } catch (SQLException | RuntimeException e) {
+          return CompletableFuture.failedFuture(new StoreException("store read failed", e));
+        }
+      }
+    };
   }
 
   @Override
@@ -312,6 +340,9 @@ public final class SqliteStore implements Store {
       Thread.currentThread().interrupt();
     }
     try {
+      for (Connection c : ownReaders) {
+        c.close();
+      }
       readConnection.close();
       try (Statement st = writeConnection.createStatement()) {
         st.execute("PRAGMA wal_checkpoint(TRUNCATE)");

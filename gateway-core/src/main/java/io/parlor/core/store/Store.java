@@ -29,6 +29,16 @@ public interface Store extends AutoCloseable {
   }
 
   /**
+   * As {@link #writeConcurrently}, for bookkeeping nobody waits on soon: it may wait for other
+   * work to share a commit with (SQLite: the next commit, or at most about 100 ms) instead of
+   * waking the writer. Still committed before any write queued after it ({@link
+   * #writeAfterBookkeeping}).
+   */
+  default <T> CompletableFuture<T> writeLazily(SqlWork<T> work) {
+    return writeConcurrently(work);
+  }
+
+  /**
    * Whether {@link #writeConcurrently} runs apart from {@link #write} (then a write may not see
    * bookkeeping queued before it until that commits).
    */
@@ -46,6 +56,26 @@ public interface Store extends AutoCloseable {
 
   /** Runs {@code work} on a reader connection (sees committed data only). */
   <T> CompletableFuture<T> read(SqlWork<T> work);
+
+  /**
+   * Reads for one thread that reads often (the delivery scheduler's): SQLite runs them on the
+   * calling thread, on a connection of that reader's own, and returns a completed future — no
+   * hand-off to the reader thread and back for each delivery. Elsewhere they go to {@link #read}.
+   * Use it from one thread at a time, for short reads only.
+   */
+  default Reader ownReader() {
+    return new Reader() {
+      @Override
+      public <T> CompletableFuture<T> read(SqlWork<T> work) {
+        return Store.this.read(work);
+      }
+    };
+  }
+
+  /** See {@link #ownReader}. */
+  interface Reader {
+    <T> CompletableFuture<T> read(SqlWork<T> work);
+  }
 
   /** Whether the last commit succeeded and the writer runs. */
   boolean writable();

@@ -149,6 +149,52 @@ class SqliteStoreTest {
     }
   }
 
+  @Test
+  void lazyBookkeepingSharesTheNextCommitIsCommittedBeforeLaterWritesAndAloneWhenNothingElseComes()
+      throws Exception {
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (SqliteStore store = SqliteStore.open(dir.resolve("l.db"), 256, meters)) {
+      store.write(c -> c.createStatement().execute("CREATE TABLE t(x INTEGER PRIMARY KEY)")).get();
+      var commits = meters.find("parlor.store.commit.batch").summary();
+      long before = commits.count();
+      // nothing else comes: committed on its own, soon (the writer waited for company, not for ever)
+      long started = System.nanoTime();
+      assertEquals(1, store.writeLazily(c -> insert(c, 1)).get(5, java.util.concurrent.TimeUnit.SECONDS));
+      double waited = (System.nanoTime() - started) / 1e6;
+      assertTrue(waited < 1_000, "a lazy unit alone commits within the writer's wait: " + waited + " ms");
+      assertEquals(before + 1, commits.count());
+      // a lazy unit, then a write that needs it (as a receipt needs the wait its delivery's
+      // bookkeeping writes): the write sees it, and both share one commit
+      for (int i = 0; i < 20; i++) {
+        int x = 100 + i;
+        CompletableFuture<Integer> lazy = store.writeLazily(c -> insert(c, x));
+        CompletableFuture<Long> after = store.write(c -> count(c.prepareStatement("SELECT count(*) FROM t WHERE x = " + x)));
+        assertEquals(1L, (long) after.get(5, java.util.concurrent.TimeUnit.SECONDS),
+            "bookkeeping queued before a write is committed before it (round " + i + ")");
+        assertEquals(1, lazy.get(5, java.util.concurrent.TimeUnit.SECONDS));
+      }
+      assertTrue(commits.count() <= before + 1 + 20 + 2,
+          "a lazy unit takes no commit of its own when a write follows it: " + (commits.count() - before) + " commits");
+    }
+  }
+
+  @Test
+  void anOwnReaderReadsOnTheCallersThreadWhatWasCommitted() throws Exception {
+    try (SqliteStore store = SqliteStore.open(dir.resolve("r.db"), 8, new SimpleMeterRegistry())) {
+      store.write(c -> c.createStatement().execute("CREATE TABLE t(x INTEGER PRIMARY KEY)")).get();
+      Store.Reader reader = store.ownReader();
+      Thread caller = Thread.currentThread();
+      CompletableFuture<Boolean> here = reader.read(c -> Thread.currentThread() == caller);
+      assertTrue(here.isDone() && here.get(), "read on the caller's thread, answered at once");
+      store.write(c -> insert(c, 7)).get();
+      assertEquals(1L, (long) reader.read(c -> count(c.prepareStatement("SELECT count(*) FROM t WHERE x = 7"))).get(),
+          "sees what was committed since its last read");
+      ExecutionException e = assertThrows(ExecutionException.class,
+          () -> reader.read(c -> count(c.prepareStatement("SELECT count(*) FROM nowhere"))).get());
+      assertInstanceOf(StoreException.class, e.getCause(), "a failed read fails its future, as a read on the reader does");
+    }
+  }
+
   private static Integer insert(java.sql.Connection c, int x) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO t(x) VALUES (?)")) {
       ps.setInt(1, x);
