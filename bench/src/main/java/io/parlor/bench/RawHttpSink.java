@@ -22,6 +22,10 @@ import java.util.function.BiConsumer;
  */
 final class RawHttpSink implements AutoCloseable {
   private static final byte[] OK = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] DOWN =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+  /** Answers 503 to every request (a destination that is down), without calling the callback. */
+  volatile boolean down;
   private final ServerSocket server;
   private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "sink");
@@ -70,6 +74,11 @@ final class RawHttpSink implements AutoCloseable {
         }
         byte[] body = in.readNBytes(length);
         String[] parts = requestLine.split(" ");
+        if (down) {
+          out.write(DOWN);
+          out.flush();
+          continue;
+        }
         onRequest.accept(parts.length > 1 ? parts[1].toLowerCase(Locale.ROOT) : "", body);
         out.write(OK);
         out.flush();
