@@ -128,7 +128,7 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     }
     CompletionStage<HttpResponse> answer;
     try {
-      answer = dispatcher.dispatch(p.request);
+      answer = AnsweringThread.dispatching(() -> dispatcher.dispatch(p.request));
     } catch (RuntimeException e) {
       answer = CompletableFuture.failedFuture(e);
     }

@@ -148,6 +148,53 @@ final class GroupCommitWriter implements AutoCloseable {
   /** How long the writer waits for other work before it runs lazy units alone. */
   static final long LAZY_WAIT_MS = 20;
 
+  /** Held while a batch is taken and run: by the writer thread, or by a caller of {@link #submitHere}. */
+  private final java.util.concurrent.locks.ReentrantLock turn = new java.util.concurrent.locks.ReentrantLock();
+  /** Completions handed to the completer and not yet run. */
+  private final java.util.concurrent.atomic.AtomicInteger completing = new java.util.concurrent.atomic.AtomicInteger();
+  /** While a caller of {@link #submitHere} runs a batch (under {@link #turn}): its futures complete on that caller. */
+  private boolean inline;
+
+  /**
+   * As {@link #submit}, but when nobody is writing, the calling thread takes the turn: it runs the
+   * batch — what is queued, then this unit — commits, and completes the futures itself, before
+   * it returns. No hand-off to the writer thread and to the completer and back: under little load
+   * those are most of an answer's latency and CPU. Under load the writer is busy, and the unit is
+   * queued as by {@link #submit}. The caller may block for one commit, and its continuations run
+   * before the next commit: for work answered on the calling thread with short continuations
+   * (ingress on an event loop). When the completer still has futures to complete, the batch's go
+   * to it, so that futures still complete in commit order.
+   */
+  <T> CompletableFuture<T> submitHere(SqlWork<T> work) {
+    // not from a continuation of a batch this thread is running: that batch's futures complete first
+    if (!running || turn.isHeldByCurrentThread() || !turn.tryLock()) {
+      return submit(work);
+    }
+    CompletableFuture<T> f = new CompletableFuture<>();
+    try {
+      if (!running) {
+        f.completeExceptionally(new StoreException("store is closed", null));
+        return f;
+      }
+      if (!healthy && System.nanoTime() - retryAt < 0) {
+        f.completeExceptionally(unavailable(null));
+        return f;
+      }
+      List<Task<?>> taken = new ArrayList<>();
+      queue.drainTo(taken, maxBatch - 1); // queued before this unit: committed before it
+      taken.add(new Task<>(work, f, false));
+      List<Task<?>> batch = new ArrayList<>(taken.size() + 1);
+      lazy.drainTo(batch, Math.max(1, maxBatch - taken.size()));
+      batch.addAll(taken);
+      inline = completing.get() == 0;
+      runAll(batch);
+    } finally {
+      inline = false;
+      turn.unlock();
+    }
+    return f;
+  }
+
   /** Runs {@code work} between two group commits, outside any transaction. */
   <T> CompletableFuture<T> submitAlone(SqlWork<T> work) {
     return submit(work, true);
@@ -188,6 +235,7 @@ final class GroupCommitWriter implements AutoCloseable {
     while (running || !queue.isEmpty() || !lazy.isEmpty()) {
       try {
         Task<?> first = queue.poll(lazy.isEmpty() ? 100 : LAZY_WAIT_MS, TimeUnit.MILLISECONDS);
+        turn.lock();
         if (first == null && !lazy.isEmpty()) {
           lazy.drainTo(batch, maxBatch);
         } else if (first != null) {
@@ -217,22 +265,14 @@ final class GroupCommitWriter implements AutoCloseable {
           refuse(batch); // queued just before the last attempt failed: not before the next one
           continue;
         }
-        int from = 0;
-        for (int i = 0; i <= batch.size(); i++) {
-          if (i == batch.size() || batch.get(i).alone) {
-            if (i > from) {
-              runBatch(batch.subList(from, i));
-            }
-            if (i < batch.size()) {
-              runAlone(batch.get(i));
-            }
-            from = i + 1;
-          }
-        }
+        runAll(batch);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
       } finally {
+        if (turn.isHeldByCurrentThread()) {
+          turn.unlock();
+        }
         batch.clear();
       }
     }
@@ -240,6 +280,39 @@ final class GroupCommitWriter implements AutoCloseable {
       t.future.completeExceptionally(new StoreException("store is closed", null));
     }
     completions.shutdown();
+  }
+
+  /** Runs a batch's units: runs of them in one transaction each, those to run alone between. Under {@link #turn}. */
+  private void runAll(List<Task<?>> batch) {
+    int from = 0;
+    for (int i = 0; i <= batch.size(); i++) {
+      if (i == batch.size() || batch.get(i).alone) {
+        if (i > from) {
+          runBatch(batch.subList(from, i));
+        }
+        if (i < batch.size()) {
+          runAlone(batch.get(i));
+        }
+        from = i + 1;
+      }
+    }
+  }
+
+  /** Runs {@code completion} on the completer thread, after those handed to it before. */
+  private void completeLater(Runnable completion) {
+    completing.incrementAndGet();
+    try {
+      completions.execute(() -> {
+        try {
+          completion.run();
+        } finally {
+          completing.decrementAndGet();
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException closed) {
+      completing.decrementAndGet();
+      throw closed;
+    }
   }
 
   /**
@@ -268,7 +341,7 @@ final class GroupCommitWriter implements AutoCloseable {
   private void refuse(List<Task<?>> tasks) {
     List<Task<?>> refused = List.copyOf(tasks);
     StoreUnavailableException e = unavailable(null);
-    completions.execute(() -> refused.forEach(t -> t.future.completeExceptionally(e)));
+    completeLater(() -> refused.forEach(t -> t.future.completeExceptionally(e)));
   }
 
   /**
@@ -425,7 +498,7 @@ final class GroupCommitWriter implements AutoCloseable {
       faulted(e);
       List<Task<?>> failed = List.copyOf(batch);
       StoreUnavailableException err = unavailable(e);
-      completions.execute(() -> {
+      completeLater(() -> {
         for (Task<?> t : failed) {
           t.future.completeExceptionally(err);
         }
@@ -436,13 +509,19 @@ final class GroupCommitWriter implements AutoCloseable {
     batchSizes.record(batch.size());
     commitTime.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
     // Completing runs the callers' continuations (answers, deliveries, status callbacks): on the
-    // completer thread, in order, so that the writer goes on to the next batch at once.
+    // completer thread, in order, so that the writer goes on to the next batch at once; or on the
+    // caller that took the turn (submitHere), when the completer had nothing left to complete
     List<Task<?>> done = List.copyOf(batch);
-    completions.execute(() -> {
+    Runnable completion = () -> {
       for (int i = 0; i < done.size(); i++) {
         complete(done.get(i), results[i], errors[i]);
       }
-    });
+    };
+    if (inline) {
+      completion.run();
+    } else {
+      completeLater(completion);
+    }
   }
 
   /**
@@ -522,7 +601,11 @@ final class GroupCommitWriter implements AutoCloseable {
     afterTransaction();
     Object r = result;
     Throwable err = error;
-    completions.execute(() -> complete(task, r, err));
+    if (inline) {
+      complete(task, r, err);
+    } else {
+      completeLater(() -> complete(task, r, err));
+    }
   }
 
   private void afterTransaction() {

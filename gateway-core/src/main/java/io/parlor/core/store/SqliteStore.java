@@ -258,6 +258,11 @@ public final class SqliteStore implements Store {
   }
 
   @Override
+  public <T> CompletableFuture<T> writeHere(SqlWork<T> work) {
+    return writer.submitHere(work);
+  }
+
+  @Override
   public <T> CompletableFuture<T> writeLazily(SqlWork<T> work) {
     return writer.submitLazily(work);
   }

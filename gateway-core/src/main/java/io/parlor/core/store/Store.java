@@ -29,6 +29,16 @@ public interface Store extends AutoCloseable {
   }
 
   /**
+   * As {@link #write}, for a caller that answers on its own thread (ingress on an event loop):
+   * SQLite runs the unit on the calling thread when its writer is idle, commits, and completes the
+   * future before returning — the caller blocks for one commit, and its continuations must be
+   * short. Under load, and on PostgreSQL, the same as {@link #write}.
+   */
+  default <T> CompletableFuture<T> writeHere(SqlWork<T> work) {
+    return write(work);
+  }
+
+  /**
    * As {@link #writeConcurrently}, for bookkeeping nobody waits on soon: it may wait for other
    * work to share a commit with (SQLite: the next commit, or at most about 100 ms) instead of
    * waking the writer. Still committed before any write queued after it ({@link

@@ -179,6 +179,38 @@ class SqliteStoreTest {
   }
 
   @Test
+  @org.junit.jupiter.api.Timeout(value = 60, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+  void aWriteHereCommitsOnTheCallersThreadWhenTheWriterIsIdleAndIsQueuedWhenItIsBusy() throws Exception {
+    try (SqliteStore store = SqliteStore.open(dir.resolve("h.db"), 256, new SimpleMeterRegistry())) {
+      store.write(c -> c.createStatement().execute("CREATE TABLE t(x INTEGER PRIMARY KEY)")).get();
+      Thread caller = Thread.currentThread();
+      CompletableFuture<Boolean> here = store.writeHere(c -> insert(c, 1) == 1 && Thread.currentThread() == caller);
+      assertTrue(here.isDone(), "the writer was idle: committed and completed before writeHere returned");
+      assertTrue(here.get(), "on the caller's thread");
+      assertEquals(1L, (long) store.read(c -> count(c.prepareStatement("SELECT count(*) FROM t WHERE x = 1"))).get(),
+          "committed: another connection sees it");
+      // the writer busy: the unit is queued, and the caller does not wait for it
+      CountDownLatch holding = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      CompletableFuture<Object> busy = store.write(c -> {
+        holding.countDown();
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return null;
+      });
+      assertTrue(holding.await(10, java.util.concurrent.TimeUnit.SECONDS));
+      CompletableFuture<Boolean> queued = store.writeHere(c -> insert(c, 2) == 1 && Thread.currentThread() == caller);
+      assertTrue(!queued.isDone(), "the writer is busy: queued, not waited for");
+      release.countDown();
+      busy.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(Boolean.FALSE, queued.get(10, java.util.concurrent.TimeUnit.SECONDS), "run by the writer thread");
+    }
+  }
+
+  @Test
   void anOwnReaderReadsOnTheCallersThreadWhatWasCommitted() throws Exception {
     try (SqliteStore store = SqliteStore.open(dir.resolve("r.db"), 8, new SimpleMeterRegistry())) {
       store.write(c -> c.createStatement().execute("CREATE TABLE t(x INTEGER PRIMARY KEY)")).get();
