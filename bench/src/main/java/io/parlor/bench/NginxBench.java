@@ -79,7 +79,7 @@ public final class NginxBench {
         Process parlor = parlor(nodeDir, jars.get(n), port, upstream);
         processes.add(parlor);
         URI uri = URI.create("http://127.0.0.1:" + port);
-        waitReady(http, uri, parlor);
+        waitReady(http, uri, parlor, Duration.ofSeconds(60));
         for (int p = 0; p < PEOPLE; p++) {
           send(http, HttpRequest.newBuilder(uri.resolve("/admin/v1/people/p" + p))
               .PUT(HttpRequest.BodyPublishers.ofString("{\"accounts\":[\"dst:user" + p + "\"],\"optIn\":true}")).build());
@@ -315,7 +315,7 @@ public final class NginxBench {
     return pids;
   }
 
-  private static int freePort() throws IOException {
+  static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
@@ -383,8 +383,9 @@ public final class NginxBench {
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("parlor.log").toFile()).start();
   }
 
-  private static void waitReady(HttpClient http, URI node, Process p) throws Exception {
-    long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+  /** Waits until the node answers {@code /readyz} with 200 (also for {@link QueueBench}). */
+  static void waitReady(HttpClient http, URI node, Process p, Duration limit) throws Exception {
+    long until = System.nanoTime() + limit.toNanos();
     while (System.nanoTime() < until) {
       if (!p.isAlive()) {
         throw new IllegalStateException("the node exited with " + p.exitValue());
@@ -399,7 +400,7 @@ public final class NginxBench {
       }
       Thread.sleep(100);
     }
-    throw new IllegalStateException("the node did not get ready in 60 s");
+    throw new IllegalStateException("the node did not get ready in " + limit.toSeconds() + " s");
   }
 
   private static void waitPort(int port) throws Exception {

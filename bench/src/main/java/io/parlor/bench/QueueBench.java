@@ -73,7 +73,7 @@ public final class QueueBench {
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     Process node = null;
     try {
-      int port = freePort();
+      int port = NginxBench.freePort();
       Path config = dir.resolve("parlor.yaml");
       Files.writeString(config, String.join("\n",
           "http:", "  port: " + port,
@@ -91,7 +91,7 @@ public final class QueueBench {
           "    deliveryUrl: http://127.0.0.1:" + sink.port() + "/messages", ""));
       URI uri = URI.create("http://127.0.0.1:" + port);
       node = start(jar, heap, config, dir.resolve("node-1.log"));
-      waitReady(http, uri, node, Duration.ofSeconds(60));
+      NginxBench.waitReady(http, uri, node, Duration.ofSeconds(60));
       for (int p = 0; p < PEOPLE; p++) {
         http.send(HttpRequest.newBuilder(uri.resolve("/admin/v1/people/p" + p))
             .PUT(HttpRequest.BodyPublishers.ofString("{\"accounts\":[\"dst:user" + p + "\"],\"optIn\":true}")).build(),
@@ -164,7 +164,7 @@ public final class QueueBench {
       sink.down = false;
       long restart = System.nanoTime();
       node = start(jar, heap, config, dir.resolve("node-2.log"));
-      waitReady(http, uri, node, Duration.ofSeconds(300));
+      NginxBench.waitReady(http, uri, node, Duration.ofSeconds(300));
       double ready = (System.nanoTime() - restart) / 1e9;
       System.out.printf(Locale.ROOT, "killed (SIGKILL) and restarted on the same store: ready in %.1f s, heap %,d KB%n",
           ready, heapUsedAfterGc(node.pid()) / 1024);
@@ -249,30 +249,5 @@ public final class QueueBench {
       }
     }
     return -1;
-  }
-
-  private static int freePort() throws IOException {
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static void waitReady(HttpClient http, URI uri, Process p, Duration limit) throws Exception {
-    long until = System.nanoTime() + limit.toNanos();
-    while (System.nanoTime() < until) {
-      if (!p.isAlive()) {
-        throw new IllegalStateException("the node exited with " + p.exitValue());
-      }
-      try {
-        if (http.send(HttpRequest.newBuilder(uri.resolve("/readyz")).build(), HttpResponse.BodyHandlers.discarding())
-            .statusCode() == 200) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // starting
-      }
-      Thread.sleep(100);
-    }
-    throw new IllegalStateException("the node did not get ready in " + limit.toSeconds() + " s");
   }
 }

@@ -46,7 +46,7 @@ final class GroupCommitWriter implements AutoCloseable {
     Connection open() throws SQLException;
   }
 
-  private Connection connection; // writer thread only, after construction
+  private Connection connection; // whoever holds the turn (the writer thread, or a caller of submitHere)
   private final Reopen reopen;
   private final Dialect dialect;
   /** Whether several transaction-control statements go to the database as one (PostgreSQL). */
@@ -139,8 +139,12 @@ final class GroupCommitWriter implements AutoCloseable {
       f.completeExceptionally(new StoreException("store is closed", null));
     } else if (!healthy && System.nanoTime() - retryAt < 0) {
       f.completeExceptionally(unavailable(null));
-    } else if (!lazy.offer(t) && !queue.offer(t)) {
-      f.completeExceptionally(new StoreUnavailableException("store write queue is full", null));
+    } else if (!lazy.offer(t)) {
+      if (queue.offer(t)) {
+        java.util.concurrent.locks.LockSupport.unpark(thread); // more than maxBatch wait: no longer lazy
+      } else {
+        f.completeExceptionally(new StoreUnavailableException("store write queue is full", null));
+      }
     }
     return f;
   }
@@ -166,8 +170,10 @@ final class GroupCommitWriter implements AutoCloseable {
    * to it, so that futures still complete in commit order.
    */
   <T> CompletableFuture<T> submitHere(SqlWork<T> work) {
-    // not from a continuation of a batch this thread is running: that batch's futures complete first
-    if (!running || turn.isHeldByCurrentThread() || !turn.tryLock()) {
+    // not from a continuation of a batch this thread is running (that batch's futures complete
+    // first), and not ahead of work queued for the writer thread (nor with it: a checkpoint would
+    // run on this thread)
+    if (!running || turn.isHeldByCurrentThread() || !queue.isEmpty() || !turn.tryLock()) {
       return submit(work);
     }
     CompletableFuture<T> f = new CompletableFuture<>();
@@ -180,14 +186,22 @@ final class GroupCommitWriter implements AutoCloseable {
         f.completeExceptionally(unavailable(null));
         return f;
       }
-      List<Task<?>> taken = new ArrayList<>();
-      queue.drainTo(taken, maxBatch - 1); // queued before this unit: committed before it
-      taken.add(new Task<>(work, f, false));
-      List<Task<?>> batch = new ArrayList<>(taken.size() + 1);
-      lazy.drainTo(batch, Math.max(1, maxBatch - taken.size()));
-      batch.addAll(taken);
+      if (!queue.isEmpty()) {
+        return submit(work); // queued meanwhile: the writer thread takes it, with this unit after it
+      }
+      List<Task<?>> batch = new ArrayList<>(lazy.size() + 1);
+      lazy.drainTo(batch); // bookkeeping submitted before this unit: committed with it, ahead of it
+      batch.add(new Task<>(work, f, false));
       inline = completing.get() == 0;
       runAll(batch);
+    } catch (Error e) {
+      // as on the writer thread, which dies of it and so ends the node (serve exits on any Error):
+      // the transaction it left open must not serve another batch
+      Thread.UncaughtExceptionHandler h = Thread.getDefaultUncaughtExceptionHandler();
+      if (h != null) {
+        h.uncaughtException(Thread.currentThread(), e);
+      }
+      throw e;
     } finally {
       inline = false;
       turn.unlock();
@@ -208,6 +222,8 @@ final class GroupCommitWriter implements AutoCloseable {
       f.completeExceptionally(unavailable(null));
     } else if (!queue.offer(new Task<>(work, f, alone))) {
       f.completeExceptionally(new StoreUnavailableException("store write queue is full", null));
+    } else {
+      java.util.concurrent.locks.LockSupport.unpark(thread);
     }
     return f;
   }
@@ -234,17 +250,26 @@ final class GroupCommitWriter implements AutoCloseable {
     List<Task<?>> taken = new ArrayList<>(maxBatch);
     while (running || !queue.isEmpty() || !lazy.isEmpty()) {
       try {
-        Task<?> first = queue.poll(lazy.isEmpty() ? 100 : LAZY_WAIT_MS, TimeUnit.MILLISECONDS);
+        // waits without taking anything: units are taken only under the turn, so that a caller of
+        // submitHere never commits its unit ahead of one queued before it (submit unparks)
+        if (queue.isEmpty()) {
+          java.util.concurrent.locks.LockSupport.parkNanos(
+              TimeUnit.MILLISECONDS.toNanos(lazy.isEmpty() ? 100 : LAZY_WAIT_MS));
+          if (Thread.interrupted()) {
+            throw new InterruptedException();
+          }
+        }
         turn.lock();
+        Task<?> first = queue.poll();
         if (first == null && !lazy.isEmpty()) {
-          lazy.drainTo(batch, maxBatch);
+          lazy.drainTo(batch);
         } else if (first != null) {
           taken.add(first);
           queue.drainTo(taken, maxBatch - 1);
-          // the lazy units first: one queued before a unit taken here is then committed before it
-          // (or with it), as with a single queue (Store#writeAfterBookkeeping relies on that)
-          // (at least one: under a full queue they are not starved)
-          lazy.drainTo(batch, Math.max(1, maxBatch - taken.size()));
+          // every lazy unit first: one queued before a unit taken here is then committed before it
+          // (or with it), as with a single queue (Store#writeAfterBookkeeping relies on that); at
+          // most maxBatch of them wait (beyond, they are queued), so a batch is at most twice that
+          lazy.drainTo(batch);
           batch.addAll(taken);
           taken.clear();
         }
@@ -276,10 +301,16 @@ final class GroupCommitWriter implements AutoCloseable {
         batch.clear();
       }
     }
-    for (Task<?> t; (t = queue.poll()) != null || (t = lazy.poll()) != null; ) {
-      t.future.completeExceptionally(new StoreException("store is closed", null));
+    // after any caller of submitHere has finished its batch (it sees running false afterwards)
+    turn.lock();
+    try {
+      for (Task<?> t; (t = queue.poll()) != null || (t = lazy.poll()) != null; ) {
+        t.future.completeExceptionally(new StoreException("store is closed", null));
+      }
+      completions.shutdown();
+    } finally {
+      turn.unlock();
     }
-    completions.shutdown();
   }
 
   /** Runs a batch's units: runs of them in one transaction each, those to run alone between. Under {@link #turn}. */
@@ -300,6 +331,7 @@ final class GroupCommitWriter implements AutoCloseable {
 
   /** Runs {@code completion} on the completer thread, after those handed to it before. */
   private void completeLater(Runnable completion) {
+    inline = false; // whatever this batch completes after this goes to the completer too, in order
     completing.incrementAndGet();
     try {
       completions.execute(() -> {

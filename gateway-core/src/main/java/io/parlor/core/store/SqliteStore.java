@@ -285,6 +285,8 @@ public final class SqliteStore implements Store {
     return f;
   }
 
+  private volatile boolean closed;
+
   /** Connections of {@link #ownReader}s, closed with the store. */
   private final List<Connection> ownReaders = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -295,6 +297,9 @@ public final class SqliteStore implements Store {
 
       @Override
       public <T> CompletableFuture<T> read(SqlWork<T> work) {
+        if (closed) {
+          return CompletableFuture.failedFuture(new StoreException("store is closed", null));
+        }
         try {
           if (connection == null) {
             connection = StatementCache.wrap(connect(path), writer.caches());
@@ -344,10 +349,15 @@ public final class SqliteStore implements Store {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    try {
-      for (Connection c : ownReaders) {
+    closed = true;
+    for (Connection c : ownReaders) {
+      try {
         c.close();
+      } catch (SQLException e) {
+        log.debug("closing a reader's connection: {}", e.getMessage());
       }
+    }
+    try {
       readConnection.close();
       try (Statement st = writeConnection.createStatement()) {
         st.execute("PRAGMA wal_checkpoint(TRUNCATE)");
