@@ -159,21 +159,18 @@ public final class Ingress {
           "the queue is full (delivery.maxQueued); retry later", null));
     }
     String gid = newGatewayId(now); // outside the store's single writer thread: SecureRandom may read /dev/urandom
+    io.parlor.core.store.SqlWork<Outcome> unit = c -> decideAndStore(c, source, e, now, gid);
     // on the node's HTTP event loop, the unit runs there when the writer is idle: the answer is
     // written there too, with no hand-off to the writer and back (an adapter's own thread never
     // blocks: to it the sink queues the unit, as the SPI says)
-    return (io.parlor.core.http.AnsweringThread.answering()
-            ? store.writeHere((io.parlor.core.store.SqlWork<Outcome>) c -> decideAndStore(c, source, e, now, gid))
-            : store.write((io.parlor.core.store.SqlWork<Outcome>) c -> decideAndStore(c, source, e, now, gid)))
+    return (io.parlor.core.http.AnsweringThread.answering() ? store.writeHere(unit) : store.write(unit))
         // several nodes: another node's unit made the same row at the same moment (the first
         // contact's relay handle, say); this unit was rolled back alone, and once more finds it
-        .exceptionallyCompose(err -> raceWithAnotherNode(err)
-            ? store.write(c -> decideAndStore(c, source, e, now, gid))
-            : CompletableFuture.failedFuture(err))
+        .exceptionallyCompose(err -> raceWithAnotherNode(err) ? store.write(unit) : CompletableFuture.failedFuture(err))
         // a reference to a message whose delivery is being recorded on the other writer
         // (Store#writeConcurrently): judged again once what that writer had queued is committed
         .thenCompose(r -> unknownReference(r.result) && store.writesApart()
-            ? store.writeAfterBookkeeping(c -> decideAndStore(c, source, e, now, gid))
+            ? store.writeAfterBookkeeping(unit)
             : CompletableFuture.completedFuture(r))
         .handle(
             (r, err) -> {

@@ -135,10 +135,9 @@ final class GroupCommitWriter implements AutoCloseable {
   <T> CompletableFuture<T> submitLazily(SqlWork<T> work) {
     CompletableFuture<T> f = new CompletableFuture<>();
     Task<T> t = new Task<>(work, f, false);
-    if (!running) {
-      f.completeExceptionally(new StoreException("store is closed", null));
-    } else if (!healthy && System.nanoTime() - retryAt < 0) {
-      f.completeExceptionally(unavailable(null));
+    StoreException refused = refusedNow();
+    if (refused != null) {
+      f.completeExceptionally(refused);
     } else if (!lazy.offer(t)) {
       if (queue.offer(t)) {
         java.util.concurrent.locks.LockSupport.unpark(thread); // more than maxBatch wait: no longer lazy
@@ -178,12 +177,9 @@ final class GroupCommitWriter implements AutoCloseable {
     }
     CompletableFuture<T> f = new CompletableFuture<>();
     try {
-      if (!running) {
-        f.completeExceptionally(new StoreException("store is closed", null));
-        return f;
-      }
-      if (!healthy && System.nanoTime() - retryAt < 0) {
-        f.completeExceptionally(unavailable(null));
+      StoreException refused = refusedNow();
+      if (refused != null) {
+        f.completeExceptionally(refused);
         return f;
       }
       if (!queue.isEmpty()) {
@@ -216,16 +212,23 @@ final class GroupCommitWriter implements AutoCloseable {
 
   private <T> CompletableFuture<T> submit(SqlWork<T> work, boolean alone) {
     CompletableFuture<T> f = new CompletableFuture<>();
-    if (!running) {
-      f.completeExceptionally(new StoreException("store is closed", null));
-    } else if (!healthy && System.nanoTime() - retryAt < 0) {
-      f.completeExceptionally(unavailable(null));
+    StoreException refused = refusedNow();
+    if (refused != null) {
+      f.completeExceptionally(refused);
     } else if (!queue.offer(new Task<>(work, f, alone))) {
       f.completeExceptionally(new StoreUnavailableException("store write queue is full", null));
     } else {
       java.util.concurrent.locks.LockSupport.unpark(thread);
     }
     return f;
+  }
+
+  /** Why work submitted now is refused at once (the store closed, or failing until its next attempt), or null. */
+  private StoreException refusedNow() {
+    if (!running) {
+      return new StoreException("store is closed", null);
+    }
+    return !healthy && System.nanoTime() - retryAt < 0 ? unavailable(null) : null;
   }
 
   private StoreUnavailableException unavailable(Throwable cause) {
