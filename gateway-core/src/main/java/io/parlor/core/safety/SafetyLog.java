@@ -18,9 +18,10 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Safety from abuse using metadata only: for each accepted message it keeps who (sender and
- * recipient as keyed pseudonyms, never identifiers), when, on which network and a size bucket —
- * never content — for the retention window, then purges it. The pseudonym key rotates every window
+ * Safety from abuse using metadata only: for each pair that wrote it keeps who (sender and
+ * recipient as keyed pseudonyms, never identifiers), on which network and when last (to the
+ * minute, {@link #GRANULARITY_MS}) — never content, sizes or a row per message — for the
+ * retention window, then purges it. The pseudonym key rotates every window
  * and old keys are deleted, so pseudonyms of different windows cannot be linked. The one rule
  * enforced from it: a sender may start conversations with at most {@code maxNewRecipientsPerHour}
  * new recipients an hour (fan-out to strangers). Called on a store connection; thread-safe
@@ -88,9 +89,9 @@ public final class SafetyLog {
   static final String GROUP_INVITATIONS = "parlor";
 
   /**
-   * How many of a sender's most recent events the stranger rule looks at: twenty times its
-   * threshold, so that its cost per new conversation is bounded (a spammer writes one message to
-   * each stranger; someone who writes a lot to a few people is only ever under-counted).
+   * How many of the people a sender wrote to most recently the stranger rule looks at (the log
+   * keeps one row per pair): twenty times its threshold, so that its cost per new conversation is
+   * bounded (someone who writes to more people than that in a window is only ever under-counted).
    */
   static int scanned(int threshold) {
     return (int) Math.min(Integer.MAX_VALUE, 20L * threshold);
@@ -142,16 +143,31 @@ public final class SafetyLog {
     }
   }
 
+  /**
+   * How stale a pair's time may be: a sender writing again within it leaves its row as it is (a
+   * read, no write), so a conversation costs the log one write a minute, not one per message.
+   * Every rule's window is an hour or longer, so a time a minute early changes no decision that
+   * is not at its window's very edge.
+   */
+  static final long GRANULARITY_MS = 60_000;
+
+  /**
+   * Records that {@code sender} wrote to {@code recipient} on {@code network} at {@code now}: the
+   * pair's row (under this window's pseudonyms) and the last time, nothing per message — not the
+   * message's size, which no rule reads ({@code bytes} is ignored; it stays in the signature for
+   * the callers that pass it).
+   */
   public void record(Connection c, NetworkId network, PartyKey sender, PartyKey recipient, int bytes, Instant now)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "INSERT INTO safety_events(at, network, sender, recipient, size_bucket) VALUES (?,?,?,?,?)")) {
-      ps.setLong(1, now.toEpochMilli());
-      ps.setString(2, network.value());
-      ps.setString(3, pseudonym(c, sender, now));
-      ps.setString(4, pseudonym(c, recipient, now));
-      ps.setString(5, bucket(bytes));
+            "INSERT INTO safety_events(sender, recipient, network, at) VALUES (?,?,?,?)"
+                + " ON CONFLICT(sender, recipient, network) DO UPDATE SET at = excluded.at"
+                + " WHERE excluded.at - safety_events.at >= " + GRANULARITY_MS)) {
+      ps.setString(1, pseudonym(c, sender, now));
+      ps.setString(2, pseudonym(c, recipient, now));
+      ps.setString(3, network.value());
+      ps.setLong(4, now.toEpochMilli());
       io.parlor.core.store.Pipeline.update(ps); // with the unit's next statement (PostgreSQL)
     }
   }
@@ -193,19 +209,6 @@ public final class SafetyLog {
     // a deleted key must not live on in this thread's keyed HMAC either
     MACS.remove();
     return n;
-  }
-
-  static String bucket(int bytes) {
-    if (bytes <= 160) {
-      return "<=160";
-    }
-    if (bytes <= 1024) {
-      return "<=1k";
-    }
-    if (bytes <= 16 * 1024) {
-      return "<=16k";
-    }
-    return ">16k";
   }
 
   private long epoch(Instant now) {

@@ -39,7 +39,7 @@ class SafetyLogTest {
       List<String> first = rows(store);
       assertEquals(1, first.size());
       assertFalse(first.get(0).contains("alice") || first.get(0).contains("bob"), first.get(0));
-      assertTrue(first.get(0).contains("<=160"), "size bucket, not size: " + first.get(0));
+      assertEquals(List.of("sender", "recipient", "network", "at"), columns(store), "no size, no count, nothing else");
       // one window later: a new key, so the same person gets an unlinkable pseudonym
       Instant t1 = t0.plus(week);
       store.write(c -> {
@@ -88,12 +88,75 @@ class SafetyLogTest {
     }
   }
 
+  @Test
+  void keepsOneRowPerPairWithItsLastTimeToTheMinute() throws Exception {
+    SafetyLog log = new SafetyLog(week, 10, new SecureRandom());
+    Instant t = Instant.parse("2026-11-02T10:00:00Z");
+    PartyKey carol = PartyKey.person("carol");
+    try (SqliteStore store = SqliteStore.open(dir.resolve("p.db"), 16, new SimpleMeterRegistry())) {
+      store.write(c -> {
+        for (int i = 0; i < 3; i++) {
+          log.record(c, NetworkId.of("chat"), alice, bob, 42, t.plusSeconds(20 * i));
+        }
+        return null;
+      }).get();
+      List<String> one = rows(store);
+      assertEquals(1, one.size(), "three messages within a minute, one pair: " + one);
+      assertTrue(one.get(0).startsWith(t.toEpochMilli() + " "), "a time within the minute is not rewritten: " + one);
+      store.write(c -> {
+        log.record(c, NetworkId.of("chat"), alice, bob, 42, t.plusSeconds(60));
+        log.record(c, NetworkId.of("chat"), alice, carol, 42, t.plusSeconds(61));
+        log.record(c, NetworkId.of("sms"), alice, bob, 42, t.plusSeconds(62));
+        return null;
+      }).get();
+      List<String> later = rows(store);
+      assertEquals(3, later.size(), "a second recipient and a second network are pairs of their own: " + later);
+      assertTrue(later.get(0).startsWith(t.plusSeconds(60).toEpochMilli() + " chat "), "a minute on, the time moves: " + later);
+    }
+  }
+
+  @Test
+  void aStoreWithARowPerMessageKeepsEachPairWithItsLatestTimeAfterTheUpgrade() throws Exception {
+    Path db = dir.resolve("u.db");
+    SqliteStore.open(db, 16, new SimpleMeterRegistry()).close();
+    int current;
+    // the table as schema version 10 had it, with three events of two pairs
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
+        java.sql.Statement st = c.createStatement()) {
+      try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
+        current = rs.getInt(1);
+      }
+      st.execute("DROP TABLE safety_events");
+      st.execute("CREATE TABLE safety_events (at INTEGER NOT NULL, network TEXT NOT NULL, sender TEXT NOT NULL,"
+          + " recipient TEXT NOT NULL, size_bucket TEXT NOT NULL)");
+      st.execute("INSERT INTO safety_events VALUES (100, 'chat', 's', 'r1', '<=160'), (300, 'chat', 's', 'r1', '<=1k'),"
+          + " (200, 'chat', 's', 'r2', '<=160')");
+      st.execute("PRAGMA user_version = " + (current - 1));
+    }
+    try (SqliteStore store = SqliteStore.open(db, 16, new SimpleMeterRegistry())) {
+      assertEquals(List.of("200 chat s r2", "300 chat s r1"), rows(store));
+      assertEquals(List.of("sender", "recipient", "network", "at"), columns(store));
+    }
+  }
+
+  private static List<String> columns(SqliteStore store) throws Exception {
+    return store.read(c -> {
+      List<String> out = new ArrayList<>();
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT name FROM pragma_table_info('safety_events') ORDER BY cid")) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+      return out;
+    }).get();
+  }
+
   private static List<String> rows(SqliteStore store) throws Exception {
     return store.read(c -> {
       List<String> out = new ArrayList<>();
-      try (ResultSet rs = c.createStatement().executeQuery("SELECT at, network, sender, recipient, size_bucket FROM safety_events ORDER BY at")) {
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT at, network, sender, recipient FROM safety_events ORDER BY at, recipient")) {
         while (rs.next()) {
-          out.add(rs.getLong(1) + " " + rs.getString(2) + " " + rs.getString(3) + " " + rs.getString(4) + " " + rs.getString(5));
+          out.add(rs.getLong(1) + " " + rs.getString(2) + " " + rs.getString(3) + " " + rs.getString(4));
         }
       }
       return out;
