@@ -46,6 +46,26 @@ public final class NginxBench {
   record Load(String name, int connections, double seconds, long requests, double p50ms, double p99ms, double cpuUs,
       long accepted, String problems) {}
 
+  /** Who writes to whom: request {@code i}'s sender and recipient addresses. */
+  interface Addressing {
+    String from(String tag, int i);
+
+    String to(String tag, int i);
+  }
+
+  /** The 64 pairs every run of this benchmark sends between: sender p to person p. */
+  static final Addressing PAIRS = new Addressing() {
+    @Override
+    public String from(String tag, int i) {
+      return "src:sender" + i % PEOPLE;
+    }
+
+    @Override
+    public String to(String tag, int i) {
+      return "dst:user" + i % PEOPLE;
+    }
+  };
+
   public static void main(String[] args) throws Exception {
     int connections = args.length > 0 ? Integer.parseInt(args[0]) : 64;
     int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 60;
@@ -87,7 +107,7 @@ public final class NginxBench {
         nodes.add(new Target(jars.size() == 1 ? "Parlor" : "Parlor " + jars.get(n).getFileName(), uri,
             List.of(parlor.pid()), true));
       }
-      Bench b = new Bench(dir, lua, http);
+      Bench b = new Bench(dir, lua, http, PAIRS);
       // C2 on 2 cores compiles for about a minute under load: measure after it
       System.out.printf("warm-up: %d s at %d connections (each node), %d s (nginx)%n", warmup, connections, 10);
       for (int n = 0; n < nodes.size(); n++) {
@@ -145,11 +165,11 @@ public final class NginxBench {
     }
   }
 
-  /** One run of wrk against a server, with the server's CPU over it. */
   /** A server under load: nginx, or a Parlor node ({@code parlor}: ids must not repeat; its queue drains). */
-  private record Target(String name, URI uri, List<Long> pids, boolean parlor) {}
+  record Target(String name, URI uri, List<Long> pids, boolean parlor) {}
 
-  private record Bench(Path dir, Path lua, HttpClient http) {
+  /** Runs of wrk against a server, with the server's CPU over each (also {@link RoutingBench}'s). */
+  record Bench(Path dir, Path lua, HttpClient http, Addressing addressing) {
     Load wrk(Target target, int connections, int seconds, String tag) throws Exception {
       String name = target.name;
       boolean parlor = target.parlor;
@@ -239,9 +259,8 @@ public final class NginxBench {
       try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
         Instant now = Instant.now();
         for (int i = 0; i < n; i++) {
-          int p = i % PEOPLE;
-          byte[] body = ("{\"id\":\"" + tag + "-" + i + "\",\"from\":\"src:sender" + p + "\",\"to\":\"dst:user" + p
-              + "\",\"sentAt\":\"" + now + "\",\"content\":{\"type\":\"text\",\"text\":\"" + pad + "\"}}")
+          byte[] body = ("{\"id\":\"" + tag + "-" + i + "\",\"from\":\"" + addressing.from(tag, i) + "\",\"to\":\""
+              + addressing.to(tag, i) + "\",\"sentAt\":\"" + now + "\",\"content\":{\"type\":\"text\",\"text\":\"" + pad + "\"}}")
               .getBytes(StandardCharsets.UTF_8);
           w.write(sig.sign(body, now));
           w.write('\t');
@@ -252,7 +271,7 @@ public final class NginxBench {
     }
 
     /** The store's commits and units of work so far (every writer's). */
-    private double[] storeCounts(URI node) throws Exception {
+    double[] storeCounts(URI node) throws Exception {
       String scrape = send(http, HttpRequest.newBuilder(node.resolve("/metrics")).build());
       double[] out = new double[2];
       Matcher m = Pattern.compile("(?m)^parlor_store_commit_batch_(count|sum)\\{[^}]*\\} ([0-9.E+-]+)$").matcher(scrape);
@@ -280,7 +299,7 @@ public final class NginxBench {
     }
   }
 
-  private static String send(HttpClient http, HttpRequest r) throws Exception {
+  static String send(HttpClient http, HttpRequest r) throws Exception {
     HttpResponse<String> res = http.send(r, HttpResponse.BodyHandlers.ofString());
     if (res.statusCode() >= 300) {
       throw new IllegalStateException(r.uri() + ": " + res.statusCode() + " " + res.body());
@@ -303,7 +322,7 @@ public final class NginxBench {
     return ticks * 10_000_000L;
   }
 
-  private static List<Long> descendantsAndSelf(Process p) throws InterruptedException {
+  static List<Long> descendantsAndSelf(Process p) throws InterruptedException {
     // nginx starts its workers after the master: wait for them
     long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (p.descendants().count() < 2 && System.nanoTime() < until) {
@@ -334,7 +353,7 @@ public final class NginxBench {
         "  keepalive_requests 10000000;", "  keepalive_timeout 300s;", "");
   }
 
-  private static String upstreamConf(int port) {
+  static String upstreamConf(int port) {
     return "http {\n%s  default_type application/json;\n  server {\n    listen 127.0.0.1:%d;\n"
         .formatted("%TEMPS%", port) + "    location / { return 200 \"{}\"; }\n  }\n}\n";
   }
@@ -345,7 +364,7 @@ public final class NginxBench {
         + "      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n    }\n  }\n}\n");
   }
 
-  private static Process nginx(Path prefix, String http, int workers) throws IOException {
+  static Process nginx(Path prefix, String http, int workers) throws IOException {
     Files.createDirectories(prefix);
     // as root, the workers run as nobody: they must reach the temp paths
     prefix.toFile().setExecutable(true, false);
@@ -357,7 +376,7 @@ public final class NginxBench {
         .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.log").toFile()).start();
   }
 
-  private static Process parlor(Path dir, Path jar, int port, int upstream) throws IOException {
+  static Process parlor(Path dir, Path jar, int port, int upstream) throws IOException {
     String base = "http://127.0.0.1:" + upstream;
     Path config = dir.resolve("parlor.yaml");
     Files.writeString(config, String.join("\n",
@@ -403,7 +422,7 @@ public final class NginxBench {
     throw new IllegalStateException("the node did not get ready in " + limit.toSeconds() + " s");
   }
 
-  private static void waitPort(int port) throws Exception {
+  static void waitPort(int port) throws Exception {
     long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (System.nanoTime() < until) {
       try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
