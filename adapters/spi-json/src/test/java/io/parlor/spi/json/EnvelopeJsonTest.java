@@ -2,6 +2,7 @@ package io.parlor.spi.json;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parlor.spi.envelope.Content;
 import io.parlor.spi.envelope.Envelope;
@@ -17,6 +18,48 @@ class EnvelopeJsonTest {
       "{\"id\":\"m-123\",\"from\":\"chatapp:alice\",\"to\":\"sms:+447700900123\","
           + "\"sentAt\":\"2026-11-29T10:00:00Z\",\"content\":{\"type\":\"text\",\"text\":\"hello\"},"
           + "\"timer\":{\"seconds\":3600,\"start\":\"send\"},\"replyTo\":\"m-120\"}";
+
+  @Test
+  void theQuickTimestampReadingAgreesWithTheFormatter() {
+    java.util.SplittableRandom r = new java.util.SplittableRandom(17);
+    String[] edges = {"2026-11-29T10:00:00Z", "2026-11-29T10:00:00.5Z", "2026-11-29T10:00:00.123456789Z",
+        "2024-02-29T23:59:59Z", "2023-02-29T10:00:00Z", "2026-04-31T10:00:00Z", "2026-13-01T10:00:00Z",
+        "2026-00-10T10:00:00Z", "2026-11-00T10:00:00Z", "2026-11-29T24:00:00Z", "2026-11-29T10:60:00Z",
+        "2026-11-29T10:00:60Z", "2026-11-29T10:00:00.Z", "2026-11-29T10:00:00.1234567890Z", "2026-11-29t10:00:00z",
+        "2026-11-29T10:00Z", "2026-11-29T10:00:00+01:00", "0000-01-01T00:00:00Z", "+2026-11-29T10:00:00Z",
+        "2026-11-29T1a:00:00Z", "2026-11-29T10:00:00.12a4Z", "2026-11-29 10:00:00Z", "\u0662\u0660\u0662\u0666-11-29T10:00:00Z"};
+    java.util.List<String> cases = new java.util.ArrayList<>(java.util.List.of(edges));
+    for (int i = 0; i < 20_000; i++) {
+      java.time.Instant t = java.time.Instant.ofEpochSecond(r.nextLong(-62_000_000_000L, 250_000_000_000L),
+          r.nextInt(4) == 0 ? 0 : r.nextInt(1_000_000_000));
+      String s = t.toString();
+      cases.add(s);
+      // and a character of it changed to another digit or sign
+      char[] c = s.toCharArray();
+      c[r.nextInt(c.length)] = "0123456789:-.TZ+".charAt(r.nextInt(16));
+      cases.add(new String(c));
+    }
+    int quick = 0;
+    for (String s : cases) {
+      java.time.Instant fast = EnvelopeJson.utcInstant(s);
+      java.time.Instant slow;
+      try {
+        slow = java.time.OffsetDateTime.parse(s).toInstant();
+      } catch (java.time.format.DateTimeParseException e) {
+        slow = null;
+      }
+      if (fast != null) {
+        quick++;
+        assertEquals(slow, fast, s);
+      }
+      if (slow == null) {
+        assertThrows(EnvelopeException.class, () -> EnvelopeJson.instant("sentAt", s), s);
+      } else {
+        assertEquals(slow, EnvelopeJson.instant("sentAt", s), s);
+      }
+    }
+    assertTrue(quick > 20_000, "the common form is read quickly: " + quick + " of " + cases.size());
+  }
 
   @Test
   void readsTheContractExample() {
