@@ -185,6 +185,7 @@ public final class NginxBench {
       List<Long> pids = target.pids;
       double accepted0 = parlor ? accepted(node) : 0;
       double[] store0 = parlor ? storeCounts(node) : null;
+      java.util.TreeMap<Double, Double> commits0 = parlor ? commitBuckets(node) : null;
       long cpu0 = cpuNs(pids);
       Process wrk = new ProcessBuilder("wrk", "-t" + threads, "-c" + connections, "-d" + seconds + "s", "--latency",
           "-s", lua.toString(), node + "/v1/networks/src/messages", "--", requests.toString(), String.valueOf(threads))
@@ -205,8 +206,10 @@ public final class NginxBench {
       String store = "";
       if (parlor && accepted > 0) {
         double[] store1 = storeCounts(node);
-        store = String.format(Locale.ROOT, "; per message: %.2f commits, %.2f units of work",
-            (store1[0] - store0[0]) / accepted, (store1[1] - store0[1]) / accepted);
+        java.util.TreeMap<Double, Double> commits1 = commitBuckets(node);
+        store = String.format(Locale.ROOT, "; per message: %.2f commits, %.2f units of work; commit p50 %s, p99 %s",
+            (store1[0] - store0[0]) / accepted, (store1[1] - store0[1]) / accepted,
+            quantile(commits0, commits1, 0.5), quantile(commits0, commits1, 0.99));
       }
       long cpu = cpuNs(pids) - cpu0;
       Files.delete(requests);
@@ -268,6 +271,31 @@ public final class NginxBench {
           w.write('\n');
         }
       }
+    }
+
+    /** The store's commit times so far: the count at or under each bound of its histogram (seconds). */
+    private java.util.TreeMap<Double, Double> commitBuckets(URI node) throws Exception {
+      String scrape = send(http, HttpRequest.newBuilder(node.resolve("/metrics")).build());
+      java.util.TreeMap<Double, Double> out = new java.util.TreeMap<>();
+      Matcher m = Pattern.compile("(?m)^parlor_store_commit_seconds_bucket\\{[^}]*le=\"([^\"]+)\"[^}]*\\} ([0-9.E+-]+)$")
+          .matcher(scrape);
+      while (m.find()) {
+        double le = m.group(1).equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(m.group(1));
+        out.merge(le, Double.parseDouble(m.group(2)), Double::sum);
+      }
+      return out;
+    }
+
+    /** The bound of the histogram's bucket that holds quantile {@code q} of the commits between two scrapes. */
+    private static String quantile(java.util.TreeMap<Double, Double> before, java.util.TreeMap<Double, Double> after,
+        double q) {
+      double total = after.lastEntry().getValue() - before.getOrDefault(after.lastKey(), 0.0);
+      for (java.util.Map.Entry<Double, Double> e : after.entrySet()) {
+        if (e.getValue() - before.getOrDefault(e.getKey(), 0.0) >= q * total) {
+          return e.getKey().isInfinite() ? "> max" : String.format(Locale.ROOT, "≤ %.2f ms", e.getKey() * 1e3);
+        }
+      }
+      return "?";
     }
 
     /** The store's commits and units of work so far (every writer's). */
