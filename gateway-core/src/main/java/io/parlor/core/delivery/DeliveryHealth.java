@@ -30,6 +30,8 @@ public final class DeliveryHealth {
   private final MeterRegistry meters;
   private final ConcurrentHashMap<String, Failing> failing = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, AtomicInteger> retrying = new ConcurrentHashMap<>();
+  /** Networks whose failing gauge is registered (once: it reads {@link #failing} ever after). */
+  private final java.util.Set<String> gauged = ConcurrentHashMap.newKeySet();
 
   public DeliveryHealth(Clock clock, MeterRegistry meters) {
     this.clock = clock;
@@ -89,6 +91,9 @@ public final class DeliveryHealth {
   }
 
   private void gauge(String network) {
+    if (!gauged.add(network)) {
+      return; // a network failing again after it recovered: the gauge is there
+    }
     Gauge.builder(MetricNames.NETWORK_FAILING, failing, m -> m.containsKey(network) ? 1 : 0)
         .description("1 while deliveries to the network fail (since its first failed attempt, until one succeeds)")
         .tag(MetricNames.TAG_NETWORK, network)

@@ -654,7 +654,11 @@ public final class DeliveryScheduler implements AutoCloseable {
             return new Attempt(r == null ? DeliveryResult.accepted() : r, out.grade(), null);
           }
           Throwable cause = unwrap(err);
-          cb.onError(took, TimeUnit.NANOSECONDS, cause);
+          if (busy(cause)) {
+            cb.releasePermission(); // the adapter's own capacity, not the network: not recorded
+          } else {
+            cb.onError(took, TimeUnit.NANOSECONDS, cause);
+          }
           throw new CompletionException(cause);
         });
   }
@@ -735,6 +739,13 @@ public final class DeliveryScheduler implements AutoCloseable {
       }
       e.excluded.add(target.account());
       attempt(e);
+      return;
+    }
+    if (busy(cause)) {
+      // back-pressure from the adapter (its window is full): again after the delay it asked for,
+      // not counted against the network nor in the message's backoff; its deadline still holds
+      long delay = ((TransientDeliveryException) cause).retryAfter().map(Duration::toMillis).orElse(BUSY_RETRY_MS);
+      e.retryWait = control.schedule(() -> attempt(e), delay, TimeUnit.MILLISECONDS);
       return;
     }
     if (!RetryPolicies.isTransient(cause)) {
@@ -929,13 +940,21 @@ public final class DeliveryScheduler implements AutoCloseable {
     endRetryWait(e);
   }
 
+  /** When a {@link TransientDeliveryException#busy} refusal names no delay. */
+  private static final long BUSY_RETRY_MS = 500;
+
+  /** Whether {@code cause} is an adapter's back-pressure ({@link TransientDeliveryException#busy}). */
+  private static boolean busy(Throwable cause) {
+    return cause instanceof TransientDeliveryException t && t.busy();
+  }
+
   private void countAttempt(String network, Throwable cause) {
     String outcome =
         cause == null
             ? "ok"
             : cause instanceof PermanentDeliveryException
                 ? "permanent"
-                : cause instanceof CallNotPermittedException ? "circuit_open" : "transient";
+                : cause instanceof CallNotPermittedException ? "circuit_open" : busy(cause) ? "busy" : "transient";
     Counter.builder(MetricNames.DELIVERY_ATTEMPTS)
         .tag(MetricNames.TAG_NETWORK, network)
         .tag(MetricNames.TAG_OUTCOME, outcome)

@@ -30,7 +30,7 @@ import java.util.Map;
  *       ESME_RPROHIBITED (0x101)</td><td>permanent CONTENT_REJECTED</td></tr>
  *   <tr><td>any other status</td><td>transient</td></tr>
  *   <tr><td>no response in time, link lost, I/O error</td><td>transient</td></tr>
- *   <tr><td>window and queue full</td><td>transient, retry after {@link #WINDOW_FULL_RETRY}</td></tr>
+ *   <tr><td>window and queue full</td><td>busy (back-pressure, not counted as a failure), retry after {@link #WINDOW_FULL_RETRY}</td></tr>
  * </table>
  */
 final class SmppErrorMapper {
@@ -101,10 +101,9 @@ final class SmppErrorMapper {
     return new TransientDeliveryException(what + ": SMPP link lost before submit_sm_resp", null, null);
   }
 
-  /** The window and its queue are full. */
+  /** The window and its queue are full: back-pressure ({@link TransientDeliveryException#busy}), not the SMSC failing. */
   static DeliveryException windowFull(String what) {
-    return new TransientDeliveryException(
-        what + ": submit window and queue are full", WINDOW_FULL_RETRY, null);
+    return TransientDeliveryException.busy(what + ": submit window and queue are full", WINDOW_FULL_RETRY);
   }
 
   /** Any other local failure: transient, cause attached. */
