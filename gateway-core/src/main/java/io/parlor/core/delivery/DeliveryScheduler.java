@@ -667,6 +667,9 @@ public final class DeliveryScheduler implements AutoCloseable {
     e.sending = false;
     sending.decrementAndGet();
     Network network = target == null ? null : target.network();
+    if (network != null && !busy(err == null ? null : unwrap(err))) {
+      wakeOneWaiting(network.id().value()); // a delivery to it ended: room in its adapter for one
+    }
     if (e.orphaned) {
       orphaned.remove(e.m.gid());
     }
@@ -745,7 +748,10 @@ public final class DeliveryScheduler implements AutoCloseable {
       // back-pressure from the adapter (its window is full): again after the delay it asked for,
       // not counted against the network nor in the message's backoff; its deadline still holds
       long delay = ((TransientDeliveryException) cause).retryAfter().map(Duration::toMillis).orElse(BUSY_RETRY_MS);
-      e.retryWait = control.schedule(() -> attempt(e), delay, TimeUnit.MILLISECONDS);
+      ScheduledFuture<?> timer = control.schedule(() -> attempt(e), delay, TimeUnit.MILLISECONDS);
+      e.retryWait = timer;
+      // ...or as soon as a delivery to the network ends, in the order they were refused
+      waitingForRoom.computeIfAbsent(net, k -> new ArrayDeque<>()).add(new Waiting(e, timer));
       return;
     }
     if (!RetryPolicies.isTransient(cause)) {
@@ -938,6 +944,35 @@ public final class DeliveryScheduler implements AutoCloseable {
       e.retryWait = null;
     }
     endRetryWait(e);
+  }
+
+  /** A delivery its adapter refused as busy, waiting for room; current while its entry's retry wait is {@code timer}. */
+  private record Waiting(Entry e, ScheduledFuture<?> timer) {}
+
+  /**
+   * Per network, the deliveries its adapter refused as {@link TransientDeliveryException#busy},
+   * oldest first. Each is tried again when a delivery to that network ends (its adapter then has
+   * room for one), or when its timer runs out, whichever comes first: so a full SMPP window
+   * releases its waiting deliveries one by one as submits complete, not all at once after a
+   * fixed delay. Control thread only.
+   */
+  private final Map<String, ArrayDeque<Waiting>> waitingForRoom = new HashMap<>();
+
+  /** Tries again the oldest delivery waiting for room at {@code network}, if one still waits. */
+  private void wakeOneWaiting(String network) {
+    ArrayDeque<Waiting> q = waitingForRoom.get(network);
+    while (q != null && !q.isEmpty()) {
+      Waiting w = q.poll();
+      // gone stale: its timer ran (it was tried again), or it was cancelled (delivered elsewhere,
+      // forgotten, expired)
+      if (w.e().retryWait == w.timer() && w.timer().cancel(false)) {
+        attempt(w.e());
+        break;
+      }
+    }
+    if (q != null && q.isEmpty()) {
+      waitingForRoom.remove(network);
+    }
   }
 
   /** When a {@link TransientDeliveryException#busy} refusal names no delay. */
