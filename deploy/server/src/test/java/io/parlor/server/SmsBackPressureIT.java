@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SmsBackPressureIT {
   private static final String SECRET = "chat-secret-0123456789";
   private static final int SENDERS = 30;
-  private static final int EACH = 2;
+  private static final int EACH = 4;
 
   @TempDir Path dir;
   NodeSmsc smsc;
@@ -112,7 +112,7 @@ class SmsBackPressureIT {
         HttpResponse.BodyHandlers.ofString());
     assertEquals(200, put.statusCode(), put.body());
 
-    // thirty conversations at once (all sixty messages posted together), each with one delivery
+    // thirty conversations at once (all 120 messages posted together), each with one delivery
     // in flight: the window takes one
     Set<String> ids = new HashSet<>();
     java.util.List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> posts = new java.util.ArrayList<>();
@@ -133,7 +133,7 @@ class SmsBackPressureIT {
       assertEquals(202, res.statusCode(), res.body());
     }
     // a circuit opened by the refusals would hold every SMS back for 30 s; retries at a fixed delay
-    // (not woken as the window frees) would let about one through every half second: 15 s here
+    // (not woken as the window frees) would let about one through every half second: 20 s and more here
     long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (!chat.delivered.containsAll(ids) && System.nanoTime() < until) {
       Thread.sleep(50);
