@@ -23,20 +23,30 @@ final class RawHttpClient implements AutoCloseable {
     this.port = port;
   }
 
+  /** GETs {@code path} (Kannel's sendsms takes its message in the query); returns the status code. */
+  int get(String path) throws IOException {
+    return exchange(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+  }
+
   /** POSTs {@code body} with the extra header lines; returns the status code. */
   int post(String path, String extraHeaders, byte[] body) throws IOException {
-    if (socket == null) {
-      socket = new Socket(host, port);
-      socket.setTcpNoDelay(true);
-      out = socket.getOutputStream();
-      in = new BufferedInputStream(socket.getInputStream(), 8192);
-    }
     String head = "POST " + path + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: application/json\r\n"
         + extraHeaders + "Content-Length: " + body.length + "\r\n\r\n";
     byte[] h = head.getBytes(StandardCharsets.ISO_8859_1);
     byte[] all = new byte[h.length + body.length];
     System.arraycopy(h, 0, all, 0, h.length);
     System.arraycopy(body, 0, all, h.length, body.length);
+    return exchange(all);
+  }
+
+  /** Sends a whole request and reads its answer; returns the status code. */
+  private int exchange(byte[] all) throws IOException {
+    if (socket == null) {
+      socket = new Socket(host, port);
+      socket.setTcpNoDelay(true);
+      out = socket.getOutputStream();
+      in = new BufferedInputStream(socket.getInputStream(), 8192);
+    }
     out.write(all);
     out.flush();
     String status = line();
