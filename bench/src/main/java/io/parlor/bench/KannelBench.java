@@ -84,11 +84,7 @@ public final class KannelBench {
             runs.get(i + 1).rate() / runs.get(i).rate());
       }
     } finally {
-      if (System.getProperty("bench.keep") == null) {
-        BenchFiles.deleteTree(dir);
-      } else {
-        System.out.println("kept " + dir);
-      }
+      NginxBench.cleanUp(List.of(), dir);
     }
   }
 
@@ -297,30 +293,11 @@ public final class KannelBench {
     Files.createDirectories(dir);
     try (Smsc smsc = Smsc.start(smscJs); Receipts receipts = new Receipts()) {
       int port = NginxBench.freePort();
-      Path config = dir.resolve("parlor.yaml");
       String sink = "http://127.0.0.1:" + receipts.sink.port();
-      Files.writeString(config, String.join("\n",
-          "http:", "  port: " + port,
-          "store:", "  path: " + dir.resolve("parlor.db"),
-          "logging:", "  level: warn",
-          // the benchmark measures the path, not the policy: the volume limits out of the way
-          "policy:", "  senderPerMinute: 1000000", "  senderBurst: 1000000", "  pairPerMinute: 1000000",
-          "  pairBurst: 1000000", "  networkPerSecond: 10000000", "  networkBurst: 10000000",
-          "  holdAfterStrangers: 1000000",
-          "networks:",
-          "  - id: src", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + sink + "/src",
-          "    statusUrl: " + sink + "/status",
+      Path config = NginxBench.nodeConfig(dir, port, sink, SECRET,
           "  - id: sms", "    type: smpp", "    host: 127.0.0.1", "    port: " + smsc.port(), "    systemId: parlor",
-          "    password: secret", "    window: 10", "    sourceAddress: \"12345\"", ""));
-      List<String> cmd = new ArrayList<>(List.of("java", "-XX:+ExitOnOutOfMemoryError"));
-      for (String o : System.getProperty("bench.nodeJavaOpts", "-Xmx1g").split(" ")) {
-        if (!o.isBlank()) {
-          cmd.add(o);
-        }
-      }
-      cmd.addAll(List.of("-jar", jar.toAbsolutePath().toString(), "serve", "--config", config.toString()));
-      Process node = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("parlor.log").toFile())
-          .start();
+          "    password: secret", "    window: 10", "    sourceAddress: \"12345\"");
+      Process node = NginxBench.startNode(dir, jar, config);
       try {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         URI uri = URI.create("http://127.0.0.1:" + port);

@@ -151,17 +151,7 @@ public final class NginxBench {
       results.stream().filter(l -> !l.problems.isEmpty())
           .forEach(l -> System.out.printf("  %s at %d: %s%n", l.name, l.connections, l.problems));
     } finally {
-      for (Process p : processes) {
-        p.destroy();
-      }
-      for (Process p : processes) {
-        p.waitFor();
-      }
-      if (System.getProperty("bench.keep") == null) {
-        BenchFiles.deleteTree(dir);
-      } else {
-        System.out.println("kept " + dir);
-      }
+      cleanUp(processes, dir);
     }
   }
 
@@ -406,8 +396,18 @@ public final class NginxBench {
 
   static Process parlor(Path dir, Path jar, int port, int upstream) throws IOException {
     String base = "http://127.0.0.1:" + upstream;
+    return startNode(dir, jar, nodeConfig(dir, port, base, SECRET,
+        "  - id: dst", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + base + "/messages"));
+  }
+
+  /**
+   * A benchmark node's configuration in {@code dir}: HTTP on {@code port}, its store in {@code dir},
+   * the webhook network {@code src} (delivery and status URLs under {@code srcBase}, secret
+   * {@code secret}), then the lines of its other networks. Also {@link KannelBench}'s.
+   */
+  static Path nodeConfig(Path dir, int port, String srcBase, String secret, String... networks) throws IOException {
     Path config = dir.resolve("parlor.yaml");
-    Files.writeString(config, String.join("\n",
+    List<String> lines = new ArrayList<>(List.of(
         "http:", "  port: " + port,
         "store:", "  path: " + dir.resolve("parlor.db"),
         "logging:", "  level: warn",
@@ -417,9 +417,16 @@ public final class NginxBench {
         "  pairBurst: 1000000", "  networkPerSecond: 10000000", "  networkBurst: 10000000",
         "  holdAfterStrangers: 1000000",
         "networks:",
-        "  - id: src", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + base + "/src",
-        "    statusUrl: " + base + "/status",
-        "  - id: dst", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + base + "/messages", ""));
+        "  - id: src", "    type: webhook", "    secret: " + secret, "    deliveryUrl: " + srcBase + "/src",
+        "    statusUrl: " + srcBase + "/status"));
+    lines.addAll(List.of(networks));
+    lines.add("");
+    Files.writeString(config, String.join("\n", lines));
+    return config;
+  }
+
+  /** The server's fat jar as a process of its own on {@code config} ({@code -Dbench.nodeJavaOpts}, default -Xmx1g). */
+  static Process startNode(Path dir, Path jar, Path config) throws IOException {
     List<String> cmd = new ArrayList<>(List.of("java", "-XX:+ExitOnOutOfMemoryError"));
     for (String o : System.getProperty("bench.nodeJavaOpts", "-Xmx1g").split(" ")) {
       if (!o.isBlank()) {
@@ -428,6 +435,21 @@ public final class NginxBench {
     }
     cmd.addAll(List.of("-jar", jar.toAbsolutePath().toString(), "serve", "--config", config.toString()));
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("parlor.log").toFile()).start();
+  }
+
+  /** Ends the processes a benchmark started and deletes its directory (kept with -Dbench.keep). */
+  static void cleanUp(List<Process> processes, Path dir) throws Exception {
+    for (Process p : processes) {
+      p.destroy();
+    }
+    for (Process p : processes) {
+      p.waitFor();
+    }
+    if (System.getProperty("bench.keep") == null) {
+      BenchFiles.deleteTree(dir);
+    } else {
+      System.out.println("kept " + dir);
+    }
   }
 
   /** Waits until the node answers {@code /readyz} with 200 (also for {@link QueueBench}). */

@@ -103,17 +103,7 @@ public final class RoutingBench {
       System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
       rows.forEach(System.out::println);
     } finally {
-      for (Process p : processes) {
-        p.destroy();
-      }
-      for (Process p : processes) {
-        p.waitFor();
-      }
-      if (System.getProperty("bench.keep") == null) {
-        BenchFiles.deleteTree(dir);
-      } else {
-        System.out.println("kept " + dir);
-      }
+      NginxBench.cleanUp(processes, dir);
     }
   }
 
