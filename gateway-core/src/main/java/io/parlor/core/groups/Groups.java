@@ -168,7 +168,7 @@ public final class Groups {
         dropped.increment();
         continue;
       }
-      safety.record(c, GroupFanOut.SYSTEM_NETWORK, inviter, invitee, 0, now);
+      safety.record(c, GroupFanOut.SYSTEM_NETWORK, inviter, invitee, now);
       GroupTable.put(c, new GroupTable.Membership(groupId, person.get(), GroupTable.Role.MEMBER,
           GroupTable.State.INVITED, now.toEpochMilli()));
       Optional<Router.Target> at = router.currentAccount(c, invitee);

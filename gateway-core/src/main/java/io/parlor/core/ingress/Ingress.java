@@ -340,7 +340,7 @@ public final class Ingress {
     if (refs.refusal() != null) {
       return new Outcome(refs.refusal(), null);
     }
-    safety.record(c, source, a.sender(), a.recipient(), msg.content().size(), now);
+    safety.record(c, source, a.sender(), a.recipient(), now);
     ThreadTable.touch(c, ThreadTable.key(a.sender(), a.recipient()), msg.content() instanceof Content.Encrypted,
         conversations.timers().defaultSeconds(), now);
     Address handle = relays.handleFor(c, a.sender(), a.recipient(), shown, now);
@@ -408,7 +408,7 @@ public final class Ingress {
       return new Outcome(r.result(), null);
     }
     PartyKey party = PartyKey.group(g.groupId());
-    safety.record(c, source, g.sender(), party, msg.content().size(), now);
+    safety.record(c, source, g.sender(), party, now);
     if (singleIdentity.test(source)) {
       ReplyTable.touchRecent(c, source, g.sender(), party, now);
     }

@@ -154,10 +154,9 @@ public final class SafetyLog {
   /**
    * Records that {@code sender} wrote to {@code recipient} on {@code network} at {@code now}: the
    * pair's row (under this window's pseudonyms) and the last time, nothing per message — not the
-   * message's size, which no rule reads ({@code bytes} is ignored; it stays in the signature for
-   * the callers that pass it).
+   * message's size, which no rule reads.
    */
-  public void record(Connection c, NetworkId network, PartyKey sender, PartyKey recipient, int bytes, Instant now)
+  public void record(Connection c, NetworkId network, PartyKey sender, PartyKey recipient, Instant now)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(

@@ -33,7 +33,7 @@ class SafetyLogTest {
     Instant t0 = Instant.parse("2026-11-02T10:00:00Z");
     try (SqliteStore store = SqliteStore.open(dir.resolve("s.db"), 16, new SimpleMeterRegistry())) {
       store.write(c -> {
-        log.record(c, NetworkId.of("chat"), alice, bob, 42, t0);
+        log.record(c, NetworkId.of("chat"), alice, bob, t0);
         return null;
       }).get();
       List<String> first = rows(store);
@@ -43,7 +43,7 @@ class SafetyLogTest {
       // one window later: a new key, so the same person gets an unlinkable pseudonym
       Instant t1 = t0.plus(week);
       store.write(c -> {
-        log.record(c, NetworkId.of("chat"), alice, bob, 42, t1);
+        log.record(c, NetworkId.of("chat"), alice, bob, t1);
         return null;
       }).get();
       List<String> both = rows(store);
@@ -73,8 +73,8 @@ class SafetyLogTest {
       PartyKey r3 = PartyKey.person("r3");
       boolean[] out = new boolean[4];
       store.write(c -> {
-        log.record(c, NetworkId.of("chat"), alice, r1, 1, t);
-        log.record(c, NetworkId.of("chat"), alice, r2, 1, t);
+        log.record(c, NetworkId.of("chat"), alice, r1, t);
+        log.record(c, NetworkId.of("chat"), alice, r2, t);
         out[0] = log.fanOutExceeded(c, alice, r3, t.plusSeconds(60));
         out[1] = log.fanOutExceeded(c, alice, r2, t.plusSeconds(60));
         out[2] = log.fanOutExceeded(c, alice, r3, t.plus(Duration.ofMinutes(61)));
@@ -96,7 +96,7 @@ class SafetyLogTest {
     try (SqliteStore store = SqliteStore.open(dir.resolve("p.db"), 16, new SimpleMeterRegistry())) {
       store.write(c -> {
         for (int i = 0; i < 3; i++) {
-          log.record(c, NetworkId.of("chat"), alice, bob, 42, t.plusSeconds(20 * i));
+          log.record(c, NetworkId.of("chat"), alice, bob, t.plusSeconds(20 * i));
         }
         return null;
       }).get();
@@ -104,9 +104,9 @@ class SafetyLogTest {
       assertEquals(1, one.size(), "three messages within a minute, one pair: " + one);
       assertTrue(one.get(0).startsWith(t.toEpochMilli() + " "), "a time within the minute is not rewritten: " + one);
       store.write(c -> {
-        log.record(c, NetworkId.of("chat"), alice, bob, 42, t.plusSeconds(60));
-        log.record(c, NetworkId.of("chat"), alice, carol, 42, t.plusSeconds(61));
-        log.record(c, NetworkId.of("sms"), alice, bob, 42, t.plusSeconds(62));
+        log.record(c, NetworkId.of("chat"), alice, bob, t.plusSeconds(60));
+        log.record(c, NetworkId.of("chat"), alice, carol, t.plusSeconds(61));
+        log.record(c, NetworkId.of("sms"), alice, bob, t.plusSeconds(62));
         return null;
       }).get();
       List<String> later = rows(store);
