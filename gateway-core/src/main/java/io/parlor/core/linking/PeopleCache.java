@@ -32,8 +32,8 @@ final class PeopleCache implements StoreCaches.AfterTransaction, StoreCaches.Coh
   private long generation;
 
   /** The cache of the store behind {@code c}, or null when none. */
-  static PeopleCache of(Connection c) {
-    StoreCaches caches = StoreCaches.of(c);
+  static PeopleCache of(Connection c) throws SQLException {
+    StoreCaches caches = StoreCaches.checked(c);
     return caches == null ? null : caches.get(PeopleCache.class, PeopleCache::new);
   }
 

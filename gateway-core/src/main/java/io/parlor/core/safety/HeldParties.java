@@ -31,8 +31,8 @@ final class HeldParties implements StoreCaches.AfterTransaction, StoreCaches.Coh
   private long generation;
 
   /** The set of the store behind {@code c}, or null when none. */
-  static HeldParties of(Connection c) {
-    StoreCaches caches = StoreCaches.of(c);
+  static HeldParties of(Connection c) throws SQLException {
+    StoreCaches caches = StoreCaches.checked(c);
     return caches == null ? null : caches.get(HeldParties.class, HeldParties::new);
   }
 

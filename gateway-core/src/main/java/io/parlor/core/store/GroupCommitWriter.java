@@ -493,6 +493,7 @@ final class GroupCommitWriter implements AutoCloseable {
     Object[] results = new Object[batch.size()];
     Throwable[] errors = new Throwable[batch.size()];
     long started = System.nanoTime();
+    caches.begin();
     try {
       // explicit transaction control: nothing stays open between batches, and IMMEDIATE takes
       // the write lock up front instead of upgrading a read lock half-way
@@ -526,9 +527,11 @@ final class GroupCommitWriter implements AutoCloseable {
         recovered();
       }
       // before any future completes: nobody may see a cache entry the transaction outdated
+      caches.afterCommit(connection);
       afterTransaction();
     } catch (SQLException e) {
       rollBackAndReset();
+      caches.afterRollback();
       afterTransaction();
       faulted(e);
       List<Task<?>> failed = List.copyOf(batch);
@@ -622,6 +625,7 @@ final class GroupCommitWriter implements AutoCloseable {
   private void runAlone(Task<?> task) {
     Object result = null;
     Throwable error = null;
+    caches.begin();
     try {
       result = task.work.run(connection);
       if (connection instanceof StatementCache.Resettable r) {
@@ -632,6 +636,11 @@ final class GroupCommitWriter implements AutoCloseable {
         r.discardUpdates();
       }
       error = e;
+    }
+    if (error == null) {
+      caches.afterCommit(connection);
+    } else {
+      caches.afterRollback();
     }
     afterTransaction();
     Object r = result;

@@ -389,6 +389,7 @@ public final class PostgresStore implements Store {
       readers.execute(
           () -> {
             try (Connection c = StatementCache.wrap(pool.getConnection(), caches)) {
+              caches.begin();
               f.complete(work.run(c));
             } catch (SQLException | RuntimeException e) {
               f.completeExceptionally(

@@ -247,6 +247,13 @@ final class Schema {
       "CREATE INDEX safety_sender ON safety_events(sender, at)",
       "CREATE INDEX safety_at ON safety_events(at)",
     },
+    // 12: several nodes on one database: a counter every node reads before its caches of people
+    // and holds answer, moved after each commit that changed them (StoreCaches), so that a node
+    // routes by another's committed change at once, not when its notification arrives. A sequence:
+    // moving it takes no lock and is never rolled back. SQLite stores (one node) need none.
+    {
+      postgresOnly("CREATE SEQUENCE IF NOT EXISTS cache_version"),
+    },
   };
 
   /** The schema version this build writes. */

@@ -51,17 +51,90 @@ public final class StoreCaches {
 
   /**
    * Tells the other nodes, when this transaction commits, that rows behind {@code cache} changed
-   * (PostgreSQL NOTIFY; nothing on a store one node owns). A rolled-back unit tells nobody.
+   * (PostgreSQL NOTIFY, and the version moved after the commit; nothing on a store one node owns).
+   * A rolled-back transaction tells nobody.
    */
   public static void notifyOthers(Connection c, Class<? extends Coherent> cache) throws SQLException {
     StoreCaches caches = of(c);
     if (caches == null || caches.node == null) {
       return;
     }
+    caches.moved.set(Boolean.TRUE);
     try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT pg_notify('" + CACHE_CHANNEL + "', ?)")) {
       ps.setString(1, caches.node + " " + cache.getSimpleName());
       ps.executeQuery().close();
     }
+  }
+
+  /**
+   * Several nodes: the {@code cache_version} sequence (schema migration 12) as this node's coherent
+   * caches last saw it. A node moves the sequence after each commit that changed their rows and
+   * before it answers anyone ({@link #afterCommit}); every unit of work that consults a coherent
+   * cache reads it first, once ({@link #checked}), and empties the caches when it moved. So a
+   * change another node has acknowledged is seen by the next unit here, whether or not its
+   * notification has arrived yet (the notification stays: it empties idle caches early).
+   */
+  private volatile long version = Long.MIN_VALUE;
+
+  /** Set on a thread when a unit of work begins there and a cache has not been checked in it yet. */
+  private final ThreadLocal<Boolean> unchecked = new ThreadLocal<>();
+
+  /** Set on a writer's thread when its transaction changed a coherent cache's rows. */
+  private final ThreadLocal<Boolean> moved = new ThreadLocal<>();
+
+  /**
+   * A unit of work (a writer's transaction, a read) begins on this thread: the first coherent cache
+   * it consults checks the version first. Nothing on a store one node owns.
+   */
+  void begin() {
+    if (node != null) {
+      unchecked.set(Boolean.TRUE);
+    }
+  }
+
+  /**
+   * Before a coherent cache answers on {@code c}: when other nodes share the store and this unit
+   * of work has not checked yet, reads the version and empties every coherent cache if it moved.
+   * Returns the caches of {@code c}'s store, or null for a connection no store wraps.
+   */
+  public static StoreCaches checked(Connection c) throws SQLException {
+    StoreCaches caches = of(c);
+    if (caches != null && caches.node != null && caches.unchecked.get() != null) {
+      caches.unchecked.remove();
+      long now;
+      try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT last_value FROM cache_version");
+          java.sql.ResultSet rs = ps.executeQuery()) {
+        now = rs.next() ? rs.getLong(1) : Long.MIN_VALUE;
+      }
+      if (now != caches.version) {
+        caches.version = now;
+        caches.othersChanged((String) null);
+      }
+    }
+    return caches;
+  }
+
+  /**
+   * The writer committed: when its transaction changed a coherent cache's rows, moves the
+   * version, before the callers are answered. A failure is logged: the notification sent at
+   * commit still empties the others' caches.
+   */
+  void afterCommit(Connection c) {
+    if (moved.get() == null) {
+      return;
+    }
+    moved.remove();
+    try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT nextval('cache_version')")) {
+      ps.executeQuery().close();
+    } catch (SQLException e) {
+      org.slf4j.LoggerFactory.getLogger(StoreCaches.class)
+          .warn("could not move the cache version after a change to people or holds ({}); other nodes see it when notified", e.getMessage());
+    }
+  }
+
+  /** The writer's transaction was rolled back: nothing it changed needs telling. */
+  void afterRollback() {
+    moved.remove();
   }
 
   /**

@@ -215,6 +215,58 @@ class PostgresStoreContractTest extends StoreContract {
     }
   }
 
+  /**
+   * A change another node committed (and answered for) is what this node's next read and next
+   * write see, even while the notification has not reached this node: here b's listener thread is
+   * held up in another channel's callback, so b hears nothing, and only the cache version can tell.
+   */
+  @Test
+  void aChangeOneNodeCommittedIsSeenByTheNextUnitOnAnotherBeforeItsNotificationArrives() throws Exception {
+    io.parlor.spi.envelope.Address netb = io.parlor.spi.envelope.Address.of("netb:carol");
+    io.parlor.spi.envelope.Address netc = io.parlor.spi.envelope.Address.of("netc:carol");
+    java.util.function.Function<List<io.parlor.spi.envelope.Address>, io.parlor.core.linking.Person> carol =
+        accounts -> new io.parlor.core.linking.Person("carol", accounts, true, io.parlor.core.linking.ReachableBy.EVERYONE,
+            null, false, null);
+    java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    try (Store a = open(); Store b = node("parlor-2", null)) {
+      a.write(c -> {
+        io.parlor.core.linking.PeopleTable.upsert(c, carol.apply(List.of(netb, netc)), java.time.Instant.now());
+        return null;
+      }).get(10, TimeUnit.SECONDS);
+      SqlWork<List<io.parlor.spi.envelope.Address>> accounts =
+          c -> io.parlor.core.linking.PeopleTable.find(c, "carol").orElseThrow().accounts();
+      assertEquals(List.of(netb, netc), b.read(accounts).get(10, TimeUnit.SECONDS));
+      assertEquals(List.of(netb, netc), b.write(accounts).get(10, TimeUnit.SECONDS), "b's caches know carol");
+      b.listen("test_hold", payload -> {
+        held.countDown();
+        try {
+          release.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, () -> {});
+      try (Connection admin = PostgresServer.shared().connect(url.substring(url.lastIndexOf('/') + 1));
+          Statement st = admin.createStatement()) {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (!held.await(100, TimeUnit.MILLISECONDS)) { // until b listens on the channel
+          assertTrue(System.nanoTime() < until, "b's listener never took the hold");
+          st.execute("NOTIFY test_hold");
+        }
+      }
+      try {
+        a.write(c -> {
+          io.parlor.core.linking.PeopleTable.upsert(c, carol.apply(List.of(netc, netb)), java.time.Instant.now());
+          return null;
+        }).get(10, TimeUnit.SECONDS);
+        assertEquals(List.of(netc, netb), b.read(accounts).get(10, TimeUnit.SECONDS), "b's next read");
+        assertEquals(List.of(netc, netb), b.write(accounts).get(10, TimeUnit.SECONDS), "b's next write");
+      } finally {
+        release.countDown();
+      }
+    }
+  }
+
   @Test
   void aStatusIsReportedByTheNodeThatWroteItUntilThatNodeIsGoneThenByOneOther() throws Exception {
     try (Store a = open(); Store b = node("parlor-2", null)) {
