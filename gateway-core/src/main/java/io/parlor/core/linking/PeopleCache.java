@@ -18,7 +18,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * behind); when it ends, the cache is emptied and its generation advances, so a reader that loaded
  * rows from an older snapshot cannot put them back. Bounded: a map that reaches {@link #MAX} is
  * emptied. Several nodes on one database: the change also notifies the others, which empty
- * their caches in the same way ({@link StoreCaches.Coherent}). Thread-safe.
+ * their caches in the same way ({@link StoreCaches.Coherent}), and moves the cache version that
+ * each of their units of work checks before the cache answers ({@link StoreCaches#checked}), so
+ * that no node answers from before a change another node acknowledged. Thread-safe.
  */
 final class PeopleCache implements StoreCaches.AfterTransaction, StoreCaches.Coherent {
   static final int MAX = 50_000;
