@@ -37,6 +37,7 @@ public class MessageBench {
   private Signatures signatures;
   private Instant now;
   private com.fasterxml.jackson.databind.ObjectMapper plain;
+  private String text;
 
   @Setup
   public void setup() {
@@ -47,6 +48,7 @@ public class MessageBench {
     signatures = new Signatures(SECRET);
     header = signatures.sign(body, now);
     plain = new com.fasterxml.jackson.databind.ObjectMapper();
+    text = ("a few words of a message, " + "x".repeat(30) + "\n").repeat(30); // 1 KB over 30 lines
   }
 
   @Benchmark
@@ -72,6 +74,22 @@ public class MessageBench {
   @Benchmark
   public Envelope readStored() {
     return EnvelopeJson.readStored(body);
+  }
+
+  /** Baseline for {@link #quote}: how the quote was made before (a regex over the whole text). */
+  @Benchmark
+  public String quoteByRegex() {
+    String oneLine = text.replaceAll("\\s+", " ").strip();
+    if (oneLine.codePointCount(0, oneLine.length()) <= 40) {
+      return oneLine;
+    }
+    return oneLine.substring(0, oneLine.offsetByCodePoints(0, 40)) + "\u2026";
+  }
+
+  /** The quote a reaction's fallback may show, made for every plaintext message after its commit. */
+  @Benchmark
+  public String quote() {
+    return io.parlor.core.conversation.Grader.quote(text);
   }
 
   @Benchmark

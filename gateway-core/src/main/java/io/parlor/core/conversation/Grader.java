@@ -112,13 +112,48 @@ public final class Grader {
     return fallback(e, r.emoji() + " to " + what, caps);
   }
 
-  /** The first {@value #QUOTE} characters (code points) of {@code text}, with an ellipsis when cut. */
-  static String quote(String text) {
-    String oneLine = text.replaceAll("\\s+", " ").strip();
-    if (oneLine.codePointCount(0, oneLine.length()) <= QUOTE) {
-      return oneLine;
+  /**
+   * The first {@value #QUOTE} characters (code points) of {@code text} on one line (blanks
+   * collapsed, ends stripped), with an ellipsis when cut. (Public for {@code bench/}'s MessageBench.)
+   */
+  public static String quote(String text) {
+    // what text.replaceAll("\\s+", " ").strip() would give, cut to QUOTE code points, in one pass
+    // that stops at the cut (it runs for every plaintext message; the text may be long)
+    StringBuilder out = new StringBuilder(QUOTE + 1);
+    int taken = 0;
+    boolean started = false;
+    for (int i = 0, len = text.length(); i < len; ) {
+      int cp = text.codePointAt(i);
+      i += Character.charCount(cp);
+      if (asciiSpace(cp)) { // a run of them is one space
+        while (i < len && asciiSpace(text.charAt(i))) {
+          i++;
+        }
+        cp = ' ';
+      }
+      if (!started && Character.isWhitespace(cp)) {
+        continue;
+      }
+      started = true;
+      if (taken == QUOTE) {
+        if (!Character.isWhitespace(cp)) {
+          return out.append('\u2026').toString(); // more to say after the cut
+        }
+        continue; // only trailing blanks so far: they would be stripped
+      }
+      out.appendCodePoint(cp);
+      taken++;
     }
-    return oneLine.substring(0, oneLine.offsetByCodePoints(0, QUOTE)) + "\u2026";
+    int end = out.length();
+    while (end > 0 && Character.isWhitespace(out.codePointBefore(end))) {
+      end -= Character.charCount(out.codePointBefore(end));
+    }
+    return out.substring(0, end);
+  }
+
+  /** What {@code \s} matches (ASCII blanks only, as in {@link java.util.regex.Pattern}'s default). */
+  private static boolean asciiSpace(int c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == 0x0B || c == '\f' || c == '\r';
   }
 
   private static Graded nativeSend(Envelope e) {
