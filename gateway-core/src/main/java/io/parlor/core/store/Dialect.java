@@ -24,11 +24,6 @@ public enum Dialect {
     return this == SQLITE ? "BEGIN IMMEDIATE" : "BEGIN";
   }
 
-  /** The id the connection's last INSERT generated (its table's identity column). */
-  String lastInsertId() {
-    return this == SQLITE ? "SELECT last_insert_rowid()" : "SELECT lastval()";
-  }
-
   /** SQL for {@code value} (an integer expression) as 12 lower-case hexadecimal digits, zero-padded. */
   public String hex12(String value) {
     return this == SQLITE ? "printf('%012x', " + value + ")" : "lpad(to_hex(" + value + "), 12, '0')";

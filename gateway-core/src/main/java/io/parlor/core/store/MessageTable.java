@@ -118,9 +118,9 @@ public final class MessageTable {
         }
       }
     }
-    try (PreparedStatement ps = c.prepareStatement(Rowids.returning(c, INSERT, "seq"))) {
+    try (PreparedStatement ps = c.prepareStatement(Rowids.returning(INSERT, "seq"))) {
       bind(c, ps, m, now);
-      return withSeq(m, Rowids.insert(c, ps));
+      return withSeq(m, Rowids.insert(ps));
     }
   }
 

@@ -38,11 +38,11 @@ public final class StatusOutbox {
       }
     }
     try (PreparedStatement ps =
-        c.prepareStatement(Rowids.returning(c,
+        c.prepareStatement(Rowids.returning(
             "INSERT INTO status_outbox(network, source_id, status, reason, at, grade, account, members, node)"
                 + " VALUES (?,?,?,?,?,?,?,?,?)", "id"))) {
       bind(c, ps, r, network);
-      return new Entry(Rowids.insert(c, ps), network, r);
+      return new Entry(Rowids.insert(ps), network, r);
     }
   }
 

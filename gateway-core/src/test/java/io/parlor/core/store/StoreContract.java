@@ -330,12 +330,12 @@ abstract class StoreContract {
       long[] ids = get(store.write(c -> {
         long[] out = new long[3];
         for (int i = 0; i < 3; i++) {
-          // as the tables do: RETURNING where the database has it, else the last rowid
-          try (PreparedStatement ps = c.prepareStatement(Rowids.returning(c,
+          // as the tables do: the insert gives back its id (RETURNING)
+          try (PreparedStatement ps = c.prepareStatement(Rowids.returning(
               "INSERT INTO status_outbox(network, source_id, status, reason, at) VALUES ('neta', ?, 'delivered', '', 0)",
               "id"))) {
             ps.setString(1, "s" + i);
-            out[i] = Rowids.insert(c, ps);
+            out[i] = Rowids.insert(ps);
           }
         }
         return out;
