@@ -80,6 +80,9 @@ final class StatementCache {
 
   static Resettable wrap(Connection target, StoreCaches caches, boolean pipelined) {
     Map<List<Object>, PreparedStatement> cache = new HashMap<>();
+    // (not pipelined) the wrapper handed out for each cached statement, made once: a proxy per
+    // prepare cost more than the statement's own binding on the writer's hot path
+    Map<PreparedStatement, PreparedStatement> wrappers = pipelined ? null : new java.util.IdentityHashMap<>();
     List<Pending> pending = new ArrayList<>();
     InvocationHandler h =
         (proxy, method, args) -> {
@@ -98,10 +101,14 @@ final class StatementCache {
             List<Object> key = args.length == 1 ? List.of(args[0]) : List.of(args[0], args[1]);
             PreparedStatement ps = cache.get(key);
             if (ps == null || ps.isClosed()) {
+              if (ps != null && wrappers != null) {
+                wrappers.remove(ps);
+              }
               ps = (PreparedStatement) invoke(method, target, args);
               cache.put(key, ps);
             }
-            return pipelined ? pipelined((String) args[0], ps, target, cache, pending) : reusable(ps);
+            return pipelined ? pipelined((String) args[0], ps, target, cache, pending)
+                : wrappers.computeIfAbsent(ps, StatementCache::reusable);
           }
           if (name.equals("executeWithPending")) {
             String sql = (String) args[0];
@@ -139,6 +146,9 @@ final class StatementCache {
               }
             }
             cache.clear();
+            if (wrappers != null) {
+              wrappers.clear();
+            }
             if (name.equals("resetStatements")) {
               return null;
             }
