@@ -1,7 +1,6 @@
 package io.parlor.spi.envelope;
 
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * An address in one of three forms:
@@ -16,9 +15,6 @@ import java.util.regex.Pattern;
  * <p>Addresses are identifiers of people: never log them raw.
  */
 public record Address(String value) {
-  private static final Pattern ACCOUNT = Pattern.compile("[a-z][a-z0-9_-]{0,31}:[^\\s:][^\\s]{0,255}");
-  private static final Pattern HANDLE = Pattern.compile("@[a-z0-9_.]{1,32}");
-  private static final Pattern RELAY = Pattern.compile("~[a-z0-9]{4,32}");
 
   /** The three address forms. */
   public enum Kind {
@@ -59,21 +55,52 @@ public record Address(String value) {
   }
 
   private static Optional<Kind> kindOf(String v) {
+    // by hand, not by regular expression: addresses are made several times for every message.
+    // What each form accepts is that of its expression, in AddressTest (held to it there):
+    //   ACCOUNT [a-z][a-z0-9_-]{0,31}:[^\s:][^\s]{0,255} and no control characters
+    //   HANDLE  @[a-z0-9_.]{1,32}
+    //   RELAY   ~[a-z0-9]{4,32}
+    int n = v.length();
     if (v.startsWith("@")) {
-      return HANDLE.matcher(v).matches() ? Optional.of(Kind.HANDLE) : Optional.empty();
+      return n >= 2 && n <= 33 && all(v, 1, n, true) ? Optional.of(Kind.HANDLE) : Optional.empty();
     }
     if (v.startsWith("~")) {
-      return RELAY.matcher(v).matches() ? Optional.of(Kind.RELAY) : Optional.empty();
+      return n >= 5 && n <= 33 && all(v, 1, n, false) ? Optional.of(Kind.RELAY) : Optional.empty();
     }
-    if (!ACCOUNT.matcher(v).matches()) {
+    int colon = v.indexOf(':');
+    if (colon < 0 || !NetworkId.isValid(v, 0, colon) || colon + 1 >= n) {
       return Optional.empty();
     }
-    for (int i = 0; i < v.length(); i++) {
-      if (Character.isISOControl(v.charAt(i))) {
+    if (v.charAt(colon + 1) == ':') {
+      return Optional.empty();
+    }
+    int codePoints = 0;
+    for (int i = colon + 1; i < n; i++) {
+      char c = v.charAt(i);
+      if (blank(c) || Character.isISOControl(c)) {
         return Optional.empty();
       }
+      if (!(Character.isLowSurrogate(c) && Character.isHighSurrogate(v.charAt(i - 1)) && i - 1 > colon)) {
+        codePoints++; // (a pair is one character, as the expression counts them)
+      }
     }
-    return Optional.of(Kind.ACCOUNT);
+    return codePoints <= 256 ? Optional.of(Kind.ACCOUNT) : Optional.empty();
+  }
+
+  /** Whether v[from, to) is all [a-z0-9], and also '_' and '.' when {@code handle}. */
+  private static boolean all(String v, int from, int to, boolean handle) {
+    for (int i = from; i < to; i++) {
+      char c = v.charAt(i);
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (handle && (c == '_' || c == '.')))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** What {@code \s} matches: ASCII blanks. */
+  private static boolean blank(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == 0x0B || c == '\f' || c == '\r';
   }
 
   public Kind kind() {
