@@ -20,6 +20,24 @@ class EnvelopeJsonTest {
           + "\"timer\":{\"seconds\":3600,\"start\":\"send\"},\"replyTo\":\"m-120\"}";
 
   @Test
+  void theQuickTimestampWritingAgreesWithInstantToString() {
+    java.util.SplittableRandom r = new java.util.SplittableRandom(23);
+    java.util.List<java.time.Instant> cases = new java.util.ArrayList<>(java.util.List.of(
+        java.time.Instant.EPOCH, java.time.Instant.parse("0000-01-01T00:00:00Z"), java.time.Instant.parse("9999-12-31T23:59:59.999999999Z"),
+        java.time.Instant.parse("-0001-12-31T23:59:59Z"), java.time.Instant.parse("+10000-01-01T00:00:00Z"),
+        java.time.Instant.parse("2024-02-29T12:00:00.100Z"), java.time.Instant.parse("2026-12-05T14:00:00.000001Z"),
+        java.time.Instant.MIN, java.time.Instant.MAX));
+    int[] nanos = {0, 1, 999, 1_000, 1_000_000, 120_000_000, 123_456_000, 123_456_789, 999_999_999};
+    for (int i = 0; i < 100_000; i++) {
+      cases.add(java.time.Instant.ofEpochSecond(r.nextLong(-63_000_000_000L, 260_000_000_000L),
+          r.nextBoolean() ? nanos[r.nextInt(nanos.length)] : r.nextInt(1_000_000_000)));
+    }
+    for (java.time.Instant t : cases) {
+      assertEquals(t.toString(), EnvelopeJson.utc(t), () -> t.getEpochSecond() + "s " + t.getNano() + "ns");
+    }
+  }
+
+  @Test
   void theQuickTimestampReadingAgreesWithTheFormatter() {
     java.util.SplittableRandom r = new java.util.SplittableRandom(17);
     String[] edges = {"2026-11-29T10:00:00Z", "2026-11-29T10:00:00.5Z", "2026-11-29T10:00:00.123456789Z",

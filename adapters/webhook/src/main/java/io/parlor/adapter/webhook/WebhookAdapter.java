@@ -137,7 +137,7 @@ final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier, 
         o.put("pending", mc.pending());
       }
     });
-    n.put("at", report.at().toString());
+    n.put("at", io.parlor.spi.json.EnvelopeJson.utc(report.at()));
     return s.post(config.statusUrl(), n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8),
         null, "status of " + report.id());
   }
@@ -161,7 +161,7 @@ final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier, 
     if (notice.group() != null) {
       n.putObject("group").put("id", notice.group().value());
     }
-    n.put("at", context.clock().instant().toString());
+    n.put("at", io.parlor.spi.json.EnvelopeJson.utc(context.clock().instant()));
     return s.post(config.eventsUrl(), n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), null, "typing");
   }
 
@@ -184,7 +184,7 @@ final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier, 
     n.put("id", report.id().value());
     n.put("reason", report.reason());
     n.put("reporter", report.reporter());
-    n.put("at", report.at().toString());
+    n.put("at", io.parlor.spi.json.EnvelopeJson.utc(report.at()));
     if (report.verified()) {
       n.put("verified", true); // the content is the message's plaintext, proven by message franking
     }
