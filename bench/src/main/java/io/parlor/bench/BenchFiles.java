@@ -7,10 +7,10 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /** The benchmarks' scratch directories: a node's database, removed when the run ends. */
-final class BenchFiles {
+public final class BenchFiles {
   private BenchFiles() {}
 
-  static void deleteTree(Path dir) {
+  public static void deleteTree(Path dir) {
     try (Stream<Path> paths = Files.walk(dir)) {
       paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException e) {

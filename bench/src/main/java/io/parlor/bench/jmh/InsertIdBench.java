@@ -65,12 +65,7 @@ public class InsertIdBench {
   public void close() throws Exception {
     c.commit();
     c.close();
-    try (var files = Files.list(dir)) {
-      for (Path f : files.toList()) {
-        Files.delete(f);
-      }
-    }
-    Files.delete(dir);
+    io.parlor.bench.BenchFiles.deleteTree(dir);
   }
 
   private long removed(long id) throws SQLException {

@@ -73,9 +73,7 @@ public class StoreBench {
   public void close() throws Exception {
     store.close();
     plain.close();
-    try (var files = Files.walk(dir)) {
-      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    io.parlor.bench.BenchFiles.deleteTree(dir);
   }
 
   private StoredMessage message(long n) {
