@@ -2,6 +2,7 @@ package io.parlor.core.safety;
 
 import io.parlor.core.linking.PartyKey;
 import io.parlor.core.store.GraphSeal;
+import io.parlor.core.store.StoreCaches;
 import io.parlor.spi.envelope.NetworkId;
 import java.nio.charset.StandardCharsets;
 import java.security.InvalidKeyException;
@@ -33,12 +34,16 @@ public final class SafetyLog {
   private final SecureRandom random;
   /**
    * The current window's key, cached (used on the store's writer thread only) once a later
-   * transaction found it in the table: a key whose unit of work rolled back is never cached, so
+   * transaction found it in the table ({@link StoreCaches#transactions}): a key whose unit of work
+   * rolled back is never cached, so
    * that events are not keyed by a key the table lacks (and another node's key, stored since,
    * is the one used).
    */
   private long cachedEpoch = Long.MIN_VALUE;
   private byte[] cachedKey;
+  /** The window whose key this node stored last, and the writer's transaction it stored it in. */
+  private long storedEpoch = Long.MIN_VALUE;
+  private long storedIn;
 
   /** How long safety metadata is kept ({@code policy.metadataRetention}): the window of every safety count. */
   public Duration retention() {
@@ -261,11 +266,17 @@ public final class SafetyLog {
     if (epoch == cachedEpoch) {
       return cachedKey;
     }
+    long transaction = StoreCaches.transactions(c);
     byte[] found = load(c, epoch);
     if (found != null) {
-      // stored by an earlier unit that was not rolled back (or by another node): safe to keep
-      cachedKey = found;
-      cachedEpoch = epoch;
+      // committed (stored by another node, or by this one in a transaction that has ended and
+      // was not rolled back, since the row is there): safe to keep. Not the key this transaction
+      // stored, which a later unit of it (or this unit's second call) finds before the commit:
+      // should the transaction roll back, the row is gone and the key must be stored again
+      if (transaction >= 0 && (epoch != storedEpoch || transaction != storedIn)) {
+        cachedKey = found;
+        cachedEpoch = epoch;
+      }
       return found;
     }
     byte[] key = new byte[32];
@@ -277,9 +288,12 @@ public final class SafetyLog {
       ps.setBytes(2, key);
       if (ps.executeUpdate() == 0) {
         key = load(c, epoch);
+      } else {
+        storedEpoch = epoch;
+        storedIn = transaction;
       }
     }
-    return key; // not cached until a later unit finds it committed
+    return key; // not cached until a later transaction finds it committed
   }
 
   private static byte[] load(Connection c, long epoch) throws SQLException {

@@ -180,7 +180,22 @@ public final class StoreCaches {
     return type.cast(caches.computeIfAbsent(type, t -> create.get()));
   }
 
+  /** Write transactions the main writer has ended, committed or rolled back (written on its thread). */
+  private volatile long transactions;
+
+  /**
+   * How many write transactions the main writer of {@code c}'s store has ended so far, committed
+   * or rolled back; -1 for a connection no store wraps. A row a unit of work stored during
+   * transaction {@code n} is committed when a unit finds it while this is past {@code n}; while
+   * it is still {@code n}, that unit may yet be rolled back (what a cache must not keep).
+   */
+  public static long transactions(Connection c) {
+    StoreCaches caches = of(c);
+    return caches == null ? -1 : caches.transactions;
+  }
+
   void afterTransaction() {
+    transactions++;
     for (Object cache : caches.values()) {
       if (cache instanceof AfterTransaction a) {
         a.afterTransaction();

@@ -3,6 +3,7 @@ package io.parlor.core.safety;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -61,6 +62,42 @@ class SafetyLogTest {
       }).get();
       assertTrue(keys <= 1, "keys older than the previous window are deleted: " + keys);
     }
+  }
+
+  /**
+   * A window's first event stores its key; a unit that used the key twice and then failed is rolled
+   * back with that row. The next unit must store a key again, not use one it cached meanwhile:
+   * the table is what forget-me and every other node go by.
+   */
+  @Test
+  void aKeyWhoseTransactionRolledBackIsStoredAgainByTheNextUnit() throws Exception {
+    SafetyLog log = new SafetyLog(week, 10, new SecureRandom());
+    Instant t0 = Instant.parse("2026-11-02T10:00:00Z");
+    try (SqliteStore store = SqliteStore.open(dir.resolve("k.db"), 16, new SimpleMeterRegistry())) {
+      var failed = store.write(c -> {
+        log.fanOutExceeded(c, alice, bob, t0); // stores the window's key
+        log.record(c, NetworkId.of("chat"), alice, bob, t0); // finds it, not yet committed
+        throw new IllegalStateException("the unit fails after its safety event");
+      });
+      assertTrue(assertThrows(java.util.concurrent.ExecutionException.class, failed::get)
+          .getCause().getCause() instanceof IllegalStateException);
+      assertEquals(0L, count(store, "pseudonym_keys"), "rolled back with its unit");
+      store.write(c -> {
+        log.record(c, NetworkId.of("chat"), alice, bob, t0);
+        return null;
+      }).get();
+      assertEquals(1L, count(store, "pseudonym_keys"), "the next unit stored the window's key again");
+      assertEquals(1, rows(store).size());
+    }
+  }
+
+  private static long count(SqliteStore store, String table) throws Exception {
+    return store.read(c -> {
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM " + table)) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }).get();
   }
 
   @Test
