@@ -3,6 +3,7 @@ package io.parlor.bench.jmh;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.parlor.core.linking.PartyKey;
 import io.parlor.core.store.MessageTable;
+import io.parlor.core.store.SqlWork;
 import io.parlor.core.store.SqliteStore;
 import io.parlor.core.store.StoredMessage;
 import io.parlor.spi.envelope.Address;
@@ -82,23 +83,41 @@ public class StoreBench {
     return new StoredMessage("g-" + n, 0, NetworkId.of("src"), id, "a b", a, b, e, now.plusSeconds(3600));
   }
 
-  /** A queued message's insert and its removal after delivery, through the store's writer. */
+  /**
+   * A queued message's insert and its removal after delivery, through the store's writer, each
+   * unit in a savepoint of its own (units not marked {@link SqlWork#rerunnable}).
+   */
   @Benchmark
   @OperationsPerInvocation(BATCH)
   public void storeAppendAndRemove() throws Exception {
+    appendAndRemove(false);
+  }
+
+  /** The same, the units marked rerunnable: no savepoint per unit (issue 17, fifth session). */
+  @Benchmark
+  @OperationsPerInvocation(BATCH)
+  public void storeAppendAndRemoveRerunnable() throws Exception {
+    appendAndRemove(true);
+  }
+
+  private void appendAndRemove(boolean rerunnable) throws Exception {
     long first = next;
     next += BATCH;
     CompletableFuture<?> last = null;
     for (long n = first; n < first + BATCH; n++) {
       StoredMessage m = message(n);
-      last = store.write(c -> MessageTable.insertLeg(c, m, now));
+      last = store.write(unit(rerunnable, c -> MessageTable.insertLeg(c, m, now)));
     }
     last.get(10, TimeUnit.SECONDS);
     for (long n = first; n < first + BATCH; n++) {
       String gid = "g-" + n;
-      last = store.write(c -> MessageTable.delete(c, gid));
+      last = store.write(unit(rerunnable, c -> MessageTable.delete(c, gid)));
     }
     last.get(10, TimeUnit.SECONDS);
+  }
+
+  private static <T> SqlWork<T> unit(boolean rerunnable, SqlWork<T> work) {
+    return rerunnable ? SqlWork.rerunnable(work) : work;
   }
 
   /** Baseline: a 1 KB row inserted and deleted, no index, one commit each for the 256. */

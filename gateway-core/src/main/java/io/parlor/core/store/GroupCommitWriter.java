@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The store's only writer: one thread that takes queued units of work, runs as many as are
  * waiting (up to {@code maxBatch}) in one transaction, commits once, then completes their futures.
- * Many messages thus share one commit (and one fsync). Each unit runs inside its own savepoint, so
- * a failing unit is rolled back alone and fails only its own future. Futures complete in order on
+ * Many messages thus share one commit (and one fsync). A failing unit is rolled back alone and
+ * fails only its own future: on PostgreSQL each unit runs in its own savepoint; on SQLite the
+ * units run since the last savepoint are rolled back with it and run again ({@link #runInRuns}). Futures complete in order on
  * a second thread, so the continuations they run never hold up the next commit.
  *
  * <p>When a write fails for a reason outside the work itself (a full disk, an I/O error, a
@@ -482,12 +483,10 @@ final class GroupCommitWriter implements AutoCloseable {
   }
 
   /**
-   * Every unit in its own savepoint, on both stores. On PostgreSQL each statement is a round trip,
-   * so the RELEASE of one unit and the SAVEPOINT of the next go as one (as do BEGIN and the first
-   * SAVEPOINT, the last RELEASE and COMMIT). (Running a batch without savepoints, and again with
-   * them after a failure, measured +35 %; but a rerun repeats what a unit keeps in memory — a
-   * forget-me's choice, a group's counters, a pseudonym key's cache — so units must first be made
-   * safe to run twice: docs/benchmarks.md.)
+   * One transaction for the batch. SQLite: units in runs with no savepoint per unit ({@link
+   * #runInRuns}). PostgreSQL: every unit in its own savepoint; each statement is a round trip, so
+   * the RELEASE of one unit and the SAVEPOINT of the next go as one (as do BEGIN and the first
+   * SAVEPOINT, the last RELEASE and COMMIT).
    */
   private void runBatch(List<Task<?>> batch) {
     Object[] results = new Object[batch.size()];
@@ -516,11 +515,7 @@ final class GroupCommitWriter implements AutoCloseable {
         }
       } else {
         exec(dialect.begin());
-        for (int i = 0; i < batch.size(); i++) {
-          exec("SAVEPOINT unit");
-          errors[i] = runUnit(batch.get(i), results, i, "ROLLBACK TO unit");
-          exec("RELEASE unit");
-        }
+        runInRuns(batch, results, errors);
         exec("COMMIT");
       }
       if (!healthy) {
@@ -563,10 +558,50 @@ final class GroupCommitWriter implements AutoCloseable {
   }
 
   /**
-   * Runs one unit in the savepoint its caller opened; returns its own failure (after rolling back
-   * to the savepoint with {@code rollback}), or null. A store fault is thrown: nothing commits.
+   * The batch in runs (SQLite): each run is as many units marked {@link SqlWork#rerunnable} as
+   * follow one another, then the next unit not marked, if any; no unit has a savepoint of its own.
+   * A run starts at a point it can roll back to: the transaction's start for the first run, a
+   * savepoint for the others. When one of its units fails, the run is rolled back there and run
+   * again from its start without that unit: the units before it run twice (they may), a unit not
+   * marked never does (it ends its run). Failures are rare; what this saves is a SAVEPOINT and a
+   * RELEASE per unit, and the copy SQLite makes of each page a unit changes when a savepoint is
+   * open (docs/benchmarks.md).
    */
-  private Throwable runUnit(Task<?> task, Object[] results, int i, String rollback) throws SQLException {
+  private void runInRuns(List<Task<?>> batch, Object[] results, Throwable[] errors) throws SQLException {
+    for (int start = 0, end; start < batch.size(); start = end + 1) {
+      end = start; // the run is [start, end]
+      while (end < batch.size() - 1 && batch.get(end).work instanceof SqlWork.Rerunnable<?>) {
+        end++;
+      }
+      boolean first = start == 0;
+      if (!first) {
+        exec("SAVEPOINT run");
+      }
+      for (int i = start; i <= end; i++) {
+        if (errors[i] != null) {
+          continue; // failed in an earlier pass over this run
+        }
+        errors[i] = runUnit(batch.get(i), results, i);
+        if (errors[i] != null) {
+          if (first) {
+            exec("ROLLBACK");
+            caches.afterRollback();
+            caches.begin();
+            exec(dialect.begin());
+          } else {
+            exec("ROLLBACK TO run");
+          }
+          i = start - 1; // again from the run's start, without the failed unit
+        }
+      }
+      if (!first) {
+        exec("RELEASE run");
+      }
+    }
+  }
+
+  /** Runs one unit; returns its own failure, or null. A store fault is thrown: nothing commits. */
+  private Throwable runUnit(Task<?> task, Object[] results, int i) throws SQLException {
     try {
       results[i] = task.work.run(connection);
       return null;
@@ -574,7 +609,7 @@ final class GroupCommitWriter implements AutoCloseable {
       if (storeFault(e)) {
         throw e instanceof SQLException sql ? sql : new SQLException(e.getMessage(), e);
       }
-      exec(rollback);
+      results[i] = null;
       return e;
     }
   }

@@ -66,6 +66,68 @@ class SqliteStoreTest {
     }
   }
 
+  /**
+   * Units marked rerunnable run with no savepoint of their own: a failure rolls back the run it is
+   * in and runs that run's earlier units again; an unmarked unit ends a run and never runs twice.
+   */
+  @Test
+  void aFailureRunsTheRerunnableUnitsBeforeItAgainButNeverAnUnmarkedUnit() throws Exception {
+    try (SqliteStore store = SqliteStore.open(dir.resolve("s.db"), 256, new SimpleMeterRegistry())) {
+      store.write(c -> c.createStatement().execute("CREATE TABLE t(x INTEGER PRIMARY KEY)")).get();
+      store.write(c -> c.createStatement().execute("INSERT INTO t(x) VALUES (100)")).get();
+      CountDownLatch release = new CountDownLatch(1);
+      CompletableFuture<Object> blocker = store.write(c -> {
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return null;
+      });
+      // r: rerunnable, u: not marked, capitals fail (after a row of their own, then the taken 100)
+      String units = "rRruRrUr";
+      int[] runs = new int[units.length()];
+      List<CompletableFuture<Integer>> writes = new ArrayList<>();
+      for (int i = 0; i < units.length(); i++) {
+        int n = i;
+        char kind = units.charAt(i);
+        SqlWork<Integer> work = c -> {
+          runs[n]++;
+          insert(c, n);
+          if (Character.isUpperCase(kind)) {
+            insert(c, 100);
+          }
+          return n;
+        };
+        writes.add(store.write(Character.toLowerCase(kind) == 'r' ? SqlWork.rerunnable(work) : work));
+      }
+      release.countDown();
+      blocker.get();
+      List<Integer> failed = new ArrayList<>();
+      for (int i = 0; i < writes.size(); i++) {
+        try {
+          assertEquals(i, writes.get(i).get());
+        } catch (ExecutionException e) {
+          assertInstanceOf(StoreException.class, e.getCause());
+          failed.add(i);
+        }
+      }
+      assertEquals(List.of(1, 4, 6), failed);
+      // runs: [r R r u] from the transaction's start, [R r U] from a savepoint, [r]
+      assertEquals("[2, 1, 1, 1, 1, 2, 1, 1]", java.util.Arrays.toString(runs),
+          "the rerunnable units before a failure in their run ran again, the rest once");
+      assertEquals(List.of(0, 2, 3, 5, 7, 100), store.read(c -> {
+        List<Integer> rows = new ArrayList<>();
+        try (ResultSet rs = c.prepareStatement("SELECT x FROM t ORDER BY x").executeQuery()) {
+          while (rs.next()) {
+            rows.add(rs.getInt(1));
+          }
+        }
+        return rows;
+      }).get(), "every unit that did not fail committed once, nothing of a failed one");
+    }
+  }
+
   @Test
   void checkpointTruncatesTheWalWhileWritesContinue() throws Exception {
     Path db = dir.resolve("c.db");
