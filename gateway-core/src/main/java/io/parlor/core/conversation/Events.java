@@ -124,7 +124,7 @@ public final class Events {
   private record ReadOutcome(EventResult result, List<StatusOutbox.Entry> statuses) {}
 
   private CompletionStage<EventResult> read(NetworkId source, Event.Read e) {
-    return d.store().writeAfterBookkeeping(c -> recordRead(c, source, e))
+    return d.store().writeAfterBookkeeping(io.parlor.core.store.SqlWork.rerunnable(c -> recordRead(c, source, e))) // SQL only
         .handle(
             (o, err) -> {
               if (err != null) {

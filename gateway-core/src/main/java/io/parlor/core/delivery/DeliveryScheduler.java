@@ -842,7 +842,8 @@ public final class DeliveryScheduler implements AutoCloseable {
   private void record(StoredMessage m, StatusReport report, Network network, DeliveryResult result, Lane lane) {
     deps.store()
         .writeLazily( // shares the next commit (its status waits for it; nothing else does)
-            c -> {
+            // rerunnable: SQL only; what the delivery changes in memory was changed before, in finish
+            io.parlor.core.store.SqlWork.rerunnable(c -> {
               if (!MessageTable.delete(c, m.gid())) {
                 return null;
               }
@@ -866,7 +867,7 @@ public final class DeliveryScheduler implements AutoCloseable {
                 return null;
               }
               return StatusOutbox.add(c, m.sourceNetwork(), report);
-            })
+            }))
         .whenComplete(
             (entry, err) -> {
               if (err != null) {
@@ -909,10 +910,10 @@ public final class DeliveryScheduler implements AutoCloseable {
       return;
     }
     deps.store()
-        .write(c -> {
+        .write(io.parlor.core.store.SqlWork.rerunnable(c -> { // SQL only
           preparer.writeLeg(c, m, network, result, deps.clock().instant());
           return null;
-        })
+        }))
         .exceptionally(err -> {
           if (!io.parlor.core.store.StoreUnavailableException.in(err)) {
             log.warn("could not record the reference of {}", m.gid(), err);

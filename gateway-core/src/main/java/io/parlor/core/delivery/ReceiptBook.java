@@ -89,7 +89,7 @@ public final class ReceiptBook implements AutoCloseable {
             : r.outcome() == NetworkReceipt.Outcome.EXPIRED ? StatusReport.Status.EXPIRED : StatusReport.Status.FAILED;
     String reason = status == StatusReport.Status.DELIVERED ? "" : r.reason().isEmpty() ? "undelivered" : "network_error";
     store
-        .write(c -> settle(c, network, r, status, reason))
+        .write(io.parlor.core.store.SqlWork.rerunnable(c -> settle(c, network, r, status, reason))) // SQL only
         .whenComplete(
             (entry, err) -> {
               if (err == null && entry == null && tried < RETRY_MS.length) {

@@ -113,17 +113,19 @@ public final class StatusDispatcher implements AutoCloseable {
    * reported once more at the next start, as for any status not yet removed.
    */
   private void flushRemovals() {
+    // outside the unit: a run rolled back and run again (SqlWork#rerunnable) still has the ids the
+    // first run took from the queue, and removes them with any new ones
     List<Long> ids = new ArrayList<>();
     store
         .writeLazily(
-            c -> {
+            io.parlor.core.store.SqlWork.rerunnable(c -> {
               removalQueued.set(false);
               for (Long id; (id = toRemove.poll()) != null; ) {
                 ids.add(id);
               }
               StatusOutbox.remove(c, ids);
               return null;
-            })
+            }))
         .whenComplete(
             (v, e) -> {
               if (e != null) {

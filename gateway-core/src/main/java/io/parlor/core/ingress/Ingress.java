@@ -159,7 +159,10 @@ public final class Ingress {
           "the queue is full (delivery.maxQueued); retry later", null));
     }
     String gid = newGatewayId(now); // outside the store's single writer thread: SecureRandom may read /dev/urandom
-    io.parlor.core.store.SqlWork<Outcome> unit = c -> decideAndStore(c, source, e, now, gid);
+    // rerunnable: its gateway id and time are drawn here; inside, what it keeps in memory is a
+    // store cache, a payload key or a pseudonym key that a rollback cannot leave half-kept
+    io.parlor.core.store.SqlWork<Outcome> unit =
+        io.parlor.core.store.SqlWork.rerunnable(c -> decideAndStore(c, source, e, now, gid));
     // on the node's HTTP event loop, the unit runs there when the writer is idle: the answer is
     // written there too, with no hand-off to the writer and back (an adapter's own thread never
     // blocks: to it the sink queues the unit, as the SPI says)
