@@ -18,10 +18,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The store's only writer: one thread that takes queued units of work, runs as many as are
  * waiting (up to {@code maxBatch}) in one transaction, commits once, then completes their futures.
- * Many messages thus share one commit (and one fsync). A failing unit is rolled back alone and
- * fails only its own future: on PostgreSQL each unit runs in its own savepoint; on SQLite the
- * units run since the last savepoint are rolled back with it and run again ({@link #runInRuns}). Futures complete in order on
- * a second thread, so the continuations they run never hold up the next commit.
+ * Many messages thus share one commit (and one fsync). A failing unit fails only its own future:
+ * on PostgreSQL each unit runs in a savepoint of its own; on SQLite the units before it that may
+ * run twice ({@link SqlWork#rerunnable}) are rolled back with it and run again ({@link
+ * #runInRuns}). Futures complete in order on a second thread, so the continuations they run never
+ * hold up the next commit.
  *
  * <p>When a write fails for a reason outside the work itself (a full disk, an I/O error, a
  * read-only filesystem), the writer rolls back, drops its compiled statements, fails the batch

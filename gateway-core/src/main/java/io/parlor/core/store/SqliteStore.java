@@ -255,8 +255,9 @@ public final class SqliteStore implements Store {
       st.execute("PRAGMA foreign_keys=ON");
       st.execute("PRAGMA cache_size=-32768");
       st.execute("PRAGMA mmap_size=268435456");
-      // The writer opens a savepoint per unit of work; a unit that changes a page an earlier unit
-      // of its batch changed first copies the page to the savepoint's journal. With temporary
+      // The writer opens savepoints (a run of units after one not marked rerunnable, and before
+      // the fifth session of issue 17 every unit); a unit that changes a page an earlier unit of
+      // its batch changed first copies the page to the savepoint's journal. With temporary
       // storage in files that journal was a temporary file opened, written and closed in every
       // batch: 10 % of the writer's time under load in system calls (issue 17; +19-27 % messages/s
       // at 64 connections). In memory it is bounded by the pages one batch changes, and a
