@@ -60,6 +60,11 @@ public final class RelayTable {
 
   /** The handle {@code represents} already has in front of {@code viewer}, if any. */
   public Optional<Shown> shown(Connection c, PartyKey represents, PartyKey viewer) throws SQLException {
+    return find(c, represents, viewer);
+  }
+
+  /** As {@link #shown}. */
+  static Optional<Shown> find(Connection c, PartyKey represents, PartyKey viewer) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT handle, last_used_at FROM relay_handles WHERE represents = ? AND viewer = ?")) {
