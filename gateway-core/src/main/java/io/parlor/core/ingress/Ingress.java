@@ -344,8 +344,10 @@ public final class Ingress {
       return new Outcome(refs.refusal(), null);
     }
     safety.record(c, source, a.sender(), a.recipient(), now);
-    ThreadTable.touch(c, ThreadTable.key(a.sender(), a.recipient()), msg.content() instanceof Content.Encrypted,
-        conversations.timers().defaultSeconds(), now);
+    boolean encrypted = msg.content() instanceof Content.Encrypted;
+    if (!lookups.touchChangesNothing(encrypted, now)) { // most messages: a statement saved
+      ThreadTable.touch(c, ThreadTable.key(a.sender(), a.recipient()), encrypted, conversations.timers().defaultSeconds(), now);
+    }
     Address handle = relays.handleFor(c, a.sender(), a.recipient(), shown, now);
     // the address the sender wrote to is in use too, however one-sided the conversation
     if (e.to().kind() == Address.Kind.RELAY) {

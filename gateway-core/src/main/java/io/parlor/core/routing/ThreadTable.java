@@ -155,7 +155,19 @@ public final class ThreadTable {
    * What a message's acceptance reads: whether its dedupe key is stored ({@code seen}), its
    * thread, and the handle its sender already has in front of its recipient.
    */
-  public record Lookups(boolean seen, Timers thread, java.util.Optional<RelayTable.Shown> shown) {}
+  public record Lookups(boolean seen, Timers thread, java.util.Optional<RelayTable.Shown> shown, long threadUsedAt) {
+    /**
+     * Whether {@link #touch} of this thread for a message at {@code now} would change nothing: the
+     * thread exists, is marked encrypted if {@code encrypted}, and was last used within the
+     * touch's granularity (exactly what the upsert's own condition leaves alone). The thread's
+     * flag only ever goes up and a unit of work does not delete threads, so what was read at the
+     * start of the unit still holds when it would touch.
+     */
+    public boolean touchChangesNothing(boolean encrypted, Instant now) {
+      return thread.exists() && (!encrypted || thread.e2ee())
+          && now.toEpochMilli() - threadUsedAt <= TOUCH_GRANULARITY_MS;
+    }
+  }
 
   /**
    * The reads a message's acceptance makes, in one statement (one round trip on PostgreSQL):
@@ -173,12 +185,19 @@ public final class ThreadTable {
       io.parlor.spi.envelope.MessageId id, PartyKey sender, PartyKey recipient, Long defaultSeconds)
       throws SQLException {
     if (io.parlor.core.store.Dialect.of(c) == io.parlor.core.store.Dialect.SQLITE) {
-      return new Lookups(io.parlor.core.store.MessageTable.seen(c, source, id),
-          timers(c, sender, recipient, defaultSeconds), RelayTable.find(c, sender, recipient));
+      boolean seen = io.parlor.core.store.MessageTable.seen(c, source, id);
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT timer_first, timer_second, timer_default, e2ee, last_used_at FROM threads WHERE key = ?")) {
+        ps.setString(1, stored(c, key(sender, recipient)));
+        try (ResultSet rs = ps.executeQuery()) {
+          Timers t = rs.next() ? timers(rs) : Timers.fresh(defaultSeconds);
+          return new Lookups(seen, t, RelayTable.find(c, sender, recipient), t.exists() ? rs.getLong(5) : Long.MIN_VALUE);
+        }
+      }
     }
     try (PreparedStatement ps = c.prepareStatement(
         "SELECT t.timer_first, t.timer_second, t.timer_default, t.e2ee, t.key, r.handle, r.last_used_at,"
-            + " (" + io.parlor.core.store.MessageTable.SEEN + ")"
+            + " (" + io.parlor.core.store.MessageTable.SEEN + "), t.last_used_at"
             + " FROM (SELECT 1 AS one) o LEFT JOIN threads t ON t.key = ?"
             + " LEFT JOIN relay_handles r ON r.represents = ? AND r.viewer = ?")) {
       GraphSeal g = GraphSeal.of(c);
@@ -197,7 +216,8 @@ public final class ThreadTable {
         java.util.Optional<RelayTable.Shown> shown = handle == null ? java.util.Optional.empty()
             : java.util.Optional.of(new RelayTable.Shown(io.parlor.spi.envelope.Address.of(handle), rs.getLong(7)));
         rs.getInt(8);
-        return new Lookups(!rs.wasNull(), t, shown);
+        boolean seen = !rs.wasNull();
+        return new Lookups(seen, t, shown, t.exists() ? rs.getLong(9) : Long.MIN_VALUE);
       }
     }
   }

@@ -516,6 +516,62 @@ abstract class StoreContract {
     }
   }
 
+  /**
+   * A message's acceptance skips its thread's upsert when the lookups say it would change nothing:
+   * held to what the upsert does, case by case (no thread; within the hour and at its edge; an
+   * hour and a millisecond later; an encrypted message in a plaintext thread and the reverse).
+   */
+  @Test
+  void aThreadsTouchIsSkippedExactlyWhenItWouldChangeNothing() throws Exception {
+    io.parlor.spi.envelope.NetworkId net = io.parlor.spi.envelope.NetworkId.of("neta");
+    io.parlor.spi.envelope.MessageId m = io.parlor.spi.envelope.MessageId.of("m");
+    Instant t = Instant.parse("2026-12-05T10:00:00Z");
+    long hour = 3_600_000L;
+    // {pair, thread before (none, plain or e2ee, used at t), message encrypted?, message at t + ms}
+    Object[][] cases = {
+        {"none", false, 60_000L}, {"none", true, 0L},
+        {"plain", false, 60_000L}, {"plain", false, hour}, {"plain", false, hour + 1}, {"plain", true, 60_000L},
+        {"e2ee", false, 60_000L}, {"e2ee", true, hour}, {"e2ee", false, hour + 1}, {"e2ee", true, 2 * hour},
+    };
+    try (Store store = open()) {
+      int changed = 0;
+      for (int i = 0; i < cases.length; i++) {
+        String before = (String) cases[i][0];
+        boolean encrypted = (Boolean) cases[i][1];
+        Instant at = t.plusMillis((Long) cases[i][2]);
+        io.parlor.core.linking.PartyKey a = io.parlor.core.linking.PartyKey.person("a" + i);
+        io.parlor.core.linking.PartyKey b = io.parlor.core.linking.PartyKey.person("b" + i);
+        if (!before.equals("none")) {
+          get(store.write(c -> {
+            ThreadTable.touch(c, ThreadTable.key(a, b), before.equals("e2ee"), t);
+            return null;
+          }));
+        }
+        String rowsBefore = get(store.read(StoreContract::threads));
+        boolean skip = get(store.read(c -> ThreadTable.forMessage(c, net, m, a, b, null))).touchChangesNothing(encrypted, at);
+        get(store.write(c -> {
+          ThreadTable.touch(c, ThreadTable.key(a, b), encrypted, at);
+          return null;
+        }));
+        boolean same = rowsBefore.equals(get(store.read(StoreContract::threads)));
+        assertEquals(same, skip, "case " + java.util.Arrays.toString(cases[i]));
+        changed += same ? 0 : 1;
+      }
+      assertEquals(6, changed, "the cases where the upsert changes the row");
+    }
+  }
+
+  private static String threads(Connection c) throws SQLException {
+    StringBuilder rows = new StringBuilder();
+    try (PreparedStatement ps = c.prepareStatement("SELECT key, e2ee, last_used_at FROM threads ORDER BY key");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        rows.append(rs.getString(1)).append(' ').append(rs.getInt(2)).append(' ').append(rs.getLong(3)).append('\n');
+      }
+    }
+    return rows.toString();
+  }
+
   @Test
   void statusIdsAreUniqueAndIncreasingAndTheStatusesAreRemovedByThem() throws Exception {
     io.parlor.spi.envelope.NetworkId net = io.parlor.spi.envelope.NetworkId.of("neta");
