@@ -72,6 +72,9 @@ public class StoreBench {
 
   @TearDown(Level.Trial)
   public void close() throws Exception {
+    if (plainReader != null) {
+      plainReader.close();
+    }
     store.close();
     plain.close();
     io.parlor.bench.BenchFiles.deleteTree(dir);
@@ -114,6 +117,41 @@ public class StoreBench {
       last = store.write(unit(rerunnable, c -> MessageTable.delete(c, gid)));
     }
     last.get(10, TimeUnit.SECONDS);
+  }
+
+  private io.parlor.core.store.Store.Reader reader;
+  private Connection plainReader;
+  private PreparedStatement plainSeen;
+  private final NetworkId source = NetworkId.of("src");
+  private final MessageId unseen = MessageId.of("never-seen");
+
+  /**
+   * A read through the store's statement cache, on the calling thread ({@link SqliteStore#ownReader}):
+   * the dedupe lookup a message's acceptance makes. Against {@link #baselineReadOnAPlainConnection},
+   * what the cache and its wrappers cost per statement.
+   */
+  @Benchmark
+  public boolean readThroughTheStatementCache() throws Exception {
+    if (reader == null) {
+      reader = store.ownReader();
+    }
+    return reader.read(c -> MessageTable.seen(c, source, unseen)).get();
+  }
+
+  /** Baseline: the same statement on a plain connection, prepared once. */
+  @Benchmark
+  public boolean baselineReadOnAPlainConnection() throws SQLException {
+    if (plainSeen == null) {
+      plainReader = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("store.db"));
+      plainSeen = plainReader.prepareStatement(MessageTable.SEEN);
+    }
+    plainSeen.setString(1, source.value());
+    plainSeen.setString(2, unseen.value());
+    try (java.sql.ResultSet rs = plainSeen.executeQuery()) {
+      boolean found = rs.next();
+      plainSeen.clearParameters();
+      return found;
+    }
   }
 
   private static <T> SqlWork<T> unit(boolean rerunnable, SqlWork<T> work) {

@@ -160,18 +160,7 @@ final class StatementCache {
   }
 
   private static PreparedStatement reusable(PreparedStatement ps) {
-    InvocationHandler h =
-        (proxy, method, args) -> {
-          if (method.getName().equals("close") && (args == null || args.length == 0)) {
-            ps.clearParameters();
-            ps.clearBatch();
-            return null;
-          }
-          return invoke(method, ps, args);
-        };
-    return (PreparedStatement)
-        Proxy.newProxyInstance(
-            StatementCache.class.getClassLoader(), new Class<?>[] {PreparedStatement.class}, h);
+    return new ReusableStatement(ps);
   }
 
   /**
