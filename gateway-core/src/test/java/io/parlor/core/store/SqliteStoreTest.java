@@ -29,14 +29,7 @@ class SqliteStoreTest {
       store.write(c -> c.createStatement().execute("CREATE TABLE t(x INTEGER PRIMARY KEY)")).get();
       // hold the writer so that the next units queue up behind it
       CountDownLatch release = new CountDownLatch(1);
-      CompletableFuture<Object> blocker = store.write(c -> {
-        try {
-          release.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        return null;
-      });
+      CompletableFuture<Object> blocker = holdWriter(store, release);
       List<CompletableFuture<Integer>> writes = new ArrayList<>();
       for (int i = 0; i < 100; i++) {
         int v = i == 50 ? 49 : i; // unit 50 violates the primary key
@@ -76,14 +69,7 @@ class SqliteStoreTest {
       store.write(c -> c.createStatement().execute("CREATE TABLE t(x INTEGER PRIMARY KEY)")).get();
       store.write(c -> c.createStatement().execute("INSERT INTO t(x) VALUES (100)")).get();
       CountDownLatch release = new CountDownLatch(1);
-      CompletableFuture<Object> blocker = store.write(c -> {
-        try {
-          release.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        return null;
-      });
+      CompletableFuture<Object> blocker = holdWriter(store, release);
       // r: rerunnable, u: not marked, capitals fail (after a row of their own, then the taken 100)
       String units = "rRruRrUr";
       int[] runs = new int[units.length()];
@@ -287,6 +273,18 @@ class SqliteStoreTest {
           () -> reader.read(c -> count(c.prepareStatement("SELECT count(*) FROM nowhere"))).get());
       assertInstanceOf(StoreException.class, e.getCause(), "a failed read fails its future, as a read on the reader does");
     }
+  }
+
+  /** Holds the writer in a unit until {@code release}, so that the units written next queue up behind it. */
+  private static CompletableFuture<Object> holdWriter(Store store, CountDownLatch release) {
+    return store.write(c -> {
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return null;
+    });
   }
 
   private static Integer insert(java.sql.Connection c, int x) throws SQLException {
