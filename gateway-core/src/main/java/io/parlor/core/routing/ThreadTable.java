@@ -186,14 +186,19 @@ public final class ThreadTable {
       throws SQLException {
     if (io.parlor.core.store.Dialect.of(c) == io.parlor.core.store.Dialect.SQLITE) {
       boolean seen = io.parlor.core.store.MessageTable.seen(c, source, id);
+      Timers t = Timers.fresh(defaultSeconds);
+      long usedAt = Long.MIN_VALUE;
       try (PreparedStatement ps = c.prepareStatement(
           "SELECT timer_first, timer_second, timer_default, e2ee, last_used_at FROM threads WHERE key = ?")) {
         ps.setString(1, stored(c, key(sender, recipient)));
         try (ResultSet rs = ps.executeQuery()) {
-          Timers t = rs.next() ? timers(rs) : Timers.fresh(defaultSeconds);
-          return new Lookups(seen, t, RelayTable.find(c, sender, recipient), t.exists() ? rs.getLong(5) : Long.MIN_VALUE);
+          if (rs.next()) {
+            t = timers(rs);
+            usedAt = rs.getLong(5);
+          }
         }
       }
+      return new Lookups(seen, t, RelayTable.find(c, sender, recipient), usedAt);
     }
     try (PreparedStatement ps = c.prepareStatement(
         "SELECT t.timer_first, t.timer_second, t.timer_default, t.e2ee, t.key, r.handle, r.last_used_at,"
