@@ -88,8 +88,10 @@ public final class ReceiptBook implements AutoCloseable {
             ? StatusReport.Status.DELIVERED
             : r.outcome() == NetworkReceipt.Outcome.EXPIRED ? StatusReport.Status.EXPIRED : StatusReport.Status.FAILED;
     String reason = status == StatusReport.Status.DELIVERED ? "" : r.reason().isEmpty() ? "undelivered" : "network_error";
+    // lazily: shares the next message's commit rather than waking the writer for a commit of its
+    // own (its status waits for it; nothing else does), as a delivery's bookkeeping does
     store
-        .write(io.parlor.core.store.SqlWork.rerunnable(c -> settle(c, network, r, status, reason))) // SQL only
+        .writeLazily(io.parlor.core.store.SqlWork.rerunnable(c -> settle(c, network, r, status, reason))) // SQL only
         .whenComplete(
             (entry, err) -> {
               if (err == null && entry == null && tried < RETRY_MS.length) {
