@@ -34,10 +34,9 @@ public final class SafetyLog {
   private final SecureRandom random;
   /**
    * The current window's key, cached (used on the store's writer thread only) once a later
-   * transaction found it in the table ({@link StoreCaches#transactions}): a key whose unit of work
-   * rolled back is never cached, so
-   * that events are not keyed by a key the table lacks (and another node's key, stored since,
-   * is the one used).
+   * transaction found it in the table ({@link StoreCaches#transactions}, as {@code PayloadCipher}
+   * trusts its keys): a key whose unit of work rolled back is never cached, so that events are not
+   * keyed by a key the table lacks (and another node's key, stored since, is the one used).
    */
   private long cachedEpoch = Long.MIN_VALUE;
   private byte[] cachedKey;

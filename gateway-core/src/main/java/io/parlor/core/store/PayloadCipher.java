@@ -30,7 +30,7 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>Thread-safe. The keys' SQL runs on the caller's store connection.
  */
-public final class PayloadCipher implements StoreCaches.AfterTransaction {
+public final class PayloadCipher {
   private static final int NONCE = 12;
   private static final int TAG_BITS = 128;
   private static final byte VERSION = 1;
@@ -47,18 +47,13 @@ public final class PayloadCipher implements StoreCaches.AfterTransaction {
    */
   private final Map<Long, SecretKeySpec> sealing = new java.util.HashMap<>();
   /**
-   * Keys this node created, by epoch, with the write transaction that stored them: trusted once a
-   * later transaction finds their row. Until then a unit of work that seals with one checks its
-   * row, and stores it again when the unit that stored it was rolled back — a message is never
-   * sealed under a key that is not stored with it. Writer thread only.
+   * Keys this node created, by epoch, with the write transaction that stored them ({@link
+   * StoreCaches#transactions}): trusted once a later transaction finds their row. Until then a
+   * unit of work that seals with one checks its row, and stores it again when the unit that
+   * stored it was rolled back — a message is never sealed under a key that is not stored with it.
+   * Writer thread only.
    */
   private final Map<Long, Long> unconfirmed = new java.util.HashMap<>();
-  private long transaction; // writer thread only
-
-  @Override
-  public void afterTransaction() {
-    transaction++;
-  }
 
   /**
    * @param masterKey 32 bytes (AES-256)
@@ -123,7 +118,7 @@ public final class PayloadCipher implements StoreCaches.AfterTransaction {
           sealing.put(epoch, key);
           unconfirmed.remove(epoch);
         }
-      } else if (unconfirmed.get(epoch) < transaction) {
+      } else if (unconfirmed.get(epoch) < StoreCaches.transactions(c)) {
         unconfirmed.remove(epoch); // committed: found by a later transaction
       }
     }
@@ -143,7 +138,7 @@ public final class PayloadCipher implements StoreCaches.AfterTransaction {
         return false;
       }
     }
-    unconfirmed.put(epoch, transaction);
+    unconfirmed.put(epoch, StoreCaches.transactions(c));
     return true;
   }
 
