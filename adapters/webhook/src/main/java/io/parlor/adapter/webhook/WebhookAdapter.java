@@ -67,7 +67,7 @@ final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier, 
       if (http == null) {
         http = new HttpPoster("webhook-" + context.networkId(), config.requestTimeout(), config.maxConnections(),
             IDLE_CONNECTION_TIMEOUT, Tls.clientContext());
-        sender = new WebhookSender(http, signatures, context.clock());
+        sender = new WebhookSender(http, signatures, context.clock(), context.metrics());
         setHealth(HealthState.CONNECTED, "started");
       }
     }
@@ -138,8 +138,7 @@ final class WebhookAdapter implements Adapter, StatusReceiver, RequestVerifier, 
       }
     });
     n.put("at", io.parlor.spi.json.EnvelopeJson.utc(report.at()));
-    return s.post(config.statusUrl(), n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8),
-        null, "status of " + report.id());
+    return s.status(config.statusUrl(), n, config.statusBatch(), report.id().value());
   }
 
   /** {@code POST {eventsUrl}} {@code {"type": "typing", "from", "to", "state", "group"?}}, signed; never retried. */

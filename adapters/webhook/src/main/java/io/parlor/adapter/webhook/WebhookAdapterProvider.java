@@ -34,6 +34,7 @@ public final class WebhookAdapterProvider implements AdapterProvider<WebhookConf
     int maxConnections = view.integer("maxConnections", 32, 1, 1024);
     var eventsUrl = view.optUrl("eventsUrl").orElse(null);
     var reportUrl = view.optUrl("reportUrl").orElse(null);
+    int statusBatch = view.integer("statusBatch", 1, 1, WebhookConfig.MAX_STATUS_BATCH);
     Set<ContentKind> content = Set.of();
     Set<EventKind> events = Set.of();
     List<String> e2ee = List.of();
@@ -70,8 +71,12 @@ public final class WebhookAdapterProvider implements AdapterProvider<WebhookConf
       view.problem("eventsUrl", "<missing>", "an absolute http:// or https:// URL (required when capabilities.events lists typing)");
       return null;
     }
+    if (statusBatch > 1 && statusUrl == null) {
+      view.problem("statusBatch", String.valueOf(statusBatch), "batches statuses to statusUrl, which is not set");
+      return null;
+    }
     return new WebhookConfig(secret, deliveryUrl, statusUrl, Set.copyOf(e2ee), maxText, expiry, List.copyOf(timers), timeout,
-        maxConnections, content, events, eventsUrl, reportUrl);
+        maxConnections, content, events, eventsUrl, reportUrl, statusBatch);
   }
 
   /**
@@ -108,6 +113,7 @@ public final class WebhookAdapterProvider implements AdapterProvider<WebhookConf
         "  region: eu-west-1",
         "  deliveryUrl: http://127.0.0.1:9101/parlor/messages",
         "  statusUrl: http://127.0.0.1:9101/parlor/status      # optional",
+        "  statusBatch: 1                 # optional: up to N statuses a POST, as {\"statuses\": [...]} when N > 1",
         "  eventsUrl: http://127.0.0.1:9101/parlor/events      # optional: typing indicators (capabilities.events: [typing])",
         "  reportUrl: http://127.0.0.1:9101/parlor/reports     # optional: reports of messages the network sent",
         "  requestTimeout: PT10S          # optional",

@@ -22,6 +22,8 @@ import java.util.Set;
  * @param events the events it takes ({@code capabilities.events})
  * @param eventsUrl where Parlor POSTs typing indicators; may be null
  * @param reportUrl where Parlor POSTs reports of messages the network sent; may be null
+ * @param statusBatch most statuses in one {@code POST {statusUrl}}; 1 (the default) sends each as
+ *     its own object (contract 3.3), more sends {@code {"statuses": [...]}}
  */
 public record WebhookConfig(
     String secret,
@@ -36,7 +38,36 @@ public record WebhookConfig(
     Set<io.parlor.spi.envelope.ContentKind> content,
     Set<io.parlor.spi.envelope.EventKind> events,
     URI eventsUrl,
-    URI reportUrl) {
+    URI reportUrl,
+    int statusBatch) {
+
+  /** Most statuses a {@code POST {statusUrl}} may carry ({@code statusBatch}). */
+  public static final int MAX_STATUS_BATCH = 1000;
+
+  public WebhookConfig {
+    if (statusBatch < 1 || statusBatch > MAX_STATUS_BATCH) {
+      throw new IllegalArgumentException("statusBatch must be 1 to " + MAX_STATUS_BATCH + ": " + statusBatch);
+    }
+  }
+
+  /** A network whose statuses go one to a POST. */
+  public WebhookConfig(
+      String secret,
+      URI deliveryUrl,
+      URI statusUrl,
+      Set<String> e2eeSchemes,
+      int maxTextLength,
+      boolean expiry,
+      java.util.List<Duration> timers,
+      Duration requestTimeout,
+      int maxConnections,
+      Set<io.parlor.spi.envelope.ContentKind> content,
+      Set<io.parlor.spi.envelope.EventKind> events,
+      URI eventsUrl,
+      URI reportUrl) {
+    this(secret, deliveryUrl, statusUrl, e2eeSchemes, maxTextLength, expiry, timers, requestTimeout, maxConnections,
+        content, events, eventsUrl, reportUrl, 1);
+  }
 
   /** A network without a report URL. */
   public WebhookConfig(

@@ -1,12 +1,19 @@
 package io.parlor.adapter.webhook;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.parlor.spi.AdapterMetrics;
 import io.parlor.spi.DeliveryException;
 import io.parlor.spi.DeliveryResult;
 import io.parlor.spi.DeliveryTarget;
 import io.parlor.spi.envelope.Envelope;
 import io.parlor.spi.json.EnvelopeJson;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -15,16 +22,34 @@ import java.util.concurrent.CompletionStage;
  * Envelope → signed {@code POST {deliveryUrl}} with {@code Idempotency-Key} (contract 3.2), and
  * status reports → {@code POST {statusUrl}} (3.3). Thread-safe; never blocks the caller (the
  * adapter's {@link HttpPoster} does the I/O on its own event loop, where the futures complete).
+ *
+ * <p>With {@code statusBatch} above 1, statuses go several to a POST, as {@code {"statuses":
+ * [...]}}: a status is sent at once while fewer than {@link #STATUS_POSTS_IN_FLIGHT} status POSTs
+ * are out, and otherwise waits for one of them to end and goes with the others that waited (up to
+ * {@code statusBatch}). No status waits for a timer or for others to come: batches form only when
+ * the network is slower than statuses arrive, as a commit groups what waited for the one before.
  */
 final class WebhookSender {
+  /** Most status POSTs out at once when statuses are batched. */
+  static final int STATUS_POSTS_IN_FLIGHT = 2;
+
   private final HttpPoster http;
   private final Signatures signatures;
   private final Clock clock;
+  private final AdapterMetrics metrics;
+  private final Object statusLock = new Object();
+  /** Statuses waiting for a status POST to end (guarded by statusLock). */
+  private final ArrayDeque<WaitingStatus> waitingStatuses = new ArrayDeque<>();
+  /** Status POSTs out (guarded by statusLock). */
+  private int statusPosts;
 
-  WebhookSender(HttpPoster http, Signatures signatures, Clock clock) {
+  private record WaitingStatus(ObjectNode status, CompletableFuture<Void> reported) {}
+
+  WebhookSender(HttpPoster http, Signatures signatures, Clock clock, AdapterMetrics metrics) {
     this.http = http;
     this.signatures = signatures;
     this.clock = clock;
+    this.metrics = metrics;
   }
 
   CompletionStage<DeliveryResult> deliver(URI url, Envelope envelope, DeliveryTarget target) {
@@ -56,5 +81,76 @@ final class WebhookSender {
           }
         });
     return out;
+  }
+
+  /**
+   * Reports {@code status} to {@code url}: alone when {@code batch} is 1, else in a batch of up to
+   * {@code batch}. The future completes as the POST that carried it did: every status of a batch
+   * is reported, or fails (and is retried by the core, perhaps in another batch), together.
+   */
+  CompletionStage<Void> status(URI url, ObjectNode status, int batch, String id) {
+    if (batch <= 1) {
+      metrics.count("status_posts");
+      metrics.count("statuses_posted");
+      return post(url, status.toString().getBytes(StandardCharsets.UTF_8), null, "status of " + id);
+    }
+    CompletableFuture<Void> reported = new CompletableFuture<>();
+    List<WaitingStatus> now;
+    synchronized (statusLock) {
+      waitingStatuses.add(new WaitingStatus(status, reported));
+      if (statusPosts >= STATUS_POSTS_IN_FLIGHT) {
+        return reported;
+      }
+      statusPosts++;
+      now = takeStatuses(batch);
+    }
+    postStatuses(url, now, batch);
+    return reported;
+  }
+
+  /** Up to {@code max} waiting statuses, oldest first; the caller holds statusLock. */
+  private List<WaitingStatus> takeStatuses(int max) {
+    List<WaitingStatus> out = new ArrayList<>(Math.min(max, waitingStatuses.size()));
+    while (out.size() < max && !waitingStatuses.isEmpty()) {
+      out.add(waitingStatuses.poll());
+    }
+    return out;
+  }
+
+  /** POSTs {@code batch}, then, while statuses wait, the next batch; one of the status POSTs out. */
+  private void postStatuses(URI url, List<WaitingStatus> batch, int max) {
+    ObjectNode body = EnvelopeJson.mapper().createObjectNode();
+    ArrayNode statuses = body.putArray("statuses");
+    for (WaitingStatus w : batch) {
+      statuses.add(w.status());
+    }
+    metrics.count("status_posts");
+    metrics.count("statuses_posted", batch.size());
+    CompletionStage<Void> sent;
+    try {
+      sent = post(url, body.toString().getBytes(StandardCharsets.UTF_8), null,
+          batch.size() == 1 ? "a status" : batch.size() + " statuses");
+    } catch (RuntimeException e) {
+      sent = CompletableFuture.failedFuture(e);
+    }
+    sent.whenComplete((v, err) -> {
+      List<WaitingStatus> next;
+      synchronized (statusLock) {
+        next = waitingStatuses.isEmpty() ? null : takeStatuses(max);
+        if (next == null) {
+          statusPosts--;
+        }
+      }
+      for (WaitingStatus w : batch) {
+        if (err == null) {
+          w.reported().complete(null);
+        } else {
+          w.reported().completeExceptionally(err);
+        }
+      }
+      if (next != null) {
+        postStatuses(url, next, max);
+      }
+    });
   }
 }

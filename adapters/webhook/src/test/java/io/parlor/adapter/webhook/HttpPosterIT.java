@@ -252,7 +252,7 @@ class HttpPosterIT {
     wm.stubFor(post("/gone").willReturn(aResponse().withStatus(404)));
     wm.stubFor(post("/ok").willReturn(aResponse().withStatus(202)));
     WebhookSender s = new WebhookSender(poster(Duration.ofSeconds(5), 4), new Signatures("0123456789abcdef0123"),
-        Clock.systemUTC());
+        Clock.systemUTC(), io.parlor.spi.AdapterMetrics.none());
     s.post(url("/ok"), BODY, "g-1", "status of g-1").toCompletableFuture().join();
     var busy = assertInstanceOf(TransientDeliveryException.class,
         failure(s.post(url("/busy"), BODY, null, "status of g-1").toCompletableFuture()));

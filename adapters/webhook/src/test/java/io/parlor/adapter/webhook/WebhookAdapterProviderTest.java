@@ -61,6 +61,35 @@ class WebhookAdapterProviderTest {
   }
 
   @Test
+  void statusBatchIsReadBoundedAndNeedsAStatusUrl() {
+    Map<String, Object> m = minimal();
+    List<ConfigProblem> problems = new ArrayList<>();
+    assertEquals(1, parse(m, problems).statusBatch(), "one status a POST unless asked");
+
+    m.put("statusUrl", "https://chat.example/parlor/status");
+    m.put("statusBatch", 100);
+    assertEquals(100, parse(m, problems).statusBatch());
+    assertTrue(problems.isEmpty(), problems.toString());
+
+    for (Object bad : List.of(0, 1001, "many")) {
+      m.put("statusBatch", bad);
+      problems.clear();
+      assertNull(parse(m, problems), "statusBatch " + bad);
+      assertEquals(1, problems.size(), problems.toString());
+      assertTrue(problems.get(0).toString().contains("statusBatch") && problems.get(0).toString().contains("1 and 1000"),
+          "the reject names the field and the range: " + problems);
+    }
+
+    m.remove("statusUrl");
+    m.put("statusBatch", 50);
+    problems.clear();
+    assertNull(parse(m, problems));
+    assertEquals(1, problems.size(), problems.toString());
+    assertTrue(problems.get(0).toString().contains("statusBatch") && problems.get(0).toString().contains("statusUrl"),
+        "a batch size without a status URL is refused, naming both: " + problems);
+  }
+
+  @Test
   void exampleConfigDocumentsMaxConnectionsWithItsDefault() {
     assertTrue(provider.exampleConfig().contains("maxConnections: 32"), provider.exampleConfig());
   }
