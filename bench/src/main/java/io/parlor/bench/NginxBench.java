@@ -76,6 +76,15 @@ public final class NginxBench {
     for (String j : System.getProperty("bench.parlorJar", "deploy/server/target/parlor.jar").split(",")) {
       jars.add(Path.of(j));
     }
+    // -Dbench.statusBatch=1,100: the src network's statusBatch for each node in turn (a jar may be
+    // named twice to compare configurations); 1, one status a POST, when not given
+    List<Integer> statusBatch = new ArrayList<>();
+    for (String b : System.getProperty("bench.statusBatch", "").split(",")) {
+      statusBatch.add(b.isBlank() ? 1 : Integer.parseInt(b.trim()));
+    }
+    while (statusBatch.size() < jars.size()) {
+      statusBatch.add(statusBatch.get(statusBatch.size() - 1));
+    }
     Path lua = Path.of(System.getProperty("bench.lua", "bench/wrk/post.lua")).toAbsolutePath();
     Path dir = Files.createTempDirectory("parlor-vs-nginx");
     System.out.printf("Parlor against nginx as a reverse proxy, wrk: %d connections, %d s warm-up, %d s measured,"
@@ -96,7 +105,7 @@ public final class NginxBench {
       for (int n = 0; n < jars.size(); n++) {
         int port = freePort();
         Path nodeDir = Files.createDirectories(dir.resolve("node-" + n));
-        Process parlor = parlor(nodeDir, jars.get(n), port, upstream);
+        Process parlor = parlor(nodeDir, jars.get(n), port, upstream, statusBatch.get(n));
         processes.add(parlor);
         URI uri = URI.create("http://127.0.0.1:" + port);
         waitReady(http, uri, parlor, Duration.ofSeconds(60));
@@ -104,8 +113,9 @@ public final class NginxBench {
           send(http, HttpRequest.newBuilder(uri.resolve("/admin/v1/people/p" + p))
               .PUT(HttpRequest.BodyPublishers.ofString("{\"accounts\":[\"dst:user" + p + "\"],\"optIn\":true}")).build());
         }
-        nodes.add(new Target(jars.size() == 1 ? "Parlor" : "Parlor " + jars.get(n).getFileName(), uri,
-            List.of(parlor.pid()), true));
+        String name = (jars.size() == 1 ? "Parlor" : "Parlor " + jars.get(n).getFileName())
+            + (statusBatch.get(n) > 1 ? " statusBatch " + statusBatch.get(n) : "");
+        nodes.add(new Target(name, uri, List.of(parlor.pid()), true));
       }
       Bench b = new Bench(dir, lua, http, PAIRS);
       // C2 on 2 cores compiles for about a minute under load: measure after it
@@ -184,6 +194,7 @@ public final class NginxBench {
       List<Long> pids = target.pids;
       double accepted0 = parlor ? accepted(node) : 0;
       double[] store0 = parlor ? storeCounts(node) : null;
+      double[] statuses0 = parlor ? statusCounts(node) : null;
       java.util.TreeMap<Double, Double> commits0 = parlor ? commitBuckets(node) : null;
       long cpu0 = cpuNs(pids);
       Process wrk = new ProcessBuilder("wrk", "-t" + threads, "-c" + connections, "-d" + seconds + "s", "--latency",
@@ -206,9 +217,12 @@ public final class NginxBench {
       if (parlor && accepted > 0) {
         double[] store1 = storeCounts(node);
         java.util.TreeMap<Double, Double> commits1 = commitBuckets(node);
-        store = String.format(Locale.ROOT, "; per message: %.2f commits, %.2f units of work; commit p50 %s, p99 %s",
+        double[] statuses1 = statusCounts(node);
+        store = String.format(Locale.ROOT, "; per message: %.2f commits, %.2f units of work; commit p50 %s, p99 %s;"
+            + " %.1f statuses a POST",
             (store1[0] - store0[0]) / accepted, (store1[1] - store0[1]) / accepted,
-            quantile(commits0, commits1, 0.5), quantile(commits0, commits1, 0.99));
+            quantile(commits0, commits1, 0.5), quantile(commits0, commits1, 0.99),
+            (statuses1[1] - statuses0[1]) / Math.max(1, statuses1[0] - statuses0[0]));
       }
       long cpu = cpuNs(pids) - cpu0;
       Files.delete(requests);
@@ -308,6 +322,19 @@ public final class NginxBench {
       return out;
     }
 
+    /** The src network's status POSTs and the statuses they carried so far (the webhook adapter's counts). */
+    double[] statusCounts(URI node) throws Exception {
+      String scrape = send(http, HttpRequest.newBuilder(node.resolve("/metrics")).build());
+      double[] out = new double[2];
+      Matcher m = Pattern.compile(
+          "(?m)^parlor_adapter_events_total\\{event=\"(status_posts|statuses_posted)\",network=\"src\"[^}]*\\} ([0-9.E+-]+)$")
+          .matcher(scrape);
+      while (m.find()) {
+        out[m.group(1).equals("status_posts") ? 0 : 1] += Double.parseDouble(m.group(2));
+      }
+      return out;
+    }
+
     private double accepted(URI node) throws Exception {
       String scrape = send(http, HttpRequest.newBuilder(node.resolve("/metrics")).build());
       Matcher m = Pattern.compile("(?m)^parlor_messages_received_total\\{[^}]*outcome=\"accepted\"[^}]*\\} ([0-9.E+-]+)$")
@@ -403,9 +430,9 @@ public final class NginxBench {
         .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.log").toFile()).start();
   }
 
-  static Process parlor(Path dir, Path jar, int port, int upstream) throws IOException {
+  static Process parlor(Path dir, Path jar, int port, int upstream, int statusBatch) throws IOException {
     String base = "http://127.0.0.1:" + upstream;
-    return startNode(dir, jar, nodeConfig(dir, port, base, SECRET,
+    return startNode(dir, jar, nodeConfig(dir, port, base, SECRET, statusBatch,
         "  - id: dst", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + base + "/messages"));
   }
 
@@ -415,6 +442,12 @@ public final class NginxBench {
    * {@code secret}), then the lines of its other networks. Also {@link KannelBench}'s.
    */
   static Path nodeConfig(Path dir, int port, String srcBase, String secret, String... networks) throws IOException {
+    return nodeConfig(dir, port, srcBase, secret, 1, networks);
+  }
+
+  /** As above, with the network {@code src}'s {@code statusBatch}. */
+  static Path nodeConfig(Path dir, int port, String srcBase, String secret, int statusBatch, String... networks)
+      throws IOException {
     Path config = dir.resolve("parlor.yaml");
     List<String> lines = new ArrayList<>(List.of(
         "http:", "  port: " + port,
@@ -428,6 +461,9 @@ public final class NginxBench {
         "networks:",
         "  - id: src", "    type: webhook", "    secret: " + secret, "    deliveryUrl: " + srcBase + "/src",
         "    statusUrl: " + srcBase + "/status"));
+    if (statusBatch > 1) {
+      lines.add("    statusBatch: " + statusBatch);
+    }
     lines.addAll(List.of(networks));
     lines.add("");
     Files.writeString(config, String.join("\n", lines));
