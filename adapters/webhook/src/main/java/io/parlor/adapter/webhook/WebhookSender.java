@@ -117,8 +117,37 @@ final class WebhookSender {
     return out;
   }
 
-  /** POSTs {@code batch}, then, while statuses wait, the next batch; one of the status POSTs out. */
+  /**
+   * POSTs {@code batch}, then, while statuses wait, the next batch: one of the status POSTs out. A
+   * POST that ends at once (the poster closed) is followed here, in a loop, not by a call per batch:
+   * thousands of waiting statuses would otherwise recurse once per batch and overflow the stack.
+   */
   private void postStatuses(URI url, List<WaitingStatus> batch, int max) {
+    for (List<WaitingStatus> current = batch; current != null; ) {
+      CompletableFuture<Void> sent = sendStatuses(url, current);
+      if (!sent.isDone()) {
+        List<WaitingStatus> these = current;
+        sent.whenComplete((v, err) -> {
+          List<WaitingStatus> next = statusesPosted(these, err, max);
+          if (next != null) {
+            postStatuses(url, next, max);
+          }
+        });
+        return;
+      }
+      Throwable err = null;
+      try {
+        sent.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        err = e.getCause();
+      } catch (java.util.concurrent.CancellationException e) {
+        err = e;
+      }
+      current = statusesPosted(current, err, max);
+    }
+  }
+
+  private CompletableFuture<Void> sendStatuses(URI url, List<WaitingStatus> batch) {
     ObjectNode body = EnvelopeJson.mapper().createObjectNode();
     ArrayNode statuses = body.putArray("statuses");
     for (WaitingStatus w : batch) {
@@ -126,31 +155,33 @@ final class WebhookSender {
     }
     metrics.count("status_posts");
     metrics.count("statuses_posted", batch.size());
-    CompletionStage<Void> sent;
     try {
-      sent = post(url, body.toString().getBytes(StandardCharsets.UTF_8), null,
-          batch.size() == 1 ? "a status" : batch.size() + " statuses");
+      return post(url, body.toString().getBytes(StandardCharsets.UTF_8), null,
+          batch.size() == 1 ? "a status" : batch.size() + " statuses").toCompletableFuture();
     } catch (RuntimeException e) {
-      sent = CompletableFuture.failedFuture(e);
+      return CompletableFuture.failedFuture(e);
     }
-    sent.whenComplete((v, err) -> {
-      List<WaitingStatus> next;
-      synchronized (statusLock) {
-        next = waitingStatuses.isEmpty() ? null : takeStatuses(max);
-        if (next == null) {
-          statusPosts--;
-        }
+  }
+
+  /**
+   * Completes {@code batch}'s statuses as its POST ended, and returns the next batch to send, or
+   * null (and one status POST fewer is out) when none waits.
+   */
+  private List<WaitingStatus> statusesPosted(List<WaitingStatus> batch, Throwable err, int max) {
+    List<WaitingStatus> next;
+    synchronized (statusLock) {
+      next = waitingStatuses.isEmpty() ? null : takeStatuses(max);
+      if (next == null) {
+        statusPosts--;
       }
-      for (WaitingStatus w : batch) {
-        if (err == null) {
-          w.reported().complete(null);
-        } else {
-          w.reported().completeExceptionally(err);
-        }
+    }
+    for (WaitingStatus w : batch) {
+      if (err == null) {
+        w.reported().complete(null);
+      } else {
+        w.reported().completeExceptionally(err);
       }
-      if (next != null) {
-        postStatuses(url, next, max);
-      }
-    });
+    }
+    return next;
   }
 }

@@ -144,6 +144,24 @@ class StatusBatchIT {
   }
 
   @Test
+  void aNetworkClosedUnderThousandsOfWaitingStatusesFailsThemAllWithoutARecursionPerBatch() throws Exception {
+    // two POSTs held while 20,000 statuses wait; the poster then closes (the adapter stopping), and
+    // every later batch fails at once, in the thread that sends it
+    wm.stubFor(post("/status").willReturn(aResponse().withStatus(200).withFixedDelay(2_000)));
+    WebhookSender s = sender();
+    List<CompletableFuture<Void>> reported = new ArrayList<>();
+    for (int i = 1; i <= 20_000; i++) {
+      reported.add(s.status(url("/status"), status(i), 2, "m-" + i).toCompletableFuture());
+    }
+    http.close(Duration.ofMillis(100)).get(10, TimeUnit.SECONDS);
+    for (CompletableFuture<Void> f : reported) {
+      Throwable t = failure(f);
+      assertTrue(t instanceof TransientDeliveryException, "each fails as a network unreachable: " + t);
+    }
+    assertEquals(1 + 10_000, metrics.get("status_posts"), "two held, then the 19,998 that waited two by two");
+  }
+
+  @Test
   void withoutBatchingEachStatusIsItsOwnObject() throws Exception {
     wm.stubFor(post("/status").willReturn(aResponse().withStatus(200)));
     sender().status(url("/status"), status(7), 1, "m-7").toCompletableFuture().get(10, TimeUnit.SECONDS);
