@@ -31,13 +31,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * transceiver with a window of 10. The load: {@code messages} 160-character texts from 32
  * senders, each in a closed loop over a keep-alive connection; the figure is messages over the
  * time from the first request to the last receipt at the sink, and the CPU of the system's
- * processes over that time per message (the SMSC's too, apart). Each system first takes
- * {@code warm} messages (default as many) in the same processes, not measured: the JIT (Parlor),
- * connections and caches (both). Pairs are interleaved: Kannel, then Parlor, each with a fresh
- * SMSC and a fresh store.
+ * processes over that time per message (the SMSC's too, apart). Each system first takes at least
+ * {@code warm} messages (default as many), and for at least 60 s ({@code -Dbench.warmSeconds}), in
+ * the same processes, not measured: the JIT (Parlor; C2 compiles for about a minute on 2 cores, so
+ * a shorter warm-up measured the compiler too), connections and caches (both). Pairs are
+ * interleaved: Kannel, then Parlor, each with a fresh SMSC and a fresh store.
  *
  * <pre>
- * bench/run-kannel                 # 20,000 messages, 32 senders, 3 pairs, 20,000 to warm up
+ * bench/run-kannel                 # 20,000 messages, 32 senders, 3 pairs, 20,000 and 60 s to warm up
  * bench/run-kannel 20000 32 3 20000
  * </pre>
  */
@@ -64,8 +65,9 @@ public final class KannelBench {
     Path jar = Path.of(System.getProperty("bench.parlorJar", "deploy/server/target/parlor.jar"));
     Path smscJs = Path.of(System.getProperty("bench.smsc", "bench/smsc/smsc.js")).toAbsolutePath();
     Path dir = Files.createTempDirectory("parlor-vs-kannel");
-    System.out.printf(Locale.ROOT, "SMS: Parlor against Kannel, %,d messages, %d senders, %d pairs, %d cores%n", messages,
-        senders, pairs, Runtime.getRuntime().availableProcessors());
+    System.out.printf(Locale.ROOT, "SMS: Parlor against Kannel, %,d messages, %d senders, %d pairs, %d cores;"
+        + " each warmed up with at least %,d messages and %d s%n", messages, senders, pairs,
+        Runtime.getRuntime().availableProcessors(), warm, WARM_SECONDS);
     List<Run> runs = new ArrayList<>();
     try {
       for (int r = 1; r <= pairs; r++) {
@@ -217,6 +219,26 @@ public final class KannelBench {
     return String.format(Locale.ROOT, "+44770090%04d", p);
   }
 
+  /** Least time each system is warmed up for before it is measured ({@code -Dbench.warmSeconds}). */
+  private static final int WARM_SECONDS = Integer.getInteger("bench.warmSeconds", 60);
+
+  /**
+   * Warms a system up: rounds of messages until at least {@code warm} were sent and their receipts
+   * came back, and at least {@link #WARM_SECONDS} passed. Returns how many were sent (the measured
+   * messages' indices follow).
+   */
+  private static int warmUp(int port, int warm, int senders, Request send, Receipts receipts) throws Exception {
+    long until = System.nanoTime() + Duration.ofSeconds(WARM_SECONDS).toNanos();
+    int round = Math.max(1, Math.min(warm, 5_000));
+    int sent = 0;
+    while (sent < warm || System.nanoTime() < until) {
+      load(port, sent, sent + round, senders, send);
+      sent += round;
+      receipts.await(sent, Duration.ofSeconds(300));
+    }
+    return sent;
+  }
+
   private static Run kannel(Path dir, Path smscJs, int warm, int messages, int senders) throws Exception {
     Files.createDirectories(dir);
     try (Smsc smsc = Smsc.start(smscJs); Receipts receipts = new Receipts()) {
@@ -250,13 +272,12 @@ public final class KannelBench {
         Request send = (c, sender, i) -> c.get("/cgi-bin/sendsms?username=bench&password=bench&from=12345&to="
             + URLEncoder.encode(number(i % PEOPLE), StandardCharsets.UTF_8) + "&text=" + text
             + "&dlr-mask=3&dlr-url=" + dlrUrl);
-        load(sendsms, 0, warm, senders, send);
-        receipts.await(warm, Duration.ofSeconds(300));
+        int warmed = warmUp(sendsms, warm, senders, send, receipts);
         long cpu0 = NginxBench.cpuNs(pids);
         long smsc0 = NginxBench.cpuNs(List.of(smsc.process().pid()));
         long t0 = System.nanoTime();
-        long refused = load(sendsms, warm, warm + messages, senders, send);
-        receipts.await(warm + messages, Duration.ofSeconds(300));
+        long refused = load(sendsms, warmed, warmed + messages, senders, send);
+        receipts.await(warmed + messages, Duration.ofSeconds(300));
         return new Run("Kannel", messages, (receipts.last.get() - t0) / 1e9, NginxBench.cpuNs(pids) - cpu0,
             NginxBench.cpuNs(List.of(smsc.process().pid())) - smsc0, refused);
       } finally {
@@ -316,13 +337,12 @@ public final class KannelBench {
               + "\"}}").getBytes(StandardCharsets.UTF_8);
           return c.post("/v1/networks/src/messages", "Parlor-Signature: " + sig.sign(body, now) + "\r\n", body);
         };
-        load(port, 0, warm, senders, send);
-        receipts.await(warm, Duration.ofSeconds(300));
+        int warmed = warmUp(port, warm, senders, send, receipts);
         long cpu0 = NginxBench.cpuNs(List.of(node.pid()));
         long smsc0 = NginxBench.cpuNs(List.of(smsc.process().pid()));
         long t0 = System.nanoTime();
-        long refused = load(port, warm, warm + messages, senders, send);
-        receipts.await(warm + messages, Duration.ofSeconds(300));
+        long refused = load(port, warmed, warmed + messages, senders, send);
+        receipts.await(warmed + messages, Duration.ofSeconds(300));
         return new Run("Parlor", messages, (receipts.last.get() - t0) / 1e9, NginxBench.cpuNs(List.of(node.pid())) - cpu0,
             NginxBench.cpuNs(List.of(smsc.process().pid())) - smsc0, refused);
       } finally {
