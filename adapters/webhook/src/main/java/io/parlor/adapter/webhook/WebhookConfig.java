@@ -50,26 +50,7 @@ public record WebhookConfig(
     }
   }
 
-  /** A network whose statuses go one to a POST. */
-  public WebhookConfig(
-      String secret,
-      URI deliveryUrl,
-      URI statusUrl,
-      Set<String> e2eeSchemes,
-      int maxTextLength,
-      boolean expiry,
-      java.util.List<Duration> timers,
-      Duration requestTimeout,
-      int maxConnections,
-      Set<io.parlor.spi.envelope.ContentKind> content,
-      Set<io.parlor.spi.envelope.EventKind> events,
-      URI eventsUrl,
-      URI reportUrl) {
-    this(secret, deliveryUrl, statusUrl, e2eeSchemes, maxTextLength, expiry, timers, requestTimeout, maxConnections,
-        content, events, eventsUrl, reportUrl, 1);
-  }
-
-  /** A network without a report URL. */
+  /** A network without a report URL, its statuses one to a POST. */
   public WebhookConfig(
       String secret,
       URI deliveryUrl,
@@ -84,7 +65,7 @@ public record WebhookConfig(
       Set<io.parlor.spi.envelope.EventKind> events,
       URI eventsUrl) {
     this(secret, deliveryUrl, statusUrl, e2eeSchemes, maxTextLength, expiry, timers, requestTimeout, maxConnections,
-        content, events, eventsUrl, null);
+        content, events, eventsUrl, null, 1);
   }
 
   /** A version 1 network: text only, no events. */
