@@ -707,6 +707,7 @@ final class GroupCommitWriter implements AutoCloseable {
   @Override
   public void close() {
     running = false;
+    java.util.concurrent.locks.LockSupport.unpark(thread); // not parked until its next check, up to 100 ms
     try {
       thread.join(TimeUnit.SECONDS.toMillis(30));
       completions.awaitTermination(10, TimeUnit.SECONDS);

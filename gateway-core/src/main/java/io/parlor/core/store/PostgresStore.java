@@ -109,6 +109,9 @@ public final class PostgresStore implements Store {
           listenOn(c, channel); // should it fail, the reconnect LISTENs on every channel
         }
         org.postgresql.PGNotification[] ns = c.unwrap(org.postgresql.PGConnection.class).getNotifications(500);
+        if (closed) {
+          return; // what the notifications would tell is closing too
+        }
         if (ns != null) {
           for (org.postgresql.PGNotification n : ns) {
             for (Listener l : listeners.getOrDefault(n.getName(), java.util.List.of())) {
@@ -438,11 +441,6 @@ public final class PostgresStore implements Store {
   public void close() {
     closed = true;
     listener.interrupt();
-    try {
-      listener.join(2_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
     writer.close();
     if (bookkeeping != null) {
       bookkeeping.close();
@@ -454,6 +452,21 @@ public final class PostgresStore implements Store {
       Thread.currentThread().interrupt();
     }
     pool.close();
-    closeQuietly(lock);
+    // the node's locks go last, with the listener's connection. The listener may be waiting for a
+    // notification there, which an interrupt does not end (up to 500 ms): ending the connection does.
+    Connection held = lock;
+    if (held != null) {
+      try {
+        held.abort(Runnable::run);
+      } catch (SQLException e) {
+        log.debug("ending the listener's connection: {}", e.getMessage());
+      }
+    }
+    try {
+      listener.join(2_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    closeQuietly(lock); // a connection the listener made meanwhile
   }
 }
