@@ -32,6 +32,8 @@ public final class StatusDispatcher implements AutoCloseable {
   private final NetworkRegistry networks;
   private final MeterRegistry meters;
   private final Retry retry;
+  /** Set first by {@link #close}: what is not reported by then stays in the outbox. */
+  private volatile boolean closed;
   private final java.util.Queue<Long> toRemove = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final java.util.concurrent.atomic.AtomicBoolean removalQueued =
       new java.util.concurrent.atomic.AtomicBoolean();
@@ -76,6 +78,9 @@ public final class StatusDispatcher implements AutoCloseable {
   }
 
   public void dispatch(StatusOutbox.Entry entry) {
+    if (closed) {
+      return; // stays in the outbox: reported at the next start (or by another node)
+    }
     Optional<StatusReceiver> receiver =
         networks.get(entry.network()).flatMap(n -> n.adapter().feature(StatusReceiver.class));
     if (receiver.isEmpty()) {
@@ -86,6 +91,12 @@ public final class StatusDispatcher implements AutoCloseable {
         .executeCompletionStage(timer, () -> receiver.get().reportStatus(entry.report()))
         .whenComplete(
             (v, err) -> {
+              if (err != null && closed) {
+                // cut short by the node's stop (its timer or the network's client closed): not a
+                // failure of the network; the status stays in the outbox for the next start
+                log.debug("closing: a status of network {} stays in the outbox", entry.network());
+                return;
+              }
               if (err != null) {
                 log.warn(
                     "status {} for a message of network {} could not be reported: {}",
@@ -129,7 +140,7 @@ public final class StatusDispatcher implements AutoCloseable {
         .whenComplete(
             (v, e) -> {
               if (e != null) {
-                if (!io.parlor.core.store.StoreUnavailableException.in(e)) {
+                if (!io.parlor.core.store.StoreUnavailableException.in(e) && !closed) {
                   log.warn("could not remove {} reported statuses from the outbox; will retry", ids.size(), e);
                 }
                 toRemove.addAll(ids);
@@ -148,6 +159,7 @@ public final class StatusDispatcher implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     timer.shutdownNow();
     try {
       timer.awaitTermination(5, TimeUnit.SECONDS);
