@@ -570,7 +570,9 @@ public final class Gateway implements AutoCloseable {
     server.stopAccepting();
     // answer requests already received (their commits are queued) before closing connections
     ingress.close();
-    sleepQuietly(Duration.ofMillis(200));
+    if (!server.awaitAnswered(Duration.ofSeconds(2))) {
+      log.warn("connections closed with requests not answered after 2 s");
+    }
     server.close(Duration.ofSeconds(2));
     media.close();
     scheduler.close(grace);
@@ -587,13 +589,5 @@ public final class Gateway implements AutoCloseable {
     store.close();
     meters.close();
     log.info("stopped");
-  }
-
-  private static void sleepQuietly(Duration d) {
-    try {
-      Thread.sleep(d.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 }

@@ -33,6 +33,7 @@ public final class NettyHttpServer implements AutoCloseable {
   private final ConnectionLimits limits;
   private final io.micrometer.core.instrument.Counter timedOut;
   private Channel serverChannel;
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
   public NettyHttpServer(HttpServerSettings settings, HttpDispatcher dispatcher) {
     this(settings, dispatcher, null, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
@@ -98,12 +99,36 @@ public final class NettyHttpServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until no connection has a request it has not answered yet (an answer waits for its
+   * commit), at most {@code limit}; true when none has. With {@link #stopAccepting} first, the
+   * drain of a node that stops: what it accepted is answered before connections close.
+   */
+  public boolean awaitAnswered(Duration limit) {
+    long until = System.nanoTime() + limit.toNanos();
+    while (channels.stream().anyMatch(RequestHandler::busy)) {
+      if (System.nanoTime() - until > 0) {
+        return false;
+      }
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
+  }
+
   @Override
   public void close() {
     close(Duration.ofSeconds(5));
   }
 
   public void close(Duration grace) {
+    if (closed.getAndSet(true)) {
+      return;
+    }
     stopAccepting();
     channels.close().awaitUninterruptibly(grace.toMillis());
     boss.shutdownGracefully(0, grace.toMillis(), TimeUnit.MILLISECONDS).syncUninterruptibly();
