@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,10 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -183,7 +188,7 @@ class SocialGraphAtRestIT {
       strangers.add("stranger" + run + "x" + i);
     }
 
-    int sent = 0;
+    List<String[]> messages = new ArrayList<>(); // id, sender, recipient, text
     for (int m = 0; m < MESSAGES; m++) {
       int from = random.nextInt(PEOPLE + STRANGERS);
       int to = random.nextInt(PEOPLE);
@@ -192,11 +197,23 @@ class SocialGraphAtRestIT {
       }
       String sender = from < PEOPLE ? "neta:" + accountsA.get(from) : "neta:" + strangers.get(from - PEOPLE);
       String recipient = m % 3 == 0 ? "@" + handles.get(to) : "netb:" + accountsB.get(to);
-      var r = node.send("neta", TestNode.SECRET_A, TestNode.text("m-" + m, sender, recipient, "hello " + m));
-      assertEquals(202, r.statusCode(), r.body());
-      sent++;
+      messages.add(new String[] {"m-" + m, sender, recipient, "hello " + m});
     }
-    int total = sent;
+    // eight senders at once: what is looked for is what the store keeps, not the order it came in
+    ExecutorService senders = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+      for (String[] m : messages) {
+        answers.add(senders.submit(() -> node.send("neta", TestNode.SECRET_A, TestNode.text(m[0], m[1], m[2], m[3]))));
+      }
+      for (Future<HttpResponse<String>> a : answers) {
+        HttpResponse<String> r = a.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertEquals(202, r.statusCode(), r.body());
+      }
+    } finally {
+      senders.shutdownNow();
+    }
+    int total = messages.size();
     TestNode.await("every message delivered", WAIT, () ->
         netA.findAll(postRequestedFor(urlEqualTo("/messages"))).size()
             + netB.findAll(postRequestedFor(urlEqualTo("/messages"))).size() >= total);
