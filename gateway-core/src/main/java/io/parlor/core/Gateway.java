@@ -79,6 +79,8 @@ public final class Gateway implements AutoCloseable {
   private final DeliveryScheduler scheduler;
   private final StatusDispatcher statuses;
   private final Ingress ingress;
+  /** Set when {@link #close} begins: what fails because the node stops is not a fault. */
+  private volatile boolean closing;
   private final NettyHttpServer server;
   private final ScheduledExecutorService housekeeping;
   private final PrometheusMeterRegistry meters;
@@ -548,6 +550,8 @@ public final class Gateway implements AutoCloseable {
             e -> {
               if (io.parlor.core.store.StoreUnavailableException.in(e)) {
                 log.debug("housekeeping waits for the store: {}", e.getMessage());
+              } else if (closing) {
+                log.debug("housekeeping cut short by the node's stop: {}", e.getMessage()); // the next start runs it
               } else {
                 log.warn("housekeeping failed", e);
               }
@@ -566,6 +570,7 @@ public final class Gateway implements AutoCloseable {
 
   /** Drains: stop accepting, let in-flight requests and deliveries finish, stop adapters. */
   public void close(Duration grace) {
+    closing = true;
     log.info("draining");
     server.stopAccepting();
     // answer requests already received (their commits are queued) before closing connections
