@@ -50,7 +50,9 @@ public final class KannelBench {
   private KannelBench() {}
 
   /** One system's run: messages, seconds from the first request to the last receipt, CPU (ns). */
-  private record Run(String name, int messages, double seconds, long cpuNs, long smscCpuNs, long refused) {
+  /** {@code commits} and {@code units}: the node's store commits and units of work in the window (Kannel: 0). */
+  private record Run(String name, int messages, double seconds, long cpuNs, long smscCpuNs, long refused,
+      double commits, double units) {
     double rate() {
       return messages / seconds;
     }
@@ -94,6 +96,10 @@ public final class KannelBench {
     System.out.printf(Locale.ROOT, "  %-8s %,6d messages in %.1f s: %,.0f messages/s, %.0f µs CPU per message"
         + " (SMSC %.0f)%s%n", r.name, r.messages, r.seconds, r.rate(), r.cpuNs / 1e3 / r.messages,
         r.smscCpuNs / 1e3 / r.messages, r.refused == 0 ? "" : ", " + r.refused + " refused and sent again");
+    if (r.commits > 0) {
+      System.out.printf(Locale.ROOT, "           store: %.2f commits per message, %.1f units of work a commit%n",
+          r.commits / r.messages, r.units / r.commits);
+    }
     return r;
   }
 
@@ -279,7 +285,7 @@ public final class KannelBench {
         long refused = load(sendsms, warmed, warmed + messages, senders, send);
         receipts.await(warmed + messages, Duration.ofSeconds(300));
         return new Run("Kannel", messages, (receipts.last.get() - t0) / 1e9, NginxBench.cpuNs(pids) - cpu0,
-            NginxBench.cpuNs(List.of(smsc.process().pid())) - smsc0, refused);
+            NginxBench.cpuNs(List.of(smsc.process().pid())) - smsc0, refused, 0, 0);
       } finally {
         for (Process b : boxes) {
           b.destroy();
@@ -338,17 +344,33 @@ public final class KannelBench {
           return c.post("/v1/networks/src/messages", "Parlor-Signature: " + sig.sign(body, now) + "\r\n", body);
         };
         int warmed = warmUp(port, warm, senders, send, receipts);
+        double[] store0 = storeCounts(http, uri);
         long cpu0 = NginxBench.cpuNs(List.of(node.pid()));
         long smsc0 = NginxBench.cpuNs(List.of(smsc.process().pid()));
         long t0 = System.nanoTime();
         long refused = load(port, warmed, warmed + messages, senders, send);
         receipts.await(warmed + messages, Duration.ofSeconds(300));
-        return new Run("Parlor", messages, (receipts.last.get() - t0) / 1e9, NginxBench.cpuNs(List.of(node.pid())) - cpu0,
-            NginxBench.cpuNs(List.of(smsc.process().pid())) - smsc0, refused);
+        long cpu = NginxBench.cpuNs(List.of(node.pid())) - cpu0;
+        long smscCpu = NginxBench.cpuNs(List.of(smsc.process().pid())) - smsc0;
+        double[] store = storeCounts(http, uri);
+        return new Run("Parlor", messages, (receipts.last.get() - t0) / 1e9, cpu, smscCpu, refused,
+            store[0] - store0[0], store[1] - store0[1]);
       } finally {
         node.destroy();
         node.waitFor();
       }
     }
+  }
+
+  /** The node's store commits and units of work so far (every writer's). */
+  private static double[] storeCounts(HttpClient http, URI node) throws Exception {
+    String scrape = NginxBench.send(http, HttpRequest.newBuilder(node.resolve("/metrics")).build());
+    double[] out = new double[2];
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+        "(?m)^parlor_store_commit_batch_(count|sum)\\{[^}]*\\} ([0-9.E+-]+)$").matcher(scrape);
+    while (m.find()) {
+      out[m.group(1).equals("count") ? 0 : 1] += Double.parseDouble(m.group(2));
+    }
+    return out;
   }
 }
