@@ -10,8 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -79,12 +77,6 @@ class StatusAcrossAStopIT {
   }
 
   private long outboxRows() {
-    try (Connection c = TestNode.connect(dir.resolve("parlor.db"));
-        ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM status_outbox")) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (java.sql.SQLException e) {
-      throw new IllegalStateException(e);
-    }
+    return TestNode.rows(dir.resolve("parlor.db"), "status_outbox");
   }
 }

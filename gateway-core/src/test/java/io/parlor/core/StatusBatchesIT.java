@@ -13,8 +13,6 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.parlor.adapter.webhook.Signatures;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -119,12 +117,6 @@ class StatusBatchesIT {
   }
 
   private long outboxRows() {
-    try (Connection c = TestNode.connect(dir.resolve("parlor.db"));
-        ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM status_outbox")) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (java.sql.SQLException e) {
-      throw new IllegalStateException(e);
-    }
+    return TestNode.rows(dir.resolve("parlor.db"), "status_outbox");
   }
 }

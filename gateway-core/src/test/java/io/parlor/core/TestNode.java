@@ -125,6 +125,17 @@ final class TestNode implements AutoCloseable {
     return io.parlor.core.store.PostgresServer.shared().connect(url.substring(url.lastIndexOf('/') + 1));
   }
 
+  /** The rows of {@code table} in the store at {@code file} (as {@link #connect}). */
+  static long rows(Path file, String table) {
+    try (java.sql.Connection c = connect(file);
+        java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM " + table)) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /**
    * Every file that holds the data of the store a node's config names as {@code store: path:
    * file}: on SQLite the files in its directory; on PostgreSQL its database's directory and the
