@@ -584,6 +584,14 @@ public final class Gateway implements AutoCloseable {
     statuses.close();
     receipts.close();
     housekeeping.shutdownNow();
+    try {
+      // a round under way hands its work to the store: before the store closes, not after
+      if (!housekeeping.awaitTermination(5, TimeUnit.SECONDS)) {
+        log.warn("a housekeeping round did not end within 5 s of the stop");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     CompletableFuture.allOf(
             networks.all().stream()
                 .map(n -> n.adapter().stop(grace).toCompletableFuture())
