@@ -85,6 +85,12 @@ public final class NginxBench {
     while (statusBatch.size() < jars.size()) {
       statusBatch.add(statusBatch.get(statusBatch.size() - 1));
     }
+    // -Dbench.nodeJavaOptsEach="-XX:+UseG1GC|-XX:+UseParallelGC": JVM options for each node in turn,
+    // after -Dbench.nodeJavaOpts (a jar may be named twice to compare them); none when not given
+    List<String> javaOptsEach = new ArrayList<>(List.of(System.getProperty("bench.nodeJavaOptsEach", "").split("\\|")));
+    while (javaOptsEach.size() < jars.size()) {
+      javaOptsEach.add(javaOptsEach.get(javaOptsEach.size() - 1));
+    }
     Path lua = Path.of(System.getProperty("bench.lua", "bench/wrk/post.lua")).toAbsolutePath();
     Path dir = Files.createTempDirectory("parlor-vs-nginx");
     System.out.printf("Parlor against nginx as a reverse proxy, wrk: %d connections, %d s warm-up, %d s measured,"
@@ -105,7 +111,7 @@ public final class NginxBench {
       for (int n = 0; n < jars.size(); n++) {
         int port = freePort();
         Path nodeDir = Files.createDirectories(dir.resolve("node-" + n));
-        Process parlor = parlor(nodeDir, jars.get(n), port, upstream, statusBatch.get(n));
+        Process parlor = parlor(nodeDir, jars.get(n), port, upstream, statusBatch.get(n), javaOptsEach.get(n));
         processes.add(parlor);
         URI uri = URI.create("http://127.0.0.1:" + port);
         waitReady(http, uri, parlor, Duration.ofSeconds(60));
@@ -114,7 +120,8 @@ public final class NginxBench {
               .PUT(HttpRequest.BodyPublishers.ofString("{\"accounts\":[\"dst:user" + p + "\"],\"optIn\":true}")).build());
         }
         String name = (jars.size() == 1 ? "Parlor" : "Parlor " + jars.get(n).getFileName())
-            + (statusBatch.get(n) > 1 ? " statusBatch " + statusBatch.get(n) : "");
+            + (statusBatch.get(n) > 1 ? " statusBatch " + statusBatch.get(n) : "")
+            + (javaOptsEach.get(n).isBlank() ? "" : " " + javaOptsEach.get(n).trim());
         nodes.add(new Target(name, uri, List.of(parlor.pid()), true));
       }
       Bench b = new Bench(dir, lua, http, PAIRS);
@@ -430,10 +437,10 @@ public final class NginxBench {
         .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.log").toFile()).start();
   }
 
-  static Process parlor(Path dir, Path jar, int port, int upstream, int statusBatch) throws IOException {
+  static Process parlor(Path dir, Path jar, int port, int upstream, int statusBatch, String javaOpts) throws IOException {
     String base = "http://127.0.0.1:" + upstream;
     return startNode(dir, jar, nodeConfig(dir, port, base, SECRET, statusBatch,
-        "  - id: dst", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + base + "/messages"));
+        "  - id: dst", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + base + "/messages"), javaOpts);
   }
 
   /**
@@ -472,8 +479,13 @@ public final class NginxBench {
 
   /** The server's fat jar as a process of its own on {@code config} ({@code -Dbench.nodeJavaOpts}, default -Xmx1g). */
   static Process startNode(Path dir, Path jar, Path config) throws IOException {
+    return startNode(dir, jar, config, "");
+  }
+
+  /** As above, with {@code more} JVM options after those. */
+  static Process startNode(Path dir, Path jar, Path config, String more) throws IOException {
     List<String> cmd = new ArrayList<>(List.of("java", "-XX:+ExitOnOutOfMemoryError"));
-    for (String o : System.getProperty("bench.nodeJavaOpts", "-Xmx1g").split(" ")) {
+    for (String o : (System.getProperty("bench.nodeJavaOpts", "-Xmx1g") + " " + more).split(" ")) {
       if (!o.isBlank()) {
         cmd.add(o);
       }

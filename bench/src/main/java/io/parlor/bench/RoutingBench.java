@@ -60,7 +60,7 @@ public final class RoutingBench {
       String[] names = {"baseline", "grown"};
       for (int n = 0; n < 2; n++) {
         int port = NginxBench.freePort();
-        Process p = NginxBench.parlor(Files.createDirectories(dir.resolve("node-" + n)), jar, port, upstream, 1);
+        Process p = NginxBench.parlor(Files.createDirectories(dir.resolve("node-" + n)), jar, port, upstream, 1, "");
         processes.add(p);
         URI uri = URI.create("http://127.0.0.1:" + port);
         NginxBench.waitReady(http, uri, p, Duration.ofSeconds(60));
