@@ -344,7 +344,7 @@ public final class KannelBench {
           return c.post("/v1/networks/src/messages", "Parlor-Signature: " + sig.sign(body, now) + "\r\n", body);
         };
         int warmed = warmUp(port, warm, senders, send, receipts);
-        double[] store0 = storeCounts(http, uri);
+        double[] store0 = NginxBench.storeCounts(http, uri);
         long cpu0 = NginxBench.cpuNs(List.of(node.pid()));
         long smsc0 = NginxBench.cpuNs(List.of(smsc.process().pid()));
         long t0 = System.nanoTime();
@@ -352,7 +352,7 @@ public final class KannelBench {
         receipts.await(warmed + messages, Duration.ofSeconds(300));
         long cpu = NginxBench.cpuNs(List.of(node.pid())) - cpu0;
         long smscCpu = NginxBench.cpuNs(List.of(smsc.process().pid())) - smsc0;
-        double[] store = storeCounts(http, uri);
+        double[] store = NginxBench.storeCounts(http, uri);
         return new Run("Parlor", messages, (receipts.last.get() - t0) / 1e9, cpu, smscCpu, refused,
             store[0] - store0[0], store[1] - store0[1]);
       } finally {
@@ -360,17 +360,5 @@ public final class KannelBench {
         node.waitFor();
       }
     }
-  }
-
-  /** The node's store commits and units of work so far (every writer's). */
-  private static double[] storeCounts(HttpClient http, URI node) throws Exception {
-    String scrape = NginxBench.send(http, HttpRequest.newBuilder(node.resolve("/metrics")).build());
-    double[] out = new double[2];
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile(
-        "(?m)^parlor_store_commit_batch_(count|sum)\\{[^}]*\\} ([0-9.E+-]+)$").matcher(scrape);
-    while (m.find()) {
-      out[m.group(1).equals("count") ? 0 : 1] += Double.parseDouble(m.group(2));
-    }
-    return out;
   }
 }

@@ -320,26 +320,14 @@ public final class NginxBench {
 
     /** The store's commits and units of work so far (every writer's). */
     double[] storeCounts(URI node) throws Exception {
-      String scrape = send(http, HttpRequest.newBuilder(node.resolve("/metrics")).build());
-      double[] out = new double[2];
-      Matcher m = Pattern.compile("(?m)^parlor_store_commit_batch_(count|sum)\\{[^}]*\\} ([0-9.E+-]+)$").matcher(scrape);
-      while (m.find()) {
-        out[m.group(1).equals("count") ? 0 : 1] += Double.parseDouble(m.group(2));
-      }
-      return out;
+      return NginxBench.storeCounts(http, node);
     }
 
     /** The src network's status POSTs and the statuses they carried so far (the webhook adapter's counts). */
     double[] statusCounts(URI node) throws Exception {
-      String scrape = send(http, HttpRequest.newBuilder(node.resolve("/metrics")).build());
-      double[] out = new double[2];
-      Matcher m = Pattern.compile(
-          "(?m)^parlor_adapter_events_total\\{event=\"(status_posts|statuses_posted)\",network=\"src\"[^}]*\\} ([0-9.E+-]+)$")
-          .matcher(scrape);
-      while (m.find()) {
-        out[m.group(1).equals("status_posts") ? 0 : 1] += Double.parseDouble(m.group(2));
-      }
-      return out;
+      return counterPair(send(http, HttpRequest.newBuilder(node.resolve("/metrics")).build()),
+          "(?m)^parlor_adapter_events_total\\{event=\"(status_posts|statuses_posted)\",network=\"src\"[^}]*\\} ([0-9.E+-]+)$",
+          "status_posts");
     }
 
     private double accepted(URI node) throws Exception {
@@ -358,6 +346,22 @@ public final class NginxBench {
           .matcher(send(http, HttpRequest.newBuilder(node.resolve("/admin/v1/status")).build()));
       return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
+  }
+
+  /** A node's store commits and units of work so far (every writer's), from its metrics. */
+  static double[] storeCounts(HttpClient http, URI node) throws Exception {
+    return counterPair(send(http, HttpRequest.newBuilder(node.resolve("/metrics")).build()),
+        "(?m)^parlor_store_commit_batch_(count|sum)\\{[^}]*\\} ([0-9.E+-]+)$", "count");
+  }
+
+  /** Two counters of a scrape, summed over their tags: [those whose group 1 is {@code first}, the others]. */
+  private static double[] counterPair(String scrape, String regex, String first) {
+    double[] out = new double[2];
+    Matcher m = Pattern.compile(regex).matcher(scrape);
+    while (m.find()) {
+      out[m.group(1).equals(first) ? 0 : 1] += Double.parseDouble(m.group(2));
+    }
+    return out;
   }
 
   static String send(HttpClient http, HttpRequest r) throws Exception {
