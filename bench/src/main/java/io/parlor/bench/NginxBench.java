@@ -32,7 +32,12 @@ import java.util.regex.Pattern;
  * <pre>
  * bench/vs-nginx                 # 64 connections, 60 s warm-up, 20 s measured, 3 runs
  * bench/vs-nginx 64 60 20 3
+ * JAVA_OPTS="-Dbench.floor=3,2" bench/vs-nginx 64 30 15 3   # and the floor under the node
  * </pre>
+ *
+ * <p>{@code -Dbench.floor=3,2} adds {@code HttpFloor}, the node's own HTTP server and webhook
+ * client with nothing between them (three exchanges a message; {@code 2}: without the status),
+ * a process of its own measured as the node is; {@code -Dbench.parlorJar=none} leaves the node out.
  */
 public final class NginxBench {
   private static final String SECRET = "bench-secret-000000000001";
@@ -74,7 +79,9 @@ public final class NginxBench {
     // -Dbench.parlorJar=a.jar,b.jar: several builds, each a node of its own, interleaved (an A/B)
     List<Path> jars = new ArrayList<>();
     for (String j : System.getProperty("bench.parlorJar", "deploy/server/target/parlor.jar").split(",")) {
-      jars.add(Path.of(j));
+      if (!j.equals("none")) { // none: no node (the floor alone, -Dbench.floor)
+        jars.add(Path.of(j));
+      }
     }
     // -Dbench.statusBatch=1,100: the src network's statusBatch for each node in turn (a jar may be
     // named twice to compare configurations); 1, one status a POST, when not given
@@ -82,13 +89,13 @@ public final class NginxBench {
     for (String b : System.getProperty("bench.statusBatch", "").split(",")) {
       statusBatch.add(b.isBlank() ? 1 : Integer.parseInt(b.trim()));
     }
-    while (statusBatch.size() < jars.size()) {
+    while (statusBatch.size() < Math.max(1, jars.size())) {
       statusBatch.add(statusBatch.get(statusBatch.size() - 1));
     }
     // -Dbench.nodeJavaOptsEach="-XX:+UseG1GC|-XX:+UseParallelGC": JVM options for each node in turn,
     // after -Dbench.nodeJavaOpts (a jar may be named twice to compare them); none when not given
     List<String> javaOptsEach = new ArrayList<>(List.of(System.getProperty("bench.nodeJavaOptsEach", "").split("\\|")));
-    while (javaOptsEach.size() < jars.size()) {
+    while (javaOptsEach.size() < Math.max(1, jars.size())) {
       javaOptsEach.add(javaOptsEach.get(javaOptsEach.size() - 1));
     }
     Path lua = Path.of(System.getProperty("bench.lua", "bench/wrk/post.lua")).toAbsolutePath();
@@ -123,6 +130,26 @@ public final class NginxBench {
             + (statusBatch.get(n) > 1 ? " statusBatch " + statusBatch.get(n) : "")
             + (javaOptsEach.get(n).isBlank() ? "" : " " + javaOptsEach.get(n).trim());
         nodes.add(new Target(name, uri, List.of(parlor.pid()), true));
+      }
+      // -Dbench.floor=3,2: the floor under a node's CPU, its own HTTP server and webhook client with
+      // nothing between them (HttpFloor): 3, the three exchanges of a message with a status callback;
+      // 2, without the status, as nginx's proxy
+      for (String f : System.getProperty("bench.floor", "").split(",")) {
+        if (f.isBlank()) {
+          continue;
+        }
+        boolean status = switch (f.trim()) {
+          case "3", "true" -> true;
+          case "2" -> false;
+          default -> throw new IllegalArgumentException("bench.floor: 3 or 2 (exchanges), not " + f);
+        };
+        int port = freePort();
+        Path floorDir = Files.createDirectories(dir.resolve("floor-" + f.trim()));
+        Process floor = floor(floorDir, port, upstream, status);
+        processes.add(floor);
+        waitPort(port);
+        nodes.add(new Target(status ? "Java HTTP floor" : "Java HTTP floor, no status", URI.create("http://127.0.0.1:" + port),
+            List.of(floor.pid()), false, true));
       }
       Bench b = new Bench(dir, lua, http, PAIRS);
       // C2 on 2 cores compiles for about a minute under load: measure after it
@@ -182,7 +209,11 @@ public final class NginxBench {
   }
 
   /** A server under load: nginx, or a Parlor node ({@code parlor}: ids must not repeat; its queue drains). */
-  record Target(String name, URI uri, List<Long> pids, boolean parlor) {}
+  record Target(String name, URI uri, List<Long> pids, boolean parlor, boolean floor) {
+    Target(String name, URI uri, List<Long> pids, boolean parlor) {
+      this(name, uri, pids, parlor, false);
+    }
+  }
 
   /** Runs of wrk against a server, with the server's CPU over each (also {@link RoutingBench}'s). */
   record Bench(Path dir, Path lua, HttpClient http, Addressing addressing) {
@@ -200,6 +231,7 @@ public final class NginxBench {
       int threads = Math.min(2, connections);
       List<Long> pids = target.pids;
       double accepted0 = parlor ? accepted(node) : 0;
+      long[] floor0 = target.floor ? floorCounts(node) : null;
       double[] store0 = parlor ? storeCounts(node) : null;
       double[] statuses0 = parlor ? statusCounts(node) : null;
       java.util.TreeMap<Double, Double> commits0 = parlor ? commitBuckets(node) : null;
@@ -219,6 +251,18 @@ public final class NginxBench {
           Thread.sleep(20);
         }
         accepted = Math.round(accepted(node) - accepted0);
+      }
+      long floorFailed = 0;
+      if (target.floor) {
+        // the floor's deliveries and statuses run after its answers: until the last is done
+        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long[] floor1 = floorCounts(node);
+        while (floor1[0] > 0 && System.nanoTime() < until) {
+          Thread.sleep(20);
+          floor1 = floorCounts(node);
+        }
+        accepted = floor1[1] - floor0[1];
+        floorFailed = floor1[2] - floor0[2];
       }
       String store = "";
       if (parlor && accepted > 0) {
@@ -267,7 +311,10 @@ public final class NginxBench {
       if (parlor && (accepted < count || accepted > count + connections)) {
         problems.append(accepted).append(" accepted of ").append(count).append(" requests; ");
       }
-      double perMessage = cpu / 1e3 / (parlor ? Math.max(1, accepted) : Math.max(1, count));
+      if (floorFailed > 0) {
+        problems.append(floorFailed).append(" deliveries or statuses failed; ");
+      }
+      double perMessage = cpu / 1e3 / (accepted >= 0 ? Math.max(1, accepted) : Math.max(1, count));
       Load l = new Load(name, connections, secs, count, p50, p99, perMessage, accepted, problems.toString());
       System.out.printf(Locale.ROOT, "  %-12s %-8s %3d connections: %,8.0f requests/s, p50 %.3f ms, p99 %.3f ms,"
           + " %4.0f µs CPU per message%s%s%n", name, tag, connections, count / secs, p50, p99, perMessage,
@@ -291,6 +338,12 @@ public final class NginxBench {
           w.write('\n');
         }
       }
+    }
+
+    /** The floor's exchanges: under way, delivered and reported, failed. */
+    private long[] floorCounts(URI floor) throws Exception {
+      String[] parts = send(http, HttpRequest.newBuilder(floor.resolve("/pending")).build()).trim().split(" ");
+      return new long[] {Long.parseLong(parts[0]), Long.parseLong(parts[1]), Long.parseLong(parts[2])};
     }
 
     /** The store's commit times so far: the count at or under each bound of its histogram (seconds). */
@@ -445,6 +498,20 @@ public final class NginxBench {
     String base = "http://127.0.0.1:" + upstream;
     return startNode(dir, jar, nodeConfig(dir, port, base, SECRET, statusBatch,
         "  - id: dst", "    type: webhook", "    secret: " + SECRET, "    deliveryUrl: " + base + "/messages"), javaOpts);
+  }
+
+  /** {@code HttpFloor} from this benchmark's own jar, a process of its own ({@code -Dbench.nodeJavaOpts}, default -Xmx1g). */
+  static Process floor(Path dir, int port, int upstream, boolean status) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("java", "-XX:+ExitOnOutOfMemoryError"));
+    for (String o : System.getProperty("bench.nodeJavaOpts", "-Xmx1g").split(" ")) {
+      if (!o.isBlank()) {
+        cmd.add(o);
+      }
+    }
+    String self = Path.of(NginxBench.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    cmd.addAll(List.of("-cp", self, "io.parlor.adapter.webhook.HttpFloor", String.valueOf(port),
+        "http://127.0.0.1:" + upstream, SECRET, status ? "status" : "nostatus"));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("floor.log").toFile()).start();
   }
 
   /**
