@@ -208,7 +208,11 @@ public final class NginxBench {
     }
   }
 
-  /** A server under load: nginx, or a Parlor node ({@code parlor}: ids must not repeat; its queue drains). */
+  /**
+   * A server under load: nginx, a Parlor node ({@code parlor}: ids must not repeat; its queue
+   * drains), or {@code HttpFloor} ({@code floor}: its exchanges end after its answers; CPU per
+   * message over those delivered).
+   */
   record Target(String name, URI uri, List<Long> pids, boolean parlor, boolean floor) {
     Target(String name, URI uri, List<Long> pids, boolean parlor) {
       this(name, uri, pids, parlor, false);
