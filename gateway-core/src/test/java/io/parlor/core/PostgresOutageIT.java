@@ -92,6 +92,19 @@ class PostgresOutageIT {
     return node.send("neta", TestNode.SECRET_A, TestNode.text(id, "neta:alice", "netb:bob", "hello " + id));
   }
 
+  /** A log line as a failure message shows it: logger, message, and its exception's chain with where each was thrown. */
+  private static String describe(ILoggingEvent e) {
+    StringBuilder out = new StringBuilder(e.getLoggerName() + ": " + e.getFormattedMessage());
+    for (ch.qos.logback.classic.spi.IThrowableProxy t = e.getThrowableProxy(); t != null; t = t.getCause()) {
+      out.append(" <- ").append(t.getClassName()).append(": ").append(t.getMessage());
+      ch.qos.logback.classic.spi.StackTraceElementProxy[] at = t.getStackTraceElementProxyArray();
+      for (int i = 0; i < Math.min(4, at.length); i++) {
+        out.append(" @ ").append(at[i].getStackTraceElement());
+      }
+    }
+    return out.toString();
+  }
+
   private Map<String, Long> deliveredTexts() {
     Map<String, Long> counts = new HashMap<>();
     for (LoggedRequest r : netB.findAll(postRequestedFor(urlEqualTo("/messages")))) {
@@ -179,7 +192,7 @@ class PostgresOutageIT {
     List<String> problems = TestNode.snapshot(logs).stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
         // the pool's level is ERROR in production (Logging) as in these tests (logback-test.xml)
         .filter(e -> !e.getLoggerName().startsWith("com.zaxxer") || e.getLevel().isGreaterOrEqual(Level.ERROR))
-        .map(e -> e.getLoggerName() + ": " + e.getFormattedMessage()).toList();
+        .map(PostgresOutageIT::describe).toList();
     assertTrue(problems.size() <= 2, "the outage in one line or two, not one per attempt: " + problems.size() + " "
         + problems.stream().limit(10).toList());
     assertTrue(TestNode.snapshot(logs).stream().anyMatch(e -> e.getLevel() == Level.INFO

@@ -590,7 +590,7 @@ public final class DeliveryScheduler implements AutoCloseable {
               out.add(e2ee == null ? null
                   : deps.router().choose(c, m.sender(), m.recipient(), m.envelope(), k.e().excluded, e2ee));
             } catch (java.sql.SQLException | RuntimeException failed) {
-              out.add(failed); // this attempt's alone (it is retried as after any failed read)
+              out.add(readFailure(failed)); // this attempt's alone (it is retried as after any failed read)
             }
           }
           return out;
@@ -613,6 +613,20 @@ public final class DeliveryScheduler implements AutoCloseable {
             check(); // the attempts that started meanwhile
           });
         });
+  }
+
+  /**
+   * A route read's failure as its attempt sees it. The store's own fault (the database gone under
+   * the read, a disk error, the store closing) is the store being down: retried quietly, as a
+   * write that meets it is, the store logging the outage once. Anything else (a bug, a constraint)
+   * stays as it is, retried and logged.
+   */
+  static Throwable readFailure(Throwable failed) {
+    if (io.parlor.core.store.StoreUnavailableException.in(failed)
+        || !io.parlor.core.store.StoreUnavailableException.storeDown(failed)) {
+      return failed;
+    }
+    return new io.parlor.core.store.StoreUnavailableException("route read failed: " + failed.getMessage(), failed);
   }
 
   /** What one attempt produced: the adapter's result and the grade sent, or a skip. */
