@@ -16,10 +16,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * client, with nothing between them. Each signed POST is checked as the webhook network checks it,
  * POSTed signed to {@code {upstream}/messages}, answered 202 once that is answered (as a proxy:
  * there is no queue to answer before), and then a status POSTed signed to {@code
- * {upstream}/status}: the three HTTP exchanges of a
- * message through a node, with no parsing, no store, no routing and no policy. {@code GET
- * /pending} answers how many are still under way (then delivered, then failed), for the benchmark
- * to wait for the last before it reads the CPU.
+ * {upstream}/status}: the three HTTP exchanges of a message through a node, with no parsing, no
+ * store, no routing and no policy. {@code GET /pending} answers how many are still under way (then
+ * delivered, then failed), for the benchmark to wait for the last before it reads the CPU.
  *
  * <p>Lives in the webhook adapter's package for its client ({@link HttpPoster}, package-private);
  * only {@code bench/} builds it. Run: {@code java -cp parlor-bench.jar
